@@ -1,0 +1,369 @@
+//! The city's service catalogue: services, departments and districts, loaded from data files.
+//!
+//! Source files (see `infra/demo-city/`): `catalogue.toml` (city, departments, services)
+//! and `districts.geojson` (a FeatureCollection of polygons with `code` and `name`
+//! properties). They are combined into one [`CatalogueDocument`] that is published as
+//! JSON and validated into a [`Catalogue`] once per cold start.
+
+use std::collections::{BTreeMap, HashMap};
+
+use geo::{Contains, MultiPolygon, Point};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{DepartmentCode, JurisdictionId, ServiceCode};
+use crate::request::{GeoPoint, Language};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogueError {
+    #[error("catalogue.toml: {0}")]
+    Toml(String),
+    #[error("districts GeoJSON: {0}")]
+    GeoJson(String),
+    #[error("catalogue JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("service {service}: unknown department {department}")]
+    UnknownDepartment { service: String, department: String },
+    #[error("service {service}: unknown district {district} in a district override")]
+    UnknownDistrict { service: String, district: String },
+    #[error("duplicate {what} code {code}")]
+    Duplicate { what: &'static str, code: String },
+    #[error("district feature #{index}: {reason}")]
+    District { index: usize, reason: String },
+    #[error("service {0}: sla_hours must be between 1 and 8760")]
+    Sla(String),
+}
+
+/// A text in the catalogue's languages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Translated {
+    pub pl: String,
+    pub en: String,
+}
+
+impl Translated {
+    pub fn get(&self, language: Language) -> &str {
+        match language {
+            Language::Pl => &self.pl,
+            Language::En => &self.en,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Keywords {
+    #[serde(default)]
+    pub pl: Vec<String>,
+    #[serde(default)]
+    pub en: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct City {
+    pub jurisdiction_id: JurisdictionId,
+    pub name: Translated,
+    pub timezone: String,
+    pub centre: GeoPoint,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Department {
+    pub code: DepartmentCode,
+    pub name: Translated,
+    /// Name of the department's own queue, without the deployment's prefix.
+    pub queue: String,
+}
+
+/// A district-specific department for a service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DistrictOverride {
+    pub district: String,
+    pub department: DepartmentCode,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Service {
+    pub code: ServiceCode,
+    pub name: Translated,
+    pub group: String,
+    pub department: DepartmentCode,
+    pub sla_hours: u32,
+    #[serde(default)]
+    pub keywords: Keywords,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub district_departments: Vec<DistrictOverride>,
+}
+
+/// The published, serialisable catalogue.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CatalogueDocument {
+    pub city: City,
+    pub departments: Vec<Department>,
+    pub services: Vec<Service>,
+    pub districts: geojson::FeatureCollection,
+}
+
+#[derive(Deserialize)]
+struct CatalogueToml {
+    city: City,
+    departments: Vec<Department>,
+    services: Vec<Service>,
+}
+
+impl CatalogueDocument {
+    /// Combines `catalogue.toml` and `districts.geojson` texts.
+    pub fn from_sources(
+        catalogue_toml: &str,
+        districts_geojson: &str,
+    ) -> Result<Self, CatalogueError> {
+        let parsed: CatalogueToml =
+            toml::from_str(catalogue_toml).map_err(|e| CatalogueError::Toml(e.to_string()))?;
+        let districts: geojson::FeatureCollection = districts_geojson
+            .parse::<geojson::GeoJson>()
+            .map_err(|e| CatalogueError::GeoJson(e.to_string()))
+            .and_then(|g| {
+                geojson::FeatureCollection::try_from(g)
+                    .map_err(|e| CatalogueError::GeoJson(e.to_string()))
+            })?;
+        Ok(Self {
+            city: parsed.city,
+            departments: parsed.departments,
+            services: parsed.services,
+            districts,
+        })
+    }
+}
+
+/// A district with its shape, ready for point-in-polygon.
+#[derive(Debug, Clone)]
+pub struct District {
+    pub code: String,
+    pub name: String,
+    shape: MultiPolygon<f64>,
+}
+
+/// The validated catalogue, built once per cold start.
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    document: CatalogueDocument,
+    departments: HashMap<DepartmentCode, Department>,
+    services: BTreeMap<ServiceCode, Service>,
+    districts: Vec<District>,
+}
+
+impl Catalogue {
+    pub fn from_json(json: &[u8]) -> Result<Self, CatalogueError> {
+        Self::new(serde_json::from_slice(json)?)
+    }
+
+    pub fn new(document: CatalogueDocument) -> Result<Self, CatalogueError> {
+        let mut departments = HashMap::new();
+        for d in &document.departments {
+            if departments.insert(d.code.clone(), d.clone()).is_some() {
+                return Err(CatalogueError::Duplicate {
+                    what: "department",
+                    code: d.code.to_string(),
+                });
+            }
+        }
+        let mut districts = Vec::new();
+        for (index, feature) in document.districts.features.iter().enumerate() {
+            districts.push(district_from_feature(index, feature)?);
+        }
+        let mut services = BTreeMap::new();
+        for s in &document.services {
+            if !(1..=8760).contains(&s.sla_hours) {
+                return Err(CatalogueError::Sla(s.code.to_string()));
+            }
+            for department in std::iter::once(&s.department)
+                .chain(s.district_departments.iter().map(|o| &o.department))
+            {
+                if !departments.contains_key(department) {
+                    return Err(CatalogueError::UnknownDepartment {
+                        service: s.code.to_string(),
+                        department: department.to_string(),
+                    });
+                }
+            }
+            if let Some(o) = s
+                .district_departments
+                .iter()
+                .find(|o| !districts.iter().any(|d: &District| d.code == o.district))
+            {
+                return Err(CatalogueError::UnknownDistrict {
+                    service: s.code.to_string(),
+                    district: o.district.clone(),
+                });
+            }
+            if services.insert(s.code.clone(), s.clone()).is_some() {
+                return Err(CatalogueError::Duplicate {
+                    what: "service",
+                    code: s.code.to_string(),
+                });
+            }
+        }
+        Ok(Self {
+            document,
+            departments,
+            services,
+            districts,
+        })
+    }
+
+    pub fn document(&self) -> &CatalogueDocument {
+        &self.document
+    }
+    pub fn city(&self) -> &City {
+        &self.document.city
+    }
+    pub fn service(&self, code: &ServiceCode) -> Option<&Service> {
+        self.services.get(code)
+    }
+    pub fn services(&self) -> impl Iterator<Item = &Service> {
+        self.services.values()
+    }
+    pub fn department(&self, code: &DepartmentCode) -> Option<&Department> {
+        self.departments.get(code)
+    }
+    pub fn departments(&self) -> &[Department] {
+        &self.document.departments
+    }
+    pub fn districts(&self) -> &[District] {
+        &self.districts
+    }
+
+    /// The district containing the point, if any.
+    pub fn district_at(&self, point: GeoPoint) -> Option<&District> {
+        let p = Point::new(point.long, point.lat);
+        self.districts.iter().find(|d| d.shape.contains(&p))
+    }
+}
+
+fn district_from_feature(
+    index: usize,
+    feature: &geojson::Feature,
+) -> Result<District, CatalogueError> {
+    let err = |reason: &str| CatalogueError::District {
+        index,
+        reason: reason.to_owned(),
+    };
+    let prop = |key: &str| {
+        feature
+            .property(key)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| err(&format!("missing string property `{key}`")))
+    };
+    let code = prop("code")?;
+    let name = prop("name")?;
+    let geometry = feature
+        .geometry
+        .clone()
+        .ok_or_else(|| err("missing geometry"))?;
+    let shape: geo::Geometry<f64> = geometry
+        .try_into()
+        .map_err(|e: geojson::Error| err(&e.to_string()))?;
+    let shape = match shape {
+        geo::Geometry::Polygon(p) => MultiPolygon::new(vec![p]),
+        geo::Geometry::MultiPolygon(m) => m,
+        _ => return Err(err("geometry must be a Polygon or MultiPolygon")),
+    };
+    Ok(District { code, name, shape })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) const TOML: &str = r#"
+[city]
+jurisdiction_id = "testville"
+name = { pl = "Testowo", en = "Testville" }
+timezone = "Europe/Warsaw"
+centre = { lat = 50.05, long = 19.95 }
+
+[[departments]]
+code = "roads"
+name = { pl = "Drogi", en = "Roads" }
+queue = "roads"
+
+[[departments]]
+code = "greenery"
+name = { pl = "Zieleń", en = "Greenery" }
+queue = "greenery"
+
+[[departments]]
+code = "east-roads"
+name = { pl = "Drogi Wschód", en = "Roads East" }
+queue = "east-roads"
+
+[[services]]
+code = "pothole"
+name = { pl = "Dziura w jezdni", en = "Pothole" }
+group = "roads"
+department = "roads"
+sla_hours = 72
+keywords = { pl = ["dziura", "jezdnia", "ubytek w nawierzchni"], en = ["pothole", "hole in road"] }
+district_departments = [{ district = "east", department = "east-roads" }]
+
+[[services]]
+code = "fallen-tree"
+name = { pl = "Powalone drzewo", en = "Fallen tree" }
+group = "greenery"
+department = "greenery"
+sla_hours = 24
+keywords = { pl = ["drzewo", "konar", "gałąź"], en = ["tree", "branch"] }
+"#;
+
+    pub(crate) const GEOJSON: &str = r#"{"type":"FeatureCollection","features":[
+ {"type":"Feature","properties":{"code":"west","name":"Zachód"},
+  "geometry":{"type":"Polygon","coordinates":[[[19.9,50.0],[19.95,50.0],[19.95,50.1],[19.9,50.1],[19.9,50.0]]]}},
+ {"type":"Feature","properties":{"code":"east","name":"Wschód"},
+  "geometry":{"type":"Polygon","coordinates":[[[19.95,50.0],[20.0,50.0],[20.0,50.1],[19.95,50.1],[19.95,50.0]]]}}
+]}"#;
+
+    pub(crate) fn catalogue() -> Catalogue {
+        let doc = CatalogueDocument::from_sources(TOML, GEOJSON).unwrap();
+        Catalogue::new(doc).unwrap()
+    }
+
+    #[test]
+    fn loads_and_finds_districts() {
+        let c = catalogue();
+        assert_eq!(c.services().count(), 2);
+        let east = c.district_at(GeoPoint {
+            lat: 50.05,
+            long: 19.97,
+        });
+        assert_eq!(east.map(|d| d.code.as_str()), Some("east"));
+        assert!(
+            c.district_at(GeoPoint {
+                lat: 52.2,
+                long: 21.0
+            })
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn json_round_trip_keeps_everything() {
+        let c = catalogue();
+        let json = serde_json::to_vec(c.document()).unwrap();
+        let again = Catalogue::from_json(&json).unwrap();
+        assert_eq!(again.districts().len(), 2);
+        assert_eq!(again.city().jurisdiction_id.as_str(), "testville");
+    }
+
+    #[test]
+    fn unknown_department_is_refused() {
+        let bad = TOML.replace(
+            "department = \"greenery\"\nsla",
+            "department = \"parks\"\nsla",
+        );
+        let err =
+            Catalogue::new(CatalogueDocument::from_sources(&bad, GEOJSON).unwrap()).unwrap_err();
+        assert!(
+            err.to_string().contains("unknown department parks"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,20 @@
+//! citydesk's domain: what a service request is, how it moves, how it is
+//! classified and routed, what the citizen is told, and what is reported.
+//!
+//! - [`ids`], [`contact`], [`request`], [`status`]: the types, parsed at the edge.
+//! - [`catalogue`]: services, departments and districts of a city.
+//! - [`rules`]: classification and routing rules.
+//! - [`ports`]: the traits adapters implement; [`memory`] has in-memory twins.
+//! - [`usecases`]: one module per thing the system does.
+
+pub mod catalogue;
+pub mod contact;
+pub mod ids;
+pub mod memory;
+pub mod messages;
+pub mod notifications;
+pub mod ports;
+pub mod request;
+pub mod rules;
+pub mod status;
+pub mod usecases;

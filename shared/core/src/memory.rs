@@ -1,0 +1,363 @@
+//! In-memory twins of every port, for unit tests and benchmarks.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+
+use crate::contact::{Contact, Email, PhoneNumber};
+use crate::ids::{CaseNumber, DepartmentCode, RequestId, TrackingToken};
+use crate::messages::{AssignmentMessage, PipelineMessage};
+use crate::ports::*;
+use crate::request::{Change, HistoryEvent, ServiceRequest};
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[derive(Debug, Default)]
+struct Tables {
+    requests: HashMap<RequestId, ServiceRequest>,
+    history: HashMap<RequestId, Vec<HistoryEvent>>,
+    cases: HashMap<CaseNumber, RequestId>,
+    contacts: HashMap<RequestId, Contact>,
+    idempotency: HashMap<String, (RequestId, String, TrackingToken)>,
+    keys: HashMap<String, DepartmentCode>,
+    ledger: HashMap<String, LedgerEntry>,
+}
+
+#[derive(Debug, Clone)]
+enum LedgerEntry {
+    InProgress(Timestamp),
+    Done,
+}
+
+/// Request store, contact store, department keys and once-ledger in one map set.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    tables: Mutex<Tables>,
+}
+
+impl MemoryStore {
+    pub fn add_department_key(&self, key_hash: &str, department: DepartmentCode) {
+        lock(&self.tables)
+            .keys
+            .insert(key_hash.to_owned(), department);
+    }
+    pub fn request_count(&self) -> usize {
+        lock(&self.tables).requests.len()
+    }
+}
+
+#[async_trait]
+impl RequestStore for MemoryStore {
+    async fn create(&self, new: &NewRequest) -> Result<CreateOutcome, PortError> {
+        let mut t = lock(&self.tables);
+        if let Some(claim) = &new.idempotency {
+            if let Some((id, hash, token)) = t.idempotency.get(&claim.key) {
+                return Ok(CreateOutcome::AlreadyExists {
+                    request_id: id.clone(),
+                    payload_hash: hash.clone(),
+                    tracking_token: token.clone(),
+                });
+            }
+        }
+        if t.cases.contains_key(&new.request.case_number) {
+            return Ok(CreateOutcome::CaseNumberTaken);
+        }
+        let id = new.request.id.clone();
+        t.cases.insert(new.request.case_number.clone(), id.clone());
+        t.requests.insert(id.clone(), new.request.clone());
+        t.history.insert(id.clone(), vec![new.created.clone()]);
+        if let Some(c) = &new.contact {
+            t.contacts.insert(id.clone(), c.clone());
+        }
+        if let Some(claim) = &new.idempotency {
+            t.idempotency.insert(
+                claim.key.clone(),
+                (id, claim.payload_hash.clone(), new.tracking_token.clone()),
+            );
+        }
+        Ok(CreateOutcome::Created)
+    }
+
+    async fn get(&self, id: &RequestId) -> Result<Option<ServiceRequest>, PortError> {
+        Ok(lock(&self.tables).requests.get(id).cloned())
+    }
+
+    async fn find_by_case_number(
+        &self,
+        case: &CaseNumber,
+    ) -> Result<Option<ServiceRequest>, PortError> {
+        let t = lock(&self.tables);
+        Ok(t.cases.get(case).and_then(|id| t.requests.get(id)).cloned())
+    }
+
+    async fn history(&self, id: &RequestId) -> Result<Vec<HistoryEvent>, PortError> {
+        Ok(lock(&self.tables)
+            .history
+            .get(id)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn apply(&self, change: &Change) -> Result<ApplyOutcome, PortError> {
+        let mut t = lock(&self.tables);
+        let id = &change.request.id;
+        match t.requests.get(id) {
+            Some(current) if current.version == change.expected_version => {}
+            _ => return Ok(ApplyOutcome::Conflict),
+        }
+        t.requests.insert(id.clone(), change.request.clone());
+        t.history
+            .entry(id.clone())
+            .or_default()
+            .push(change.event.clone());
+        Ok(ApplyOutcome::Applied)
+    }
+
+    async fn open_assignments(
+        &self,
+        department: &DepartmentCode,
+    ) -> Result<Vec<ServiceRequest>, PortError> {
+        let mut open: Vec<_> = lock(&self.tables)
+            .requests
+            .values()
+            .filter(|r| r.department.as_ref() == Some(department) && r.status.is_department_work())
+            .cloned()
+            .collect();
+        open.sort_by_key(|r| (r.due_at, r.id.clone()));
+        Ok(open)
+    }
+
+    async fn created_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<ServiceRequest>, PortError> {
+        let mut found: Vec<_> = lock(&self.tables)
+            .requests
+            .values()
+            .filter(|r| r.created_at >= from && r.created_at < to)
+            .cloned()
+            .collect();
+        found.sort_by_key(|r| r.id.clone());
+        Ok(found)
+    }
+}
+
+#[async_trait]
+impl ContactStore for MemoryStore {
+    async fn contact(&self, id: &RequestId) -> Result<Option<Contact>, PortError> {
+        Ok(lock(&self.tables).contacts.get(id).cloned())
+    }
+}
+
+#[async_trait]
+impl DepartmentKeys for MemoryStore {
+    async fn department_for_key_hash(
+        &self,
+        key_hash: &str,
+    ) -> Result<Option<DepartmentCode>, PortError> {
+        Ok(lock(&self.tables).keys.get(key_hash).cloned())
+    }
+}
+
+#[async_trait]
+impl OnceLedger for MemoryStore {
+    async fn claim(
+        &self,
+        key: &str,
+        now: Timestamp,
+        lock_until: Timestamp,
+    ) -> Result<Claim, PortError> {
+        let mut t = lock(&self.tables);
+        match t.ledger.get(key) {
+            Some(LedgerEntry::Done) => Ok(Claim::AlreadyDone),
+            Some(LedgerEntry::InProgress(until)) if *until > now => Ok(Claim::InProgress),
+            _ => {
+                t.ledger
+                    .insert(key.to_owned(), LedgerEntry::InProgress(lock_until));
+                Ok(Claim::Acquired)
+            }
+        }
+    }
+    async fn complete(&self, key: &str) -> Result<(), PortError> {
+        lock(&self.tables)
+            .ledger
+            .insert(key.to_owned(), LedgerEntry::Done);
+        Ok(())
+    }
+    async fn release(&self, key: &str) -> Result<(), PortError> {
+        lock(&self.tables).ledger.remove(key);
+        Ok(())
+    }
+}
+
+/// Records every message sent to the pipeline and department queues.
+#[derive(Debug, Default)]
+pub struct MemoryQueues {
+    pub pipeline: Mutex<Vec<PipelineMessage>>,
+    pub departments: Mutex<Vec<(String, AssignmentMessage)>>,
+    /// When set, every send fails (dependency fault injection).
+    pub failing: std::sync::atomic::AtomicBool,
+}
+
+impl MemoryQueues {
+    pub fn take_pipeline(&self) -> Vec<PipelineMessage> {
+        std::mem::take(&mut *lock(&self.pipeline))
+    }
+    pub fn department_messages(&self) -> Vec<(String, AssignmentMessage)> {
+        lock(&self.departments).clone()
+    }
+    fn check(&self) -> Result<(), PortError> {
+        if self.failing.load(Ordering::SeqCst) {
+            Err(PortError::retryable("send message", "injected failure"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[async_trait]
+impl PipelineQueue for MemoryQueues {
+    async fn send(&self, message: &PipelineMessage) -> Result<(), PortError> {
+        self.check()?;
+        lock(&self.pipeline).push(message.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl DepartmentQueues for MemoryQueues {
+    async fn send_assignment(
+        &self,
+        queue_name: &str,
+        message: &AssignmentMessage,
+    ) -> Result<(), PortError> {
+        self.check()?;
+        lock(&self.departments).push((queue_name.to_owned(), message.clone()));
+        Ok(())
+    }
+}
+
+/// A message a citizen would have received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentMessage {
+    pub to: String,
+    pub subject: Option<String>,
+    pub body: String,
+}
+
+#[derive(Debug, Default)]
+pub struct MemoryMessenger {
+    pub sent: Mutex<Vec<SentMessage>>,
+    pub failing: std::sync::atomic::AtomicBool,
+}
+
+impl MemoryMessenger {
+    pub fn sent(&self) -> Vec<SentMessage> {
+        lock(&self.sent).clone()
+    }
+}
+
+#[async_trait]
+impl CitizenMessenger for MemoryMessenger {
+    async fn send_sms(&self, to: &PhoneNumber, body: &str) -> Result<(), PortError> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(PortError::retryable("send sms", "injected failure"));
+        }
+        lock(&self.sent).push(SentMessage {
+            to: to.as_str().to_owned(),
+            subject: None,
+            body: body.to_owned(),
+        });
+        Ok(())
+    }
+    async fn send_email(&self, to: &Email, subject: &str, body: &str) -> Result<(), PortError> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(PortError::retryable("send email", "injected failure"));
+        }
+        lock(&self.sent).push(SentMessage {
+            to: to.as_str().to_owned(),
+            subject: Some(subject.to_owned()),
+            body: body.to_owned(),
+        });
+        Ok(())
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct MemoryBlobs {
+    pub objects: Mutex<BTreeMap<String, (String, Vec<u8>)>>,
+}
+
+impl MemoryBlobs {
+    pub fn get(&self, key: &str) -> Option<Vec<u8>> {
+        lock(&self.objects).get(key).map(|(_, b)| b.clone())
+    }
+}
+
+#[async_trait]
+impl BlobStore for MemoryBlobs {
+    async fn put_new(
+        &self,
+        key: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<bool, PortError> {
+        let mut objects = lock(&self.objects);
+        if objects.contains_key(key) {
+            return Ok(false);
+        }
+        objects.insert(key.to_owned(), (content_type.to_owned(), body));
+        Ok(true)
+    }
+}
+
+/// A clock tests move by hand.
+#[derive(Debug)]
+pub struct ManualClock(Mutex<Timestamp>);
+
+impl ManualClock {
+    pub fn at(t: Timestamp) -> Self {
+        Self(Mutex::new(t))
+    }
+    pub fn set(&self, t: Timestamp) {
+        *lock(&self.0) = t;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        *lock(&self.0)
+    }
+}
+
+/// Deterministic ids: a counter feeds ULID-shaped ids, case numbers and tokens.
+#[derive(Debug, Default)]
+pub struct SequentialIds(AtomicU64);
+
+impl IdSource for SequentialIds {
+    fn request_id(&self) -> RequestId {
+        let n = self.0.fetch_add(1, Ordering::SeqCst);
+        RequestId::parse(&format!("01J{n:023}")).unwrap_or_else(|_| unreachable_id())
+    }
+    fn case_number(&self) -> CaseNumber {
+        CaseNumber::from_entropy(
+            self.0
+                .fetch_add(1, Ordering::SeqCst)
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        )
+    }
+    fn tracking_token(&self) -> TrackingToken {
+        TrackingToken::new(format!("token-{}", self.0.fetch_add(1, Ordering::SeqCst)))
+    }
+}
+
+fn unreachable_id() -> RequestId {
+    // 26 digits are always a valid ULID string; kept total so tests never panic here.
+    RequestId::parse("00000000000000000000000000").unwrap_or_else(|_| unreachable_id())
+}

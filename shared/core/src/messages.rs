@@ -1,0 +1,45 @@
+//! Queue message bodies. They carry ids, never personal data or free text.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{CaseNumber, DepartmentCode, RequestId, ServiceCode};
+use crate::request::GeoPoint;
+
+/// A step of the pipeline to run for a request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PipelineMessage {
+    /// To the classify queue: a request was created.
+    RequestCreated { request_id: RequestId },
+    /// To the route queue: the request has a service and can be routed.
+    RequestClassified { request_id: RequestId },
+    /// To the notify queue: history event `seq` may concern the citizen.
+    StatusChanged { request_id: RequestId, seq: u64 },
+}
+
+impl PipelineMessage {
+    pub fn request_id(&self) -> &RequestId {
+        match self {
+            PipelineMessage::RequestCreated { request_id }
+            | PipelineMessage::RequestClassified { request_id }
+            | PipelineMessage::StatusChanged { request_id, .. } => request_id,
+        }
+    }
+}
+
+/// To a department's own queue: new work for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssignmentMessage {
+    pub request_id: RequestId,
+    pub case_number: CaseNumber,
+    pub service_code: ServiceCode,
+    pub department: DepartmentCode,
+    pub due_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub point: Option<GeoPoint>,
+    /// History sequence of the assignment: consumers de-duplicate on (request_id, seq).
+    pub seq: u64,
+}

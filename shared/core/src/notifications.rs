@@ -1,0 +1,94 @@
+//! What the citizen is told after each history event, in their language.
+
+use jiff::tz::TimeZone;
+
+use crate::catalogue::Catalogue;
+use crate::request::{EventKind, HistoryEvent, Language, ServiceRequest};
+use crate::status::Status;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CitizenMessage {
+    pub subject: String,
+    pub body: String,
+}
+
+/// The message for an event, or `None` when the event is internal.
+pub fn message_for(
+    catalogue: &Catalogue,
+    request: &ServiceRequest,
+    event: &HistoryEvent,
+) -> Option<CitizenMessage> {
+    let lang = request.language;
+    let case = request.case_number.as_str();
+    let city = catalogue.city().name.get(lang);
+    let service = request
+        .service_code
+        .as_ref()
+        .and_then(|c| catalogue.service(c))
+        .map(|s| s.name.get(lang).to_owned());
+    let tz = TimeZone::get(&catalogue.city().timezone).unwrap_or(TimeZone::UTC);
+    let body = match (&event.kind, lang) {
+        (EventKind::Assigned { department, due_at }, _) => {
+            let dept = catalogue
+                .department(department)
+                .map_or(department.to_string(), |d| d.name.get(lang).to_owned());
+            let due = due_at.to_zoned(tz).strftime("%Y-%m-%d %H:%M").to_string();
+            match lang {
+                Language::Pl => format!(
+                    "{city} 311: zgłoszenie {case}{} przekazano do: {dept}. Planowany termin: {due}.",
+                    service.map(|s| format!(" ({s})")).unwrap_or_default()
+                ),
+                Language::En => format!(
+                    "{city} 311: request {case}{} was passed to {dept}. Expected by {due}.",
+                    service.map(|s| format!(" ({s})")).unwrap_or_default()
+                ),
+            }
+        }
+        (EventKind::StatusChanged { to, note, .. }, _) => {
+            status_text(lang, city, case, *to, note.as_deref())?
+        }
+        _ => return None,
+    };
+    let subject = match lang {
+        Language::Pl => format!("{city} 311: zgłoszenie {case}"),
+        Language::En => format!("{city} 311: request {case}"),
+    };
+    Some(CitizenMessage { subject, body })
+}
+
+fn status_text(
+    lang: Language,
+    city: &str,
+    case: &str,
+    to: Status,
+    note: Option<&str>,
+) -> Option<String> {
+    let note = note.map(|n| format!(" {n}")).unwrap_or_default();
+    Some(match (to, lang) {
+        (Status::Triaged, Language::Pl) => format!(
+            "{city} 311: przyjęliśmy zgłoszenie {case}. Nasz konsultant przypisze je do właściwej jednostki."
+        ),
+        (Status::Triaged, Language::En) => format!(
+            "{city} 311: we received request {case}. An agent will pass it to the right department."
+        ),
+        (Status::InProgress, Language::Pl) => {
+            format!("{city} 311: trwają prace w sprawie zgłoszenia {case}.")
+        }
+        (Status::InProgress, Language::En) => {
+            format!("{city} 311: work on request {case} has started.")
+        }
+        (Status::Resolved, Language::Pl) => {
+            format!("{city} 311: zgłoszenie {case} zostało załatwione.{note}")
+        }
+        (Status::Resolved, Language::En) => {
+            format!("{city} 311: request {case} was resolved.{note}")
+        }
+        (Status::Rejected, Language::Pl) => {
+            format!("{city} 311: zgłoszenie {case} zostało odrzucone.{note}")
+        }
+        (Status::Rejected, Language::En) => {
+            format!("{city} 311: request {case} was rejected.{note}")
+        }
+        _ => return None,
+    })
+}

@@ -1,0 +1,188 @@
+//! Narrow port traits the use cases depend on. Each has a real adapter
+//! (`citydesk-aws`, the notify function's providers) and an in-memory twin
+//! ([`crate::memory`]).
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+
+use crate::contact::{Contact, Email, PhoneNumber};
+use crate::ids::{CaseNumber, DepartmentCode, RequestId, TrackingToken};
+use crate::messages::{AssignmentMessage, PipelineMessage};
+use crate::request::{Change, HistoryEvent, ServiceRequest};
+
+/// Failure of a storage or messaging dependency. `retryable` tells the trigger
+/// adapter whether to report a batch item failure (retry) or give up.
+#[derive(Debug, thiserror::Error)]
+#[error("{operation}: {message}")]
+pub struct PortError {
+    pub operation: &'static str,
+    pub message: String,
+    pub retryable: bool,
+}
+
+impl PortError {
+    pub fn retryable(operation: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            operation,
+            message: message.into(),
+            retryable: true,
+        }
+    }
+    pub fn permanent(operation: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            operation,
+            message: message.into(),
+            retryable: false,
+        }
+    }
+}
+
+/// A new request with everything written in one atomic step.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    pub request: ServiceRequest,
+    pub created: HistoryEvent,
+    pub contact: Option<Contact>,
+    /// Client-supplied idempotency key and the fingerprint of the payload it came with.
+    pub idempotency: Option<IdempotencyClaim>,
+    /// Kept with the idempotency record (which expires) so a replay can answer with it.
+    pub tracking_token: TrackingToken,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyClaim {
+    pub key: String,
+    pub payload_hash: String,
+}
+
+#[derive(Debug)]
+pub enum CreateOutcome {
+    Created,
+    /// The idempotency key was used before; the earlier request and its payload hash.
+    AlreadyExists {
+        request_id: RequestId,
+        payload_hash: String,
+        tracking_token: TrackingToken,
+    },
+    /// The random case number is taken; draw another and try again.
+    CaseNumberTaken,
+}
+
+#[derive(Debug)]
+pub enum ApplyOutcome {
+    Applied,
+    /// Somebody else changed the request first (version mismatch).
+    Conflict,
+}
+
+/// Service requests, their history and the idempotency of their creation.
+#[async_trait]
+pub trait RequestStore: Send + Sync {
+    async fn create(&self, new: &NewRequest) -> Result<CreateOutcome, PortError>;
+    async fn get(&self, id: &RequestId) -> Result<Option<ServiceRequest>, PortError>;
+    async fn find_by_case_number(
+        &self,
+        case_number: &CaseNumber,
+    ) -> Result<Option<ServiceRequest>, PortError>;
+    async fn history(&self, id: &RequestId) -> Result<Vec<HistoryEvent>, PortError>;
+    /// Writes the new request state and its history event atomically, only if the
+    /// stored version is still `change.expected_version`.
+    async fn apply(&self, change: &Change) -> Result<ApplyOutcome, PortError>;
+    /// The department's open work (assigned, acknowledged, in progress), due first.
+    async fn open_assignments(
+        &self,
+        department: &DepartmentCode,
+    ) -> Result<Vec<ServiceRequest>, PortError>;
+    /// Requests created in `[from, to)`.
+    async fn created_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<ServiceRequest>, PortError>;
+}
+
+/// The citizen's contact details, stored apart from the request.
+#[async_trait]
+pub trait ContactStore: Send + Sync {
+    async fn contact(&self, id: &RequestId) -> Result<Option<Contact>, PortError>;
+}
+
+/// Messages between the pipeline's steps (classify, route, notify).
+#[async_trait]
+pub trait PipelineQueue: Send + Sync {
+    async fn send(&self, message: &PipelineMessage) -> Result<(), PortError>;
+}
+
+/// Each department's own queue of new assignments.
+#[async_trait]
+pub trait DepartmentQueues: Send + Sync {
+    async fn send_assignment(
+        &self,
+        queue_name: &str,
+        message: &AssignmentMessage,
+    ) -> Result<(), PortError>;
+}
+
+/// Department API keys, stored as SHA-256 hashes.
+#[async_trait]
+pub trait DepartmentKeys: Send + Sync {
+    async fn department_for_key_hash(
+        &self,
+        key_hash: &str,
+    ) -> Result<Option<DepartmentCode>, PortError>;
+}
+
+/// "Do this once": a claim on a business key (Powertools-style idempotency record).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// The work is ours to do.
+    Acquired,
+    /// Done before: skip.
+    AlreadyDone,
+    /// Someone else is doing it right now: retry later.
+    InProgress,
+}
+
+#[async_trait]
+pub trait OnceLedger: Send + Sync {
+    /// Claims `key` until `lock_until`; an expired in-progress claim can be taken over.
+    async fn claim(
+        &self,
+        key: &str,
+        now: Timestamp,
+        lock_until: Timestamp,
+    ) -> Result<Claim, PortError>;
+    async fn complete(&self, key: &str) -> Result<(), PortError>;
+    /// Gives the claim back after a failure so a retry can do the work.
+    async fn release(&self, key: &str) -> Result<(), PortError>;
+}
+
+/// Sends messages to citizens (SMS and e-mail providers).
+#[async_trait]
+pub trait CitizenMessenger: Send + Sync {
+    async fn send_sms(&self, to: &PhoneNumber, body: &str) -> Result<(), PortError>;
+    async fn send_email(&self, to: &Email, subject: &str, body: &str) -> Result<(), PortError>;
+}
+
+/// Stores objects (reports, raw messages, attachments).
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    /// Writes only if no object has that key yet; `Ok(false)` when it existed.
+    async fn put_new(
+        &self,
+        key: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<bool, PortError>;
+}
+
+/// Time and randomness come from outside so tests control them.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> Timestamp;
+}
+
+pub trait IdSource: Send + Sync {
+    fn request_id(&self) -> RequestId;
+    fn case_number(&self) -> CaseNumber;
+    fn tracking_token(&self) -> TrackingToken;
+}

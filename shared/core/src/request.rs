@@ -1,0 +1,290 @@
+//! The service request and its append-only history.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{CaseNumber, DepartmentCode, JurisdictionId, RequestId, ServiceCode};
+use crate::status::{IllegalTransition, Status};
+
+/// Where the request came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Web,
+    Open311,
+    Sms,
+    Email,
+    Phone,
+    Messenger,
+    InPerson,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Web => "web",
+            Channel::Open311 => "open311",
+            Channel::Sms => "sms",
+            Channel::Email => "email",
+            Channel::Phone => "phone",
+            Channel::Messenger => "messenger",
+            Channel::InPerson => "in_person",
+        }
+    }
+}
+
+/// The language the citizen is answered in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    #[default]
+    Pl,
+    En,
+}
+
+impl Language {
+    pub fn parse(raw: &str) -> Option<Language> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "pl" | "pl-pl" | "polski" => Some(Language::Pl),
+            "en" | "en-gb" | "en-us" | "english" => Some(Language::En),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LocationError {
+    #[error("lat must be a number between -90 and 90")]
+    Latitude,
+    #[error("long must be a number between -180 and 180")]
+    Longitude,
+    #[error("lat and long must be given together")]
+    HalfPoint,
+    #[error("address must be at most 300 characters")]
+    AddressTooLong,
+}
+
+/// A WGS84 point, checked for range.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GeoPoint {
+    pub lat: f64,
+    pub long: f64,
+}
+
+impl GeoPoint {
+    pub fn parse(lat: f64, long: f64) -> Result<Self, LocationError> {
+        if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
+            return Err(LocationError::Latitude);
+        }
+        if !long.is_finite() || !(-180.0..=180.0).contains(&long) {
+            return Err(LocationError::Longitude);
+        }
+        Ok(Self { lat, long })
+    }
+}
+
+/// Where the problem is. The district is derived from the point by the catalogue.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub point: Option<GeoPoint>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district: Option<String>,
+}
+
+impl Location {
+    pub fn parse(
+        lat: Option<f64>,
+        long: Option<f64>,
+        address: Option<&str>,
+    ) -> Result<Self, LocationError> {
+        let point = match (lat, long) {
+            (Some(lat), Some(long)) => Some(GeoPoint::parse(lat, long)?),
+            (None, None) => None,
+            _ => return Err(LocationError::HalfPoint),
+        };
+        let address = address.map(str::trim).filter(|a| !a.is_empty());
+        if address.is_some_and(|a| a.chars().count() > 300) {
+            return Err(LocationError::AddressTooLong);
+        }
+        Ok(Self {
+            point,
+            address: address.map(str::to_owned),
+            district: None,
+        })
+    }
+}
+
+/// What happened to a request, in order. Events carry no personal data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventKind {
+    Created {
+        channel: Channel,
+    },
+    Classified {
+        service_code: ServiceCode,
+        confidence: f64,
+    },
+    StatusChanged {
+        from: Status,
+        to: Status,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    Assigned {
+        department: DepartmentCode,
+        due_at: Timestamp,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEvent {
+    /// Equals the request's version after this event: 1 for creation, then +1 each change.
+    pub seq: u64,
+    pub at: Timestamp,
+    /// Who caused it: `citizen`, `system:classify`, `department:roads`…
+    pub actor: String,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// A citizen's request as the system keeps it (personal data lives elsewhere).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceRequest {
+    pub id: RequestId,
+    pub case_number: CaseNumber,
+    pub jurisdiction: JurisdictionId,
+    pub channel: Channel,
+    pub language: Language,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_code: Option<ServiceCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classification_confidence: Option<f64>,
+    pub description: String,
+    pub location: Location,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<DepartmentCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
+    /// SHA-256 of the citizen's tracking token.
+    pub tracking_token_hash: String,
+    /// Whether a contact item exists (the contact itself is stored apart).
+    pub has_contact: bool,
+    /// Optimistic-locking version: the number of history events so far.
+    pub version: u64,
+}
+
+/// A change to apply atomically: the request as it will be, the version it must
+/// still have, and the history event that records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub expected_version: u64,
+    pub request: ServiceRequest,
+    pub event: HistoryEvent,
+}
+
+impl ServiceRequest {
+    fn change(&self, at: Timestamp, actor: &str, kind: EventKind, next: ServiceRequest) -> Change {
+        let mut request = next;
+        request.version = self.version + 1;
+        request.updated_at = at;
+        Change {
+            expected_version: self.version,
+            event: HistoryEvent {
+                seq: request.version,
+                at,
+                actor: actor.to_owned(),
+                kind,
+            },
+            request,
+        }
+    }
+
+    /// Records the service chosen by classification (status unchanged).
+    pub fn classify(
+        &self,
+        service_code: ServiceCode,
+        confidence: f64,
+        at: Timestamp,
+        actor: &str,
+    ) -> Change {
+        let mut next = self.clone();
+        next.service_code = Some(service_code.clone());
+        next.classification_confidence = Some(confidence);
+        self.change(
+            at,
+            actor,
+            EventKind::Classified {
+                service_code,
+                confidence,
+            },
+            next,
+        )
+    }
+
+    /// Moves the request to another status, checked against the life cycle.
+    pub fn move_to(
+        &self,
+        to: Status,
+        note: Option<String>,
+        at: Timestamp,
+        actor: &str,
+    ) -> Result<Change, IllegalTransition> {
+        self.status.transition_to(to)?;
+        let mut next = self.clone();
+        next.status = to;
+        if to == Status::Resolved {
+            next.resolved_at = Some(at);
+            next.resolution = note.clone();
+        }
+        if to == Status::Reopened {
+            next.resolved_at = None;
+            next.resolution = None;
+        }
+        Ok(self.change(
+            at,
+            actor,
+            EventKind::StatusChanged {
+                from: self.status,
+                to,
+                note,
+            },
+            next,
+        ))
+    }
+
+    /// Assigns the request to a department with a due time; status becomes `assigned`.
+    pub fn assign(
+        &self,
+        department: DepartmentCode,
+        due_at: Timestamp,
+        at: Timestamp,
+        actor: &str,
+    ) -> Result<Change, IllegalTransition> {
+        self.status.transition_to(Status::Assigned)?;
+        let mut next = self.clone();
+        next.status = Status::Assigned;
+        next.department = Some(department.clone());
+        next.due_at = Some(due_at);
+        Ok(self.change(at, actor, EventKind::Assigned { department, due_at }, next))
+    }
+
+    /// Whether the due time has passed (at `now` for open work, at resolution otherwise).
+    pub fn breached_sla(&self, now: Timestamp) -> bool {
+        match (self.due_at, self.resolved_at) {
+            (Some(due), Some(resolved)) => resolved > due,
+            (Some(due), None) => !self.status.is_closed() && now > due,
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! The scheduled report: counts of a period's requests by status, service,
+//! department and channel, plus SLA breaches, archived as JSON and CSV.
+
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ToSpan};
+use serde::Serialize;
+use tracing::instrument;
+
+use crate::catalogue::Catalogue;
+use crate::ports::{BlobStore, Clock, PortError, RequestStore};
+use crate::request::ServiceRequest;
+
+pub struct Reporting<'a> {
+    pub store: &'a dyn RequestStore,
+    pub blobs: &'a dyn BlobStore,
+    pub clock: &'a dyn Clock,
+    pub catalogue: &'a Catalogue,
+}
+
+/// A report over one calendar day in the city's time zone.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DailyReport {
+    pub jurisdiction_id: String,
+    pub date: Date,
+    pub from: Timestamp,
+    pub to: Timestamp,
+    pub generated_at: Timestamp,
+    pub total: u64,
+    pub by_status: BTreeMap<String, u64>,
+    pub by_service: BTreeMap<String, u64>,
+    pub by_department: BTreeMap<String, u64>,
+    pub by_channel: BTreeMap<String, u64>,
+    /// Requests whose due time passed before they were resolved (or before `generated_at`).
+    pub sla_breaches: u64,
+}
+
+impl DailyReport {
+    /// One row per counted value: `dimension,key,count`.
+    pub fn to_csv(&self) -> String {
+        let mut out = String::from("dimension,key,count\n");
+        out.push_str(&format!("total,all,{}\n", self.total));
+        out.push_str(&format!("sla,breached,{}\n", self.sla_breaches));
+        for (dimension, counts) in [
+            ("status", &self.by_status),
+            ("service", &self.by_service),
+            ("department", &self.by_department),
+            ("channel", &self.by_channel),
+        ] {
+            for (key, count) in counts {
+                out.push_str(&format!("{dimension},{},{count}\n", csv_field(key)));
+            }
+        }
+        out
+    }
+}
+
+fn csv_field(raw: &str) -> String {
+    if raw.contains([',', '"', '\n']) {
+        format!("\"{}\"", raw.replace('"', "\"\""))
+    } else {
+        raw.to_owned()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportWritten {
+    pub json_key: String,
+    pub csv_key: String,
+    /// False when the report for this day was already archived (a repeated run).
+    pub created: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("the catalogue's time zone {0} is unknown")]
+    TimeZone(String),
+    #[error("date {0} has no midnight in the city's time zone")]
+    Date(Date),
+    #[error("report is not serialisable: {0}")]
+    Serialise(#[from] serde_json::Error),
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+/// The archive keys of a day's report: deterministic, so a re-run cannot write twice.
+pub fn report_keys(jurisdiction: &str, date: Date) -> (String, String) {
+    let base = format!("reports/{jurisdiction}/daily/{date}");
+    (format!("{base}.json"), format!("{base}.csv"))
+}
+
+/// The day before `now` in the city's time zone: what the nightly schedule reports.
+pub fn previous_day(catalogue: &Catalogue, now: Timestamp) -> Result<Date, ReportError> {
+    let tz = city_tz(catalogue)?;
+    let today = now.to_zoned(tz).date();
+    today
+        .checked_sub(1.day())
+        .map_err(|_| ReportError::Date(today))
+}
+
+fn city_tz(catalogue: &Catalogue) -> Result<TimeZone, ReportError> {
+    let name = &catalogue.city().timezone;
+    TimeZone::get(name).map_err(|_| ReportError::TimeZone(name.clone()))
+}
+
+pub fn summarise(
+    catalogue: &Catalogue,
+    date: Date,
+    from: Timestamp,
+    to: Timestamp,
+    now: Timestamp,
+    requests: &[ServiceRequest],
+) -> DailyReport {
+    let mut report = DailyReport {
+        jurisdiction_id: catalogue.city().jurisdiction_id.to_string(),
+        date,
+        from,
+        to,
+        generated_at: now,
+        total: 0,
+        by_status: BTreeMap::new(),
+        by_service: BTreeMap::new(),
+        by_department: BTreeMap::new(),
+        by_channel: BTreeMap::new(),
+        sla_breaches: 0,
+    };
+    for r in requests
+        .iter()
+        .filter(|r| r.created_at >= from && r.created_at < to)
+    {
+        report.total += 1;
+        *report.by_status.entry(r.status.to_string()).or_default() += 1;
+        let service = r
+            .service_code
+            .as_ref()
+            .map_or("unclassified".to_owned(), ToString::to_string);
+        *report.by_service.entry(service).or_default() += 1;
+        let dept = r
+            .department
+            .as_ref()
+            .map_or("unassigned".to_owned(), ToString::to_string);
+        *report.by_department.entry(dept).or_default() += 1;
+        *report
+            .by_channel
+            .entry(r.channel.as_str().to_owned())
+            .or_default() += 1;
+        if r.breached_sla(now) {
+            report.sla_breaches += 1;
+        }
+    }
+    report
+}
+
+#[instrument(skip(deps), fields(date = %date))]
+pub async fn build_daily_report(
+    deps: &Reporting<'_>,
+    date: Date,
+) -> Result<ReportWritten, ReportError> {
+    let tz = city_tz(deps.catalogue)?;
+    let start = date
+        .to_zoned(tz.clone())
+        .map_err(|_| ReportError::Date(date))?;
+    let end = start.tomorrow().map_err(|_| ReportError::Date(date))?;
+    let (from, to) = (start.timestamp(), end.timestamp());
+    let requests = deps.store.created_between(from, to).await?;
+    let report = summarise(deps.catalogue, date, from, to, deps.clock.now(), &requests);
+    let (json_key, csv_key) = report_keys(&report.jurisdiction_id, date);
+    let json = serde_json::to_vec_pretty(&report)?;
+    let created_json = deps
+        .blobs
+        .put_new(&json_key, "application/json", json)
+        .await?;
+    let created_csv = deps
+        .blobs
+        .put_new(
+            &csv_key,
+            "text/csv; charset=utf-8",
+            report.to_csv().into_bytes(),
+        )
+        .await?;
+    tracing::info!(
+        total = report.total,
+        created = created_json || created_csv,
+        "daily report"
+    );
+    Ok(ReportWritten {
+        json_key,
+        csv_key,
+        created: created_json || created_csv,
+    })
+}

@@ -1,0 +1,112 @@
+//! Classification step: a request without a service gets one from its text;
+//! when the classifier is unsure the request is triaged for a person.
+
+use tracing::instrument;
+
+use crate::ids::RequestId;
+use crate::messages::PipelineMessage;
+use crate::ports::{ApplyOutcome, Clock, PipelineQueue, RequestStore};
+use crate::request::ServiceRequest;
+use crate::rules::classification::KeywordClassifier;
+use crate::status::Status;
+use crate::usecases::StepError;
+
+pub struct Classify<'a> {
+    pub store: &'a dyn RequestStore,
+    pub queue: &'a dyn PipelineQueue,
+    pub clock: &'a dyn Clock,
+    pub classifier: &'a KeywordClassifier,
+    /// Below this confidence a person decides (status `triaged`).
+    pub threshold: f64,
+}
+
+/// What the step did, for logs and tests.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClassifyOutcome {
+    /// Sent on to routing (service known or found with enough confidence).
+    SentToRouting,
+    /// Left for a person.
+    Triaged,
+    /// Already past this step: nothing to do (duplicate delivery).
+    NothingToDo(Status),
+}
+
+pub const ACTOR: &str = "system:classify";
+
+#[instrument(skip(deps), fields(request_id = %request_id))]
+pub async fn classify_request(
+    deps: &Classify<'_>,
+    request_id: &RequestId,
+) -> Result<ClassifyOutcome, StepError> {
+    let request = load(deps.store, request_id).await?;
+    if request.status != Status::New {
+        return Ok(ClassifyOutcome::NothingToDo(request.status));
+    }
+    if request.service_code.is_some() {
+        return forward(deps, &request).await;
+    }
+    let now = deps.clock.now();
+    let found = deps.classifier.classify(&request.description);
+    let confident = found
+        .as_ref()
+        .is_some_and(|c| c.confidence >= deps.threshold);
+    let mut current = request;
+    if let Some(c) = found {
+        let change = current.classify(c.service_code, c.confidence, now, ACTOR);
+        commit(deps.store, &change).await?;
+        current = change.request;
+    }
+    if confident {
+        tracing::info!(confidence = ?current.classification_confidence, "classified");
+        return forward(deps, &current).await;
+    }
+    let change = current
+        .move_to(Status::Triaged, None, now, ACTOR)
+        .map_err(|e| StepError::Poison(e.to_string()))?;
+    commit(deps.store, &change).await?;
+    deps.queue
+        .send(&PipelineMessage::StatusChanged {
+            request_id: current.id.clone(),
+            seq: change.event.seq,
+        })
+        .await?;
+    tracing::info!("left for triage");
+    Ok(ClassifyOutcome::Triaged)
+}
+
+async fn forward(
+    deps: &Classify<'_>,
+    request: &ServiceRequest,
+) -> Result<ClassifyOutcome, StepError> {
+    deps.queue
+        .send(&PipelineMessage::RequestClassified {
+            request_id: request.id.clone(),
+        })
+        .await?;
+    Ok(ClassifyOutcome::SentToRouting)
+}
+
+/// Loads a request a queue message names; a missing one can never succeed.
+pub(crate) async fn load(
+    store: &dyn RequestStore,
+    id: &RequestId,
+) -> Result<ServiceRequest, StepError> {
+    store
+        .get(id)
+        .await?
+        .ok_or_else(|| StepError::Poison(format!("request {id} does not exist")))
+}
+
+/// Applies a change; losing a race means another delivery is at work: retry.
+pub(crate) async fn commit(
+    store: &dyn RequestStore,
+    change: &crate::request::Change,
+) -> Result<(), StepError> {
+    match store.apply(change).await? {
+        ApplyOutcome::Applied => Ok(()),
+        ApplyOutcome::Conflict => Err(StepError::Retry(format!(
+            "request {} changed concurrently (expected version {})",
+            change.request.id, change.expected_version
+        ))),
+    }
+}

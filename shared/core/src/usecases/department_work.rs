@@ -1,0 +1,114 @@
+//! A department works its queue: lists its open work and moves a request
+//! through acknowledged, in progress and resolved. A department sees only its own work.
+
+use tracing::instrument;
+
+use crate::ids::{CaseNumber, DepartmentCode};
+use crate::messages::PipelineMessage;
+use crate::ports::{ApplyOutcome, Clock, PipelineQueue, PortError, RequestStore};
+use crate::request::ServiceRequest;
+use crate::status::{IllegalTransition, Status};
+
+/// Longest note a department may attach.
+pub const MAX_NOTE_CHARS: usize = 2000;
+
+/// The statuses a department may set.
+pub const DEPARTMENT_STATUSES: [Status; 3] =
+    [Status::Acknowledged, Status::InProgress, Status::Resolved];
+
+pub struct DepartmentWork<'a> {
+    pub store: &'a dyn RequestStore,
+    pub queue: &'a dyn PipelineQueue,
+    pub clock: &'a dyn Clock,
+}
+
+#[derive(Debug, Clone)]
+pub struct StatusUpdate {
+    pub case_number: CaseNumber,
+    pub status: Status,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DepartmentError {
+    /// Missing, or another department's: the caller cannot tell which.
+    #[error("no request {0} in your department's work")]
+    NotFound(CaseNumber),
+    #[error("status must be one of acknowledged, in_progress, resolved")]
+    StatusNotAllowed,
+    #[error("note is required when resolving: it is the resolution the citizen reads")]
+    ResolutionNoteMissing,
+    #[error("note must be at most {MAX_NOTE_CHARS} characters")]
+    NoteTooLong,
+    #[error(transparent)]
+    Illegal(#[from] IllegalTransition),
+    #[error("the request was changed by someone else at the same time; reload and try again")]
+    Conflict,
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+#[instrument(skip(deps), fields(department = %department))]
+pub async fn list_assignments(
+    deps: &DepartmentWork<'_>,
+    department: &DepartmentCode,
+) -> Result<Vec<ServiceRequest>, PortError> {
+    deps.store.open_assignments(department).await
+}
+
+#[instrument(skip(deps, update), fields(department = %department, case_number = %update.case_number, status = %update.status))]
+pub async fn update_status(
+    deps: &DepartmentWork<'_>,
+    department: &DepartmentCode,
+    update: StatusUpdate,
+) -> Result<ServiceRequest, DepartmentError> {
+    if !DEPARTMENT_STATUSES.contains(&update.status) {
+        return Err(DepartmentError::StatusNotAllowed);
+    }
+    let note = update
+        .note
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
+    if note
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS)
+    {
+        return Err(DepartmentError::NoteTooLong);
+    }
+    if update.status == Status::Resolved && note.is_none() {
+        return Err(DepartmentError::ResolutionNoteMissing);
+    }
+    let request = deps
+        .store
+        .find_by_case_number(&update.case_number)
+        .await?
+        .filter(|r| r.department.as_ref() == Some(department))
+        .ok_or_else(|| DepartmentError::NotFound(update.case_number.clone()))?;
+    if request.status == update.status {
+        // A repeated call (the clerk's retry): same answer, and the citizen's
+        // notification is offered again in case the first hand-off failed.
+        notify(deps, &request, request.version).await?;
+        return Ok(request);
+    }
+    let actor = format!("department:{department}");
+    let change = request.move_to(update.status, note, deps.clock.now(), &actor)?;
+    match deps.store.apply(&change).await? {
+        ApplyOutcome::Applied => {}
+        ApplyOutcome::Conflict => return Err(DepartmentError::Conflict),
+    }
+    notify(deps, &change.request, change.event.seq).await?;
+    Ok(change.request)
+}
+
+async fn notify(
+    deps: &DepartmentWork<'_>,
+    request: &ServiceRequest,
+    seq: u64,
+) -> Result<(), PortError> {
+    deps.queue
+        .send(&PipelineMessage::StatusChanged {
+            request_id: request.id.clone(),
+            seq,
+        })
+        .await
+}

@@ -1,0 +1,95 @@
+//! Notification step: tells the citizen about a history event, once.
+
+use jiff::SignedDuration;
+use tracing::instrument;
+
+use crate::catalogue::Catalogue;
+use crate::ids::RequestId;
+use crate::notifications::message_for;
+use crate::ports::{CitizenMessenger, Claim, Clock, ContactStore, OnceLedger, RequestStore};
+use crate::usecases::StepError;
+use crate::usecases::classify_request::load;
+
+pub struct Notify<'a> {
+    pub store: &'a dyn RequestStore,
+    pub contacts: &'a dyn ContactStore,
+    pub ledger: &'a dyn OnceLedger,
+    pub messenger: &'a dyn CitizenMessenger,
+    pub clock: &'a dyn Clock,
+    pub catalogue: &'a Catalogue,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotifyOutcome {
+    SentSms,
+    SentEmail,
+    AlreadySent,
+    /// The event is internal, or the citizen left no contact.
+    NothingToSend,
+}
+
+/// How long a send may take before another delivery may try it again.
+const SEND_LOCK: SignedDuration = SignedDuration::from_secs(60);
+
+#[instrument(skip(deps), fields(request_id = %request_id, seq))]
+pub async fn notify_citizen(
+    deps: &Notify<'_>,
+    request_id: &RequestId,
+    seq: u64,
+) -> Result<NotifyOutcome, StepError> {
+    let request = load(deps.store, request_id).await?;
+    if !request.has_contact {
+        return Ok(NotifyOutcome::NothingToSend);
+    }
+    let history = deps.store.history(request_id).await?;
+    let event = history
+        .iter()
+        .find(|e| e.seq == seq)
+        .ok_or_else(|| StepError::Retry(format!("history event {seq} not visible yet")))?;
+    let Some(message) = message_for(deps.catalogue, &request, event) else {
+        return Ok(NotifyOutcome::NothingToSend);
+    };
+    let Some(contact) = deps.contacts.contact(request_id).await? else {
+        return Ok(NotifyOutcome::NothingToSend);
+    };
+    if contact.phone.is_none() && contact.email.is_none() {
+        return Ok(NotifyOutcome::NothingToSend);
+    }
+    let key = format!("notify#{request_id}#{seq}");
+    let now = deps.clock.now();
+    let lock_until = now.saturating_add(SEND_LOCK).unwrap_or(now);
+    match deps.ledger.claim(&key, now, lock_until).await? {
+        Claim::Acquired => {}
+        Claim::AlreadyDone => return Ok(NotifyOutcome::AlreadySent),
+        Claim::InProgress => {
+            return Err(StepError::Retry(
+                "another delivery is sending this notification".into(),
+            ));
+        }
+    }
+    let sent = match (&contact.phone, &contact.email) {
+        (Some(phone), _) => deps
+            .messenger
+            .send_sms(phone, &message.body)
+            .await
+            .map(|()| NotifyOutcome::SentSms),
+        (None, Some(email)) => deps
+            .messenger
+            .send_email(email, &message.subject, &message.body)
+            .await
+            .map(|()| NotifyOutcome::SentEmail),
+        (None, None) => Ok(NotifyOutcome::NothingToSend),
+    };
+    match sent {
+        Ok(outcome) => {
+            deps.ledger.complete(&key).await?;
+            tracing::info!(outcome = ?outcome, "citizen notified");
+            Ok(outcome)
+        }
+        Err(err) => {
+            // Give the claim back so the queue's retry can send it.
+            deps.ledger.release(&key).await?;
+            Err(err.into())
+        }
+    }
+}

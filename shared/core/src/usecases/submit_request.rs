@@ -1,0 +1,194 @@
+//! A citizen submits a request (any channel): stored with its contact apart,
+//! idempotent on the client's key, then handed to classification.
+
+use tracing::instrument;
+
+use crate::catalogue::Catalogue;
+use crate::contact::Contact;
+use crate::ids::{RequestId, ServiceCode, TrackingToken};
+use crate::messages::PipelineMessage;
+use crate::ports::{
+    Clock, CreateOutcome, IdSource, IdempotencyClaim, NewRequest, PipelineQueue, PortError,
+    RequestStore,
+};
+use crate::request::{Channel, EventKind, HistoryEvent, Language, Location, ServiceRequest};
+use crate::status::Status;
+
+/// Longest description accepted (Open311's limit).
+pub const MAX_DESCRIPTION_CHARS: usize = 4000;
+
+/// A request as parsed at the edge; server-owned fields cannot appear here.
+#[derive(Debug, Clone)]
+pub struct RequestSubmission {
+    pub channel: Channel,
+    pub service_code: Option<ServiceCode>,
+    pub description: String,
+    pub location: Location,
+    pub contact: Option<Contact>,
+    pub language: Language,
+    /// Client's idempotency key and a fingerprint of the payload.
+    pub idempotency: Option<IdempotencyClaim>,
+}
+
+#[derive(Debug)]
+pub struct Submitted {
+    pub request: ServiceRequest,
+    /// The secret the citizen uses to follow the request; kept with the
+    /// idempotency record so a retried submission gets the same one back.
+    pub tracking_token: TrackingToken,
+    /// False when an earlier submission with the same idempotency key answered.
+    pub created: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("service_code {0} is not in this city's catalogue")]
+    UnknownService(ServiceCode),
+    #[error("description must not be empty")]
+    EmptyDescription,
+    #[error("description must be at most {MAX_DESCRIPTION_CHARS} characters")]
+    DescriptionTooLong,
+    #[error("this Idempotency-Key was already used with a different request body")]
+    IdempotencyKeyReused,
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+pub struct Intake<'a> {
+    pub store: &'a dyn RequestStore,
+    pub queue: &'a dyn PipelineQueue,
+    pub clock: &'a dyn Clock,
+    pub ids: &'a dyn IdSource,
+    pub catalogue: &'a Catalogue,
+}
+
+const CASE_NUMBER_ATTEMPTS: usize = 5;
+
+#[instrument(skip_all, fields(channel = submission.channel.as_str()))]
+pub async fn submit_request(
+    deps: &Intake<'_>,
+    submission: RequestSubmission,
+) -> Result<Submitted, SubmitError> {
+    let description = submission.description.trim().to_owned();
+    if description.is_empty() {
+        return Err(SubmitError::EmptyDescription);
+    }
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(SubmitError::DescriptionTooLong);
+    }
+    if let Some(code) = &submission.service_code {
+        if deps.catalogue.service(code).is_none() {
+            return Err(SubmitError::UnknownService(code.clone()));
+        }
+    }
+    let mut location = submission.location;
+    location.district = location
+        .point
+        .and_then(|p| deps.catalogue.district_at(p))
+        .map(|d| d.code.clone());
+
+    let now = deps.clock.now();
+    let id = deps.ids.request_id();
+    let token = deps.ids.tracking_token();
+    let contact = submission.contact.filter(|c| !c.is_empty());
+    let mut request = ServiceRequest {
+        id: id.clone(),
+        case_number: deps.ids.case_number(),
+        jurisdiction: deps.catalogue.city().jurisdiction_id.clone(),
+        channel: submission.channel,
+        language: submission.language,
+        service_code: submission.service_code,
+        classification_confidence: None,
+        description,
+        location,
+        status: Status::New,
+        department: None,
+        due_at: None,
+        created_at: now,
+        updated_at: now,
+        resolved_at: None,
+        resolution: None,
+        tracking_token_hash: token.hash(),
+        has_contact: contact.is_some(),
+        version: 1,
+    };
+    let created = HistoryEvent {
+        seq: 1,
+        at: now,
+        actor: "citizen".to_owned(),
+        kind: EventKind::Created {
+            channel: submission.channel,
+        },
+    };
+    for _ in 0..CASE_NUMBER_ATTEMPTS {
+        let new = NewRequest {
+            request: request.clone(),
+            created: created.clone(),
+            contact: contact.clone(),
+            idempotency: submission.idempotency.clone(),
+            tracking_token: token.clone(),
+        };
+        match deps.store.create(&new).await? {
+            CreateOutcome::Created => {
+                tracing::info!(request_id = %id, case_number = %request.case_number, "request created");
+                deps.queue
+                    .send(&PipelineMessage::RequestCreated { request_id: id })
+                    .await?;
+                return Ok(Submitted {
+                    request,
+                    tracking_token: token,
+                    created: true,
+                });
+            }
+            CreateOutcome::CaseNumberTaken => {
+                request.case_number = deps.ids.case_number();
+            }
+            CreateOutcome::AlreadyExists {
+                request_id,
+                payload_hash,
+                tracking_token,
+            } => {
+                let same_payload = submission
+                    .idempotency
+                    .as_ref()
+                    .is_some_and(|c| c.payload_hash == payload_hash);
+                if !same_payload {
+                    return Err(SubmitError::IdempotencyKeyReused);
+                }
+                return replay_earlier(deps, &request_id, tracking_token).await;
+            }
+        }
+    }
+    Err(PortError::retryable(
+        "create request",
+        "no free case number after several attempts",
+    )
+    .into())
+}
+
+/// Answers a repeated submission like the first one, and re-sends the hand-off
+/// to classification if the request has not moved on (the first send may have failed).
+async fn replay_earlier(
+    deps: &Intake<'_>,
+    request_id: &RequestId,
+    tracking_token: TrackingToken,
+) -> Result<Submitted, SubmitError> {
+    let request = deps.store.get(request_id).await?.ok_or_else(|| {
+        PortError::retryable(
+            "replay request",
+            "idempotency record points to a missing request",
+        )
+    })?;
+    if request.status == Status::New {
+        deps.queue
+            .send(&PipelineMessage::RequestCreated {
+                request_id: request.id.clone(),
+            })
+            .await?;
+    }
+    Ok(Submitted {
+        request,
+        tracking_token,
+        created: false,
+    })
+}

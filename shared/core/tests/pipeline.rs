@@ -1,0 +1,385 @@
+//! The whole pipeline on in-memory ports: intake → classify → route →
+//! department → notify → report, including repeated deliveries.
+
+use citydesk_core::catalogue::{Catalogue, CatalogueDocument};
+use citydesk_core::contact::{Contact, PhoneNumber};
+use citydesk_core::ids::{CaseNumber, DepartmentCode, ServiceCode};
+use citydesk_core::memory::*;
+use citydesk_core::messages::PipelineMessage;
+use citydesk_core::ports::{IdempotencyClaim, RequestStore};
+use citydesk_core::request::{Channel, Language, Location};
+use citydesk_core::rules::classification::KeywordClassifier;
+use citydesk_core::status::Status;
+use citydesk_core::usecases::build_report::{Reporting, build_daily_report};
+use citydesk_core::usecases::classify_request::{Classify, ClassifyOutcome, classify_request};
+use citydesk_core::usecases::department_work::{
+    DepartmentError, DepartmentWork, StatusUpdate, list_assignments, update_status,
+};
+use citydesk_core::usecases::notify_citizen::{Notify, NotifyOutcome, notify_citizen};
+use citydesk_core::usecases::route_request::{Route, RouteOutcome, route_request};
+use citydesk_core::usecases::submit_request::{
+    Intake, RequestSubmission, SubmitError, submit_request,
+};
+use futures_executor::block_on;
+
+const TOML: &str = include_str!("../../../infra/demo-city/catalogue.toml");
+const GEOJSON: &str = include_str!("../../../infra/demo-city/districts.geojson");
+
+struct World {
+    store: MemoryStore,
+    queues: MemoryQueues,
+    messenger: MemoryMessenger,
+    blobs: MemoryBlobs,
+    clock: ManualClock,
+    ids: SequentialIds,
+    catalogue: Catalogue,
+    classifier: KeywordClassifier,
+}
+
+impl World {
+    fn new() -> Self {
+        let catalogue =
+            Catalogue::new(CatalogueDocument::from_sources(TOML, GEOJSON).unwrap()).unwrap();
+        Self {
+            classifier: KeywordClassifier::new(&catalogue),
+            catalogue,
+            store: MemoryStore::default(),
+            queues: MemoryQueues::default(),
+            messenger: MemoryMessenger::default(),
+            blobs: MemoryBlobs::default(),
+            clock: ManualClock::at("2026-11-27T09:30:00Z".parse().unwrap()),
+            ids: SequentialIds::default(),
+        }
+    }
+    fn intake(&self) -> Intake<'_> {
+        Intake {
+            store: &self.store,
+            queue: &self.queues,
+            clock: &self.clock,
+            ids: &self.ids,
+            catalogue: &self.catalogue,
+        }
+    }
+    fn classify(&self) -> Classify<'_> {
+        Classify {
+            store: &self.store,
+            queue: &self.queues,
+            clock: &self.clock,
+            classifier: &self.classifier,
+            threshold: 0.35,
+        }
+    }
+    fn route(&self) -> Route<'_> {
+        Route {
+            store: &self.store,
+            queue: &self.queues,
+            department_queues: &self.queues,
+            clock: &self.clock,
+            catalogue: &self.catalogue,
+        }
+    }
+    fn dept(&self) -> DepartmentWork<'_> {
+        DepartmentWork {
+            store: &self.store,
+            queue: &self.queues,
+            clock: &self.clock,
+        }
+    }
+    fn notify(&self) -> Notify<'_> {
+        Notify {
+            store: &self.store,
+            contacts: &self.store,
+            ledger: &self.store,
+            messenger: &self.messenger,
+            clock: &self.clock,
+            catalogue: &self.catalogue,
+        }
+    }
+}
+
+fn pothole_text(key: Option<&str>) -> RequestSubmission {
+    RequestSubmission {
+        channel: Channel::Web,
+        service_code: None,
+        description: "Na ulicy Długiej przy szkole jest ogromna dziura w jezdni".into(),
+        location: Location::parse(Some(50.0700), Some(19.9350), Some("ul. Długa 10")).unwrap(),
+        contact: Some(Contact {
+            phone: PhoneNumber::parse("+48600100200").ok(),
+            ..Contact::default()
+        }),
+        language: Language::Pl,
+        idempotency: key.map(|k| IdempotencyClaim {
+            key: k.into(),
+            payload_hash: "hash-a".into(),
+        }),
+    }
+}
+
+#[test]
+fn a_request_goes_all_the_way_and_repeats_are_harmless() {
+    let w = World::new();
+    let submitted = block_on(submit_request(&w.intake(), pothole_text(Some("k1")))).unwrap();
+    assert!(submitted.created);
+    assert_eq!(submitted.request.status, Status::New);
+    let id = submitted.request.id.clone();
+    assert_eq!(
+        w.queues.take_pipeline(),
+        vec![PipelineMessage::RequestCreated {
+            request_id: id.clone()
+        }]
+    );
+
+    // Same key, same payload: the same request and token, nothing new stored.
+    let again = block_on(submit_request(&w.intake(), pothole_text(Some("k1")))).unwrap();
+    assert!(!again.created);
+    assert_eq!(again.request.id, id);
+    assert_eq!(
+        again.tracking_token.expose(),
+        submitted.tracking_token.expose()
+    );
+    assert_eq!(w.store.request_count(), 1);
+    w.queues.take_pipeline();
+
+    // Classification finds the pothole service; a second delivery changes nothing.
+    let outcome = block_on(classify_request(&w.classify(), &id)).unwrap();
+    assert_eq!(outcome, ClassifyOutcome::SentToRouting);
+    let stored = block_on(w.store.get(&id)).unwrap().unwrap();
+    assert_eq!(
+        stored.service_code.as_ref().map(|s| s.as_str()),
+        Some("pothole")
+    );
+    let version = stored.version;
+    block_on(classify_request(&w.classify(), &id)).unwrap();
+    assert_eq!(
+        block_on(w.store.get(&id)).unwrap().unwrap().version,
+        version
+    );
+    w.queues.take_pipeline();
+
+    // Routing assigns to the roads department of the district, sends to its queue.
+    let routed = block_on(route_request(&w.route(), &id)).unwrap();
+    assert_eq!(
+        routed,
+        RouteOutcome::Assigned {
+            department: "roads".into()
+        }
+    );
+    let assigned = block_on(w.store.get(&id)).unwrap().unwrap();
+    assert_eq!(assigned.status, Status::Assigned);
+    assert_eq!(assigned.due_at.unwrap().to_string(), "2026-11-30T09:30:00Z");
+    let dept_msgs = w.queues.department_messages();
+    assert_eq!(dept_msgs.len(), 1);
+    assert_eq!(dept_msgs[0].0, "roads");
+    let notify_msgs = w.queues.take_pipeline();
+    let PipelineMessage::StatusChanged { seq, .. } = notify_msgs[0] else {
+        panic!("expected a status change, got {notify_msgs:?}");
+    };
+
+    // The citizen is told once, even when the message comes twice.
+    assert_eq!(
+        block_on(notify_citizen(&w.notify(), &id, seq)).unwrap(),
+        NotifyOutcome::SentSms
+    );
+    assert_eq!(
+        block_on(notify_citizen(&w.notify(), &id, seq)).unwrap(),
+        NotifyOutcome::AlreadySent
+    );
+    let sent = w.messenger.sent();
+    assert_eq!(sent.len(), 1);
+    assert!(
+        sent[0].body.contains(assigned.case_number.as_str()),
+        "{}",
+        sent[0].body
+    );
+    assert!(sent[0].body.contains("Zarząd Dróg"), "{}", sent[0].body);
+
+    // The department works it; another department cannot see or touch it.
+    let roads = DepartmentCode::parse("roads").unwrap();
+    let parks = DepartmentCode::parse("greenery").unwrap();
+    assert_eq!(
+        block_on(list_assignments(&w.dept(), &roads)).unwrap().len(),
+        1
+    );
+    assert!(
+        block_on(list_assignments(&w.dept(), &parks))
+            .unwrap()
+            .is_empty()
+    );
+    let update = |status, note: Option<&str>| StatusUpdate {
+        case_number: assigned.case_number.clone(),
+        status,
+        note: note.map(Into::into),
+    };
+    let foreign = block_on(update_status(
+        &w.dept(),
+        &parks,
+        update(Status::Acknowledged, None),
+    ));
+    assert!(matches!(foreign, Err(DepartmentError::NotFound(_))));
+    let missing = block_on(update_status(
+        &w.dept(),
+        &roads,
+        StatusUpdate {
+            case_number: CaseNumber::parse("2222-2222").unwrap(),
+            status: Status::Acknowledged,
+            note: None,
+        },
+    ));
+    assert!(matches!(missing, Err(DepartmentError::NotFound(_))));
+    block_on(update_status(
+        &w.dept(),
+        &roads,
+        update(Status::Acknowledged, None),
+    ))
+    .unwrap();
+    let no_note = block_on(update_status(
+        &w.dept(),
+        &roads,
+        update(Status::Resolved, None),
+    ));
+    assert!(matches!(
+        no_note,
+        Err(DepartmentError::ResolutionNoteMissing)
+    ));
+    let resolved = block_on(update_status(
+        &w.dept(),
+        &roads,
+        update(Status::Resolved, Some("Ubytek załatany.")),
+    ))
+    .unwrap();
+    assert_eq!(resolved.status, Status::Resolved);
+    assert!(
+        block_on(list_assignments(&w.dept(), &roads))
+            .unwrap()
+            .is_empty()
+    );
+    let illegal = block_on(update_status(
+        &w.dept(),
+        &roads,
+        update(Status::InProgress, None),
+    ));
+    assert!(matches!(illegal, Err(DepartmentError::Illegal(_))));
+
+    // The resolution reaches the citizen.
+    let last = block_on(w.store.history(&id)).unwrap().last().unwrap().seq;
+    block_on(notify_citizen(&w.notify(), &id, last)).unwrap();
+    assert!(
+        w.messenger
+            .sent()
+            .last()
+            .unwrap()
+            .body
+            .contains("Ubytek załatany.")
+    );
+
+    // The report for the day counts it, once.
+    let reporting = Reporting {
+        store: &w.store,
+        blobs: &w.blobs,
+        clock: &w.clock,
+        catalogue: &w.catalogue,
+    };
+    let date = "2026-11-27".parse().unwrap();
+    let written = block_on(build_daily_report(&reporting, date)).unwrap();
+    assert!(written.created);
+    assert_eq!(written.json_key, "reports/krakow/daily/2026-11-27.json");
+    let report: serde_json::Value =
+        serde_json::from_slice(&w.blobs.get(&written.json_key).unwrap()).unwrap();
+    assert_eq!(report["total"], 1);
+    assert_eq!(report["by_department"]["roads"], 1);
+    assert_eq!(report["by_status"]["resolved"], 1);
+    assert!(
+        !block_on(build_daily_report(&reporting, date))
+            .unwrap()
+            .created
+    );
+    let csv = String::from_utf8(w.blobs.get(&written.csv_key).unwrap()).unwrap();
+    assert!(csv.contains("service,pothole,1"), "{csv}");
+}
+
+#[test]
+fn idempotency_key_with_another_payload_is_refused() {
+    let w = World::new();
+    block_on(submit_request(&w.intake(), pothole_text(Some("k2")))).unwrap();
+    let mut other = pothole_text(Some("k2"));
+    other.idempotency = Some(IdempotencyClaim {
+        key: "k2".into(),
+        payload_hash: "hash-b".into(),
+    });
+    let err = block_on(submit_request(&w.intake(), other)).unwrap_err();
+    assert!(matches!(err, SubmitError::IdempotencyKeyReused));
+}
+
+#[test]
+fn unclear_text_is_triaged_and_unknown_service_refused() {
+    let w = World::new();
+    let mut vague = pothole_text(None);
+    vague.description = "Proszę o kontakt w sprawie".into();
+    let id = block_on(submit_request(&w.intake(), vague))
+        .unwrap()
+        .request
+        .id;
+    assert_eq!(
+        block_on(classify_request(&w.classify(), &id)).unwrap(),
+        ClassifyOutcome::Triaged
+    );
+    assert_eq!(
+        block_on(w.store.get(&id)).unwrap().unwrap().status,
+        Status::Triaged
+    );
+
+    let mut unknown = pothole_text(None);
+    unknown.service_code = Some(ServiceCode::parse("teleport").unwrap());
+    let err = block_on(submit_request(&w.intake(), unknown)).unwrap_err();
+    assert!(matches!(err, SubmitError::UnknownService(_)));
+}
+
+#[test]
+fn a_failed_send_is_retried_not_lost() {
+    let w = World::new();
+    let id = block_on(submit_request(&w.intake(), pothole_text(None)))
+        .unwrap()
+        .request
+        .id;
+    block_on(classify_request(&w.classify(), &id)).unwrap();
+    w.queues
+        .failing
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(block_on(route_request(&w.route(), &id)).is_err());
+    w.queues
+        .failing
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    // The retry finds the assignment written and sends its messages again.
+    let again = block_on(route_request(&w.route(), &id)).unwrap();
+    assert_eq!(
+        again,
+        RouteOutcome::Resent {
+            department: "roads".into()
+        }
+    );
+    assert_eq!(w.queues.department_messages().len(), 1);
+}
+
+#[test]
+fn failed_sms_releases_the_claim_for_the_retry() {
+    let w = World::new();
+    let id = block_on(submit_request(&w.intake(), pothole_text(None)))
+        .unwrap()
+        .request
+        .id;
+    block_on(classify_request(&w.classify(), &id)).unwrap();
+    block_on(route_request(&w.route(), &id)).unwrap();
+    let seq = block_on(w.store.get(&id)).unwrap().unwrap().version;
+    w.messenger
+        .failing
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(block_on(notify_citizen(&w.notify(), &id, seq)).is_err());
+    w.messenger
+        .failing
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(
+        block_on(notify_citizen(&w.notify(), &id, seq)).unwrap(),
+        NotifyOutcome::SentSms
+    );
+    assert_eq!(w.messenger.sent().len(), 1);
+}
