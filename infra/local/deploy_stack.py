@@ -1,0 +1,634 @@
+#!/usr/bin/env python3
+"""Create the SAM stack of template.yaml on the local AWS-API emulator.
+
+The template is the one list of resources: this script transforms it offline
+with aws-sam-translator, creates it as a CloudFormation stack on moto server,
+and writes a JSON description a local runner can use (physical names, each
+function's environment as the emulator resolved it, HTTP routes, queue
+sources and schedules).
+
+moto's CloudFormation creates tables, queues, buckets, IAM roles, Lambda
+functions with resolved environment variables and SQS event source mappings,
+so those are read back from the emulator. It leaves the HTTP API
+(AWS::ApiGatewayV2::*) and EventBridge schedules (AWS::Scheduler::Schedule)
+as empty resources, so routes and schedules come from the template itself.
+
+Runs with the repo's .venv (infra/local/ensure-venv.sh); started with another
+interpreter that lacks the packages, it re-executes itself with .venv/bin/python.
+
+Usage:
+  deploy_stack.py --template template.yaml --endpoint-url http://127.0.0.1:4566 \\
+      --stack-name NAME --out .local/stack-NAME.json [--parameter Key=Value ...] [--recreate]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import io
+import json
+import os
+import sys
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+VENV_PYTHON = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "python"
+DEFAULT_REGION = "eu-central-1"
+DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+ARTIFACT_BUCKET = "citydesk-local-artifacts"
+ARTIFACT_KEY = "placeholder/bootstrap.zip"
+CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
+STACK_TIMEOUT_S = 180
+# moto creates stacks synchronously: a stack still in progress after this long
+# is the leftover of a CreateStack that raised, and is deleted.
+STALE_IN_PROGRESS_S = 10
+POLL_INTERVAL_S = 0.5
+FAILED_STATES = {
+    "CREATE_FAILED",
+    "ROLLBACK_IN_PROGRESS",
+    "ROLLBACK_FAILED",
+    "ROLLBACK_COMPLETE",
+    "DELETE_FAILED",
+    "UPDATE_ROLLBACK_COMPLETE",
+    "UPDATE_ROLLBACK_FAILED",
+}
+SERVERLESS_FUNCTION = "AWS::Serverless::Function"
+SCHEDULE_EVENT_TYPES = {"Schedule", "ScheduleV2"}
+PLACEHOLDER_BOOTSTRAP = "#!/bin/sh\necho 'placeholder: the local runner executes the real binary' >&2\nexit 1\n"
+
+
+class DeployError(Exception):
+    """A failure that ends the script with a message and exit status 1."""
+
+
+# ------------------------------------------------------------------ arguments
+
+
+def reexec_in_venv() -> None:
+    """Switch to the repo's virtualenv when this interpreter lacks the packages."""
+    try:
+        import boto3  # noqa: F401
+        import samtranslator  # noqa: F401
+    except ImportError:
+        if VENV_PYTHON.exists() and Path(sys.executable).absolute() != VENV_PYTHON.absolute():
+            os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), __file__, *sys.argv[1:]])
+        sys.exit("deploy_stack.py: boto3/aws-sam-translator missing; run infra/local/ensure-venv.sh first")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Create (or reuse) the SAM stack on the local AWS-API emulator and write its description as JSON."
+    )
+    parser.add_argument("--template", required=True, type=Path, help="SAM template (template.yaml)")
+    parser.add_argument("--endpoint-url", required=True, help="emulator URL, e.g. http://127.0.0.1:4566")
+    parser.add_argument("--stack-name", required=True, help="CloudFormation stack name")
+    parser.add_argument("--out", required=True, type=Path, help="where to write the JSON description")
+    parser.add_argument(
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="template parameter override (repeatable)",
+    )
+    parser.add_argument(
+        "--recreate",
+        action="store_true",
+        help="delete the stack first if it exists",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=STACK_TIMEOUT_S,
+        help=f"seconds to wait for the stack (default {STACK_TIMEOUT_S})",
+    )
+    return parser.parse_args(argv)
+
+
+def parse_parameters(pairs: list[str], template: dict[str, Any]) -> dict[str, str]:
+    declared = template.get("Parameters") or {}
+    values: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise DeployError(f"--parameter wants KEY=VALUE, got {pair!r}")
+        if key not in declared:
+            raise DeployError(f"--parameter {key}: not a parameter of the template ({', '.join(sorted(declared))})")
+        values[key] = value
+    return values
+
+
+def ensure_environment() -> str:
+    """Dummy credentials and a region when none are set; returns the region."""
+    if not os.environ.get("AWS_ACCESS_KEY_ID"):
+        os.environ.update(DUMMY_CREDENTIALS)
+        os.environ.pop("AWS_SESSION_TOKEN", None)
+        os.environ.pop("AWS_PROFILE", None)
+    os.environ.setdefault("AWS_DEFAULT_REGION", DEFAULT_REGION)
+    os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+    return os.environ["AWS_DEFAULT_REGION"]
+
+
+def make_clients(endpoint_url: str, region: str) -> dict[str, Any]:
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        region_name=region,
+        retries={"max_attempts": 3, "mode": "standard"},
+        connect_timeout=5,
+        read_timeout=60,
+        s3={"addressing_style": "path"},
+    )
+    return {
+        name: boto3.client(name, endpoint_url=endpoint_url, config=config)
+        for name in ("cloudformation", "s3", "lambda", "sqs")
+    }
+
+
+# ------------------------------------------------------------------- template
+
+
+def read_template(path: Path) -> dict[str, Any]:
+    from samtranslator.yaml_helper import yaml_parse
+
+    try:
+        template = yaml_parse(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise DeployError(f"cannot read {path}: {err}") from err
+    if not isinstance(template, dict) or not isinstance(template.get("Resources"), dict):
+        raise DeployError(f"{path}: not a template with Resources")
+    return template
+
+
+def logical_id_of(value: Any) -> str | None:
+    """Logical id behind `!Ref X`, `!GetAtt X.Arn` or `Fn::GetAtt: [X, Arn]`."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return None
+    ((key, arg),) = value.items()
+    if key == "Ref" and isinstance(arg, str):
+        return arg
+    if key == "Fn::GetAtt":
+        if isinstance(arg, list) and arg and isinstance(arg[0], str):
+            return arg[0]
+        if isinstance(arg, str):
+            return arg.split(".", 1)[0]
+    return None
+
+
+def parse_input(raw: Any) -> Any:
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            return raw
+    return raw
+
+
+def describe_functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per serverless function: binary, HTTP routes, SQS sources and schedules."""
+    functions: dict[str, dict[str, Any]] = {}
+    for logical_id, resource in template["Resources"].items():
+        if not isinstance(resource, dict) or resource.get("Type") != SERVERLESS_FUNCTION:
+            continue
+        build = (resource.get("Metadata") or {}).get("BuildProperties") or {}
+        spec: dict[str, Any] = {"binary": build.get("Binary"), "http": [], "sqs": [], "schedules": []}
+        events = (resource.get("Properties") or {}).get("Events") or {}
+        for event_name, event in events.items():
+            kind = event.get("Type")
+            props = event.get("Properties") or {}
+            if kind == "HttpApi":
+                spec["http"].append(
+                    {"method": str(props.get("Method", "ANY")).upper(), "path": props.get("Path", "$default")}
+                )
+            elif kind == "SQS":
+                spec["sqs"].append(
+                    {
+                        "queue": logical_id_of(props.get("Queue")),
+                        "batch_size": props.get("BatchSize", 10),
+                        "maximum_batching_window_seconds": props.get("MaximumBatchingWindowInSeconds", 0),
+                        "report_batch_item_failures": "ReportBatchItemFailures"
+                        in (props.get("FunctionResponseTypes") or []),
+                        "maximum_concurrency": (props.get("ScalingConfig") or {}).get("MaximumConcurrency"),
+                    }
+                )
+            elif kind in SCHEDULE_EVENT_TYPES:
+                spec["schedules"].append(
+                    {
+                        "name": event_name,
+                        "expression": props.get("Schedule") if kind == "Schedule" else props.get("ScheduleExpression"),
+                        "timezone": props.get("ScheduleExpressionTimezone"),
+                        "input": parse_input(props.get("Input")),
+                    }
+                )
+        functions[logical_id] = spec
+    return functions
+
+
+def with_placeholder_code(template: dict[str, Any], code_uri: str) -> dict[str, Any]:
+    """A copy of the template whose functions all point at the uploaded placeholder."""
+    result = copy.deepcopy(template)
+    global_function = (result.get("Globals") or {}).get("Function")
+    if isinstance(global_function, dict) and "CodeUri" in global_function:
+        global_function["CodeUri"] = code_uri
+    for resource in result["Resources"].values():
+        if isinstance(resource, dict) and resource.get("Type") == SERVERLESS_FUNCTION:
+            resource.setdefault("Properties", {})["CodeUri"] = code_uri
+    return result
+
+
+class NoManagedPolicies:
+    """Managed-policy loader for offline transforms: knows no managed policy names."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+def transform(template: dict[str, Any], parameters: dict[str, str]) -> dict[str, Any]:
+    from samtranslator.model.exceptions import InvalidDocumentException
+    from samtranslator.translator.transform import transform as sam_transform
+
+    try:
+        return sam_transform(template, dict(parameters), NoManagedPolicies())
+    except InvalidDocumentException as err:
+        causes = "; ".join(str(cause) for cause in err.causes)
+        raise DeployError(f"SAM transform failed: {causes}") from err
+
+
+# -------------------------------------------------------------------- emulator
+
+
+def upload_placeholder(s3: Any, region: str) -> str:
+    from botocore.exceptions import ClientError
+
+    create_args: dict[str, Any] = {"Bucket": ARTIFACT_BUCKET}
+    if region != "us-east-1":
+        create_args["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    try:
+        s3.create_bucket(**create_args)
+    except ClientError as err:
+        if err.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            raise
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        info = zipfile.ZipInfo("bootstrap")
+        info.external_attr = 0o755 << 16
+        archive.writestr(info, PLACEHOLDER_BOOTSTRAP)
+    s3.put_object(Bucket=ARTIFACT_BUCKET, Key=ARTIFACT_KEY, Body=buffer.getvalue())
+    return f"s3://{ARTIFACT_BUCKET}/{ARTIFACT_KEY}"
+
+
+def stack_status(cfn: Any, stack_name: str) -> str | None:
+    from botocore.exceptions import ClientError
+
+    try:
+        stacks = cfn.describe_stacks(StackName=stack_name)["Stacks"]
+    except ClientError as err:
+        if "does not exist" in str(err):
+            return None
+        raise
+    live = [stack for stack in stacks if stack["StackStatus"] != "DELETE_COMPLETE"]
+    return live[0]["StackStatus"] if live else None
+
+
+def failure_reasons(cfn: Any, stack_name: str) -> list[str]:
+    from botocore.exceptions import ClientError
+
+    try:
+        events = cfn.describe_stack_events(StackName=stack_name)["StackEvents"]
+    except ClientError as err:
+        return [f"(no stack events: {err})"]
+    reasons = []
+    for event in reversed(events):
+        reason = event.get("ResourceStatusReason")
+        if reason and ("FAILED" in event.get("ResourceStatus", "") or "ROLLBACK" in event.get("ResourceStatus", "")):
+            reasons.append(
+                f"{event.get('LogicalResourceId')} ({event.get('ResourceType')}): "
+                f"{event.get('ResourceStatus')}: {reason}"
+            )
+    return reasons
+
+
+def wait_for(cfn: Any, stack_name: str, done: set[str], timeout: float, raise_on_timeout: bool = True) -> str | None:
+    """Polls until the stack is gone, in one of `done`, or failed; returns its status."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = stack_status(cfn, stack_name)
+        if status is None or status in done or status in FAILED_STATES:
+            return status
+        if time.monotonic() >= deadline:
+            if raise_on_timeout:
+                raise DeployError(f"stack {stack_name} still {status} after {timeout:.0f}s")
+            return status
+        time.sleep(POLL_INTERVAL_S)
+
+
+def delete_stack(cfn: Any, stack_name: str, timeout: float) -> None:
+    cfn.delete_stack(StackName=stack_name)
+    status = wait_for(cfn, stack_name, {"DELETE_COMPLETE"}, timeout)
+    if status not in (None, "DELETE_COMPLETE"):
+        raise DeployError(f"deleting stack {stack_name} ended in {status}")
+
+
+def create_stack(cfn: Any, stack_name: str, body: str, parameters: dict[str, str], timeout: float) -> None:
+    from botocore.exceptions import ClientError
+
+    try:
+        cfn.create_stack(
+            StackName=stack_name,
+            TemplateBody=body,
+            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(parameters.items())],
+            Capabilities=CAPABILITIES,
+        )
+    except ClientError as err:
+        # moto raises from CreateStack when a resource fails and leaves the stack
+        # CREATE_IN_PROGRESS; delete it so the next run starts clean.
+        reasons = failure_reasons(cfn, stack_name)
+        with contextlib.suppress(ClientError):
+            cfn.delete_stack(StackName=stack_name)
+        raise DeployError("\n  ".join([f"CreateStack {stack_name} failed: {err}", *reasons])) from err
+    status = wait_for(cfn, stack_name, {"CREATE_COMPLETE"}, timeout)
+    if status != "CREATE_COMPLETE":
+        reasons = failure_reasons(cfn, stack_name) or ["(the emulator gave no reason)"]
+        raise DeployError("\n  ".join([f"stack {stack_name} ended in {status}:", *reasons]))
+
+
+def effective_parameters(template: dict[str, Any], overrides: dict[str, str]) -> dict[str, str]:
+    """Every declared parameter's value: the override, else the default."""
+    values = {}
+    for key, declaration in (template.get("Parameters") or {}).items():
+        if key in overrides:
+            values[key] = overrides[key]
+        elif isinstance(declaration, dict) and "Default" in declaration:
+            values[key] = str(declaration["Default"])
+    return values
+
+
+def deployed_differs(cfn: Any, stack_name: str, transformed: dict[str, Any], parameters: dict[str, str]) -> bool:
+    """True when the existing stack was made from another template or parameters."""
+    deployed_body = cfn.get_template(StackName=stack_name).get("TemplateBody")
+    if isinstance(deployed_body, str):
+        try:
+            deployed_body = json.loads(deployed_body)
+        except json.JSONDecodeError:
+            return True
+    if deployed_body != json.loads(json.dumps(transformed)):
+        return True
+    stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
+    deployed = {p["ParameterKey"]: p.get("ParameterValue") for p in stack.get("Parameters") or []}
+    expected = effective_parameters(transformed, parameters)
+    masked = "****"  # NoEcho values, should the emulator mask them
+    return any(deployed.get(key) not in (value, masked) for key, value in expected.items())
+
+
+def ensure_stack(
+    clients: dict[str, Any],
+    stack_name: str,
+    transformed: dict[str, Any],
+    parameters: dict[str, str],
+    recreate: bool,
+    timeout: float,
+) -> str:
+    """Creates the stack unless a complete one can be reused; returns what was done."""
+    cfn = clients["cloudformation"]
+    settled = {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
+    status = wait_for(cfn, stack_name, settled, STALE_IN_PROGRESS_S, raise_on_timeout=False)
+    if status in ("CREATE_COMPLETE", "UPDATE_COMPLETE") and not recreate:
+        if deployed_differs(cfn, stack_name, transformed, parameters):
+            print(
+                f"warning: stack {stack_name} was created from another template or parameters; "
+                "run with --recreate to apply the changes",
+                file=sys.stderr,
+            )
+        return "reused"
+    if status is not None:
+        delete_stack(cfn, stack_name, timeout)
+    body = json.dumps(transformed, separators=(",", ":"))
+    create_stack(cfn, stack_name, body, parameters, timeout)
+    return "recreated" if status is not None else "created"
+
+
+# ------------------------------------------------------------------ read back
+
+
+def stack_resources(cfn: Any, stack_name: str, transformed: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every resource of the transformed template with its physical id, or None.
+
+    moto lists a resource type it cannot create as a blank entry (no logical
+    id, no type), so the template's own list is the base and the emulator's
+    answer fills in the physical ids.
+    """
+    resources = {
+        logical_id: {"type": resource.get("Type"), "physical_id": None, "emulated": False}
+        for logical_id, resource in transformed["Resources"].items()
+    }
+    for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack_name):
+        for summary in page["StackResourceSummaries"]:
+            logical_id = summary.get("LogicalResourceId")
+            if not logical_id:
+                continue
+            resources[logical_id] = {
+                "type": summary.get("ResourceType"),
+                "physical_id": summary.get("PhysicalResourceId") or None,
+                "emulated": True,
+            }
+    return resources
+
+
+def stack_outputs(cfn: Any, stack_name: str) -> dict[str, str]:
+    stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
+    return {o["OutputKey"]: o.get("OutputValue") for o in stack.get("Outputs") or []}
+
+
+def queue_url_for_arn(sqs: Any, resources: dict[str, dict[str, Any]], arn: str) -> str | None:
+    """The stack's URL for a queue ARN (the form the functions' environment holds)."""
+    from botocore.exceptions import ClientError
+
+    parts = arn.split(":")
+    if len(parts) < 6:
+        return None
+    name = parts[5]
+    for resource in resources.values():
+        url = resource["physical_id"]
+        if resource["type"] == "AWS::SQS::Queue" and url and url.rsplit("/", 1)[-1] == name:
+            return url
+    try:
+        return sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=parts[4])["QueueUrl"]
+    except ClientError:
+        return None
+
+
+def read_functions(
+    lambda_client: Any, specs: dict[str, dict[str, Any]], resources: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    functions = {}
+    for logical_id, spec in specs.items():
+        physical = (resources.get(logical_id) or {}).get("physical_id")
+        if not physical:
+            raise DeployError(f"the emulator created no Lambda function for {logical_id}")
+        config = lambda_client.get_function_configuration(FunctionName=physical)
+        functions[logical_id] = {
+            "binary": spec["binary"],
+            "function_name": config.get("FunctionName", physical),
+            "environment": (config.get("Environment") or {}).get("Variables") or {},
+        }
+    return functions
+
+
+def queue_name_of(url_or_arn: str | None) -> str | None:
+    if not url_or_arn:
+        return None
+    return url_or_arn.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+
+
+def queue_source(
+    function_id: str, event: dict[str, Any], mapping: dict[str, Any] | None, queue_url: str | None
+) -> dict[str, Any]:
+    """One SQS source: the event source mapping's values, the template's where it has none."""
+    mapping = mapping or {}
+    response_types = mapping.get("FunctionResponseTypes")
+    scaling = mapping.get("ScalingConfig") or {}
+    return {
+        "function": function_id,
+        "queue": event["queue"],
+        "queue_url": queue_url,
+        "batch_size": mapping.get("BatchSize", event["batch_size"]),
+        "maximum_batching_window_seconds": mapping.get(
+            "MaximumBatchingWindowInSeconds", event["maximum_batching_window_seconds"]
+        ),
+        "report_batch_item_failures": (
+            "ReportBatchItemFailures" in response_types
+            if response_types is not None
+            else event["report_batch_item_failures"]
+        ),
+        "maximum_concurrency": scaling.get("MaximumConcurrency", event["maximum_concurrency"]),
+        "event_source_mapping": mapping.get("UUID"),
+    }
+
+
+def read_queue_sources(
+    clients: dict[str, Any],
+    specs: dict[str, dict[str, Any]],
+    functions: dict[str, dict[str, Any]],
+    resources: dict[str, dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """SQS sources as the emulator's event source mappings say, else as the template says."""
+    paginator = clients["lambda"].get_paginator("list_event_source_mappings")
+    sources = []
+    for logical_id, spec in specs.items():
+        if not spec["sqs"]:
+            continue
+        pages = paginator.paginate(FunctionName=functions[logical_id]["function_name"])
+        mappings = [m for page in pages for m in page["EventSourceMappings"]]
+        for event in spec["sqs"]:
+            queue_url = (resources.get(event["queue"]) or {}).get("physical_id") if event["queue"] else None
+            wanted = queue_name_of(queue_url)
+            mapping = next((m for m in mappings if wanted and queue_name_of(m.get("EventSourceArn")) == wanted), None)
+            if mapping is None and len(spec["sqs"]) == 1 and len(mappings) == 1:
+                mapping = mappings[0]  # the queue is not a resource of this stack
+            if mapping is not None:
+                queue_url = queue_url_for_arn(clients["sqs"], resources, mapping["EventSourceArn"]) or queue_url
+            sources.append(queue_source(logical_id, event, mapping, queue_url))
+    return sources
+
+
+def build_description(
+    clients: dict[str, Any],
+    stack_name: str,
+    endpoint_url: str,
+    region: str,
+    specs: dict[str, dict[str, Any]],
+    transformed: dict[str, Any],
+) -> dict[str, Any]:
+    cfn = clients["cloudformation"]
+    resources = stack_resources(cfn, stack_name, transformed)
+    functions = read_functions(clients["lambda"], specs, resources)
+    return {
+        "stack_name": stack_name,
+        "endpoint_url": endpoint_url,
+        "region": region,
+        "resources": {logical_id: r["physical_id"] for logical_id, r in sorted(resources.items())},
+        # Resource types moto's CloudFormation does not create: the local
+        # runner stands in for them (HTTP API routes, schedules) or nothing
+        # does (alarms, bucket policy).
+        "not_emulated": {logical_id: r["type"] for logical_id, r in sorted(resources.items()) if not r["emulated"]},
+        "outputs": stack_outputs(cfn, stack_name),
+        "functions": functions,
+        "http_routes": [
+            {"method": route["method"], "path": route["path"], "function": logical_id}
+            for logical_id, spec in specs.items()
+            for route in spec["http"]
+        ],
+        "queue_sources": read_queue_sources(clients, specs, functions, resources),
+        "schedules": [
+            {
+                "name": s["name"],
+                "function": logical_id,
+                "expression": s["expression"],
+                "timezone": s["timezone"],
+                "input": s["input"],
+            }
+            for logical_id, spec in specs.items()
+            for s in spec["schedules"]
+        ],
+    }
+
+
+def write_json(path: Path, document: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def summary(description: dict[str, Any], action: str, out: Path) -> str:
+    lines = [
+        f"stack {description['stack_name']} on {description['endpoint_url']} ({description['region']}): "
+        f"{action}, {len(description['resources'])} resources",
+    ]
+    if description["not_emulated"]:
+        lines.append(f"  not created by the emulator: {', '.join(sorted(set(description['not_emulated'].values())))}")
+    for logical_id, fn in description["functions"].items():
+        lines.append(f"  {logical_id:<24} {fn['binary'] or '?':<16} {len(fn['environment'])} env vars")
+    for route in description["http_routes"]:
+        lines.append(f"  {route['method']:<6} {route['path']:<48} -> {route['function']}")
+    for source in description["queue_sources"]:
+        lines.append(f"  queue {source['queue']} (batch {source['batch_size']}) -> {source['function']}")
+    for schedule in description["schedules"]:
+        lines.append(f"  schedule {schedule['name']} {schedule['expression']} -> {schedule['function']}")
+    lines.append(f"written to {out}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    reexec_in_venv()
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    region = ensure_environment()
+    try:
+        template = read_template(args.template)
+        parameters = parse_parameters(args.parameter, template)
+        specs = describe_functions(template)
+        clients = make_clients(args.endpoint_url, region)
+        code_uri = upload_placeholder(clients["s3"], region)
+        transformed = transform(with_placeholder_code(template, code_uri), parameters)
+        action = ensure_stack(clients, args.stack_name, transformed, parameters, args.recreate, args.timeout)
+        description = build_description(clients, args.stack_name, args.endpoint_url, region, specs, transformed)
+        write_json(args.out, description)
+    except DeployError as err:
+        print(f"deploy_stack.py: {err}", file=sys.stderr)
+        return 1
+    except (BotoCoreError, ClientError) as err:
+        print(f"deploy_stack.py: emulator at {args.endpoint_url}: {err}", file=sys.stderr)
+        return 1
+    print(summary(description, action, args.out), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
