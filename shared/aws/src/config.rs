@@ -1,0 +1,101 @@
+//! Configuration: read once at cold start into typed structs.
+//!
+//! Every function reads the variables it needs through [`Env`], which works on
+//! the process environment in Lambda and on a plain map in the local runner and
+//! tests (so nobody mutates the process environment).
+//!
+//! Shared variables:
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `TABLE_NAME` | the DynamoDB table | required |
+//! | `BUCKET_NAME` | the S3 bucket (catalogue, reports, raw messages) | required |
+//! | `JURISDICTION_ID` | the city whose catalogue is served | required |
+//! | `AWS_ENDPOINT_URL` | AWS-API emulator (moto, LocalStack); unset in AWS | unset |
+//! | `AWS_REGION` | region | from the SDK's chain |
+
+use std::collections::HashMap;
+
+use aws_config::BehaviorVersion;
+use citydesk_core::ids::JurisdictionId;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is required")]
+    Missing(&'static str),
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// Variables of one function: the process environment or a given map.
+#[derive(Debug, Clone, Default)]
+pub struct Env(HashMap<String, String>);
+
+impl Env {
+    pub fn from_process() -> Self {
+        Self(std::env::vars().collect())
+    }
+    pub fn from_map(map: HashMap<String, String>) -> Self {
+        Self(map)
+    }
+    pub fn optional(&self, name: &'static str) -> Option<String> {
+        self.0.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    }
+    pub fn required(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.optional(name).ok_or(ConfigError::Missing(name))
+    }
+    pub fn parsed<T: std::str::FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match self.optional(name) {
+            None => Ok(default),
+            Some(raw) => raw.parse().map_err(|e: T::Err| ConfigError::Invalid { name, reason: e.to_string() }),
+        }
+    }
+}
+
+/// What every function needs: where the table and bucket are, and which city.
+#[derive(Debug, Clone)]
+pub struct CommonConfig {
+    pub table_name: String,
+    pub bucket_name: String,
+    pub jurisdiction: JurisdictionId,
+    /// Endpoint of an AWS-API emulator; `None` in AWS.
+    pub endpoint_url: Option<String>,
+    pub region: Option<String>,
+}
+
+impl CommonConfig {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let jurisdiction = JurisdictionId::parse(&env.required("JURISDICTION_ID")?).map_err(|e| {
+            ConfigError::Invalid { name: "JURISDICTION_ID", reason: e.to_string() }
+        })?;
+        Ok(Self {
+            table_name: env.required("TABLE_NAME")?,
+            bucket_name: env.required("BUCKET_NAME")?,
+            jurisdiction,
+            endpoint_url: env.optional("AWS_ENDPOINT_URL"),
+            region: env.optional("AWS_REGION").or_else(|| env.optional("AWS_DEFAULT_REGION")),
+        })
+    }
+
+    /// SDK configuration, built once per cold start. The endpoint override is
+    /// the only difference between AWS, LocalStack and moto.
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(url) = &self.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        if let Some(region) = &self.region {
+            loader = loader.region(aws_config::Region::new(region.clone()));
+        }
+        loader.load().await
+    }
+}
+
+/// S3 needs path-style addressing against an emulator on 127.0.0.1.
+pub fn s3_client(sdk: &aws_config::SdkConfig, path_style: bool) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::config::Builder::from(sdk).force_path_style(path_style).build();
+    aws_sdk_s3::Client::from_conf(conf)
+}

@@ -1,0 +1,75 @@
+//! Key builders: the only place that knows how items are addressed.
+
+use citydesk_core::ids::{CaseNumber, DepartmentCode, RequestId};
+use citydesk_core::request::ServiceRequest;
+use citydesk_core::status::Status;
+use jiff::Timestamp;
+
+pub const REQUEST_SK: &str = "REQUEST";
+pub const CONTACT_SK: &str = "CONTACT";
+pub const EVENT_PREFIX: &str = "EVENT#";
+
+pub const DEPARTMENT_INDEX: &str = "DepartmentOpenWork";
+pub const DAY_INDEX: &str = "CreatedByDay";
+
+/// Open work of one department is spread over this many index partitions.
+pub const DEPARTMENT_SHARDS: u8 = 8;
+
+pub fn request_pk(id: &RequestId) -> String {
+    format!("REQ#{id}")
+}
+pub fn event_sk(seq: u64) -> String {
+    format!("{EVENT_PREFIX}{seq:010}")
+}
+pub fn case_pk(case: &CaseNumber) -> String {
+    format!("CASE#{case}")
+}
+pub fn idempotency_pk(key: &str) -> String {
+    format!("IDEMPOTENCY#{key}")
+}
+pub fn api_key_pk(key_hash: &str) -> String {
+    format!("APIKEY#{key_hash}")
+}
+pub fn once_pk(key: &str) -> String {
+    format!("ONCE#{key}")
+}
+
+/// A stable shard for a request id (FNV-1a over its bytes).
+pub fn department_shard(id: &RequestId) -> u8 {
+    let hash = id
+        .as_str()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    (hash % u64::from(DEPARTMENT_SHARDS)) as u8
+}
+
+pub fn department_pk(department: &DepartmentCode, shard: u8) -> String {
+    format!("DEPT#{department}#{shard}")
+}
+
+pub fn day_pk(at: Timestamp) -> String {
+    format!("DAY#{}", at.to_zoned(jiff::tz::TimeZone::UTC).date())
+}
+
+pub fn time_sk(at: Timestamp, id: &RequestId) -> String {
+    format!("{}#{id}", at.strftime("%Y-%m-%dT%H:%M:%S%.6fZ"))
+}
+
+/// Index attributes for a request: department work (sparse) and creation day.
+pub fn index_attributes(request: &ServiceRequest) -> Vec<(&'static str, String)> {
+    let mut attrs = vec![
+        ("day_pk", day_pk(request.created_at)),
+        ("day_sk", time_sk(request.created_at, &request.id)),
+    ];
+    if let (Some(dept), true) = (&request.department, request.status.is_department_work()) {
+        let due = request.due_at.map(|d| d.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()).unwrap_or_default();
+        attrs.push(("dept_pk", department_pk(dept, department_shard(&request.id))));
+        attrs.push(("dept_sk", format!("{}#{due}#{}", status_prefix(request.status), request.id)));
+    }
+    attrs
+}
+
+fn status_prefix(status: Status) -> &'static str {
+    status.as_str()
+}
+

@@ -1,0 +1,42 @@
+//! The one DynamoDB table. Item layout and access patterns: `ACCESS_PATTERNS.md`
+//! beside this file.
+
+mod keys;
+mod once_ledger;
+mod requests;
+
+pub use keys::{DEPARTMENT_SHARDS, department_shard};
+
+use aws_sdk_dynamodb::Client;
+
+/// Adapter for [`RequestStore`](citydesk_core::ports::RequestStore),
+/// [`ContactStore`](citydesk_core::ports::ContactStore),
+/// [`DepartmentKeys`](citydesk_core::ports::DepartmentKeys) and
+/// [`OnceLedger`](citydesk_core::ports::OnceLedger) over one table.
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+}
+
+/// How long an idempotency record of a submission is kept (the TTL attribute).
+pub const IDEMPOTENCY_TTL_HOURS: i64 = 24;
+/// How long a "done once" ledger record is kept.
+pub const LEDGER_TTL_DAYS: i64 = 14;

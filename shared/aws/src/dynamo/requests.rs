@@ -1,0 +1,366 @@
+//! Requests, their history, contacts, case numbers, idempotency and API keys.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use citydesk_core::contact::Contact;
+use citydesk_core::ids::{CaseNumber, DepartmentCode, RequestId, TrackingToken};
+use citydesk_core::ports::{
+    ApplyOutcome, ContactStore, CreateOutcome, DepartmentKeys, NewRequest, PortError, RequestStore,
+};
+use citydesk_core::request::{Change, HistoryEvent, ServiceRequest};
+use jiff::{SignedDuration, Timestamp};
+use serde::{Serialize, de::DeserializeOwned};
+
+use super::keys::*;
+use super::{DynamoStore, IDEMPOTENCY_TTL_HOURS};
+use crate::sdk_error;
+
+type Item = HashMap<String, AttributeValue>;
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn to_item<T: Serialize>(value: &T, pk: String, sk: &str) -> Result<Item, PortError> {
+    let mut item: Item = serde_dynamo::to_item(value)
+        .map_err(|e| PortError::permanent("encode item", e.to_string()))?;
+    item.insert("pk".into(), s(pk));
+    item.insert("sk".into(), s(sk));
+    Ok(item)
+}
+
+fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, PortError> {
+    serde_dynamo::from_item(item).map_err(|e| PortError::permanent("decode item", e.to_string()))
+}
+
+fn put(table: &str, item: Item, condition: Option<&str>, values: &[(&str, AttributeValue)]) -> Result<TransactWriteItem, PortError> {
+    let mut builder = Put::builder().table_name(table).set_item(Some(item));
+    if let Some(c) = condition {
+        builder = builder.condition_expression(c);
+    }
+    for (k, v) in values {
+        builder = builder.expression_attribute_values(*k, v.clone());
+    }
+    let put = builder.build().map_err(|e| PortError::permanent("build put", e.to_string()))?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+fn epoch(t: Timestamp) -> i64 {
+    t.as_second()
+}
+
+/// Which transaction items failed their condition, when the service says so.
+fn cancelled_items(err: &TransactWriteItemsError) -> Option<Vec<bool>> {
+    match err {
+        TransactWriteItemsError::TransactionCanceledException(e) => Some(
+            e.cancellation_reasons()
+                .iter()
+                .map(|r| r.code() == Some("ConditionalCheckFailed"))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+impl DynamoStore {
+    fn request_item(&self, request: &ServiceRequest) -> Result<Item, PortError> {
+        let mut item = to_item(request, request_pk(&request.id), REQUEST_SK)?;
+        for (k, v) in index_attributes(request) {
+            item.insert(k.to_owned(), s(v));
+        }
+        Ok(item)
+    }
+
+    fn event_item(&self, id: &RequestId, event: &HistoryEvent) -> Result<Item, PortError> {
+        to_item(event, request_pk(id), &event_sk(event.seq))
+    }
+
+    async fn get_item(&self, pk: String, sk: &str) -> Result<Option<Item>, PortError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("get item", &e.into_service_error()))?;
+        Ok(out.item)
+    }
+
+    async fn read_idempotency(&self, key: &str, now: Timestamp) -> Result<Option<CreateOutcome>, PortError> {
+        let Some(item) = self.get_item(idempotency_pk(key), "IDEMPOTENCY").await? else {
+            return Ok(None);
+        };
+        let expired = item
+            .get("expires_at")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse::<i64>().ok())
+            .is_some_and(|e| e < epoch(now));
+        if expired {
+            return Ok(None);
+        }
+        let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+        let request_id = RequestId::parse(&text("request_id"))
+            .map_err(|e| PortError::permanent("read idempotency record", e.to_string()))?;
+        Ok(Some(CreateOutcome::AlreadyExists {
+            request_id,
+            payload_hash: text("payload_hash"),
+            tracking_token: TrackingToken::new(text("tracking_token")),
+        }))
+    }
+
+    /// Stores a department API key's hash (used by the catalogue publisher).
+    pub async fn put_department_key(&self, key_hash: &str, department: &DepartmentCode) -> Result<(), PortError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(api_key_pk(key_hash)))
+            .item("sk", s("APIKEY"))
+            .item("department", s(department.as_str()))
+            .send()
+            .await
+            .map_err(|e| sdk_error("put api key", &e.into_service_error()))?;
+        Ok(())
+    }
+
+    async fn query_all(
+        &self,
+        index: &str,
+        key_condition: &str,
+        values: Vec<(&str, AttributeValue)>,
+    ) -> Result<Vec<Item>, PortError> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let mut q = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .key_condition_expression(key_condition)
+                .set_exclusive_start_key(start.take());
+            for (k, v) in &values {
+                q = q.expression_attribute_values(*k, v.clone());
+            }
+            let out = q.send().await.map_err(|e| sdk_error("query", &e.into_service_error()))?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(items),
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl RequestStore for DynamoStore {
+    async fn create(&self, new: &NewRequest) -> Result<CreateOutcome, PortError> {
+        let request = &new.request;
+        let now = request.created_at;
+        let mut writes = vec![
+            put(&self.table, self.request_item(request)?, Some("attribute_not_exists(pk)"), &[])?,
+            put(&self.table, self.event_item(&request.id, &new.created)?, Some("attribute_not_exists(pk)"), &[])?,
+        ];
+        let case_index = writes.len();
+        let mut case_item = Item::new();
+        case_item.insert("pk".into(), s(case_pk(&request.case_number)));
+        case_item.insert("sk".into(), s("CASE"));
+        case_item.insert("request_id".into(), s(request.id.as_str()));
+        writes.push(put(&self.table, case_item, Some("attribute_not_exists(pk)"), &[])?);
+        if let Some(contact) = &new.contact {
+            let mut item = to_item(contact, request_pk(&request.id), CONTACT_SK)?;
+            if let Some(key) = contact.lookup_key() {
+                item.insert("contact_pk".into(), s(format!("CONTACT#{key}")));
+                item.insert("contact_sk".into(), s(time_sk(now, &request.id)));
+            }
+            writes.push(put(&self.table, item, Some("attribute_not_exists(pk)"), &[])?);
+        }
+        let idempotency_index = writes.len();
+        if let Some(claim) = &new.idempotency {
+            let expires = now.saturating_add(SignedDuration::from_hours(IDEMPOTENCY_TTL_HOURS)).unwrap_or(now);
+            let mut item = Item::new();
+            item.insert("pk".into(), s(idempotency_pk(&claim.key)));
+            item.insert("sk".into(), s("IDEMPOTENCY"));
+            item.insert("request_id".into(), s(request.id.as_str()));
+            item.insert("payload_hash".into(), s(&claim.payload_hash));
+            item.insert("tracking_token".into(), s(new.tracking_token.expose()));
+            item.insert("expires_at".into(), n(epoch(expires)));
+            writes.push(put(
+                &self.table,
+                item,
+                Some("attribute_not_exists(pk) OR expires_at < :now"),
+                &[(":now", n(epoch(now)))],
+            )?);
+        }
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await;
+        let err = match result {
+            Ok(_) => return Ok(CreateOutcome::Created),
+            Err(e) => e.into_service_error(),
+        };
+        let Some(failed) = cancelled_items(&err) else {
+            return Err(sdk_error("create request", &err));
+        };
+        if let Some(claim) = &new.idempotency {
+            let key_taken = failed.get(idempotency_index).copied().unwrap_or(failed.is_empty());
+            if key_taken {
+                if let Some(existing) = self.read_idempotency(&claim.key, now).await? {
+                    return Ok(existing);
+                }
+            }
+        }
+        if failed.get(case_index).copied().unwrap_or(false) {
+            return Ok(CreateOutcome::CaseNumberTaken);
+        }
+        Err(PortError::retryable("create request", "transaction cancelled without a known cause"))
+    }
+
+    async fn get(&self, id: &RequestId) -> Result<Option<ServiceRequest>, PortError> {
+        self.get_item(request_pk(id), REQUEST_SK).await?.map(from_item).transpose()
+    }
+
+    async fn find_by_case_number(&self, case: &CaseNumber) -> Result<Option<ServiceRequest>, PortError> {
+        let Some(item) = self.get_item(case_pk(case), "CASE").await? else {
+            return Ok(None);
+        };
+        let id = item
+            .get("request_id")
+            .and_then(|v| v.as_s().ok())
+            .and_then(|v| RequestId::parse(v).ok())
+            .ok_or_else(|| PortError::permanent("find by case number", "case item without request id"))?;
+        self.get(&id).await
+    }
+
+    async fn history(&self, id: &RequestId) -> Result<Vec<HistoryEvent>, PortError> {
+        let mut events = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(request_pk(id)))
+                .expression_attribute_values(":prefix", s(EVENT_PREFIX))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| sdk_error("history", &e.into_service_error()))?;
+            for item in out.items.unwrap_or_default() {
+                events.push(from_item(item)?);
+            }
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(events),
+            }
+        }
+    }
+
+    async fn apply(&self, change: &Change) -> Result<ApplyOutcome, PortError> {
+        let writes = vec![
+            put(
+                &self.table,
+                self.request_item(&change.request)?,
+                Some("version = :expected"),
+                &[(":expected", n(change.expected_version))],
+            )?,
+            put(
+                &self.table,
+                self.event_item(&change.request.id, &change.event)?,
+                Some("attribute_not_exists(pk)"),
+                &[],
+            )?,
+        ];
+        match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
+            Ok(_) => Ok(ApplyOutcome::Applied),
+            Err(e) => {
+                let err = e.into_service_error();
+                if cancelled_items(&err).is_some() {
+                    Ok(ApplyOutcome::Conflict)
+                } else {
+                    Err(sdk_error("apply change", &err))
+                }
+            }
+        }
+    }
+
+    async fn open_assignments(&self, department: &DepartmentCode) -> Result<Vec<ServiceRequest>, PortError> {
+        let mut open = Vec::new();
+        for shard in 0..DEPARTMENT_SHARDS {
+            let items = self
+                .query_all(DEPARTMENT_INDEX, "dept_pk = :pk", vec![(":pk", s(department_pk(department, shard)))])
+                .await?;
+            for item in items {
+                let request: ServiceRequest = from_item(item)?;
+                // The index is eventually consistent: drop what has moved on since.
+                if request.status.is_department_work() && request.department.as_ref() == Some(department) {
+                    open.push(request);
+                }
+            }
+        }
+        open.sort_by(|a, b| (a.due_at, &a.id).cmp(&(b.due_at, &b.id)));
+        Ok(open)
+    }
+
+    async fn created_between(&self, from: Timestamp, to: Timestamp) -> Result<Vec<ServiceRequest>, PortError> {
+        let utc = jiff::tz::TimeZone::UTC;
+        let mut day = from.to_zoned(utc.clone()).date();
+        let last = to.saturating_sub(SignedDuration::from_nanos(1)).unwrap_or(to).to_zoned(utc.clone()).date();
+        let (lo, hi) = (from.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(), to.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string());
+        let mut found = Vec::new();
+        while day <= last {
+            let pk = format!("DAY#{day}");
+            let items = self
+                .query_all(
+                    DAY_INDEX,
+                    "day_pk = :pk AND day_sk BETWEEN :lo AND :hi",
+                    vec![(":pk", s(pk)), (":lo", s(lo.clone())), (":hi", s(hi.clone()))],
+                )
+                .await?;
+            for item in items {
+                let request: ServiceRequest = from_item(item)?;
+                if request.created_at >= from && request.created_at < to {
+                    found.push(request);
+                }
+            }
+            day = match day.tomorrow() {
+                Ok(d) => d,
+                Err(_) => break,
+            };
+        }
+        Ok(found)
+    }
+}
+
+#[async_trait]
+impl ContactStore for DynamoStore {
+    async fn contact(&self, id: &RequestId) -> Result<Option<Contact>, PortError> {
+        self.get_item(request_pk(id), CONTACT_SK).await?.map(from_item).transpose()
+    }
+}
+
+#[async_trait]
+impl DepartmentKeys for DynamoStore {
+    async fn department_for_key_hash(&self, key_hash: &str) -> Result<Option<DepartmentCode>, PortError> {
+        let Some(item) = self.get_item(api_key_pk(key_hash), "APIKEY").await? else {
+            return Ok(None);
+        };
+        Ok(item
+            .get("department")
+            .and_then(|v| v.as_s().ok())
+            .and_then(|v| DepartmentCode::parse(v).ok()))
+    }
+}
