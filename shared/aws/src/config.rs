@@ -99,3 +99,22 @@ pub fn s3_client(sdk: &aws_config::SdkConfig, path_style: bool) -> aws_sdk_s3::C
     let conf = aws_sdk_s3::config::Builder::from(sdk).force_path_style(path_style).build();
     aws_sdk_s3::Client::from_conf(conf)
 }
+
+/// The SDK clients a function uses, created once per cold start.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub s3: aws_sdk_s3::Client,
+}
+
+impl Clients {
+    pub async fn new(config: &CommonConfig) -> Self {
+        let sdk = config.sdk_config().await;
+        Self {
+            dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
+            sqs: aws_sdk_sqs::Client::new(&sdk),
+            s3: s3_client(&sdk, config.endpoint_url.is_some()),
+        }
+    }
+}

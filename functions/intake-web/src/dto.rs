@@ -1,0 +1,182 @@
+//! The wire shapes of the web intake, and their conversion into domain types.
+
+use citydesk_core::catalogue::Catalogue;
+use citydesk_core::contact::{Contact, Email, PersonName, PhoneNumber};
+use citydesk_core::ids::ServiceCode;
+use citydesk_core::ports::IdempotencyClaim;
+use citydesk_core::request::{Channel, EventKind, HistoryEvent, Language, Location, ServiceRequest};
+use citydesk_core::usecases::submit_request::RequestSubmission;
+use citydesk_http_api::ApiError;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// `POST /v1/requests`. Server-owned fields (status, department…) cannot be sent.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRequestBody {
+    #[serde(default)]
+    pub service_code: Option<String>,
+    pub description: String,
+    #[serde(default)]
+    pub lat: Option<f64>,
+    #[serde(default)]
+    pub long: Option<f64>,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub contact: Option<ContactBody>,
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactBody {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+fn optional<T, E: std::fmt::Display>(
+    field: &str,
+    raw: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<Option<T>, ApiError> {
+    match raw.map(str::trim).filter(|r| !r.is_empty()) {
+        None => Ok(None),
+        Some(r) => parse(r).map(Some).map_err(|e| ApiError::invalid_field(field, e.to_string())),
+    }
+}
+
+impl CreateRequestBody {
+    pub fn into_submission(self, idempotency: Option<IdempotencyClaim>) -> Result<RequestSubmission, ApiError> {
+        let service_code = optional("service_code", self.service_code.as_deref(), ServiceCode::parse)?;
+        let location = Location::parse(self.lat, self.long, self.address.as_deref()).map_err(|e| {
+            let field = match e {
+                citydesk_core::request::LocationError::Longitude => "long",
+                citydesk_core::request::LocationError::AddressTooLong => "address",
+                citydesk_core::request::LocationError::HalfPoint if self.lat.is_some() => "long",
+                _ => "lat",
+            };
+            ApiError::invalid_field(field, e.to_string())
+        })?;
+        let contact = match self.contact {
+            None => None,
+            Some(c) => Some(Contact {
+                name: optional("contact.name", c.name.as_deref(), PersonName::parse)?,
+                phone: optional("contact.phone", c.phone.as_deref(), PhoneNumber::parse)?,
+                email: optional("contact.email", c.email.as_deref(), Email::parse)?,
+            }),
+        };
+        let language = match self.language.as_deref() {
+            None => Language::default(),
+            Some(raw) => Language::parse(raw)
+                .ok_or_else(|| ApiError::invalid_field("language", "language must be pl or en"))?,
+        };
+        Ok(RequestSubmission {
+            channel: Channel::Web,
+            service_code,
+            description: self.description,
+            location,
+            contact,
+            language,
+            idempotency,
+        })
+    }
+}
+
+/// The answer to a submission. The tracking token is shown to the citizen only here.
+#[derive(Debug, Serialize)]
+pub struct Created {
+    pub id: String,
+    pub case_number: String,
+    pub status: String,
+    pub tracking_token: String,
+}
+
+/// What anybody may see of a request: no personal data, no free text from the citizen.
+#[derive(Debug, Serialize)]
+pub struct PublicView {
+    pub case_number: String,
+    pub status: String,
+    pub service_code: Option<String>,
+    pub service_name: Option<String>,
+    pub department: Option<String>,
+    pub department_name: Option<String>,
+    pub district: Option<String>,
+    pub channel: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub due_at: Option<Timestamp>,
+    pub resolved_at: Option<Timestamp>,
+    pub resolution: Option<String>,
+    pub history: Vec<PublicEvent>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PublicEvent {
+    pub at: Timestamp,
+    pub event: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl PublicView {
+    pub fn new(catalogue: &Catalogue, request: &ServiceRequest, history: &[HistoryEvent]) -> Self {
+        let lang = request.language;
+        let service = request.service_code.as_ref().and_then(|c| catalogue.service(c));
+        let department = request.department.as_ref().and_then(|d| catalogue.department(d));
+        Self {
+            case_number: request.case_number.to_string(),
+            status: request.status.to_string(),
+            service_code: request.service_code.as_ref().map(ToString::to_string),
+            service_name: service.map(|s| s.name.get(lang).to_owned()),
+            department: request.department.as_ref().map(ToString::to_string),
+            department_name: department.map(|d| d.name.get(lang).to_owned()),
+            district: request.location.district.clone(),
+            channel: request.channel.as_str().to_owned(),
+            created_at: request.created_at,
+            updated_at: request.updated_at,
+            due_at: request.due_at,
+            resolved_at: request.resolved_at,
+            resolution: request.resolution.clone(),
+            history: history.iter().map(PublicEvent::from).collect(),
+        }
+    }
+}
+
+impl From<&HistoryEvent> for PublicEvent {
+    fn from(e: &HistoryEvent) -> Self {
+        let mut out = PublicEvent { at: e.at, event: "", status: None, department: None, service_code: None, note: None };
+        match &e.kind {
+            EventKind::Created { .. } => {
+                out.event = "created";
+                out.status = Some("new".into());
+            }
+            EventKind::Classified { service_code, .. } => {
+                out.event = "classified";
+                out.service_code = Some(service_code.to_string());
+            }
+            EventKind::StatusChanged { to, note, .. } => {
+                out.event = "status_changed";
+                out.status = Some(to.to_string());
+                out.note = note.clone();
+            }
+            EventKind::Assigned { department, .. } => {
+                out.event = "assigned";
+                out.status = Some("assigned".into());
+                out.department = Some(department.to_string());
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,62 @@
+//! Web intake: `POST /v1/requests` creates a request, `GET /v1/requests/{case_number}`
+//! shows its public view, `GET /health` answers when the function is ready.
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `CLASSIFY_QUEUE_URL` | where new requests go for classification |
+//! | shared | see `citydesk_aws::config` |
+
+mod dto;
+mod routes;
+
+pub use routes::router;
+
+use citydesk_aws::config::{Clients, CommonConfig, ConfigError, Env};
+use citydesk_aws::dynamo::DynamoStore;
+use citydesk_aws::s3::S3Blobs;
+use citydesk_aws::sqs::SqsPipelineQueue;
+use citydesk_aws::system::{RandomIds, SystemClock};
+use citydesk_core::catalogue::Catalogue;
+use citydesk_core::ports::{Clock, IdSource, PipelineQueue, PortError, RequestStore};
+use std::sync::Arc;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub common: CommonConfig,
+    pub classify_queue_url: String,
+}
+
+impl Config {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            common: CommonConfig::from_env(env)?,
+            classify_queue_url: env.required("CLASSIFY_QUEUE_URL")?,
+        })
+    }
+}
+
+/// Everything a request needs, built once per cold start. Ports are trait
+/// objects so tests run the same router over in-memory twins.
+pub struct Deps {
+    pub store: Arc<dyn RequestStore>,
+    pub queue: Arc<dyn PipelineQueue>,
+    pub catalogue: Catalogue,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdSource>,
+}
+
+impl Deps {
+    pub async fn init(config: &Config) -> Result<Self, PortError> {
+        let clients = Clients::new(&config.common).await;
+        let blobs = S3Blobs::new(clients.s3.clone(), &config.common.bucket_name);
+        Ok(Self {
+            catalogue: blobs.load_catalogue(&config.common.jurisdiction).await?,
+            store: Arc::new(DynamoStore::new(clients.dynamodb.clone(), &config.common.table_name)),
+            queue: Arc::new(
+                SqsPipelineQueue::new(clients.sqs.clone()).classify_to(config.classify_queue_url.clone()),
+            ),
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(RandomIds),
+        })
+    }
+}
