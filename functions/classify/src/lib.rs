@@ -1,0 +1,100 @@
+//! Classification step: for each `request_created` message, choose a service
+//! from the text (or keep the citizen's choice) and send the request on to
+//! routing; unsure cases go to triage for a person.
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `ROUTE_QUEUE_URL` | where classified requests go | required |
+//! | `NOTIFY_QUEUE_URL` | where status changes go (triage notice) | required |
+//! | `CLASSIFY_CONFIDENCE_THRESHOLD` | below this, a person decides | 0.35 |
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use citydesk_aws::config::{Clients, CommonConfig, ConfigError, Env};
+use citydesk_aws::dynamo::DynamoStore;
+use citydesk_aws::s3::S3Blobs;
+use citydesk_aws::sqs::SqsPipelineQueue;
+use citydesk_aws::sqs_batch::{process_batch, unexpected};
+use citydesk_aws::system::SystemClock;
+use citydesk_core::messages::PipelineMessage;
+use citydesk_core::ports::{Clock, PipelineQueue, PortError, RequestStore};
+use citydesk_core::rules::classification::KeywordClassifier;
+use citydesk_core::usecases::classify_request::{Classify, classify_request};
+
+pub const DEFAULT_THRESHOLD: f64 = 0.35;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub common: CommonConfig,
+    pub route_queue_url: String,
+    pub notify_queue_url: String,
+    pub threshold: f64,
+}
+
+impl Config {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let threshold = env.parsed("CLASSIFY_CONFIDENCE_THRESHOLD", DEFAULT_THRESHOLD)?;
+        if !(0.0..=1.0).contains(&threshold) {
+            return Err(ConfigError::Invalid {
+                name: "CLASSIFY_CONFIDENCE_THRESHOLD",
+                reason: "must be between 0 and 1".into(),
+            });
+        }
+        Ok(Self {
+            common: CommonConfig::from_env(env)?,
+            route_queue_url: env.required("ROUTE_QUEUE_URL")?,
+            notify_queue_url: env.required("NOTIFY_QUEUE_URL")?,
+            threshold,
+        })
+    }
+}
+
+pub struct Deps {
+    pub store: Arc<dyn RequestStore>,
+    pub queue: Arc<dyn PipelineQueue>,
+    pub clock: Arc<dyn Clock>,
+    pub classifier: KeywordClassifier,
+    pub threshold: f64,
+}
+
+impl Deps {
+    pub async fn init(config: &Config) -> Result<Self, PortError> {
+        let clients = Clients::new(&config.common).await;
+        let catalogue = S3Blobs::new(clients.s3.clone(), &config.common.bucket_name)
+            .load_catalogue(&config.common.jurisdiction)
+            .await?;
+        Ok(Self {
+            store: Arc::new(DynamoStore::new(clients.dynamodb.clone(), &config.common.table_name)),
+            queue: Arc::new(
+                SqsPipelineQueue::new(clients.sqs.clone())
+                    .route_to(config.route_queue_url.clone())
+                    .notify_to(config.notify_queue_url.clone()),
+            ),
+            clock: Arc::new(SystemClock),
+            classifier: KeywordClassifier::new(&catalogue),
+            threshold: config.threshold,
+        })
+    }
+}
+
+/// Classifies each record's request; failed records are reported for retry.
+pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
+    let step = Classify {
+        store: deps.store.as_ref(),
+        queue: deps.queue.as_ref(),
+        clock: deps.clock.as_ref(),
+        classifier: &deps.classifier,
+        threshold: deps.threshold,
+    };
+    process_batch(event, |message: PipelineMessage| {
+        let step = &step;
+        async move {
+            match &message {
+                PipelineMessage::RequestCreated { request_id } => classify_request(step, request_id).await.map(|_| ()),
+                other => Err(unexpected(other, "request_created")),
+            }
+        }
+    })
+    .await
+}

@@ -1,0 +1,60 @@
+//! Department API, authorised by a per-department key (`Authorization: Bearer …`):
+//! - `GET /v1/department/assignments`: the caller's department's open work, due first;
+//! - `POST /v1/department/assignments/{case_number}/status` with `{status, note}`:
+//!   `acknowledged`, `in_progress` or `resolved` (the note is the resolution).
+//!
+//! A department never sees another's work: a foreign case and a missing one both answer 404.
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `NOTIFY_QUEUE_URL` | where status changes go for the citizen's notification |
+
+mod routes;
+
+pub use routes::router;
+
+use std::sync::Arc;
+
+use citydesk_aws::config::{Clients, CommonConfig, ConfigError, Env};
+use citydesk_aws::dynamo::DynamoStore;
+use citydesk_aws::s3::S3Blobs;
+use citydesk_aws::sqs::SqsPipelineQueue;
+use citydesk_aws::system::SystemClock;
+use citydesk_core::catalogue::Catalogue;
+use citydesk_core::ports::{Clock, DepartmentKeys, PipelineQueue, PortError, RequestStore};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub common: CommonConfig,
+    pub notify_queue_url: String,
+}
+
+impl Config {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self { common: CommonConfig::from_env(env)?, notify_queue_url: env.required("NOTIFY_QUEUE_URL")? })
+    }
+}
+
+pub struct Deps {
+    pub store: Arc<dyn RequestStore>,
+    pub keys: Arc<dyn DepartmentKeys>,
+    pub queue: Arc<dyn PipelineQueue>,
+    pub clock: Arc<dyn Clock>,
+    pub catalogue: Catalogue,
+}
+
+impl Deps {
+    pub async fn init(config: &Config) -> Result<Self, PortError> {
+        let clients = Clients::new(&config.common).await;
+        let store = Arc::new(DynamoStore::new(clients.dynamodb.clone(), &config.common.table_name));
+        Ok(Self {
+            catalogue: S3Blobs::new(clients.s3.clone(), &config.common.bucket_name)
+                .load_catalogue(&config.common.jurisdiction)
+                .await?,
+            store: store.clone(),
+            keys: store,
+            queue: Arc::new(SqsPipelineQueue::new(clients.sqs.clone()).notify_to(config.notify_queue_url.clone())),
+            clock: Arc::new(SystemClock),
+        })
+    }
+}

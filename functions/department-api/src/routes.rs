@@ -1,0 +1,151 @@
+//! HTTP routes of the department API.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::routing::{get, post};
+use citydesk_core::ids::{CaseNumber, DepartmentCode, sha256_hex};
+use citydesk_core::request::ServiceRequest;
+use citydesk_core::status::Status;
+use citydesk_core::usecases::department_work::{
+    DepartmentError, DepartmentWork, StatusUpdate, list_assignments, update_status,
+};
+use citydesk_http_api::{ApiError, JsonBody, method_not_allowed, route_not_found};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::Deps;
+
+pub fn router(deps: Arc<Deps>) -> Router {
+    Router::new()
+        .route("/v1/department/assignments", get(list))
+        .route("/v1/department/assignments/{case_number}/status", post(change_status))
+        .fallback(route_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(deps)
+}
+
+/// The department the caller's API key belongs to.
+struct CallerDepartment(DepartmentCode);
+
+impl FromRequestParts<Arc<Deps>> for CallerDepartment {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, deps: &Arc<Deps>) -> Result<Self, Self::Rejection> {
+        let key = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .ok_or_else(|| ApiError::unauthorized("send your department's API key as Authorization: Bearer <key>"))?;
+        let department = deps
+            .keys
+            .department_for_key_hash(&sha256_hex(key.as_bytes()))
+            .await
+            .map_err(|e| ApiError::unavailable(&e))?
+            .ok_or_else(|| ApiError::unauthorized("this API key is not valid"))?;
+        Ok(Self(department))
+    }
+}
+
+/// A request as a department clerk sees it (no citizen contact details).
+#[derive(Debug, Serialize)]
+struct Assignment {
+    case_number: String,
+    status: String,
+    service_code: Option<String>,
+    service_name: Option<String>,
+    description: String,
+    address: Option<String>,
+    district: Option<String>,
+    lat: Option<f64>,
+    long: Option<f64>,
+    channel: String,
+    created_at: Timestamp,
+    due_at: Option<Timestamp>,
+    overdue: bool,
+    resolution: Option<String>,
+}
+
+fn assignment(deps: &Deps, r: &ServiceRequest) -> Assignment {
+    let now = deps.clock.now();
+    Assignment {
+        case_number: r.case_number.to_string(),
+        status: r.status.to_string(),
+        service_code: r.service_code.as_ref().map(ToString::to_string),
+        service_name: r
+            .service_code
+            .as_ref()
+            .and_then(|c| deps.catalogue.service(c))
+            .map(|s| s.name.get(r.language).to_owned()),
+        description: r.description.clone(),
+        address: r.location.address.clone(),
+        district: r.location.district.clone(),
+        lat: r.location.point.map(|p| p.lat),
+        long: r.location.point.map(|p| p.long),
+        channel: r.channel.as_str().to_owned(),
+        created_at: r.created_at,
+        due_at: r.due_at,
+        overdue: r.breached_sla(now),
+        resolution: r.resolution.clone(),
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct AssignmentList {
+    department: String,
+    count: usize,
+    assignments: Vec<Assignment>,
+}
+
+fn work(deps: &Deps) -> DepartmentWork<'_> {
+    DepartmentWork { store: deps.store.as_ref(), queue: deps.queue.as_ref(), clock: deps.clock.as_ref() }
+}
+
+async fn list(
+    State(deps): State<Arc<Deps>>,
+    CallerDepartment(department): CallerDepartment,
+) -> Result<axum::Json<AssignmentList>, ApiError> {
+    let open = list_assignments(&work(&deps), &department).await.map_err(|e| ApiError::unavailable(&e))?;
+    Ok(axum::Json(AssignmentList {
+        department: department.to_string(),
+        count: open.len(),
+        assignments: open.iter().map(|r| assignment(&deps, r)).collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusBody {
+    status: String,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+async fn change_status(
+    State(deps): State<Arc<Deps>>,
+    CallerDepartment(department): CallerDepartment,
+    Path(case_number): Path<String>,
+    body: JsonBody<StatusBody>,
+) -> Result<axum::Json<Assignment>, ApiError> {
+    let case_number = CaseNumber::parse(&case_number).map_err(|e| ApiError::invalid_field("case_number", e.to_string()))?;
+    let status = Status::parse(body.value.status.trim())
+        .ok_or_else(|| ApiError::invalid_field("status", "status must be one of acknowledged, in_progress, resolved"))?;
+    let update = StatusUpdate { case_number, status, note: body.value.note };
+    let updated = update_status(&work(&deps), &department, update).await.map_err(|e| match e {
+        DepartmentError::NotFound(_) => ApiError::not_found(e.to_string()),
+        DepartmentError::StatusNotAllowed => ApiError::invalid_field("status", e.to_string()),
+        DepartmentError::ResolutionNoteMissing | DepartmentError::NoteTooLong => {
+            ApiError::invalid_field("note", e.to_string())
+        }
+        DepartmentError::Illegal(_) | DepartmentError::Conflict => ApiError::conflict(e.to_string()),
+        DepartmentError::Port(p) if p.retryable => ApiError::unavailable(&p),
+        DepartmentError::Port(p) => ApiError::internal(&p),
+    })?;
+    Ok(axum::Json(assignment(&deps, &updated)))
+}

@@ -1,0 +1,92 @@
+//! Notification step: for each `status_changed` message, tell the citizen (SMS
+//! first, else e-mail) in their language, exactly once per history event.
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `SMS_API_BASE_URL` | Twilio-compatible REST API | `https://api.twilio.com` |
+//! | `SMS_ACCOUNT_SID`, `SMS_AUTH_TOKEN`, `SMS_FROM` | SMS account, secret, sender | unset: SMS disabled |
+//! | `EMAIL_API_BASE_URL` | Postmark-compatible e-mail API | `https://api.postmarkapp.com` |
+//! | `EMAIL_API_TOKEN`, `EMAIL_FROM` | e-mail secret and sender | unset: e-mail disabled |
+
+pub mod providers;
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use citydesk_aws::config::{Clients, CommonConfig, ConfigError, Env};
+use citydesk_aws::dynamo::DynamoStore;
+use citydesk_aws::s3::S3Blobs;
+use citydesk_aws::sqs_batch::{process_batch, unexpected};
+use citydesk_aws::system::SystemClock;
+use citydesk_core::catalogue::Catalogue;
+use citydesk_core::messages::PipelineMessage;
+use citydesk_core::ports::{CitizenMessenger, Clock, ContactStore, OnceLedger, PortError, RequestStore};
+use citydesk_core::usecases::notify_citizen::{Notify, notify_citizen};
+
+pub use providers::{EmailSettings, ProviderMessenger, SmsSettings};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub common: CommonConfig,
+    pub sms: Option<SmsSettings>,
+    pub email: Option<EmailSettings>,
+}
+
+impl Config {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            common: CommonConfig::from_env(env)?,
+            sms: SmsSettings::from_env(env),
+            email: EmailSettings::from_env(env),
+        })
+    }
+}
+
+pub struct Deps {
+    pub store: Arc<dyn RequestStore>,
+    pub contacts: Arc<dyn ContactStore>,
+    pub ledger: Arc<dyn OnceLedger>,
+    pub messenger: Arc<dyn CitizenMessenger>,
+    pub clock: Arc<dyn Clock>,
+    pub catalogue: Catalogue,
+}
+
+impl Deps {
+    pub async fn init(config: &Config) -> Result<Self, PortError> {
+        let clients = Clients::new(&config.common).await;
+        let store = Arc::new(DynamoStore::new(clients.dynamodb.clone(), &config.common.table_name));
+        Ok(Self {
+            catalogue: S3Blobs::new(clients.s3.clone(), &config.common.bucket_name)
+                .load_catalogue(&config.common.jurisdiction)
+                .await?,
+            store: store.clone(),
+            contacts: store.clone(),
+            ledger: store,
+            messenger: Arc::new(ProviderMessenger::new(config.sms.clone(), config.email.clone())?),
+            clock: Arc::new(SystemClock),
+        })
+    }
+}
+
+pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
+    let step = Notify {
+        store: deps.store.as_ref(),
+        contacts: deps.contacts.as_ref(),
+        ledger: deps.ledger.as_ref(),
+        messenger: deps.messenger.as_ref(),
+        clock: deps.clock.as_ref(),
+        catalogue: &deps.catalogue,
+    };
+    process_batch(event, |message: PipelineMessage| {
+        let step = &step;
+        async move {
+            match &message {
+                PipelineMessage::StatusChanged { request_id, seq } => {
+                    notify_citizen(step, request_id, *seq).await.map(|_| ())
+                }
+                other => Err(unexpected(other, "status_changed")),
+            }
+        }
+    })
+    .await
+}
