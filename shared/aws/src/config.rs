@@ -64,6 +64,22 @@ pub struct CommonConfig {
     /// Endpoint of an AWS-API emulator; `None` in AWS.
     pub endpoint_url: Option<String>,
     pub region: Option<String>,
+    /// Static credentials from the function's environment (as Lambda injects
+    /// them); `None` uses the SDK's default chain.
+    pub credentials: Option<StaticCredentials>,
+}
+
+#[derive(Clone)]
+pub struct StaticCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+impl std::fmt::Debug for StaticCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StaticCredentials(..)")
+    }
 }
 
 impl CommonConfig {
@@ -77,6 +93,14 @@ impl CommonConfig {
             jurisdiction,
             endpoint_url: env.optional("AWS_ENDPOINT_URL"),
             region: env.optional("AWS_REGION").or_else(|| env.optional("AWS_DEFAULT_REGION")),
+            credentials: match (env.optional("AWS_ACCESS_KEY_ID"), env.optional("AWS_SECRET_ACCESS_KEY")) {
+                (Some(access_key_id), Some(secret_access_key)) => Some(StaticCredentials {
+                    access_key_id,
+                    secret_access_key,
+                    session_token: env.optional("AWS_SESSION_TOKEN"),
+                }),
+                _ => None,
+            },
         })
     }
 
@@ -89,6 +113,15 @@ impl CommonConfig {
         }
         if let Some(region) = &self.region {
             loader = loader.region(aws_config::Region::new(region.clone()));
+        }
+        if let Some(c) = &self.credentials {
+            loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                c.access_key_id.clone(),
+                c.secret_access_key.clone(),
+                c.session_token.clone(),
+                None,
+                "function-environment",
+            ));
         }
         loader.load().await
     }

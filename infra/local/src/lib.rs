@@ -1,0 +1,337 @@
+//! The local runner: the whole citydesk system in one process on this machine.
+//!
+//! It reads the stack description that `infra/local/deploy_stack.py` wrote from
+//! `template.yaml` (so there is one list of resources), publishes the demo
+//! catalogue, builds every function from the environment the template gives
+//! it, and then:
+//! - serves the template's HTTP routes ([`gateway`]),
+//! - polls the template's SQS event sources with Lambda's semantics ([`poller`]),
+//! - fires the template's schedules ([`cron`]), or on demand,
+//! - fakes the SMS and e-mail providers on loopback ([`provider`]).
+//!
+//! The same runner works against LocalStack or a real account: only the
+//! endpoint and credentials differ.
+
+pub mod cron;
+pub mod functions;
+pub mod gateway;
+pub mod poller;
+pub mod provider;
+pub mod stack;
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use citydesk_aws::catalogue_publisher::{CataloguePublisher, Published};
+use citydesk_aws::config::{Clients, CommonConfig, Env};
+use citydesk_aws::dynamo::DynamoStore;
+use citydesk_aws::s3::S3Blobs;
+use citydesk_core::catalogue::{Catalogue, CatalogueDocument};
+use citydesk_http_api::ApiError;
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use serde::Serialize;
+use tokio::sync::watch;
+
+use crate::functions::{LocalFunction, ScheduledHandler};
+use crate::provider::Outbox;
+use crate::stack::Stack;
+
+/// What to run and where.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub stack_file: PathBuf,
+    /// Address of the local HTTP API (`127.0.0.1:3000`; port 0 picks a free one).
+    pub listen: SocketAddr,
+    /// Folder with `catalogue.toml` and `districts.geojson`.
+    pub catalogue_dir: PathBuf,
+    /// Where demo credentials are written (`.local/credentials.json`).
+    pub credentials_file: PathBuf,
+    /// Fire schedules at their times (tests turn this off and fire by hand).
+    pub fire_schedules: bool,
+}
+
+/// A running system; dropping it does not stop it, [`RunningSystem::shutdown`] does.
+#[derive(Debug)]
+pub struct RunningSystem {
+    pub address: SocketAddr,
+    pub stack: Stack,
+    pub published: Published,
+    pub outbox: Outbox,
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl RunningSystem {
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+/// Variables a function gets besides the template's: the emulator endpoint and
+/// credentials (as Lambda injects them), and the fake providers' addresses.
+fn function_env(stack: &Stack, binary: &str, base: &BTreeMap<String, String>, local_url: &str) -> HashMap<String, String> {
+    let mut env: HashMap<String, String> = base.clone().into_iter().collect();
+    for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"] {
+        if let Ok(v) = std::env::var(name) {
+            env.insert(name.to_owned(), v);
+        }
+    }
+    let endpoint_is_local = stack.endpoint_url.contains("127.0.0.1") || stack.endpoint_url.contains("localhost");
+    if endpoint_is_local {
+        env.entry("AWS_ACCESS_KEY_ID".into()).or_insert_with(|| "test".into());
+        env.entry("AWS_SECRET_ACCESS_KEY".into()).or_insert_with(|| "test".into());
+    }
+    if !stack.endpoint_url.is_empty() {
+        env.insert("AWS_ENDPOINT_URL".into(), stack.endpoint_url.clone());
+    }
+    env.insert("AWS_REGION".into(), stack.region.clone());
+    if binary == "notify" {
+        env.insert("SMS_API_BASE_URL".into(), format!("{local_url}/_local/provider/sms"));
+        env.insert("SMS_ACCOUNT_SID".into(), provider::LOCAL_SMS_ACCOUNT.into());
+        env.insert("SMS_AUTH_TOKEN".into(), provider::LOCAL_SMS_TOKEN.into());
+        env.insert("SMS_FROM".into(), provider::LOCAL_SMS_FROM.into());
+        env.insert("EMAIL_API_BASE_URL".into(), format!("{local_url}/_local/provider/email"));
+        env.insert("EMAIL_API_TOKEN".into(), provider::LOCAL_EMAIL_TOKEN.into());
+        env.insert("EMAIL_FROM".into(), provider::LOCAL_EMAIL_FROM.into());
+    }
+    env
+}
+
+/// Publishes the catalogue as an operator would: S3 document, department queues, keys.
+async fn publish_catalogue(stack: &Stack, options: &Options, env: &HashMap<String, String>) -> anyhow::Result<Published> {
+    let toml = std::fs::read_to_string(options.catalogue_dir.join("catalogue.toml"))
+        .with_context(|| format!("reading {}/catalogue.toml", options.catalogue_dir.display()))?;
+    let geojson = std::fs::read_to_string(options.catalogue_dir.join("districts.geojson"))
+        .with_context(|| format!("reading {}/districts.geojson", options.catalogue_dir.display()))?;
+    let catalogue = Catalogue::new(CatalogueDocument::from_sources(&toml, &geojson)?)?;
+    let common = CommonConfig::from_env(&Env::from_map(env.clone()))?;
+    let clients = Clients::new(&common).await;
+    let blobs = S3Blobs::new(clients.s3.clone(), &common.bucket_name);
+    let store = DynamoStore::new(clients.dynamodb.clone(), &common.table_name);
+    let prefix = format!("{}-dept-", stack.stack_name);
+    let published = CataloguePublisher { blobs: &blobs, store: &store, sqs: &clients.sqs, department_queue_prefix: &prefix }
+        .publish(&catalogue, true)
+        .await?;
+    Ok(published)
+}
+
+#[derive(Debug, Serialize)]
+struct Credentials<'a> {
+    departments: BTreeMap<&'a str, DepartmentCredential<'a>>,
+    api_base_url: String,
+}
+
+#[derive(Debug, Serialize)]
+struct DepartmentCredential<'a> {
+    api_key: &'a str,
+    queue_url: Option<&'a str>,
+}
+
+fn write_credentials(path: &std::path::Path, published: &Published, base_url: String) -> anyhow::Result<()> {
+    let credentials = Credentials {
+        departments: published
+            .department_keys
+            .iter()
+            .map(|(code, key)| {
+                (code.as_str(), DepartmentCredential { api_key: key, queue_url: published.department_queues.get(code).map(String::as_str) })
+            })
+            .collect(),
+        api_base_url: base_url,
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, serde_json::to_vec_pretty(&credentials)?).with_context(|| format!("writing {}", path.display()))
+}
+
+#[derive(Clone)]
+struct ScheduleEntry {
+    name: String,
+    function: String,
+    expression: String,
+    timezone: String,
+    input: serde_json::Value,
+    parsed: Option<cron::Expression>,
+    handler: ScheduledHandler,
+}
+
+#[derive(Clone)]
+struct LocalState {
+    schedules: Arc<Vec<ScheduleEntry>>,
+}
+
+#[derive(Serialize)]
+struct ScheduleView {
+    name: String,
+    function: String,
+    expression: String,
+    timezone: String,
+    input: serde_json::Value,
+    next_run: Option<Timestamp>,
+}
+
+async fn list_schedules(State(state): State<LocalState>) -> Json<Vec<ScheduleView>> {
+    let now = Timestamp::now();
+    Json(
+        state
+            .schedules
+            .iter()
+            .map(|s| ScheduleView {
+                name: s.name.clone(),
+                function: s.function.clone(),
+                expression: s.expression.clone(),
+                timezone: s.timezone.clone(),
+                input: s.input.clone(),
+                next_run: s.parsed.as_ref().and_then(|e| e.next_after(now, &tz(&s.timezone))),
+            })
+            .collect(),
+    )
+}
+
+/// Fires a schedule now; a JSON body, when given, replaces the schedule's input.
+async fn run_schedule(
+    State(state): State<LocalState>,
+    Path(name): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let entry = state
+        .schedules
+        .iter()
+        .find(|s| s.name == name)
+        .ok_or_else(|| ApiError::not_found(format!("no schedule named {name}; GET /_local/schedules lists them")))?;
+    let input = if body.is_empty() { entry.input.clone() } else { citydesk_http_api::parse_json(&body)? };
+    let result = (entry.handler)(input)
+        .await
+        .map_err(|e| ApiError::new(http::StatusCode::BAD_GATEWAY, "function_error", e))?;
+    Ok(Json(serde_json::json!({"schedule": name, "result": result})))
+}
+
+fn tz(name: &str) -> TimeZone {
+    TimeZone::get(name).unwrap_or(TimeZone::UTC)
+}
+
+async fn fire_on_schedule(entry: ScheduleEntry, mut stop: watch::Receiver<bool>) {
+    let Some(expression) = entry.parsed.clone() else { return };
+    let zone = tz(&entry.timezone);
+    loop {
+        let now = Timestamp::now();
+        let Some(next) = expression.next_after(now, &zone) else { return };
+        let wait = std::time::Duration::try_from(next.duration_since(now)).unwrap_or_default();
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => return,
+        }
+        match (entry.handler)(entry.input.clone()).await {
+            Ok(result) => tracing::info!(schedule = %entry.name, %result, "schedule fired"),
+            Err(error) => tracing::error!(schedule = %entry.name, %error, "scheduled run failed"),
+        }
+    }
+}
+
+/// Starts everything and returns once the HTTP API answers.
+pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
+    let stack = Stack::load(&options.stack_file)?;
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .with_context(|| format!("binding {}", options.listen))?;
+    let address = listener.local_addr()?;
+    let local_url = format!("http://{address}");
+
+    let any_env = stack
+        .functions
+        .values()
+        .next()
+        .map(|f| function_env(&stack, &f.binary, &f.environment, &local_url))
+        .context("the stack has no functions")?;
+    let published = publish_catalogue(&stack, &options, &any_env).await?;
+    write_credentials(&options.credentials_file, &published, local_url.clone())?;
+
+    let mut http_functions = BTreeMap::new();
+    let mut sqs_functions = BTreeMap::new();
+    let mut scheduled_functions = BTreeMap::new();
+    for (logical_id, f) in &stack.functions {
+        let env = function_env(&stack, &f.binary, &f.environment, &local_url);
+        match functions::build(&f.binary, env).await.with_context(|| format!("starting {logical_id}"))? {
+            LocalFunction::Http(router) => {
+                http_functions.insert(logical_id.clone(), router);
+            }
+            LocalFunction::Sqs(handler) => {
+                sqs_functions.insert(logical_id.clone(), handler);
+            }
+            LocalFunction::Scheduled(handler) => {
+                scheduled_functions.insert(logical_id.clone(), handler);
+            }
+        }
+    }
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = Vec::new();
+
+    let sqs = Clients::new(&CommonConfig::from_env(&Env::from_map(any_env))?).await.sqs;
+    for source in &stack.queue_sources {
+        let handler = sqs_functions
+            .get(&source.function)
+            .cloned()
+            .with_context(|| format!("queue source for {} which is not an SQS function", source.function))?;
+        tasks.push(tokio::spawn(poller::run(sqs.clone(), source.clone(), stack.region.clone(), handler, stop_rx.clone())));
+    }
+
+    let mut schedules = Vec::new();
+    for s in &stack.schedules {
+        let handler = scheduled_functions
+            .get(&s.function)
+            .cloned()
+            .with_context(|| format!("schedule {} targets {} which is not a scheduled function", s.name, s.function))?;
+        let parsed = cron::Expression::parse(&s.expression)
+            .inspect_err(|e| tracing::warn!(schedule = %s.name, error = %e, "will not fire by itself; run it by hand"))
+            .ok();
+        schedules.push(ScheduleEntry {
+            name: s.name.clone(),
+            function: s.function.clone(),
+            expression: s.expression.clone(),
+            timezone: s.timezone.clone().unwrap_or_else(|| "UTC".into()),
+            input: s.input.clone().unwrap_or_else(|| serde_json::json!({})),
+            parsed,
+            handler,
+        });
+    }
+    if options.fire_schedules {
+        for entry in &schedules {
+            tasks.push(tokio::spawn(fire_on_schedule(entry.clone(), stop_rx.clone())));
+        }
+    }
+
+    let outbox = Outbox::default();
+    let gateway = gateway::Gateway::new(stack.http_routes.clone(), http_functions);
+    let local = Router::new()
+        .route("/_local/schedules", get(list_schedules))
+        .route("/_local/schedules/{name}/run", post(run_schedule))
+        .with_state(LocalState { schedules: Arc::new(schedules) });
+    let api: Router = Router::new().fallback(gateway::Gateway::dispatch).with_state(gateway);
+    let app = Router::new().merge(local).merge(provider::routes(outbox.clone())).fallback_service(api);
+    let mut server_stop = stop_rx.clone();
+    tasks.push(tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = server_stop.changed().await;
+        };
+        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+            tracing::error!(error = %e, "local HTTP server stopped");
+        }
+    }));
+
+    Ok(RunningSystem { address, stack, published, outbox, stop: stop_tx, tasks })
+}

@@ -1,0 +1,117 @@
+//! A fake SMS and e-mail provider on loopback (local only, never deployed):
+//! the notify function talks to it exactly as to Twilio and Postmark, and what
+//! it received is readable at `GET /_local/outbox`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use citydesk_http_api::ApiError;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxMessage {
+    pub channel: &'static str,
+    pub to: String,
+    pub from: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    pub body: String,
+    pub received_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Outbox(Arc<Mutex<Vec<OutboxMessage>>>);
+
+impl Outbox {
+    pub fn messages(&self) -> Vec<OutboxMessage> {
+        self.0.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+    fn push(&self, m: OutboxMessage) {
+        if let Ok(mut v) = self.0.lock() {
+            v.push(m);
+        }
+    }
+}
+
+/// Credentials the local notify function is configured with.
+pub const LOCAL_SMS_ACCOUNT: &str = "AClocal0000000000000000000000000000";
+pub const LOCAL_SMS_TOKEN: &str = "local-sms-token";
+pub const LOCAL_SMS_FROM: &str = "+48120000311";
+pub const LOCAL_EMAIL_TOKEN: &str = "local-email-token";
+pub const LOCAL_EMAIL_FROM: &str = "311@krakow.example";
+
+pub fn routes(outbox: Outbox) -> Router {
+    Router::new()
+        .route("/_local/outbox", get(list))
+        .route("/_local/provider/sms/2010-04-01/Accounts/{account}/Messages.json", post(sms))
+        .route("/_local/provider/email/email", post(email))
+        .with_state(outbox)
+}
+
+async fn list(State(outbox): State<Outbox>) -> Json<Vec<OutboxMessage>> {
+    Json(outbox.messages())
+}
+
+fn basic_auth_ok(headers: &HeaderMap, account: &str) -> bool {
+    use base64::Engine;
+    let pair = format!("{account}:{LOCAL_SMS_TOKEN}");
+    let expected = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair));
+    headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) == Some(expected.as_str())
+}
+
+/// Twilio's `Messages.json`: form fields `To`, `From`, `Body`, HTTP basic auth.
+async fn sms(
+    State(outbox): State<Outbox>,
+    Path(account): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<impl IntoResponse, ApiError> {
+    if account != LOCAL_SMS_ACCOUNT || !basic_auth_ok(&headers, &account) {
+        return Err(ApiError::unauthorized("wrong account or auth token"));
+    }
+    let field = |k: &str| form.get(k).cloned().ok_or_else(|| ApiError::invalid_field(k, format!("{k} is required")));
+    outbox.push(OutboxMessage {
+        channel: "sms",
+        to: field("To")?,
+        from: field("From")?,
+        subject: None,
+        body: field("Body")?,
+        received_at: Timestamp::now(),
+    });
+    Ok((StatusCode::CREATED, Json(serde_json::json!({"sid": "SMlocal", "status": "queued"}))))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct EmailBody {
+    from: String,
+    to: String,
+    subject: String,
+    text_body: String,
+}
+
+/// Postmark's `/email`: JSON body, `X-Postmark-Server-Token` header.
+async fn email(
+    State(outbox): State<Outbox>,
+    headers: HeaderMap,
+    Json(body): Json<EmailBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    if headers.get("x-postmark-server-token").and_then(|v| v.to_str().ok()) != Some(LOCAL_EMAIL_TOKEN) {
+        return Err(ApiError::unauthorized("wrong server token"));
+    }
+    outbox.push(OutboxMessage {
+        channel: "email",
+        to: body.to,
+        from: body.from,
+        subject: Some(body.subject),
+        body: body.text_body,
+        received_at: Timestamp::now(),
+    });
+    Ok(Json(serde_json::json!({"ErrorCode": 0, "Message": "OK", "MessageID": "local"})))
+}

@@ -1,0 +1,77 @@
+//! The stack description written by `infra/local/deploy_stack.py` from
+//! `template.yaml` as the emulator created it: the runner's only source of
+//! what exists and what runs where.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Stack {
+    pub stack_name: String,
+    pub endpoint_url: String,
+    pub region: String,
+    /// Logical id → physical id (`null` for resources the emulator does not create).
+    pub resources: BTreeMap<String, Option<String>>,
+    pub functions: BTreeMap<String, StackFunction>,
+    pub http_routes: Vec<HttpRoute>,
+    pub queue_sources: Vec<QueueSource>,
+    pub schedules: Vec<ScheduleSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StackFunction {
+    pub binary: String,
+    pub function_name: String,
+    pub environment: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HttpRoute {
+    pub method: String,
+    pub path: String,
+    pub function: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct QueueSource {
+    pub function: String,
+    pub queue_url: String,
+    pub batch_size: i32,
+    #[serde(default)]
+    pub maximum_batching_window_seconds: Option<i32>,
+    #[serde(default)]
+    pub report_batch_item_failures: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ScheduleSpec {
+    pub name: String,
+    pub function: String,
+    pub expression: String,
+    #[serde(default)]
+    pub timezone: Option<String>,
+    #[serde(default)]
+    pub input: Option<serde_json::Value>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    #[error("cannot read {path}: {source}; run infra/local/deploy_stack.py first (make run does)")]
+    Read { path: String, source: std::io::Error },
+    #[error("{path} is not a stack description: {source}")]
+    Parse { path: String, source: serde_json::Error },
+}
+
+impl Stack {
+    pub fn load(path: &Path) -> Result<Self, StackError> {
+        let display = path.display().to_string();
+        let text = std::fs::read(path).map_err(|source| StackError::Read { path: display.clone(), source })?;
+        serde_json::from_slice(&text).map_err(|source| StackError::Parse { path: display, source })
+    }
+
+    pub fn resource(&self, logical_id: &str) -> Option<&str> {
+        self.resources.get(logical_id).and_then(|v| v.as_deref())
+    }
+}
