@@ -65,7 +65,10 @@ impl Deps {
             .load_catalogue(&config.common.jurisdiction)
             .await?;
         Ok(Self {
-            store: Arc::new(DynamoStore::new(clients.dynamodb.clone(), &config.common.table_name)),
+            store: Arc::new(DynamoStore::new(
+                clients.dynamodb.clone(),
+                &config.common.table_name,
+            )),
             queue: Arc::new(
                 SqsPipelineQueue::new(clients.sqs.clone())
                     .route_to(config.route_queue_url.clone())
@@ -91,7 +94,9 @@ pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
         let step = &step;
         async move {
             match &message {
-                PipelineMessage::RequestCreated { request_id } => classify_request(step, request_id).await.map(|_| ()),
+                PipelineMessage::RequestCreated { request_id } => {
+                    classify_request(step, request_id).await.map(|_| ())
+                }
                 other => Err(unexpected(other, "request_created")),
             }
         }

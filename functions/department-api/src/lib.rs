@@ -31,7 +31,10 @@ pub struct Config {
 
 impl Config {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        Ok(Self { common: CommonConfig::from_env(env)?, notify_queue_url: env.required("NOTIFY_QUEUE_URL")? })
+        Ok(Self {
+            common: CommonConfig::from_env(env)?,
+            notify_queue_url: env.required("NOTIFY_QUEUE_URL")?,
+        })
     }
 }
 
@@ -46,14 +49,20 @@ pub struct Deps {
 impl Deps {
     pub async fn init(config: &Config) -> Result<Self, PortError> {
         let clients = Clients::new(&config.common).await;
-        let store = Arc::new(DynamoStore::new(clients.dynamodb.clone(), &config.common.table_name));
+        let store = Arc::new(DynamoStore::new(
+            clients.dynamodb.clone(),
+            &config.common.table_name,
+        ));
         Ok(Self {
             catalogue: S3Blobs::new(clients.s3.clone(), &config.common.bucket_name)
                 .load_catalogue(&config.common.jurisdiction)
                 .await?,
             store: store.clone(),
             keys: store,
-            queue: Arc::new(SqsPipelineQueue::new(clients.sqs.clone()).notify_to(config.notify_queue_url.clone())),
+            queue: Arc::new(
+                SqsPipelineQueue::new(clients.sqs.clone())
+                    .notify_to(config.notify_queue_url.clone()),
+            ),
             clock: Arc::new(SystemClock),
         })
     }

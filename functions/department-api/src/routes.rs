@@ -22,7 +22,10 @@ use crate::Deps;
 pub fn router(deps: Arc<Deps>) -> Router {
     Router::new()
         .route("/v1/department/assignments", get(list))
-        .route("/v1/department/assignments/{case_number}/status", post(change_status))
+        .route(
+            "/v1/department/assignments/{case_number}/status",
+            post(change_status),
+        )
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(deps)
@@ -34,7 +37,10 @@ struct CallerDepartment(DepartmentCode);
 impl FromRequestParts<Arc<Deps>> for CallerDepartment {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, deps: &Arc<Deps>) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        deps: &Arc<Deps>,
+    ) -> Result<Self, Self::Rejection> {
         let key = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -42,7 +48,11 @@ impl FromRequestParts<Arc<Deps>> for CallerDepartment {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .filter(|k| !k.is_empty())
-            .ok_or_else(|| ApiError::unauthorized("send your department's API key as Authorization: Bearer <key>"))?;
+            .ok_or_else(|| {
+                ApiError::unauthorized(
+                    "send your department's API key as Authorization: Bearer <key>",
+                )
+            })?;
         let department = deps
             .keys
             .department_for_key_hash(&sha256_hex(key.as_bytes()))
@@ -104,14 +114,20 @@ struct AssignmentList {
 }
 
 fn work(deps: &Deps) -> DepartmentWork<'_> {
-    DepartmentWork { store: deps.store.as_ref(), queue: deps.queue.as_ref(), clock: deps.clock.as_ref() }
+    DepartmentWork {
+        store: deps.store.as_ref(),
+        queue: deps.queue.as_ref(),
+        clock: deps.clock.as_ref(),
+    }
 }
 
 async fn list(
     State(deps): State<Arc<Deps>>,
     CallerDepartment(department): CallerDepartment,
 ) -> Result<axum::Json<AssignmentList>, ApiError> {
-    let open = list_assignments(&work(&deps), &department).await.map_err(|e| ApiError::unavailable(&e))?;
+    let open = list_assignments(&work(&deps), &department)
+        .await
+        .map_err(|e| ApiError::unavailable(&e))?;
     Ok(axum::Json(AssignmentList {
         department: department.to_string(),
         count: open.len(),
@@ -133,19 +149,32 @@ async fn change_status(
     Path(case_number): Path<String>,
     body: JsonBody<StatusBody>,
 ) -> Result<axum::Json<Assignment>, ApiError> {
-    let case_number = CaseNumber::parse(&case_number).map_err(|e| ApiError::invalid_field("case_number", e.to_string()))?;
-    let status = Status::parse(body.value.status.trim())
-        .ok_or_else(|| ApiError::invalid_field("status", "status must be one of acknowledged, in_progress, resolved"))?;
-    let update = StatusUpdate { case_number, status, note: body.value.note };
-    let updated = update_status(&work(&deps), &department, update).await.map_err(|e| match e {
-        DepartmentError::NotFound(_) => ApiError::not_found(e.to_string()),
-        DepartmentError::StatusNotAllowed => ApiError::invalid_field("status", e.to_string()),
-        DepartmentError::ResolutionNoteMissing | DepartmentError::NoteTooLong => {
-            ApiError::invalid_field("note", e.to_string())
-        }
-        DepartmentError::Illegal(_) | DepartmentError::Conflict => ApiError::conflict(e.to_string()),
-        DepartmentError::Port(p) if p.retryable => ApiError::unavailable(&p),
-        DepartmentError::Port(p) => ApiError::internal(&p),
+    let case_number = CaseNumber::parse(&case_number)
+        .map_err(|e| ApiError::invalid_field("case_number", e.to_string()))?;
+    let status = Status::parse(body.value.status.trim()).ok_or_else(|| {
+        ApiError::invalid_field(
+            "status",
+            "status must be one of acknowledged, in_progress, resolved",
+        )
     })?;
+    let update = StatusUpdate {
+        case_number,
+        status,
+        note: body.value.note,
+    };
+    let updated = update_status(&work(&deps), &department, update)
+        .await
+        .map_err(|e| match e {
+            DepartmentError::NotFound(_) => ApiError::not_found(e.to_string()),
+            DepartmentError::StatusNotAllowed => ApiError::invalid_field("status", e.to_string()),
+            DepartmentError::ResolutionNoteMissing | DepartmentError::NoteTooLong => {
+                ApiError::invalid_field("note", e.to_string())
+            }
+            DepartmentError::Illegal(_) | DepartmentError::Conflict => {
+                ApiError::conflict(e.to_string())
+            }
+            DepartmentError::Port(p) if p.retryable => ApiError::unavailable(&p),
+            DepartmentError::Port(p) => ApiError::internal(&p),
+        })?;
     Ok(axum::Json(assignment(&deps, &updated)))
 }

@@ -4,7 +4,9 @@ use citydesk_core::catalogue::Catalogue;
 use citydesk_core::contact::{Contact, Email, PersonName, PhoneNumber};
 use citydesk_core::ids::ServiceCode;
 use citydesk_core::ports::IdempotencyClaim;
-use citydesk_core::request::{Channel, EventKind, HistoryEvent, Language, Location, ServiceRequest};
+use citydesk_core::request::{
+    Channel, EventKind, HistoryEvent, Language, Location, ServiceRequest,
+};
 use citydesk_core::usecases::submit_request::RequestSubmission;
 use citydesk_http_api::ApiError;
 use jiff::Timestamp;
@@ -47,22 +49,34 @@ fn optional<T, E: std::fmt::Display>(
 ) -> Result<Option<T>, ApiError> {
     match raw.map(str::trim).filter(|r| !r.is_empty()) {
         None => Ok(None),
-        Some(r) => parse(r).map(Some).map_err(|e| ApiError::invalid_field(field, e.to_string())),
+        Some(r) => parse(r)
+            .map(Some)
+            .map_err(|e| ApiError::invalid_field(field, e.to_string())),
     }
 }
 
 impl CreateRequestBody {
-    pub fn into_submission(self, idempotency: Option<IdempotencyClaim>) -> Result<RequestSubmission, ApiError> {
-        let service_code = optional("service_code", self.service_code.as_deref(), ServiceCode::parse)?;
-        let location = Location::parse(self.lat, self.long, self.address.as_deref()).map_err(|e| {
-            let field = match e {
-                citydesk_core::request::LocationError::Longitude => "long",
-                citydesk_core::request::LocationError::AddressTooLong => "address",
-                citydesk_core::request::LocationError::HalfPoint if self.lat.is_some() => "long",
-                _ => "lat",
-            };
-            ApiError::invalid_field(field, e.to_string())
-        })?;
+    pub fn into_submission(
+        self,
+        idempotency: Option<IdempotencyClaim>,
+    ) -> Result<RequestSubmission, ApiError> {
+        let service_code = optional(
+            "service_code",
+            self.service_code.as_deref(),
+            ServiceCode::parse,
+        )?;
+        let location =
+            Location::parse(self.lat, self.long, self.address.as_deref()).map_err(|e| {
+                let field = match e {
+                    citydesk_core::request::LocationError::Longitude => "long",
+                    citydesk_core::request::LocationError::AddressTooLong => "address",
+                    citydesk_core::request::LocationError::HalfPoint if self.lat.is_some() => {
+                        "long"
+                    }
+                    _ => "lat",
+                };
+                ApiError::invalid_field(field, e.to_string())
+            })?;
         let contact = match self.contact {
             None => None,
             Some(c) => Some(Contact {
@@ -133,8 +147,14 @@ pub struct PublicEvent {
 impl PublicView {
     pub fn new(catalogue: &Catalogue, request: &ServiceRequest, history: &[HistoryEvent]) -> Self {
         let lang = request.language;
-        let service = request.service_code.as_ref().and_then(|c| catalogue.service(c));
-        let department = request.department.as_ref().and_then(|d| catalogue.department(d));
+        let service = request
+            .service_code
+            .as_ref()
+            .and_then(|c| catalogue.service(c));
+        let department = request
+            .department
+            .as_ref()
+            .and_then(|d| catalogue.department(d));
         Self {
             case_number: request.case_number.to_string(),
             status: request.status.to_string(),
@@ -156,7 +176,14 @@ impl PublicView {
 
 impl From<&HistoryEvent> for PublicEvent {
     fn from(e: &HistoryEvent) -> Self {
-        let mut out = PublicEvent { at: e.at, event: "", status: None, department: None, service_code: None, note: None };
+        let mut out = PublicEvent {
+            at: e.at,
+            event: "",
+            status: None,
+            department: None,
+            service_code: None,
+            note: None,
+        };
         match &e.kind {
             EventKind::Created { .. } => {
                 out.event = "created";

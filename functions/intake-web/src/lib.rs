@@ -51,9 +51,13 @@ impl Deps {
         let blobs = S3Blobs::new(clients.s3.clone(), &config.common.bucket_name);
         Ok(Self {
             catalogue: blobs.load_catalogue(&config.common.jurisdiction).await?,
-            store: Arc::new(DynamoStore::new(clients.dynamodb.clone(), &config.common.table_name)),
+            store: Arc::new(DynamoStore::new(
+                clients.dynamodb.clone(),
+                &config.common.table_name,
+            )),
             queue: Arc::new(
-                SqsPipelineQueue::new(clients.sqs.clone()).classify_to(config.classify_queue_url.clone()),
+                SqsPipelineQueue::new(clients.sqs.clone())
+                    .classify_to(config.classify_queue_url.clone()),
             ),
             clock: Arc::new(SystemClock),
             ids: Arc::new(RandomIds),

@@ -37,7 +37,10 @@ async fn health(State(deps): State<Arc<Deps>>) -> impl IntoResponse {
     }))
 }
 
-fn idempotency_claim(headers: &HeaderMap, raw_body: &[u8]) -> Result<Option<IdempotencyClaim>, ApiError> {
+fn idempotency_claim(
+    headers: &HeaderMap,
+    raw_body: &[u8],
+) -> Result<Option<IdempotencyClaim>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };
@@ -45,14 +48,23 @@ fn idempotency_claim(headers: &HeaderMap, raw_body: &[u8]) -> Result<Option<Idem
         .to_str()
         .ok()
         .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY && k.chars().all(|c| c.is_ascii_graphic()))
+        .filter(|k| {
+            !k.is_empty()
+                && k.len() <= MAX_IDEMPOTENCY_KEY
+                && k.chars().all(|c| c.is_ascii_graphic())
+        })
         .ok_or_else(|| {
             ApiError::invalid_field(
                 "Idempotency-Key",
-                format!("Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY} printable ASCII characters"),
+                format!(
+                    "Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY} printable ASCII characters"
+                ),
             )
         })?;
-    Ok(Some(IdempotencyClaim { key: format!("web#{key}"), payload_hash: sha256_hex(raw_body) }))
+    Ok(Some(IdempotencyClaim {
+        key: format!("web#{key}"),
+        payload_hash: sha256_hex(raw_body),
+    }))
 }
 
 async fn create_request(
@@ -85,7 +97,11 @@ async fn create_request(
         SubmitError::Port(p) => ApiError::internal(&p),
     })?;
     let request = &submitted.request;
-    let status = if submitted.created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if submitted.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     let mut response = (
         status,
         axum::Json(Created {
@@ -106,13 +122,22 @@ async fn public_view(
     State(deps): State<Arc<Deps>>,
     Path(case_number): Path<String>,
 ) -> Result<axum::Json<PublicView>, ApiError> {
-    let case = CaseNumber::parse(&case_number).map_err(|e| ApiError::invalid_field("case_number", e.to_string()))?;
+    let case = CaseNumber::parse(&case_number)
+        .map_err(|e| ApiError::invalid_field("case_number", e.to_string()))?;
     let request = deps
         .store
         .find_by_case_number(&case)
         .await
         .map_err(|e| ApiError::unavailable(&e))?
         .ok_or_else(|| ApiError::not_found(format!("no request with case number {case}")))?;
-    let history = deps.store.history(&request.id).await.map_err(|e| ApiError::unavailable(&e))?;
-    Ok(axum::Json(PublicView::new(&deps.catalogue, &request, &history)))
+    let history = deps
+        .store
+        .history(&request.id)
+        .await
+        .map_err(|e| ApiError::unavailable(&e))?;
+    Ok(axum::Json(PublicView::new(
+        &deps.catalogue,
+        &request,
+        &history,
+    )))
 }

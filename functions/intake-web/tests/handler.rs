@@ -33,7 +33,11 @@ fn harness() -> Harness {
         clock: Arc::new(ManualClock::at("2026-11-27T09:30:00Z".parse().unwrap())),
         ids: Arc::new(SequentialIds::default()),
     };
-    Harness { store, queues, app: router(Arc::new(deps)) }
+    Harness {
+        store,
+        queues,
+        app: router(Arc::new(deps)),
+    }
 }
 
 /// Turns an API Gateway event into the request the router sees in Lambda.
@@ -47,7 +51,10 @@ async fn call(app: &axum::Router, req: http::Request<Body>) -> (u16, Value) {
     let resp = app.clone().oneshot(req).await.unwrap();
     let status = resp.status().as_u16();
     let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 fn post_json(body: &str) -> http::Request<Body> {
@@ -69,7 +76,10 @@ async fn create_from_fixture_then_replay_and_view() {
     assert!(created["tracking_token"].as_str().unwrap().len() >= 6);
     assert_eq!(
         h.queues.take_pipeline(),
-        vec![PipelineMessage::RequestCreated { request_id: citydesk_core::ids::RequestId::parse(created["id"].as_str().unwrap()).unwrap() }]
+        vec![PipelineMessage::RequestCreated {
+            request_id: citydesk_core::ids::RequestId::parse(created["id"].as_str().unwrap())
+                .unwrap()
+        }]
     );
 
     // The same delivery again (same Idempotency-Key and body): 200 with the same answer.
@@ -82,7 +92,9 @@ async fn create_from_fixture_then_replay_and_view() {
     let id = citydesk_core::ids::RequestId::parse(created["id"].as_str().unwrap()).unwrap();
     assert!(h.store.contact(&id).await.unwrap().unwrap().phone.is_some());
 
-    let get = http::Request::get(format!("/v1/requests/{}", case.to_lowercase())).body(Body::empty()).unwrap();
+    let get = http::Request::get(format!("/v1/requests/{}", case.to_lowercase()))
+        .body(Body::empty())
+        .unwrap();
     let (status, view) = call(&h.app, get).await;
     assert_eq!(status, 200, "{view}");
     assert_eq!(view["case_number"], case);
@@ -90,7 +102,10 @@ async fn create_from_fixture_then_replay_and_view() {
     assert_eq!(view["history"][0]["event"], "created");
     let text = view.to_string();
     for private in ["Anna", "600100200", "Długiej", "tracking"] {
-        assert!(!text.contains(private), "public view leaks {private}: {text}");
+        assert!(
+            !text.contains(private),
+            "public view leaks {private}: {text}"
+        );
     }
 }
 
@@ -98,33 +113,118 @@ async fn create_from_fixture_then_replay_and_view() {
 async fn bad_input_gets_a_4xx_naming_the_field() {
     let h = harness();
     let cases: Vec<(http::Request<Body>, u16, Option<&str>)> = vec![
-        (event(include_str!("../../../events/http/create-request-bad-lat.json")), 400, Some("lat")),
-        (event(include_str!("../../../events/http/create-request-wrong-content-type.json")), 415, None),
-        (post_json(r#"{"lat": 50.0, "long": 19.9}"#), 400, Some("description")),
+        (
+            event(include_str!(
+                "../../../events/http/create-request-bad-lat.json"
+            )),
+            400,
+            Some("lat"),
+        ),
+        (
+            event(include_str!(
+                "../../../events/http/create-request-wrong-content-type.json"
+            )),
+            415,
+            None,
+        ),
+        (
+            post_json(r#"{"lat": 50.0, "long": 19.9}"#),
+            400,
+            Some("description"),
+        ),
         (post_json(r#"{"description": 5}"#), 400, Some("description")),
-        (post_json(r#"{"description": "x", "lat": 50.0}"#), 400, Some("long")),
-        (post_json(r#"{"description": "x", "long": 200, "lat": 50}"#), 400, Some("long")),
-        (post_json(r#"{"description": "x", "status": "closed"}"#), 400, Some("status")),
-        (post_json(r#"{"description": "x", "department": "roads"}"#), 400, Some("department")),
-        (post_json(r#"{"description": "x", "service_code": "teleport"}"#), 422, Some("service_code")),
-        (post_json(r#"{"description": "x", "contact": {"phone": "12"}}"#), 400, Some("contact.phone")),
-        (post_json(r#"{"description": "x", "contact": {"email": "nope"}}"#), 400, Some("contact.email")),
-        (post_json(r#"{"description": "x", "language": "fr"}"#), 400, Some("language")),
-        (post_json(r#"{"description": "   "}"#), 400, Some("description")),
-        (post_json(&format!(r#"{{"description": "{}"}}"#, "a".repeat(4001))), 400, Some("description")),
-        (post_json(&format!(r#"{{"description": "{}"}}"#, "a".repeat(70_000))), 413, None),
+        (
+            post_json(r#"{"description": "x", "lat": 50.0}"#),
+            400,
+            Some("long"),
+        ),
+        (
+            post_json(r#"{"description": "x", "long": 200, "lat": 50}"#),
+            400,
+            Some("long"),
+        ),
+        (
+            post_json(r#"{"description": "x", "status": "closed"}"#),
+            400,
+            Some("status"),
+        ),
+        (
+            post_json(r#"{"description": "x", "department": "roads"}"#),
+            400,
+            Some("department"),
+        ),
+        (
+            post_json(r#"{"description": "x", "service_code": "teleport"}"#),
+            422,
+            Some("service_code"),
+        ),
+        (
+            post_json(r#"{"description": "x", "contact": {"phone": "12"}}"#),
+            400,
+            Some("contact.phone"),
+        ),
+        (
+            post_json(r#"{"description": "x", "contact": {"email": "nope"}}"#),
+            400,
+            Some("contact.email"),
+        ),
+        (
+            post_json(r#"{"description": "x", "language": "fr"}"#),
+            400,
+            Some("language"),
+        ),
+        (
+            post_json(r#"{"description": "   "}"#),
+            400,
+            Some("description"),
+        ),
+        (
+            post_json(&format!(r#"{{"description": "{}"}}"#, "a".repeat(4001))),
+            400,
+            Some("description"),
+        ),
+        (
+            post_json(&format!(r#"{{"description": "{}"}}"#, "a".repeat(70_000))),
+            413,
+            None,
+        ),
         (post_json("{broken"), 400, None),
-        (http::Request::get("/v1/requests/not-a-case").body(Body::empty()).unwrap(), 400, Some("case_number")),
-        (http::Request::get("/v1/requests/2222-2222").body(Body::empty()).unwrap(), 404, None),
-        (http::Request::get("/nowhere").body(Body::empty()).unwrap(), 404, None),
-        (http::Request::delete("/v1/requests").body(Body::empty()).unwrap(), 405, None),
+        (
+            http::Request::get("/v1/requests/not-a-case")
+                .body(Body::empty())
+                .unwrap(),
+            400,
+            Some("case_number"),
+        ),
+        (
+            http::Request::get("/v1/requests/2222-2222")
+                .body(Body::empty())
+                .unwrap(),
+            404,
+            None,
+        ),
+        (
+            http::Request::get("/nowhere").body(Body::empty()).unwrap(),
+            404,
+            None,
+        ),
+        (
+            http::Request::delete("/v1/requests")
+                .body(Body::empty())
+                .unwrap(),
+            405,
+            None,
+        ),
     ];
     for (req, want_status, want_field) in cases {
         let what = format!("{} {}", req.method(), req.uri());
         let (status, body) = call(&h.app, req).await;
         assert_eq!(status, want_status, "{what}: {body}");
         assert_eq!(body["error"]["status"], want_status, "{what}: {body}");
-        assert!(!body["error"]["message"].as_str().unwrap_or("").is_empty(), "{what}: {body}");
+        assert!(
+            !body["error"]["message"].as_str().unwrap_or("").is_empty(),
+            "{what}: {body}"
+        );
         if let Some(field) = want_field {
             assert_eq!(body["error"]["field"], field, "{what}: {body}");
         }
@@ -152,7 +252,11 @@ async fn idempotency_key_reused_with_other_body_is_refused() {
 #[tokio::test]
 async fn health_answers_when_ready() {
     let h = harness();
-    let (status, body) = call(&h.app, event(include_str!("../../../events/http/health.json"))).await;
+    let (status, body) = call(
+        &h.app,
+        event(include_str!("../../../events/http/health.json")),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(body["jurisdiction_id"], "krakow");
 }

@@ -20,7 +20,9 @@ use citydesk_aws::sqs_batch::{process_batch, unexpected};
 use citydesk_aws::system::SystemClock;
 use citydesk_core::catalogue::Catalogue;
 use citydesk_core::messages::PipelineMessage;
-use citydesk_core::ports::{CitizenMessenger, Clock, ContactStore, OnceLedger, PortError, RequestStore};
+use citydesk_core::ports::{
+    CitizenMessenger, Clock, ContactStore, OnceLedger, PortError, RequestStore,
+};
 use citydesk_core::usecases::notify_citizen::{Notify, notify_citizen};
 
 pub use providers::{EmailSettings, ProviderMessenger, SmsSettings};
@@ -54,7 +56,10 @@ pub struct Deps {
 impl Deps {
     pub async fn init(config: &Config) -> Result<Self, PortError> {
         let clients = Clients::new(&config.common).await;
-        let store = Arc::new(DynamoStore::new(clients.dynamodb.clone(), &config.common.table_name));
+        let store = Arc::new(DynamoStore::new(
+            clients.dynamodb.clone(),
+            &config.common.table_name,
+        ));
         Ok(Self {
             catalogue: S3Blobs::new(clients.s3.clone(), &config.common.bucket_name)
                 .load_catalogue(&config.common.jurisdiction)
@@ -62,7 +67,10 @@ impl Deps {
             store: store.clone(),
             contacts: store.clone(),
             ledger: store,
-            messenger: Arc::new(ProviderMessenger::new(config.sms.clone(), config.email.clone())?),
+            messenger: Arc::new(ProviderMessenger::new(
+                config.sms.clone(),
+                config.email.clone(),
+            )?),
             clock: Arc::new(SystemClock),
         })
     }

@@ -23,7 +23,9 @@ impl SmsSettings {
     /// `None` when no account is configured (SMS disabled).
     pub fn from_env(env: &Env) -> Option<Self> {
         Some(Self {
-            base_url: env.optional("SMS_API_BASE_URL").unwrap_or_else(|| "https://api.twilio.com".into()),
+            base_url: env
+                .optional("SMS_API_BASE_URL")
+                .unwrap_or_else(|| "https://api.twilio.com".into()),
             account_sid: env.optional("SMS_ACCOUNT_SID")?,
             auth_token: SecretString::from(env.optional("SMS_AUTH_TOKEN")?),
             from: env.optional("SMS_FROM")?,
@@ -41,7 +43,9 @@ pub struct EmailSettings {
 impl EmailSettings {
     pub fn from_env(env: &Env) -> Option<Self> {
         Some(Self {
-            base_url: env.optional("EMAIL_API_BASE_URL").unwrap_or_else(|| "https://api.postmarkapp.com".into()),
+            base_url: env
+                .optional("EMAIL_API_BASE_URL")
+                .unwrap_or_else(|| "https://api.postmarkapp.com".into()),
             token: SecretString::from(env.optional("EMAIL_API_TOKEN")?),
             from: env.optional("EMAIL_FROM")?,
         })
@@ -70,21 +74,33 @@ fn check(operation: &'static str, status: reqwest::StatusCode) -> Result<(), Por
     if status.is_success() {
         Ok(())
     } else if status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
-        Err(PortError::retryable(operation, format!("provider answered {status}")))
+        Err(PortError::retryable(
+            operation,
+            format!("provider answered {status}"),
+        ))
     } else {
-        Err(PortError::permanent(operation, format!("provider refused the message: {status}")))
+        Err(PortError::permanent(
+            operation,
+            format!("provider refused the message: {status}"),
+        ))
     }
 }
 
 fn transport(operation: &'static str, err: reqwest::Error) -> PortError {
     // Never include the URL's query or the body: they may hold personal data.
-    PortError::retryable(operation, format!("provider unreachable: {}", err.without_url()))
+    PortError::retryable(
+        operation,
+        format!("provider unreachable: {}", err.without_url()),
+    )
 }
 
 #[async_trait]
 impl CitizenMessenger for ProviderMessenger {
     async fn send_sms(&self, to: &PhoneNumber, body: &str) -> Result<(), PortError> {
-        let sms = self.sms.as_ref().ok_or_else(|| PortError::permanent("send sms", "SMS is not configured"))?;
+        let sms = self
+            .sms
+            .as_ref()
+            .ok_or_else(|| PortError::permanent("send sms", "SMS is not configured"))?;
         let url = format!(
             "{}/2010-04-01/Accounts/{}/Messages.json",
             sms.base_url.trim_end_matches('/'),
@@ -94,7 +110,11 @@ impl CitizenMessenger for ProviderMessenger {
             .http
             .post(url)
             .basic_auth(&sms.account_sid, Some(sms.auth_token.expose_secret()))
-            .form(&[("To", to.as_str()), ("From", sms.from.as_str()), ("Body", body)])
+            .form(&[
+                ("To", to.as_str()),
+                ("From", sms.from.as_str()),
+                ("Body", body),
+            ])
             .send()
             .await
             .map_err(|e| transport("send sms", e))?;

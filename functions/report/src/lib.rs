@@ -14,7 +14,9 @@ use citydesk_aws::s3::S3Blobs;
 use citydesk_aws::system::SystemClock;
 use citydesk_core::catalogue::Catalogue;
 use citydesk_core::ports::{BlobStore, Clock, PortError, RequestStore};
-use citydesk_core::usecases::build_report::{ReportError, Reporting, build_daily_report, previous_day};
+use citydesk_core::usecases::build_report::{
+    ReportError, Reporting, build_daily_report, previous_day,
+};
 use jiff::civil::Date;
 use serde::Deserialize;
 
@@ -25,7 +27,9 @@ pub struct Config {
 
 impl Config {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        Ok(Self { common: CommonConfig::from_env(env)? })
+        Ok(Self {
+            common: CommonConfig::from_env(env)?,
+        })
     }
 }
 
@@ -42,7 +46,10 @@ impl Deps {
         let blobs = S3Blobs::new(clients.s3.clone(), &config.common.bucket_name);
         Ok(Self {
             catalogue: blobs.load_catalogue(&config.common.jurisdiction).await?,
-            store: Arc::new(DynamoStore::new(clients.dynamodb.clone(), &config.common.table_name)),
+            store: Arc::new(DynamoStore::new(
+                clients.dynamodb.clone(),
+                &config.common.table_name,
+            )),
             blobs: Arc::new(blobs),
             clock: Arc::new(SystemClock),
         })
@@ -65,8 +72,15 @@ pub enum TriggerError {
 }
 
 /// Builds the report the trigger asks for; returns where it is archived.
-pub async fn handle(deps: &Deps, payload: serde_json::Value) -> Result<serde_json::Value, TriggerError> {
-    let trigger: ReportTrigger = if payload.is_null() { ReportTrigger::default() } else { serde_json::from_value(payload)? };
+pub async fn handle(
+    deps: &Deps,
+    payload: serde_json::Value,
+) -> Result<serde_json::Value, TriggerError> {
+    let trigger: ReportTrigger = if payload.is_null() {
+        ReportTrigger::default()
+    } else {
+        serde_json::from_value(payload)?
+    };
     let date = match trigger.date {
         Some(d) => d,
         None => previous_day(&deps.catalogue, deps.clock.now())?,

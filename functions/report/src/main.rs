@@ -10,7 +10,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = Config::from_env(&Env::from_process())?;
     let deps = Deps::init(&config).await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| async {
-        handle(&deps, event.payload).await.map_err(lambda_runtime::Error::from)
+        handle(&deps, event.payload)
+            .await
+            .map_err(lambda_runtime::Error::from)
     }))
     .await
 }

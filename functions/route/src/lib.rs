@@ -53,8 +53,14 @@ impl Deps {
             catalogue: S3Blobs::new(clients.s3.clone(), &config.common.bucket_name)
                 .load_catalogue(&config.common.jurisdiction)
                 .await?,
-            store: Arc::new(DynamoStore::new(clients.dynamodb.clone(), &config.common.table_name)),
-            queue: Arc::new(SqsPipelineQueue::new(clients.sqs.clone()).notify_to(config.notify_queue_url.clone())),
+            store: Arc::new(DynamoStore::new(
+                clients.dynamodb.clone(),
+                &config.common.table_name,
+            )),
+            queue: Arc::new(
+                SqsPipelineQueue::new(clients.sqs.clone())
+                    .notify_to(config.notify_queue_url.clone()),
+            ),
             department_queues: Arc::new(SqsDepartmentQueues::new(
                 clients.sqs.clone(),
                 config.department_queue_prefix.clone(),
@@ -76,7 +82,9 @@ pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
         let step = &step;
         async move {
             match &message {
-                PipelineMessage::RequestClassified { request_id } => route_request(step, request_id).await.map(|_| ()),
+                PipelineMessage::RequestClassified { request_id } => {
+                    route_request(step, request_id).await.map(|_| ())
+                }
                 other => Err(unexpected(other, "request_classified")),
             }
         }

@@ -27,7 +27,9 @@ pub struct Cron {
 #[error("unsupported schedule expression {0:?}")]
 pub struct ExpressionError(pub String);
 
-const MONTHS: [&str; 12] = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
+const MONTHS: [&str; 12] = [
+    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+];
 const WEEKDAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
 fn value(raw: &str, names: &[&str], offset: u32) -> Option<u32> {
@@ -71,7 +73,10 @@ impl Expression {
     pub fn parse(raw: &str) -> Result<Self, ExpressionError> {
         let err = || ExpressionError(raw.to_owned());
         let raw_trim = raw.trim();
-        if let Some(inner) = raw_trim.strip_prefix("rate(").and_then(|r| r.strip_suffix(')')) {
+        if let Some(inner) = raw_trim
+            .strip_prefix("rate(")
+            .and_then(|r| r.strip_suffix(')'))
+        {
             let (n, unit) = inner.trim().split_once(' ').ok_or_else(err)?;
             let n: i64 = n.parse().map_err(|_| err())?;
             let secs = match unit.trim().trim_end_matches('s') {
@@ -139,7 +144,10 @@ impl Cron {
             (false, true) => day_ok,
             (false, false) => day_ok && weekday_ok,
         };
-        self.minutes[t.minute() as usize] && self.hours[t.hour() as usize] && self.months[t.month() as usize] && date_ok
+        self.minutes[t.minute() as usize]
+            && self.hours[t.hour() as usize]
+            && self.months[t.month() as usize]
+            && date_ok
     }
 }
 
@@ -153,7 +161,10 @@ mod tests {
         let tz = TimeZone::get("Europe/Warsaw").unwrap();
         let after: Timestamp = "2026-11-27T12:00:00Z".parse().unwrap();
         // 00:05 in Warsaw on 28 November is 23:05 UTC on the 27th (CET, +01:00).
-        assert_eq!(e.next_after(after, &tz).unwrap().to_string(), "2026-11-27T23:05:00Z");
+        assert_eq!(
+            e.next_after(after, &tz).unwrap().to_string(),
+            "2026-11-27T23:05:00Z"
+        );
     }
 
     #[test]
@@ -161,9 +172,15 @@ mod tests {
         let e = Expression::parse("cron(0/15 8-9 ? * MON-FRI *)").unwrap();
         let utc = TimeZone::UTC;
         let saturday: Timestamp = "2026-11-28T10:00:00Z".parse().unwrap();
-        assert_eq!(e.next_after(saturday, &utc).unwrap().to_string(), "2026-11-30T08:00:00Z");
+        assert_eq!(
+            e.next_after(saturday, &utc).unwrap().to_string(),
+            "2026-11-30T08:00:00Z"
+        );
         let r = Expression::parse("rate(5 minutes)").unwrap();
-        assert_eq!(r.next_after(saturday, &utc).unwrap().to_string(), "2026-11-28T10:05:00Z");
+        assert_eq!(
+            r.next_after(saturday, &utc).unwrap().to_string(),
+            "2026-11-28T10:05:00Z"
+        );
         assert!(Expression::parse("cron(0 12 L * ? *)").is_err());
         assert!(Expression::parse("every day").is_err());
     }

@@ -11,7 +11,8 @@ use citydesk_aws::config::Env;
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 pub type SqsHandler = Arc<dyn Fn(SqsEvent) -> BoxFuture<SqsBatchResponse> + Send + Sync>;
-pub type ScheduledHandler = Arc<dyn Fn(serde_json::Value) -> BoxFuture<Result<serde_json::Value, String>> + Send + Sync>;
+pub type ScheduledHandler =
+    Arc<dyn Fn(serde_json::Value) -> BoxFuture<Result<serde_json::Value, String>> + Send + Sync>;
 
 /// A function ready to be invoked, by its trigger type.
 #[derive(Clone)]
@@ -36,30 +37,53 @@ pub enum BuildError {
     #[error("function binary {0} is not known to the local runner")]
     UnknownBinary(String),
     #[error("{binary}: configuration: {source}")]
-    Config { binary: String, source: citydesk_aws::config::ConfigError },
+    Config {
+        binary: String,
+        source: citydesk_aws::config::ConfigError,
+    },
     #[error("{binary}: start-up: {source}")]
-    Init { binary: String, source: citydesk_core::ports::PortError },
+    Init {
+        binary: String,
+        source: citydesk_core::ports::PortError,
+    },
 }
 
 /// Builds the function whose `BuildProperties.Binary` is `binary`.
-pub async fn build(binary: &str, env: HashMap<String, String>) -> Result<LocalFunction, BuildError> {
+pub async fn build(
+    binary: &str,
+    env: HashMap<String, String>,
+) -> Result<LocalFunction, BuildError> {
     let env = Env::from_map(env);
-    let config_err = |source| BuildError::Config { binary: binary.to_owned(), source };
-    let init_err = |source| BuildError::Init { binary: binary.to_owned(), source };
+    let config_err = |source| BuildError::Config {
+        binary: binary.to_owned(),
+        source,
+    };
+    let init_err = |source| BuildError::Init {
+        binary: binary.to_owned(),
+        source,
+    };
     Ok(match binary {
         "intake-web" => {
             let config = citydesk_intake_web::Config::from_env(&env).map_err(config_err)?;
-            let deps = citydesk_intake_web::Deps::init(&config).await.map_err(init_err)?;
+            let deps = citydesk_intake_web::Deps::init(&config)
+                .await
+                .map_err(init_err)?;
             LocalFunction::Http(citydesk_intake_web::router(Arc::new(deps)))
         }
         "department-api" => {
             let config = citydesk_department_api::Config::from_env(&env).map_err(config_err)?;
-            let deps = citydesk_department_api::Deps::init(&config).await.map_err(init_err)?;
+            let deps = citydesk_department_api::Deps::init(&config)
+                .await
+                .map_err(init_err)?;
             LocalFunction::Http(citydesk_department_api::router(Arc::new(deps)))
         }
         "classify" => {
             let config = citydesk_classify::Config::from_env(&env).map_err(config_err)?;
-            let deps = Arc::new(citydesk_classify::Deps::init(&config).await.map_err(init_err)?);
+            let deps = Arc::new(
+                citydesk_classify::Deps::init(&config)
+                    .await
+                    .map_err(init_err)?,
+            );
             LocalFunction::Sqs(Arc::new(move |event| {
                 let deps = deps.clone();
                 Box::pin(async move { citydesk_classify::handle(&deps, event).await })
@@ -67,7 +91,11 @@ pub async fn build(binary: &str, env: HashMap<String, String>) -> Result<LocalFu
         }
         "route" => {
             let config = citydesk_route::Config::from_env(&env).map_err(config_err)?;
-            let deps = Arc::new(citydesk_route::Deps::init(&config).await.map_err(init_err)?);
+            let deps = Arc::new(
+                citydesk_route::Deps::init(&config)
+                    .await
+                    .map_err(init_err)?,
+            );
             LocalFunction::Sqs(Arc::new(move |event| {
                 let deps = deps.clone();
                 Box::pin(async move { citydesk_route::handle(&deps, event).await })
@@ -75,7 +103,11 @@ pub async fn build(binary: &str, env: HashMap<String, String>) -> Result<LocalFu
         }
         "notify" => {
             let config = citydesk_notify::Config::from_env(&env).map_err(config_err)?;
-            let deps = Arc::new(citydesk_notify::Deps::init(&config).await.map_err(init_err)?);
+            let deps = Arc::new(
+                citydesk_notify::Deps::init(&config)
+                    .await
+                    .map_err(init_err)?,
+            );
             LocalFunction::Sqs(Arc::new(move |event| {
                 let deps = deps.clone();
                 Box::pin(async move { citydesk_notify::handle(&deps, event).await })
@@ -83,10 +115,18 @@ pub async fn build(binary: &str, env: HashMap<String, String>) -> Result<LocalFu
         }
         "report" => {
             let config = citydesk_report::Config::from_env(&env).map_err(config_err)?;
-            let deps = Arc::new(citydesk_report::Deps::init(&config).await.map_err(init_err)?);
+            let deps = Arc::new(
+                citydesk_report::Deps::init(&config)
+                    .await
+                    .map_err(init_err)?,
+            );
             LocalFunction::Scheduled(Arc::new(move |input| {
                 let deps = deps.clone();
-                Box::pin(async move { citydesk_report::handle(&deps, input).await.map_err(|e| e.to_string()) })
+                Box::pin(async move {
+                    citydesk_report::handle(&deps, input)
+                        .await
+                        .map_err(|e| e.to_string())
+                })
             }))
         }
         other => return Err(BuildError::UnknownBinary(other.to_owned())),

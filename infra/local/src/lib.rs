@@ -83,28 +83,47 @@ impl RunningSystem {
 
 /// Variables a function gets besides the template's: the emulator endpoint and
 /// credentials (as Lambda injects them), and the fake providers' addresses.
-fn function_env(stack: &Stack, binary: &str, base: &BTreeMap<String, String>, local_url: &str) -> HashMap<String, String> {
+fn function_env(
+    stack: &Stack,
+    binary: &str,
+    base: &BTreeMap<String, String>,
+    local_url: &str,
+) -> HashMap<String, String> {
     let mut env: HashMap<String, String> = base.clone().into_iter().collect();
-    for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"] {
+    for name in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+    ] {
         if let Ok(v) = std::env::var(name) {
             env.insert(name.to_owned(), v);
         }
     }
-    let endpoint_is_local = stack.endpoint_url.contains("127.0.0.1") || stack.endpoint_url.contains("localhost");
+    let endpoint_is_local =
+        stack.endpoint_url.contains("127.0.0.1") || stack.endpoint_url.contains("localhost");
     if endpoint_is_local {
-        env.entry("AWS_ACCESS_KEY_ID".into()).or_insert_with(|| "test".into());
-        env.entry("AWS_SECRET_ACCESS_KEY".into()).or_insert_with(|| "test".into());
+        env.entry("AWS_ACCESS_KEY_ID".into())
+            .or_insert_with(|| "test".into());
+        env.entry("AWS_SECRET_ACCESS_KEY".into())
+            .or_insert_with(|| "test".into());
     }
     if !stack.endpoint_url.is_empty() {
         env.insert("AWS_ENDPOINT_URL".into(), stack.endpoint_url.clone());
     }
     env.insert("AWS_REGION".into(), stack.region.clone());
     if binary == "notify" {
-        env.insert("SMS_API_BASE_URL".into(), format!("{local_url}/_local/provider/sms"));
+        env.insert(
+            "SMS_API_BASE_URL".into(),
+            format!("{local_url}/_local/provider/sms"),
+        );
         env.insert("SMS_ACCOUNT_SID".into(), provider::LOCAL_SMS_ACCOUNT.into());
         env.insert("SMS_AUTH_TOKEN".into(), provider::LOCAL_SMS_TOKEN.into());
         env.insert("SMS_FROM".into(), provider::LOCAL_SMS_FROM.into());
-        env.insert("EMAIL_API_BASE_URL".into(), format!("{local_url}/_local/provider/email"));
+        env.insert(
+            "EMAIL_API_BASE_URL".into(),
+            format!("{local_url}/_local/provider/email"),
+        );
         env.insert("EMAIL_API_TOKEN".into(), provider::LOCAL_EMAIL_TOKEN.into());
         env.insert("EMAIL_FROM".into(), provider::LOCAL_EMAIL_FROM.into());
     }
@@ -112,20 +131,34 @@ fn function_env(stack: &Stack, binary: &str, base: &BTreeMap<String, String>, lo
 }
 
 /// Publishes the catalogue as an operator would: S3 document, department queues, keys.
-async fn publish_catalogue(stack: &Stack, options: &Options, env: &HashMap<String, String>) -> anyhow::Result<Published> {
+async fn publish_catalogue(
+    stack: &Stack,
+    options: &Options,
+    env: &HashMap<String, String>,
+) -> anyhow::Result<Published> {
     let toml = std::fs::read_to_string(options.catalogue_dir.join("catalogue.toml"))
         .with_context(|| format!("reading {}/catalogue.toml", options.catalogue_dir.display()))?;
     let geojson = std::fs::read_to_string(options.catalogue_dir.join("districts.geojson"))
-        .with_context(|| format!("reading {}/districts.geojson", options.catalogue_dir.display()))?;
+        .with_context(|| {
+            format!(
+                "reading {}/districts.geojson",
+                options.catalogue_dir.display()
+            )
+        })?;
     let catalogue = Catalogue::new(CatalogueDocument::from_sources(&toml, &geojson)?)?;
     let common = CommonConfig::from_env(&Env::from_map(env.clone()))?;
     let clients = Clients::new(&common).await;
     let blobs = S3Blobs::new(clients.s3.clone(), &common.bucket_name);
     let store = DynamoStore::new(clients.dynamodb.clone(), &common.table_name);
     let prefix = format!("{}-dept-", stack.stack_name);
-    let published = CataloguePublisher { blobs: &blobs, store: &store, sqs: &clients.sqs, department_queue_prefix: &prefix }
-        .publish(&catalogue, true)
-        .await?;
+    let published = CataloguePublisher {
+        blobs: &blobs,
+        store: &store,
+        sqs: &clients.sqs,
+        department_queue_prefix: &prefix,
+    }
+    .publish(&catalogue, true)
+    .await?;
     Ok(published)
 }
 
@@ -141,13 +174,23 @@ struct DepartmentCredential<'a> {
     queue_url: Option<&'a str>,
 }
 
-fn write_credentials(path: &std::path::Path, published: &Published, base_url: String) -> anyhow::Result<()> {
+fn write_credentials(
+    path: &std::path::Path,
+    published: &Published,
+    base_url: String,
+) -> anyhow::Result<()> {
     let credentials = Credentials {
         departments: published
             .department_keys
             .iter()
             .map(|(code, key)| {
-                (code.as_str(), DepartmentCredential { api_key: key, queue_url: published.department_queues.get(code).map(String::as_str) })
+                (
+                    code.as_str(),
+                    DepartmentCredential {
+                        api_key: key,
+                        queue_url: published.department_queues.get(code).map(String::as_str),
+                    },
+                )
             })
             .collect(),
         api_base_url: base_url,
@@ -155,7 +198,8 @@ fn write_credentials(path: &std::path::Path, published: &Published, base_url: St
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(path, serde_json::to_vec_pretty(&credentials)?).with_context(|| format!("writing {}", path.display()))
+    std::fs::write(path, serde_json::to_vec_pretty(&credentials)?)
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 #[derive(Clone)]
@@ -196,7 +240,10 @@ async fn list_schedules(State(state): State<LocalState>) -> Json<Vec<ScheduleVie
                 expression: s.expression.clone(),
                 timezone: s.timezone.clone(),
                 input: s.input.clone(),
-                next_run: s.parsed.as_ref().and_then(|e| e.next_after(now, &tz(&s.timezone))),
+                next_run: s
+                    .parsed
+                    .as_ref()
+                    .and_then(|e| e.next_after(now, &tz(&s.timezone))),
             })
             .collect(),
     )
@@ -212,12 +259,22 @@ async fn run_schedule(
         .schedules
         .iter()
         .find(|s| s.name == name)
-        .ok_or_else(|| ApiError::not_found(format!("no schedule named {name}; GET /_local/schedules lists them")))?;
-    let input = if body.is_empty() { entry.input.clone() } else { citydesk_http_api::parse_json(&body)? };
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "no schedule named {name}; GET /_local/schedules lists them"
+            ))
+        })?;
+    let input = if body.is_empty() {
+        entry.input.clone()
+    } else {
+        citydesk_http_api::parse_json(&body)?
+    };
     let result = (entry.handler)(input)
         .await
         .map_err(|e| ApiError::new(http::StatusCode::BAD_GATEWAY, "function_error", e))?;
-    Ok(Json(serde_json::json!({"schedule": name, "result": result})))
+    Ok(Json(
+        serde_json::json!({"schedule": name, "result": result}),
+    ))
 }
 
 fn tz(name: &str) -> TimeZone {
@@ -225,11 +282,15 @@ fn tz(name: &str) -> TimeZone {
 }
 
 async fn fire_on_schedule(entry: ScheduleEntry, mut stop: watch::Receiver<bool>) {
-    let Some(expression) = entry.parsed.clone() else { return };
+    let Some(expression) = entry.parsed.clone() else {
+        return;
+    };
     let zone = tz(&entry.timezone);
     loop {
         let now = Timestamp::now();
-        let Some(next) = expression.next_after(now, &zone) else { return };
+        let Some(next) = expression.next_after(now, &zone) else {
+            return;
+        };
         let wait = std::time::Duration::try_from(next.duration_since(now)).unwrap_or_default();
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
@@ -265,7 +326,10 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
     let mut scheduled_functions = BTreeMap::new();
     for (logical_id, f) in &stack.functions {
         let env = function_env(&stack, &f.binary, &f.environment, &local_url);
-        match functions::build(&f.binary, env).await.with_context(|| format!("starting {logical_id}"))? {
+        match functions::build(&f.binary, env)
+            .await
+            .with_context(|| format!("starting {logical_id}"))?
+        {
             LocalFunction::Http(router) => {
                 http_functions.insert(logical_id.clone(), router);
             }
@@ -281,13 +345,26 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
 
-    let sqs = Clients::new(&CommonConfig::from_env(&Env::from_map(any_env))?).await.sqs;
+    let sqs = Clients::new(&CommonConfig::from_env(&Env::from_map(any_env))?)
+        .await
+        .sqs;
     for source in &stack.queue_sources {
         let handler = sqs_functions
             .get(&source.function)
             .cloned()
-            .with_context(|| format!("queue source for {} which is not an SQS function", source.function))?;
-        tasks.push(tokio::spawn(poller::run(sqs.clone(), source.clone(), stack.region.clone(), handler, stop_rx.clone())));
+            .with_context(|| {
+                format!(
+                    "queue source for {} which is not an SQS function",
+                    source.function
+                )
+            })?;
+        tasks.push(tokio::spawn(poller::run(
+            sqs.clone(),
+            source.clone(),
+            stack.region.clone(),
+            handler,
+            stop_rx.clone(),
+        )));
     }
 
     let mut schedules = Vec::new();
@@ -295,7 +372,12 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
         let handler = scheduled_functions
             .get(&s.function)
             .cloned()
-            .with_context(|| format!("schedule {} targets {} which is not a scheduled function", s.name, s.function))?;
+            .with_context(|| {
+                format!(
+                    "schedule {} targets {} which is not a scheduled function",
+                    s.name, s.function
+                )
+            })?;
         let parsed = cron::Expression::parse(&s.expression)
             .inspect_err(|e| tracing::warn!(schedule = %s.name, error = %e, "will not fire by itself; run it by hand"))
             .ok();
@@ -311,7 +393,10 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
     }
     if options.fire_schedules {
         for entry in &schedules {
-            tasks.push(tokio::spawn(fire_on_schedule(entry.clone(), stop_rx.clone())));
+            tasks.push(tokio::spawn(fire_on_schedule(
+                entry.clone(),
+                stop_rx.clone(),
+            )));
         }
     }
 
@@ -320,18 +405,35 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
     let local = Router::new()
         .route("/_local/schedules", get(list_schedules))
         .route("/_local/schedules/{name}/run", post(run_schedule))
-        .with_state(LocalState { schedules: Arc::new(schedules) });
-    let api: Router = Router::new().fallback(gateway::Gateway::dispatch).with_state(gateway);
-    let app = Router::new().merge(local).merge(provider::routes(outbox.clone())).fallback_service(api);
+        .with_state(LocalState {
+            schedules: Arc::new(schedules),
+        });
+    let api: Router = Router::new()
+        .fallback(gateway::Gateway::dispatch)
+        .with_state(gateway);
+    let app = Router::new()
+        .merge(local)
+        .merge(provider::routes(outbox.clone()))
+        .fallback_service(api);
     let mut server_stop = stop_rx.clone();
     tasks.push(tokio::spawn(async move {
         let shutdown = async move {
             let _ = server_stop.changed().await;
         };
-        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
             tracing::error!(error = %e, "local HTTP server stopped");
         }
     }));
 
-    Ok(RunningSystem { address, stack, published, outbox, stop: stop_tx, tasks })
+    Ok(RunningSystem {
+        address,
+        stack,
+        published,
+        outbox,
+        stop: stop_tx,
+        tasks,
+    })
 }

@@ -35,25 +35,46 @@ async fn main() -> anyhow::Result<()> {
     })
     .await?;
     let url = system.base_url();
-    println!("\ncitydesk is running (stack {}, AWS API at {})\n", system.stack.stack_name, system.stack.endpoint_url);
+    println!(
+        "\ncitydesk is running (stack {}, AWS API at {})\n",
+        system.stack.stack_name, system.stack.endpoint_url
+    );
     println!("  HTTP API            {url}");
     for r in &system.stack.http_routes {
         println!("    {:<6} {url}{}  -> {}", r.method, r.path, r.function);
     }
     for q in &system.stack.queue_sources {
-        println!("  queue               {} -> {}", q.queue_url.rsplit('/').next().unwrap_or_default(), q.function);
+        println!(
+            "  queue               {} -> {}",
+            q.queue_url.rsplit('/').next().unwrap_or_default(),
+            q.function
+        );
     }
     for s in &system.stack.schedules {
-        println!("  schedule            {} {} -> {}  (run now: POST {url}/_local/schedules/{}/run)", s.name, s.expression, s.function, s.name);
+        println!(
+            "  schedule            {} {} -> {}  (run now: POST {url}/_local/schedules/{}/run)",
+            s.name, s.expression, s.function, s.name
+        );
     }
     for (dept, queue) in &system.published.department_queues {
-        println!("  department queue    {dept}: {}", queue.rsplit('/').next().unwrap_or_default());
+        println!(
+            "  department queue    {dept}: {}",
+            queue.rsplit('/').next().unwrap_or_default()
+        );
     }
     println!("  outbox (SMS/e-mail) {url}/_local/outbox");
     println!("  department API keys {}", args.credentials_file.display());
-    println!("  bucket              {}", system.stack.resource("Bucket").unwrap_or("?"));
-    println!("  table               {}", system.stack.resource("Table").unwrap_or("?"));
-    println!("\nTry: curl -s -X POST {url}/v1/requests -H 'content-type: application/json' \\\n       -d '{{\"description\": \"Na ulicy Długiej jest ogromna dziura w jezdni\", \"lat\": 50.07, \"long\": 19.935, \"contact\": {{\"phone\": \"+48600100200\"}}}}'\n\nCtrl-C stops.");
+    println!(
+        "  bucket              {}",
+        system.stack.resource("Bucket").unwrap_or("?")
+    );
+    println!(
+        "  table               {}",
+        system.stack.resource("Table").unwrap_or("?")
+    );
+    println!(
+        "\nTry: curl -s -X POST {url}/v1/requests -H 'content-type: application/json' \\\n       -d '{{\"description\": \"Na ulicy Długiej jest ogromna dziura w jezdni\", \"lat\": 50.07, \"long\": 19.935, \"contact\": {{\"phone\": \"+48600100200\"}}}}'\n\nCtrl-C stops."
+    );
     tokio::signal::ctrl_c().await?;
     println!("stopping…");
     system.shutdown().await;

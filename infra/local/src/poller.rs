@@ -22,7 +22,12 @@ pub async fn run(
     handler: SqsHandler,
     mut stop: watch::Receiver<bool>,
 ) {
-    let queue_name = source.queue_url.rsplit('/').next().unwrap_or_default().to_owned();
+    let queue_name = source
+        .queue_url
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
     let arn = format!("arn:aws:sqs:{region}:123456789012:{queue_name}");
     loop {
         if *stop.borrow() {
@@ -72,7 +77,13 @@ pub async fn run(
                     .ok()
             })
             .collect();
-        if let Err(e) = sqs.delete_message_batch().queue_url(&source.queue_url).set_entries(Some(entries)).send().await {
+        if let Err(e) = sqs
+            .delete_message_batch()
+            .queue_url(&source.queue_url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+        {
             tracing::warn!(queue = %queue_name, error = %e.into_service_error(), "delete failed; records will be delivered again");
         }
     }
@@ -81,8 +92,16 @@ pub async fn run(
 /// The records to delete. As in Lambda: with `ReportBatchItemFailures`, all but
 /// the listed ones, unless an identifier is empty or unknown (then none);
 /// without it, all of them when nothing failed.
-fn successes<'a>(messages: &'a [Message], response: &SqsBatchResponse, partial: bool) -> Vec<&'a Message> {
-    let failed: Vec<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+fn successes<'a>(
+    messages: &'a [Message],
+    response: &SqsBatchResponse,
+    partial: bool,
+) -> Vec<&'a Message> {
+    let failed: Vec<&str> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
     let known = |id: &str| messages.iter().any(|m| m.message_id.as_deref() == Some(id));
     if failed.iter().any(|id| id.is_empty() || !known(id)) || (!partial && !failed.is_empty()) {
         return Vec::new();
@@ -101,7 +120,11 @@ fn sqs_event(messages: &[Message], arn: &str, region: &str) -> Result<SqsEvent, 
             let attributes: serde_json::Map<String, serde_json::Value> = m
                 .attributes
                 .as_ref()
-                .map(|a| a.iter().map(|(k, v)| (k.as_str().to_owned(), serde_json::Value::String(v.clone()))).collect())
+                .map(|a| {
+                    a.iter()
+                        .map(|(k, v)| (k.as_str().to_owned(), serde_json::Value::String(v.clone())))
+                        .collect()
+                })
                 .unwrap_or_default();
             serde_json::json!({
                 "messageId": m.message_id,

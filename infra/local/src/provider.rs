@@ -49,7 +49,10 @@ pub const LOCAL_EMAIL_FROM: &str = "311@krakow.example";
 pub fn routes(outbox: Outbox) -> Router {
     Router::new()
         .route("/_local/outbox", get(list))
-        .route("/_local/provider/sms/2010-04-01/Accounts/{account}/Messages.json", post(sms))
+        .route(
+            "/_local/provider/sms/2010-04-01/Accounts/{account}/Messages.json",
+            post(sms),
+        )
         .route("/_local/provider/email/email", post(email))
         .with_state(outbox)
 }
@@ -61,8 +64,14 @@ async fn list(State(outbox): State<Outbox>) -> Json<Vec<OutboxMessage>> {
 fn basic_auth_ok(headers: &HeaderMap, account: &str) -> bool {
     use base64::Engine;
     let pair = format!("{account}:{LOCAL_SMS_TOKEN}");
-    let expected = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair));
-    headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) == Some(expected.as_str())
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    );
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        == Some(expected.as_str())
 }
 
 /// Twilio's `Messages.json`: form fields `To`, `From`, `Body`, HTTP basic auth.
@@ -75,7 +84,11 @@ async fn sms(
     if account != LOCAL_SMS_ACCOUNT || !basic_auth_ok(&headers, &account) {
         return Err(ApiError::unauthorized("wrong account or auth token"));
     }
-    let field = |k: &str| form.get(k).cloned().ok_or_else(|| ApiError::invalid_field(k, format!("{k} is required")));
+    let field = |k: &str| {
+        form.get(k)
+            .cloned()
+            .ok_or_else(|| ApiError::invalid_field(k, format!("{k} is required")))
+    };
     outbox.push(OutboxMessage {
         channel: "sms",
         to: field("To")?,
@@ -84,7 +97,10 @@ async fn sms(
         body: field("Body")?,
         received_at: Timestamp::now(),
     });
-    Ok((StatusCode::CREATED, Json(serde_json::json!({"sid": "SMlocal", "status": "queued"}))))
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({"sid": "SMlocal", "status": "queued"})),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,7 +118,11 @@ async fn email(
     headers: HeaderMap,
     Json(body): Json<EmailBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    if headers.get("x-postmark-server-token").and_then(|v| v.to_str().ok()) != Some(LOCAL_EMAIL_TOKEN) {
+    if headers
+        .get("x-postmark-server-token")
+        .and_then(|v| v.to_str().ok())
+        != Some(LOCAL_EMAIL_TOKEN)
+    {
         return Err(ApiError::unauthorized("wrong server token"));
     }
     outbox.push(OutboxMessage {
@@ -113,5 +133,7 @@ async fn email(
         body: body.text_body,
         received_at: Timestamp::now(),
     });
-    Ok(Json(serde_json::json!({"ErrorCode": 0, "Message": "OK", "MessageID": "local"})))
+    Ok(Json(
+        serde_json::json!({"ErrorCode": 0, "Message": "OK", "MessageID": "local"}),
+    ))
 }

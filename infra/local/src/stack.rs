@@ -59,16 +59,28 @@ pub struct ScheduleSpec {
 #[derive(Debug, thiserror::Error)]
 pub enum StackError {
     #[error("cannot read {path}: {source}; run infra/local/deploy_stack.py first (make run does)")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path} is not a stack description: {source}")]
-    Parse { path: String, source: serde_json::Error },
+    Parse {
+        path: String,
+        source: serde_json::Error,
+    },
 }
 
 impl Stack {
     pub fn load(path: &Path) -> Result<Self, StackError> {
         let display = path.display().to_string();
-        let text = std::fs::read(path).map_err(|source| StackError::Read { path: display.clone(), source })?;
-        serde_json::from_slice(&text).map_err(|source| StackError::Parse { path: display, source })
+        let text = std::fs::read(path).map_err(|source| StackError::Read {
+            path: display.clone(),
+            source,
+        })?;
+        serde_json::from_slice(&text).map_err(|source| StackError::Parse {
+            path: display,
+            source,
+        })
     }
 
     pub fn resource(&self, logical_id: &str) -> Option<&str> {

@@ -37,7 +37,11 @@ pub struct CataloguePublisher<'a> {
 }
 
 impl CataloguePublisher<'_> {
-    pub async fn publish(&self, catalogue: &Catalogue, issue_keys: bool) -> Result<Published, PortError> {
+    pub async fn publish(
+        &self,
+        catalogue: &Catalogue,
+        issue_keys: bool,
+    ) -> Result<Published, PortError> {
         let json = serde_json::to_vec(catalogue.document())
             .map_err(|e| PortError::permanent("encode catalogue", e.to_string()))?;
         let key = catalogue_key(&catalogue.city().jurisdiction_id);
@@ -49,20 +53,34 @@ impl CataloguePublisher<'_> {
             department_queues.insert(dept.code.to_string(), url);
             if issue_keys {
                 let api_key = new_api_key();
-                self.store.put_department_key(&sha256_hex(api_key.as_bytes()), &dept.code).await?;
+                self.store
+                    .put_department_key(&sha256_hex(api_key.as_bytes()), &dept.code)
+                    .await?;
                 department_keys.insert(dept.code.to_string(), api_key);
             }
         }
-        Ok(Published { catalogue_key: key, department_queues, department_keys })
+        Ok(Published {
+            catalogue_key: key,
+            department_queues,
+            department_keys,
+        })
     }
 
-    async fn create_queue(&self, name: &str, attributes: Vec<(QueueAttributeName, String)>) -> Result<String, PortError> {
+    async fn create_queue(
+        &self,
+        name: &str,
+        attributes: Vec<(QueueAttributeName, String)>,
+    ) -> Result<String, PortError> {
         let mut req = self.sqs.create_queue().queue_name(name);
         for (k, v) in attributes {
             req = req.attributes(k, v);
         }
-        let out = req.send().await.map_err(|e| sdk_error("create queue", &e.into_service_error()))?;
-        out.queue_url.ok_or_else(|| PortError::permanent("create queue", "no URL returned"))
+        let out = req
+            .send()
+            .await
+            .map_err(|e| sdk_error("create queue", &e.into_service_error()))?;
+        out.queue_url
+            .ok_or_else(|| PortError::permanent("create queue", "no URL returned"))
     }
 
     /// Creates `<prefix><queue>` and its DLQ if missing (CreateQueue is idempotent).
@@ -72,7 +90,10 @@ impl CataloguePublisher<'_> {
             .create_queue(
                 &format!("{name}-dlq"),
                 vec![
-                    (QueueAttributeName::MessageRetentionPeriod, DLQ_RETENTION_SECS.into()),
+                    (
+                        QueueAttributeName::MessageRetentionPeriod,
+                        DLQ_RETENTION_SECS.into(),
+                    ),
                     (QueueAttributeName::SqsManagedSseEnabled, "true".into()),
                 ],
             )
@@ -92,7 +113,10 @@ impl CataloguePublisher<'_> {
         self.create_queue(
             &name,
             vec![
-                (QueueAttributeName::VisibilityTimeout, VISIBILITY_TIMEOUT_SECS.into()),
+                (
+                    QueueAttributeName::VisibilityTimeout,
+                    VISIBILITY_TIMEOUT_SECS.into(),
+                ),
                 (QueueAttributeName::RedrivePolicy, redrive),
                 (QueueAttributeName::SqsManagedSseEnabled, "true".into()),
             ],
@@ -104,5 +128,8 @@ impl CataloguePublisher<'_> {
 fn new_api_key() -> String {
     let mut bytes = [0_u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    format!("cdk_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    format!(
+        "cdk_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
 }

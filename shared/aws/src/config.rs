@@ -39,18 +39,28 @@ impl Env {
         Self(map)
     }
     pub fn optional(&self, name: &'static str) -> Option<String> {
-        self.0.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+        self.0
+            .get(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
     }
     pub fn required(&self, name: &'static str) -> Result<String, ConfigError> {
         self.optional(name).ok_or(ConfigError::Missing(name))
     }
-    pub fn parsed<T: std::str::FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
+    pub fn parsed<T: std::str::FromStr>(
+        &self,
+        name: &'static str,
+        default: T,
+    ) -> Result<T, ConfigError>
     where
         T::Err: std::fmt::Display,
     {
         match self.optional(name) {
             None => Ok(default),
-            Some(raw) => raw.parse().map_err(|e: T::Err| ConfigError::Invalid { name, reason: e.to_string() }),
+            Some(raw) => raw.parse().map_err(|e: T::Err| ConfigError::Invalid {
+                name,
+                reason: e.to_string(),
+            }),
         }
     }
 }
@@ -84,16 +94,25 @@ impl std::fmt::Debug for StaticCredentials {
 
 impl CommonConfig {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let jurisdiction = JurisdictionId::parse(&env.required("JURISDICTION_ID")?).map_err(|e| {
-            ConfigError::Invalid { name: "JURISDICTION_ID", reason: e.to_string() }
-        })?;
+        let jurisdiction =
+            JurisdictionId::parse(&env.required("JURISDICTION_ID")?).map_err(|e| {
+                ConfigError::Invalid {
+                    name: "JURISDICTION_ID",
+                    reason: e.to_string(),
+                }
+            })?;
         Ok(Self {
             table_name: env.required("TABLE_NAME")?,
             bucket_name: env.required("BUCKET_NAME")?,
             jurisdiction,
             endpoint_url: env.optional("AWS_ENDPOINT_URL"),
-            region: env.optional("AWS_REGION").or_else(|| env.optional("AWS_DEFAULT_REGION")),
-            credentials: match (env.optional("AWS_ACCESS_KEY_ID"), env.optional("AWS_SECRET_ACCESS_KEY")) {
+            region: env
+                .optional("AWS_REGION")
+                .or_else(|| env.optional("AWS_DEFAULT_REGION")),
+            credentials: match (
+                env.optional("AWS_ACCESS_KEY_ID"),
+                env.optional("AWS_SECRET_ACCESS_KEY"),
+            ) {
                 (Some(access_key_id), Some(secret_access_key)) => Some(StaticCredentials {
                     access_key_id,
                     secret_access_key,
@@ -129,7 +148,9 @@ impl CommonConfig {
 
 /// S3 needs path-style addressing against an emulator on 127.0.0.1.
 pub fn s3_client(sdk: &aws_config::SdkConfig, path_style: bool) -> aws_sdk_s3::Client {
-    let conf = aws_sdk_s3::config::Builder::from(sdk).force_path_style(path_style).build();
+    let conf = aws_sdk_s3::config::Builder::from(sdk)
+        .force_path_style(path_style)
+        .build();
     aws_sdk_s3::Client::from_conf(conf)
 }
 

@@ -30,12 +30,18 @@ where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error,
 {
     let code = err.code().unwrap_or("");
-    let message = format!("{} ({})", err.message().unwrap_or("no message"), if code.is_empty() { "no code" } else { code });
+    let message = format!(
+        "{} ({})",
+        err.message().unwrap_or("no message"),
+        if code.is_empty() { "no code" } else { code }
+    );
     match code {
-        "ValidationException" | "ResourceNotFoundException" | "AccessDeniedException" | "NoSuchBucket"
-        | "AWS.SimpleQueueService.NonExistentQueue" | "QueueDoesNotExist" => {
-            PortError::permanent(operation, message)
-        }
+        "ValidationException"
+        | "ResourceNotFoundException"
+        | "AccessDeniedException"
+        | "NoSuchBucket"
+        | "AWS.SimpleQueueService.NonExistentQueue"
+        | "QueueDoesNotExist" => PortError::permanent(operation, message),
         _ => PortError::retryable(operation, format!("{message}: {}", error_chain(err))),
     }
 }

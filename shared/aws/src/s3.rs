@@ -22,11 +22,21 @@ pub struct S3Blobs {
 
 impl S3Blobs {
     pub fn new(client: Client, bucket: impl Into<String>) -> Self {
-        Self { client, bucket: bucket.into() }
+        Self {
+            client,
+            bucket: bucket.into(),
+        }
     }
 
     pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, PortError> {
-        let out = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+        let out = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
             Ok(out) => out,
             Err(e) => {
                 let err = e.into_service_error();
@@ -58,18 +68,33 @@ impl S3Blobs {
     }
 
     /// Loads and validates the jurisdiction's catalogue (once per cold start).
-    pub async fn load_catalogue(&self, jurisdiction: &JurisdictionId) -> Result<Catalogue, PortError> {
+    pub async fn load_catalogue(
+        &self,
+        jurisdiction: &JurisdictionId,
+    ) -> Result<Catalogue, PortError> {
         let key = catalogue_key(jurisdiction);
         let bytes = self.get(&key).await?.ok_or_else(|| {
-            PortError::permanent("load catalogue", format!("s3://{}/{key} does not exist; publish the catalogue first", self.bucket))
+            PortError::permanent(
+                "load catalogue",
+                format!(
+                    "s3://{}/{key} does not exist; publish the catalogue first",
+                    self.bucket
+                ),
+            )
         })?;
-        Catalogue::from_json(&bytes).map_err(|e| PortError::permanent("load catalogue", e.to_string()))
+        Catalogue::from_json(&bytes)
+            .map_err(|e| PortError::permanent("load catalogue", e.to_string()))
     }
 }
 
 #[async_trait]
 impl BlobStore for S3Blobs {
-    async fn put_new(&self, key: &str, content_type: &str, body: Vec<u8>) -> Result<bool, PortError> {
+    async fn put_new(
+        &self,
+        key: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<bool, PortError> {
         let result = self
             .client
             .put_object()
@@ -85,7 +110,10 @@ impl BlobStore for S3Blobs {
             Err(e) => {
                 let status = e.raw_response().map(|r| r.status().as_u16());
                 let err = e.into_service_error();
-                if status == Some(412) || aws_sdk_s3::error::ProvideErrorMetadata::code(&err) == Some("PreconditionFailed") {
+                if status == Some(412)
+                    || aws_sdk_s3::error::ProvideErrorMetadata::code(&err)
+                        == Some("PreconditionFailed")
+                {
                     Ok(false)
                 } else {
                     Err(sdk_error("put new object", &err))

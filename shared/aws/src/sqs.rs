@@ -22,7 +22,10 @@ pub struct SqsPipelineQueue {
 
 impl SqsPipelineQueue {
     pub fn new(client: Client) -> Self {
-        Self { client: Some(client), ..Self::default() }
+        Self {
+            client: Some(client),
+            ..Self::default()
+        }
     }
     pub fn classify_to(mut self, url: String) -> Self {
         self.classify_url = Some(url);
@@ -47,9 +50,13 @@ impl PipelineQueue for SqsPipelineQueue {
             PipelineMessage::StatusChanged { .. } => (&self.notify_url, "notify"),
         };
         let (Some(client), Some(url)) = (&self.client, url) else {
-            return Err(PortError::permanent("send message", format!("no {kind} queue configured for this function")));
+            return Err(PortError::permanent(
+                "send message",
+                format!("no {kind} queue configured for this function"),
+            ));
         };
-        let body = serde_json::to_string(message).map_err(|e| PortError::permanent("encode message", e.to_string()))?;
+        let body = serde_json::to_string(message)
+            .map_err(|e| PortError::permanent("encode message", e.to_string()))?;
         client
             .send_message()
             .queue_url(url)
@@ -71,7 +78,11 @@ pub struct SqsDepartmentQueues {
 
 impl SqsDepartmentQueues {
     pub fn new(client: Client, prefix: impl Into<String>) -> Self {
-        Self { client, prefix: prefix.into(), urls: RwLock::new(HashMap::new()) }
+        Self {
+            client,
+            prefix: prefix.into(),
+            urls: RwLock::new(HashMap::new()),
+        }
     }
 
     pub fn queue_name(&self, queue: &str) -> String {
@@ -92,16 +103,24 @@ impl SqsDepartmentQueues {
         let url = out
             .queue_url
             .ok_or_else(|| PortError::permanent("department queue url", "no URL returned"))?;
-        self.urls.write().await.insert(queue.to_owned(), url.clone());
+        self.urls
+            .write()
+            .await
+            .insert(queue.to_owned(), url.clone());
         Ok(url)
     }
 }
 
 #[async_trait]
 impl DepartmentQueues for SqsDepartmentQueues {
-    async fn send_assignment(&self, queue: &str, message: &AssignmentMessage) -> Result<(), PortError> {
+    async fn send_assignment(
+        &self,
+        queue: &str,
+        message: &AssignmentMessage,
+    ) -> Result<(), PortError> {
         let url = self.url(queue).await?;
-        let body = serde_json::to_string(message).map_err(|e| PortError::permanent("encode assignment", e.to_string()))?;
+        let body = serde_json::to_string(message)
+            .map_err(|e| PortError::permanent("encode assignment", e.to_string()))?;
         self.client
             .send_message()
             .queue_url(url)

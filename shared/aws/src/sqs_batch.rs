@@ -22,12 +22,18 @@ where
         let message_id = record.message_id.clone().unwrap_or_default();
         let outcome = match serde_json::from_str::<M>(record.body.as_deref().unwrap_or("")) {
             Ok(message) => step(message).await,
-            Err(e) => Err(StepError::Poison(format!("body is not a valid message: {e}"))),
+            Err(e) => Err(StepError::Poison(format!(
+                "body is not a valid message: {e}"
+            ))),
         };
         if let Err(err) = outcome {
             match &err {
-                StepError::Retry(_) => tracing::warn!(message_id, error = %err, "record will be retried"),
-                StepError::Poison(_) => tracing::error!(message_id, error = %err, "record cannot be processed; it will reach the DLQ"),
+                StepError::Retry(_) => {
+                    tracing::warn!(message_id, error = %err, "record will be retried")
+                }
+                StepError::Poison(_) => {
+                    tracing::error!(message_id, error = %err, "record cannot be processed; it will reach the DLQ")
+                }
             }
             let mut failure = BatchItemFailure::default();
             failure.item_identifier = message_id;

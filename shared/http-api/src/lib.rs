@@ -38,15 +38,30 @@ struct ErrorDetail<'a> {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, field: None, message: message.into() }
+        Self {
+            status,
+            code,
+            field: None,
+            message: message.into(),
+        }
     }
     /// 400: a field is missing, mistyped or out of range.
     pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: Some(field.into()), ..Self::new(StatusCode::BAD_REQUEST, "invalid_field", message) }
+        Self {
+            field: Some(field.into()),
+            ..Self::new(StatusCode::BAD_REQUEST, "invalid_field", message)
+        }
     }
     /// 422: well-formed, but refers to something that does not exist or conflicts.
-    pub fn unprocessable(field: Option<&str>, code: &'static str, message: impl Into<String>) -> Self {
-        Self { field: field.map(str::to_owned), ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message) }
+    pub fn unprocessable(
+        field: Option<&str>,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            field: field.map(str::to_owned),
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+        }
     }
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
@@ -60,11 +75,19 @@ impl ApiError {
     /// 500/503: the cause is logged here, the client only learns to retry.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side; please retry")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "something went wrong on our side; please retry",
+        )
     }
     pub fn unavailable(cause: &dyn std::fmt::Display) -> Self {
         tracing::warn!(error = %cause, "dependency unavailable");
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the service is busy; please retry in a moment")
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the service is busy; please retry in a moment",
+        )
     }
 }
 
@@ -80,7 +103,9 @@ impl IntoResponse for ApiError {
         };
         let mut response = (self.status, axum::Json(body)).into_response();
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
         }
         response
     }
@@ -119,13 +144,15 @@ where
                 "send the body as JSON with Content-Type: application/json",
             ));
         }
-        let raw = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES).await.map_err(|_| {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("the body must be at most {MAX_BODY_BYTES} bytes"),
-            )
-        })?;
+        let raw = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!("the body must be at most {MAX_BODY_BYTES} bytes"),
+                )
+            })?;
         let value = parse_json(&raw)?;
         Ok(Self { value, raw })
     }
@@ -149,7 +176,10 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
         } else {
             message
         };
-        ApiError { field, ..ApiError::new(StatusCode::BAD_REQUEST, "invalid_field", message) }
+        ApiError {
+            field,
+            ..ApiError::new(StatusCode::BAD_REQUEST, "invalid_field", message)
+        }
     })
 }
 
@@ -160,7 +190,11 @@ pub async fn route_not_found() -> ApiError {
 
 /// 405 for a known path with the wrong method (axum's own text response replaced).
 pub async fn method_not_allowed() -> ApiError {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not accept that method")
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not accept that method",
+    )
 }
 
 #[cfg(test)]

@@ -36,10 +36,9 @@ pub fn once_pk(key: &str) -> String {
 
 /// A stable shard for a request id (FNV-1a over its bytes).
 pub fn department_shard(id: &RequestId) -> u8 {
-    let hash = id
-        .as_str()
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let hash = id.as_str().bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
     (hash % u64::from(DEPARTMENT_SHARDS)) as u8
 }
 
@@ -62,9 +61,18 @@ pub fn index_attributes(request: &ServiceRequest) -> Vec<(&'static str, String)>
         ("day_sk", time_sk(request.created_at, &request.id)),
     ];
     if let (Some(dept), true) = (&request.department, request.status.is_department_work()) {
-        let due = request.due_at.map(|d| d.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()).unwrap_or_default();
-        attrs.push(("dept_pk", department_pk(dept, department_shard(&request.id))));
-        attrs.push(("dept_sk", format!("{}#{due}#{}", status_prefix(request.status), request.id)));
+        let due = request
+            .due_at
+            .map(|d| d.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+            .unwrap_or_default();
+        attrs.push((
+            "dept_pk",
+            department_pk(dept, department_shard(&request.id)),
+        ));
+        attrs.push((
+            "dept_sk",
+            format!("{}#{due}#{}", status_prefix(request.status), request.id),
+        ));
     }
     attrs
 }
@@ -72,4 +80,3 @@ pub fn index_attributes(request: &ServiceRequest) -> Vec<(&'static str, String)>
 fn status_prefix(status: Status) -> &'static str {
     status.as_str()
 }
-

@@ -14,8 +14,15 @@ const SK: &str = "ONCE";
 
 #[async_trait]
 impl OnceLedger for DynamoStore {
-    async fn claim(&self, key: &str, now: Timestamp, lock_until: Timestamp) -> Result<Claim, PortError> {
-        let expires = now.saturating_add(SignedDuration::from_hours(24 * LEDGER_TTL_DAYS)).unwrap_or(now);
+    async fn claim(
+        &self,
+        key: &str,
+        now: Timestamp,
+        lock_until: Timestamp,
+    ) -> Result<Claim, PortError> {
+        let expires = now
+            .saturating_add(SignedDuration::from_hours(24 * LEDGER_TTL_DAYS))
+            .unwrap_or(now);
         let result = self
             .client
             .put_item()
@@ -104,6 +111,10 @@ impl DynamoStore {
             .and_then(|i| i.get("state"))
             .and_then(|v| v.as_s().ok())
             .is_some_and(|s| s == "COMPLETED");
-        Ok(if done { Claim::AlreadyDone } else { Claim::InProgress })
+        Ok(if done {
+            Claim::AlreadyDone
+        } else {
+            Claim::InProgress
+        })
     }
 }

@@ -39,7 +39,12 @@ fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, PortError> {
     serde_dynamo::from_item(item).map_err(|e| PortError::permanent("decode item", e.to_string()))
 }
 
-fn put(table: &str, item: Item, condition: Option<&str>, values: &[(&str, AttributeValue)]) -> Result<TransactWriteItem, PortError> {
+fn put(
+    table: &str,
+    item: Item,
+    condition: Option<&str>,
+    values: &[(&str, AttributeValue)],
+) -> Result<TransactWriteItem, PortError> {
     let mut builder = Put::builder().table_name(table).set_item(Some(item));
     if let Some(c) = condition {
         builder = builder.condition_expression(c);
@@ -47,7 +52,9 @@ fn put(table: &str, item: Item, condition: Option<&str>, values: &[(&str, Attrib
     for (k, v) in values {
         builder = builder.expression_attribute_values(*k, v.clone());
     }
-    let put = builder.build().map_err(|e| PortError::permanent("build put", e.to_string()))?;
+    let put = builder
+        .build()
+        .map_err(|e| PortError::permanent("build put", e.to_string()))?;
     Ok(TransactWriteItem::builder().put(put).build())
 }
 
@@ -95,7 +102,11 @@ impl DynamoStore {
         Ok(out.item)
     }
 
-    async fn read_idempotency(&self, key: &str, now: Timestamp) -> Result<Option<CreateOutcome>, PortError> {
+    async fn read_idempotency(
+        &self,
+        key: &str,
+        now: Timestamp,
+    ) -> Result<Option<CreateOutcome>, PortError> {
         let Some(item) = self.get_item(idempotency_pk(key), "IDEMPOTENCY").await? else {
             return Ok(None);
         };
@@ -107,7 +118,12 @@ impl DynamoStore {
         if expired {
             return Ok(None);
         }
-        let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+        let text = |k: &str| {
+            item.get(k)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default()
+        };
         let request_id = RequestId::parse(&text("request_id"))
             .map_err(|e| PortError::permanent("read idempotency record", e.to_string()))?;
         Ok(Some(CreateOutcome::AlreadyExists {
@@ -118,7 +134,11 @@ impl DynamoStore {
     }
 
     /// Stores a department API key's hash (used by the catalogue publisher).
-    pub async fn put_department_key(&self, key_hash: &str, department: &DepartmentCode) -> Result<(), PortError> {
+    pub async fn put_department_key(
+        &self,
+        key_hash: &str,
+        department: &DepartmentCode,
+    ) -> Result<(), PortError> {
         self.client
             .put_item()
             .table_name(&self.table)
@@ -150,7 +170,10 @@ impl DynamoStore {
             for (k, v) in &values {
                 q = q.expression_attribute_values(*k, v.clone());
             }
-            let out = q.send().await.map_err(|e| sdk_error("query", &e.into_service_error()))?;
+            let out = q
+                .send()
+                .await
+                .map_err(|e| sdk_error("query", &e.into_service_error()))?;
             items.extend(out.items.unwrap_or_default());
             match out.last_evaluated_key {
                 Some(k) if !k.is_empty() => start = Some(k),
@@ -166,26 +189,48 @@ impl RequestStore for DynamoStore {
         let request = &new.request;
         let now = request.created_at;
         let mut writes = vec![
-            put(&self.table, self.request_item(request)?, Some("attribute_not_exists(pk)"), &[])?,
-            put(&self.table, self.event_item(&request.id, &new.created)?, Some("attribute_not_exists(pk)"), &[])?,
+            put(
+                &self.table,
+                self.request_item(request)?,
+                Some("attribute_not_exists(pk)"),
+                &[],
+            )?,
+            put(
+                &self.table,
+                self.event_item(&request.id, &new.created)?,
+                Some("attribute_not_exists(pk)"),
+                &[],
+            )?,
         ];
         let case_index = writes.len();
         let mut case_item = Item::new();
         case_item.insert("pk".into(), s(case_pk(&request.case_number)));
         case_item.insert("sk".into(), s("CASE"));
         case_item.insert("request_id".into(), s(request.id.as_str()));
-        writes.push(put(&self.table, case_item, Some("attribute_not_exists(pk)"), &[])?);
+        writes.push(put(
+            &self.table,
+            case_item,
+            Some("attribute_not_exists(pk)"),
+            &[],
+        )?);
         if let Some(contact) = &new.contact {
             let mut item = to_item(contact, request_pk(&request.id), CONTACT_SK)?;
             if let Some(key) = contact.lookup_key() {
                 item.insert("contact_pk".into(), s(format!("CONTACT#{key}")));
                 item.insert("contact_sk".into(), s(time_sk(now, &request.id)));
             }
-            writes.push(put(&self.table, item, Some("attribute_not_exists(pk)"), &[])?);
+            writes.push(put(
+                &self.table,
+                item,
+                Some("attribute_not_exists(pk)"),
+                &[],
+            )?);
         }
         let idempotency_index = writes.len();
         if let Some(claim) = &new.idempotency {
-            let expires = now.saturating_add(SignedDuration::from_hours(IDEMPOTENCY_TTL_HOURS)).unwrap_or(now);
+            let expires = now
+                .saturating_add(SignedDuration::from_hours(IDEMPOTENCY_TTL_HOURS))
+                .unwrap_or(now);
             let mut item = Item::new();
             item.insert("pk".into(), s(idempotency_pk(&claim.key)));
             item.insert("sk".into(), s("IDEMPOTENCY"));
@@ -214,7 +259,10 @@ impl RequestStore for DynamoStore {
             return Err(sdk_error("create request", &err));
         };
         if let Some(claim) = &new.idempotency {
-            let key_taken = failed.get(idempotency_index).copied().unwrap_or(failed.is_empty());
+            let key_taken = failed
+                .get(idempotency_index)
+                .copied()
+                .unwrap_or(failed.is_empty());
             if key_taken {
                 if let Some(existing) = self.read_idempotency(&claim.key, now).await? {
                     return Ok(existing);
@@ -224,14 +272,23 @@ impl RequestStore for DynamoStore {
         if failed.get(case_index).copied().unwrap_or(false) {
             return Ok(CreateOutcome::CaseNumberTaken);
         }
-        Err(PortError::retryable("create request", "transaction cancelled without a known cause"))
+        Err(PortError::retryable(
+            "create request",
+            "transaction cancelled without a known cause",
+        ))
     }
 
     async fn get(&self, id: &RequestId) -> Result<Option<ServiceRequest>, PortError> {
-        self.get_item(request_pk(id), REQUEST_SK).await?.map(from_item).transpose()
+        self.get_item(request_pk(id), REQUEST_SK)
+            .await?
+            .map(from_item)
+            .transpose()
     }
 
-    async fn find_by_case_number(&self, case: &CaseNumber) -> Result<Option<ServiceRequest>, PortError> {
+    async fn find_by_case_number(
+        &self,
+        case: &CaseNumber,
+    ) -> Result<Option<ServiceRequest>, PortError> {
         let Some(item) = self.get_item(case_pk(case), "CASE").await? else {
             return Ok(None);
         };
@@ -239,7 +296,9 @@ impl RequestStore for DynamoStore {
             .get("request_id")
             .and_then(|v| v.as_s().ok())
             .and_then(|v| RequestId::parse(v).ok())
-            .ok_or_else(|| PortError::permanent("find by case number", "case item without request id"))?;
+            .ok_or_else(|| {
+                PortError::permanent("find by case number", "case item without request id")
+            })?;
         self.get(&id).await
     }
 
@@ -284,7 +343,13 @@ impl RequestStore for DynamoStore {
                 &[],
             )?,
         ];
-        match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await
+        {
             Ok(_) => Ok(ApplyOutcome::Applied),
             Err(e) => {
                 let err = e.into_service_error();
@@ -297,16 +362,25 @@ impl RequestStore for DynamoStore {
         }
     }
 
-    async fn open_assignments(&self, department: &DepartmentCode) -> Result<Vec<ServiceRequest>, PortError> {
+    async fn open_assignments(
+        &self,
+        department: &DepartmentCode,
+    ) -> Result<Vec<ServiceRequest>, PortError> {
         let mut open = Vec::new();
         for shard in 0..DEPARTMENT_SHARDS {
             let items = self
-                .query_all(DEPARTMENT_INDEX, "dept_pk = :pk", vec![(":pk", s(department_pk(department, shard)))])
+                .query_all(
+                    DEPARTMENT_INDEX,
+                    "dept_pk = :pk",
+                    vec![(":pk", s(department_pk(department, shard)))],
+                )
                 .await?;
             for item in items {
                 let request: ServiceRequest = from_item(item)?;
                 // The index is eventually consistent: drop what has moved on since.
-                if request.status.is_department_work() && request.department.as_ref() == Some(department) {
+                if request.status.is_department_work()
+                    && request.department.as_ref() == Some(department)
+                {
                     open.push(request);
                 }
             }
@@ -315,11 +389,22 @@ impl RequestStore for DynamoStore {
         Ok(open)
     }
 
-    async fn created_between(&self, from: Timestamp, to: Timestamp) -> Result<Vec<ServiceRequest>, PortError> {
+    async fn created_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<ServiceRequest>, PortError> {
         let utc = jiff::tz::TimeZone::UTC;
         let mut day = from.to_zoned(utc.clone()).date();
-        let last = to.saturating_sub(SignedDuration::from_nanos(1)).unwrap_or(to).to_zoned(utc.clone()).date();
-        let (lo, hi) = (from.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(), to.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string());
+        let last = to
+            .saturating_sub(SignedDuration::from_nanos(1))
+            .unwrap_or(to)
+            .to_zoned(utc.clone())
+            .date();
+        let (lo, hi) = (
+            from.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+            to.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+        );
         let mut found = Vec::new();
         while day <= last {
             let pk = format!("DAY#{day}");
@@ -327,7 +412,11 @@ impl RequestStore for DynamoStore {
                 .query_all(
                     DAY_INDEX,
                     "day_pk = :pk AND day_sk BETWEEN :lo AND :hi",
-                    vec![(":pk", s(pk)), (":lo", s(lo.clone())), (":hi", s(hi.clone()))],
+                    vec![
+                        (":pk", s(pk)),
+                        (":lo", s(lo.clone())),
+                        (":hi", s(hi.clone())),
+                    ],
                 )
                 .await?;
             for item in items {
@@ -348,13 +437,19 @@ impl RequestStore for DynamoStore {
 #[async_trait]
 impl ContactStore for DynamoStore {
     async fn contact(&self, id: &RequestId) -> Result<Option<Contact>, PortError> {
-        self.get_item(request_pk(id), CONTACT_SK).await?.map(from_item).transpose()
+        self.get_item(request_pk(id), CONTACT_SK)
+            .await?
+            .map(from_item)
+            .transpose()
     }
 }
 
 #[async_trait]
 impl DepartmentKeys for DynamoStore {
-    async fn department_for_key_hash(&self, key_hash: &str) -> Result<Option<DepartmentCode>, PortError> {
+    async fn department_for_key_hash(
+        &self,
+        key_hash: &str,
+    ) -> Result<Option<DepartmentCode>, PortError> {
         let Some(item) = self.get_item(api_key_pk(key_hash), "APIKEY").await? else {
             return Ok(None);
         };

@@ -1,0 +1,26 @@
+# citydesk task runner. `make run` starts the whole system locally; `make test` runs every test.
+
+.PHONY: run test lint bench fmt
+
+## run: the whole system on 127.0.0.1:3000 against a local AWS-API emulator (Ctrl-C stops)
+run:
+	infra/local/run.sh
+
+## test: unit, adapter (emulator) and end-to-end tests; installs and starts what it needs
+test:
+	infra/local/test.sh
+
+## lint: formatting, clippy, and the template linters (cfn-lint, sam validate --lint)
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	infra/local/ensure-venv.sh --lint
+	.venv/bin/cfn-lint template.yaml
+	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=eu-central-1 .venv/bin/sam validate --lint
+
+## bench: throughput, cold start and binary size figures (prints a table)
+bench:
+	infra/bench/run.sh
+
+fmt:
+	cargo fmt --all

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# `make test`: every test. Installs the emulator into .venv when missing, starts
+# its own moto server on a test port, runs the whole cargo test suite against
+# it (unit, adapter and end-to-end tests), and stops the server again.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+moto_port="${TEST_MOTO_PORT:-4567}"
+
+infra/local/ensure-venv.sh
+started=0
+if ! infra/local/moto.sh status "$moto_port" >/dev/null 2>&1; then
+  infra/local/moto.sh start "$moto_port"
+  started=1
+fi
+cleanup() { if [[ $started == 1 ]]; then infra/local/moto.sh stop "$moto_port" || true; fi; }
+trap cleanup EXIT
+
+export CITYDESK_TEST_ENDPOINT="http://127.0.0.1:${moto_port}"
+export CITYDESK_PYTHON="$root/.venv/bin/python"
+export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-eu-central-1}"
+export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}" AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
+# The end-to-end tests start whole systems; keep them from fighting over the two cores.
+cargo test --workspace --all-targets -- --test-threads="${TEST_THREADS:-4}"

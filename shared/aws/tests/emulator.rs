@@ -1,0 +1,397 @@
+//! Adapter tests against the AWS-API emulator `make test` starts
+//! (`CITYDESK_TEST_ENDPOINT`). Every test uses its own table, queue or bucket.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType,
+};
+use citydesk_aws::config::{Clients, CommonConfig, Env};
+use citydesk_aws::dynamo::DynamoStore;
+use citydesk_aws::s3::S3Blobs;
+use citydesk_aws::system::RandomIds;
+use citydesk_core::contact::{Contact, PhoneNumber};
+use citydesk_core::ids::DepartmentCode;
+use citydesk_core::ports::*;
+use citydesk_core::request::{
+    Channel, EventKind, HistoryEvent, Language, Location, ServiceRequest,
+};
+use citydesk_core::status::Status;
+use jiff::{SignedDuration, Timestamp};
+
+fn endpoint() -> String {
+    std::env::var("CITYDESK_TEST_ENDPOINT")
+        .expect("CITYDESK_TEST_ENDPOINT is not set: run the tests with `make test`, which starts the emulator")
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", ulid::Ulid::new().to_string().to_lowercase())
+}
+
+async fn clients() -> Clients {
+    let env = Env::from_map(HashMap::from([
+        ("TABLE_NAME".into(), "unused".into()),
+        ("BUCKET_NAME".into(), "unused".into()),
+        ("JURISDICTION_ID".into(), "krakow".into()),
+        ("AWS_ENDPOINT_URL".into(), endpoint()),
+        ("AWS_REGION".into(), "eu-central-1".into()),
+        ("AWS_ACCESS_KEY_ID".into(), "test".into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), "test".into()),
+    ]));
+    Clients::new(&CommonConfig::from_env(&env).unwrap()).await
+}
+
+fn key(name: &str, kind: KeyType) -> KeySchemaElement {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kind)
+        .build()
+        .unwrap()
+}
+
+fn gsi(name: &str, pk: &str, sk: &str, projection: ProjectionType) -> GlobalSecondaryIndex {
+    GlobalSecondaryIndex::builder()
+        .index_name(name)
+        .key_schema(key(pk, KeyType::Hash))
+        .key_schema(key(sk, KeyType::Range))
+        .projection(Projection::builder().projection_type(projection).build())
+        .build()
+        .unwrap()
+}
+
+/// A fresh table shaped like template.yaml's `Table`.
+async fn fresh_store() -> DynamoStore {
+    let c = clients().await;
+    let table = unique("table");
+    let mut create = c
+        .dynamodb
+        .create_table()
+        .table_name(&table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .global_secondary_indexes(gsi(
+            "DepartmentOpenWork",
+            "dept_pk",
+            "dept_sk",
+            ProjectionType::All,
+        ))
+        .global_secondary_indexes(gsi("CreatedByDay", "day_pk", "day_sk", ProjectionType::All))
+        .global_secondary_indexes(gsi(
+            "ByContact",
+            "contact_pk",
+            "contact_sk",
+            ProjectionType::KeysOnly,
+        ));
+    for name in [
+        "pk",
+        "sk",
+        "dept_pk",
+        "dept_sk",
+        "day_pk",
+        "day_sk",
+        "contact_pk",
+        "contact_sk",
+    ] {
+        create = create.attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        );
+    }
+    create.send().await.unwrap();
+    DynamoStore::new(c.dynamodb, table)
+}
+
+fn new_request(at: Timestamp, idempotency: Option<&str>) -> NewRequest {
+    let ids = RandomIds;
+    let token = ids.tracking_token();
+    let request = ServiceRequest {
+        id: ids.request_id(),
+        case_number: ids.case_number(),
+        jurisdiction: citydesk_core::ids::JurisdictionId::parse("krakow").unwrap(),
+        channel: Channel::Web,
+        language: Language::Pl,
+        service_code: Some(citydesk_core::ids::ServiceCode::parse("pothole").unwrap()),
+        classification_confidence: None,
+        description: "Dziura w jezdni".into(),
+        location: Location::parse(Some(50.07), Some(19.935), None).unwrap(),
+        status: Status::New,
+        department: None,
+        due_at: None,
+        created_at: at,
+        updated_at: at,
+        resolved_at: None,
+        resolution: None,
+        tracking_token_hash: token.hash(),
+        has_contact: true,
+        version: 1,
+    };
+    NewRequest {
+        created: HistoryEvent {
+            seq: 1,
+            at,
+            actor: "citizen".into(),
+            kind: EventKind::Created {
+                channel: Channel::Web,
+            },
+        },
+        request,
+        contact: Some(Contact {
+            phone: PhoneNumber::parse("+48600100200").ok(),
+            ..Contact::default()
+        }),
+        idempotency: idempotency.map(|k| IdempotencyClaim {
+            key: k.into(),
+            payload_hash: "h1".into(),
+        }),
+        tracking_token: token,
+    }
+}
+
+fn now() -> Timestamp {
+    Timestamp::now()
+}
+
+#[tokio::test]
+async fn create_is_atomic_idempotent_and_keeps_contact_apart() {
+    let store = fresh_store().await;
+    let new = new_request(now(), Some("web#k1"));
+    assert!(matches!(
+        store.create(&new).await.unwrap(),
+        CreateOutcome::Created
+    ));
+
+    let got = store.get(&new.request.id).await.unwrap().unwrap();
+    assert_eq!(got, new.request);
+    let by_case = store
+        .find_by_case_number(&new.request.case_number)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_case.id, new.request.id);
+    assert_eq!(
+        store.history(&new.request.id).await.unwrap(),
+        vec![new.created.clone()]
+    );
+    let contact = store.contact(&new.request.id).await.unwrap().unwrap();
+    assert_eq!(contact.phone.unwrap().as_str(), "+48600100200");
+
+    // The same key again: the first request and its token, nothing written.
+    let again = new_request(now(), Some("web#k1"));
+    match store.create(&again).await.unwrap() {
+        CreateOutcome::AlreadyExists {
+            request_id,
+            payload_hash,
+            tracking_token,
+        } => {
+            assert_eq!(request_id, new.request.id);
+            assert_eq!(payload_hash, "h1");
+            assert_eq!(tracking_token.expose(), new.tracking_token.expose());
+        }
+        other => panic!("expected AlreadyExists, got {other:?}"),
+    }
+    assert!(store.get(&again.request.id).await.unwrap().is_none());
+
+    // A taken case number is reported, and nothing of the second request is written.
+    let mut clash = new_request(now(), None);
+    clash.request.case_number = new.request.case_number.clone();
+    assert!(matches!(
+        store.create(&clash).await.unwrap(),
+        CreateOutcome::CaseNumberTaken
+    ));
+    assert!(store.get(&clash.request.id).await.unwrap().is_none());
+    assert!(store.contact(&clash.request.id).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn optimistic_locking_loses_nothing_under_concurrent_updates() {
+    let store = Arc::new(fresh_store().await);
+    let new = new_request(now(), None);
+    store.create(&new).await.unwrap();
+    let dept = DepartmentCode::parse("roads").unwrap();
+    let assign = new
+        .request
+        .assign(dept.clone(), now(), now(), "test")
+        .unwrap();
+    assert!(matches!(
+        store.apply(&assign).await.unwrap(),
+        ApplyOutcome::Applied
+    ));
+
+    // Eight writers race from the same version: exactly one wins.
+    let base = assign.request.clone();
+    let attempts = (0..8).map(|i| {
+        let store = store.clone();
+        let change = base
+            .move_to(
+                Status::Acknowledged,
+                Some(format!("writer {i}")),
+                now(),
+                "test",
+            )
+            .unwrap();
+        async move { store.apply(&change).await.unwrap() }
+    });
+    let outcomes = futures::future::join_all(attempts).await;
+    let applied = outcomes
+        .iter()
+        .filter(|o| matches!(o, ApplyOutcome::Applied))
+        .count();
+    assert_eq!(applied, 1, "{outcomes:?}");
+    let history = store.history(&base.id).await.unwrap();
+    assert_eq!(history.len(), 3);
+    assert_eq!(
+        history.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    assert_eq!(store.get(&base.id).await.unwrap().unwrap().version, 3);
+}
+
+#[tokio::test]
+async fn department_work_and_time_window_queries() {
+    let store = fresh_store().await;
+    let roads = DepartmentCode::parse("roads").unwrap();
+    let water = DepartmentCode::parse("water").unwrap();
+    let day: Timestamp = "2026-11-27T10:00:00Z".parse().unwrap();
+    let mut ids = Vec::new();
+    // Twelve requests spread over the shards, two days, two departments.
+    for i in 0..12_i64 {
+        let at = day + SignedDuration::from_hours(i * 3);
+        let new = new_request(at, None);
+        store.create(&new).await.unwrap();
+        let dept = if i % 3 == 0 {
+            water.clone()
+        } else {
+            roads.clone()
+        };
+        let due = at + SignedDuration::from_hours(72 - i);
+        let change = new.request.assign(dept, due, at, "test").unwrap();
+        store.apply(&change).await.unwrap();
+        ids.push(change.request);
+    }
+    let open = store.open_assignments(&roads).await.unwrap();
+    assert_eq!(open.len(), 8);
+    assert!(
+        open.windows(2).all(|w| w[0].due_at <= w[1].due_at),
+        "due first"
+    );
+    assert!(open.iter().all(|r| r.department.as_ref() == Some(&roads)));
+
+    // Resolved work leaves the department's list.
+    let first = open[0].clone();
+    let ack = first
+        .move_to(Status::Resolved, Some("done".into()), now(), "test")
+        .unwrap();
+    store.apply(&ack).await.unwrap();
+    assert_eq!(store.open_assignments(&roads).await.unwrap().len(), 7);
+    assert_eq!(store.open_assignments(&water).await.unwrap().len(), 4);
+
+    // 27 Nov 10:00 .. 28 Nov 10:00 holds i = 0..=7 (every three hours).
+    let from = day;
+    let to = day + SignedDuration::from_hours(24);
+    let window = store.created_between(from, to).await.unwrap();
+    assert_eq!(window.len(), 8);
+    assert!(
+        window
+            .iter()
+            .all(|r| r.created_at >= from && r.created_at < to)
+    );
+}
+
+#[tokio::test]
+async fn once_ledger_claims_once_and_recovers_expired_locks() {
+    let store = fresh_store().await;
+    let t0: Timestamp = now();
+    let lock = t0 + SignedDuration::from_secs(60);
+    assert_eq!(
+        store.claim("notify#a#3", t0, lock).await.unwrap(),
+        Claim::Acquired
+    );
+    assert_eq!(
+        store.claim("notify#a#3", t0, lock).await.unwrap(),
+        Claim::InProgress
+    );
+    // A crashed sender's lock expires; the next delivery takes over.
+    let later = t0 + SignedDuration::from_secs(120);
+    assert_eq!(
+        store
+            .claim("notify#a#3", later, later + SignedDuration::from_secs(60))
+            .await
+            .unwrap(),
+        Claim::Acquired
+    );
+    store.complete("notify#a#3").await.unwrap();
+    assert_eq!(
+        store.claim("notify#a#3", later, later).await.unwrap(),
+        Claim::AlreadyDone
+    );
+    // A released claim can be taken again at once.
+    assert_eq!(
+        store.claim("notify#b#3", t0, lock).await.unwrap(),
+        Claim::Acquired
+    );
+    store.release("notify#b#3").await.unwrap();
+    assert_eq!(
+        store.claim("notify#b#3", t0, lock).await.unwrap(),
+        Claim::Acquired
+    );
+}
+
+#[tokio::test]
+async fn department_keys_resolve_by_hash() {
+    let store = fresh_store().await;
+    let roads = DepartmentCode::parse("roads").unwrap();
+    store.put_department_key("abc123", &roads).await.unwrap();
+    assert_eq!(
+        store.department_for_key_hash("abc123").await.unwrap(),
+        Some(roads)
+    );
+    assert_eq!(store.department_for_key_hash("other").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn s3_create_only_writes_once() {
+    let c = clients().await;
+    let bucket = unique("bucket");
+    c.s3.create_bucket()
+        .bucket(&bucket)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuCentral1)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let blobs = S3Blobs::new(c.s3, &bucket);
+    assert!(
+        blobs
+            .put_new("reports/x.json", "application/json", b"first".to_vec())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !blobs
+            .put_new("reports/x.json", "application/json", b"second".to_vec())
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        blobs.get("reports/x.json").await.unwrap().unwrap(),
+        b"first"
+    );
+    assert!(blobs.get("reports/none.json").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn missing_table_is_a_permanent_error() {
+    let c = clients().await;
+    let store = DynamoStore::new(c.dynamodb, unique("no-such-table"));
+    let err = store.get(&RandomIds.request_id()).await.unwrap_err();
+    assert!(!err.retryable, "{err}");
+}

@@ -1,0 +1,72 @@
+//! Helpers for the end-to-end tests: deploy `template.yaml` to the emulator as a
+//! fresh stack and start the local system on it, as `make run` does.
+
+#![allow(clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+pub use citydesk_local::RunningSystem;
+
+/// The repository root (this crate lives in `tests/`).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+pub fn endpoint() -> String {
+    std::env::var("CITYDESK_TEST_ENDPOINT")
+        .expect("CITYDESK_TEST_ENDPOINT is not set: run the tests with `make test`, which starts the emulator")
+}
+
+/// Creates a fresh stack from template.yaml on the emulator and starts the
+/// whole system on a free loopback port.
+pub async fn start_system() -> RunningSystem {
+    let root = repo_root();
+    let stack = format!("e2e-{}", ulid::Ulid::new().to_string().to_lowercase());
+    let dir = std::env::temp_dir().join(&stack);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let stack_file = dir.join("stack.json");
+    let python = std::env::var("CITYDESK_PYTHON")
+        .unwrap_or_else(|_| root.join(".venv/bin/python").display().to_string());
+    let status = Command::new(&python)
+        .arg(root.join("infra/local/deploy_stack.py"))
+        .arg("--template")
+        .arg(root.join("template.yaml"))
+        .args([
+            "--endpoint-url",
+            &endpoint(),
+            "--stack-name",
+            &stack,
+            "--out",
+        ])
+        .arg(&stack_file)
+        .env("AWS_DEFAULT_REGION", "eu-central-1")
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {python} (run the tests with `make test`): {e}"));
+    assert!(status.success(), "deploy_stack.py failed for {stack}");
+    citydesk_local::start(citydesk_local::Options {
+        stack_file,
+        listen: "127.0.0.1:0".parse().expect("address"),
+        catalogue_dir: root.join("infra/demo-city"),
+        credentials_file: dir.join("credentials.json"),
+        fire_schedules: false,
+    })
+    .await
+    .expect("local system starts")
+}
+
+/// Polls `check` every 200 ms until it returns `Some`, for at most `seconds`.
+pub async fn eventually<T, F, Fut>(seconds: u64, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while tokio::time::Instant::now() < deadline {
+        if let Some(v) = check().await {
+            return Some(v);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    None
+}
