@@ -1,6 +1,8 @@
 //! Adapter tests against the AWS-API emulator `make test` starts
 //! (`CITYDESK_TEST_ENDPOINT`). Every test uses its own table, queue or bucket.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::HashMap;
 use std::sync::Arc;
 

@@ -55,14 +55,14 @@ impl MemoryStore {
 impl RequestStore for MemoryStore {
     async fn create(&self, new: &NewRequest) -> Result<CreateOutcome, PortError> {
         let mut t = lock(&self.tables);
-        if let Some(claim) = &new.idempotency {
-            if let Some((id, hash, token)) = t.idempotency.get(&claim.key) {
-                return Ok(CreateOutcome::AlreadyExists {
-                    request_id: id.clone(),
-                    payload_hash: hash.clone(),
-                    tracking_token: token.clone(),
-                });
-            }
+        if let Some(claim) = &new.idempotency
+            && let Some((id, hash, token)) = t.idempotency.get(&claim.key)
+        {
+            return Ok(CreateOutcome::AlreadyExists {
+                request_id: id.clone(),
+                payload_hash: hash.clone(),
+                tracking_token: token.clone(),
+            });
         }
         if t.cases.contains_key(&new.request.case_number) {
             return Ok(CreateOutcome::CaseNumberTaken);

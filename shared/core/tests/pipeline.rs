@@ -1,6 +1,8 @@
 //! The whole pipeline on in-memory ports: intake → classify → route →
 //! department → notify → report, including repeated deliveries.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use citydesk_core::catalogue::{Catalogue, CatalogueDocument};
 use citydesk_core::contact::{Contact, PhoneNumber};
 use citydesk_core::ids::{CaseNumber, DepartmentCode, ServiceCode};

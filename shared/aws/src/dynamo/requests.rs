@@ -263,10 +263,8 @@ impl RequestStore for DynamoStore {
                 .get(idempotency_index)
                 .copied()
                 .unwrap_or(failed.is_empty());
-            if key_taken {
-                if let Some(existing) = self.read_idempotency(&claim.key, now).await? {
-                    return Ok(existing);
-                }
+            if key_taken && let Some(existing) = self.read_idempotency(&claim.key, now).await? {
+                return Ok(existing);
             }
         }
         if failed.get(case_index).copied().unwrap_or(false) {

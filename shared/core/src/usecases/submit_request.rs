@@ -76,10 +76,10 @@ pub async fn submit_request(
     if description.chars().count() > MAX_DESCRIPTION_CHARS {
         return Err(SubmitError::DescriptionTooLong);
     }
-    if let Some(code) = &submission.service_code {
-        if deps.catalogue.service(code).is_none() {
-            return Err(SubmitError::UnknownService(code.clone()));
-        }
+    if let Some(code) = &submission.service_code
+        && deps.catalogue.service(code).is_none()
+    {
+        return Err(SubmitError::UnknownService(code.clone()));
     }
     let mut location = submission.location;
     location.district = location
