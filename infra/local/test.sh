@@ -21,5 +21,14 @@ export CITYDESK_TEST_ENDPOINT="http://127.0.0.1:${moto_port}"
 export CITYDESK_PYTHON="$root/.venv/bin/python"
 export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-eu-central-1}"
 export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}" AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
+log="$root/.local/test-output.log"
+mkdir -p "$root/.local"
 # The end-to-end tests start whole systems; keep them from fighting over the two cores.
-cargo test --workspace --all-targets -- --test-threads="${TEST_THREADS:-4}"
+set +e
+cargo test --workspace --all-targets -- --test-threads="${TEST_THREADS:-4}" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line for the whole suite (cargo prints one per test binary).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
+     END { if (p + f == 0) { print "no tests ran"; exit 1 } printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+exit "$status"
