@@ -1,0 +1,88 @@
+//! The report handler on the schedule fixtures over in-memory ports.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use citydesk_core::catalogue::{Catalogue, CatalogueDocument};
+use citydesk_core::memory::{ManualClock, MemoryBlobs, MemoryQueues, MemoryStore, SequentialIds};
+use citydesk_core::request::{Channel, Language, Location};
+use citydesk_core::usecases::submit_request::{Intake, RequestSubmission, submit_request};
+use citydesk_report::{Deps, TriggerError, handle};
+
+#[tokio::test]
+async fn fixtures_report_the_right_day_once() {
+    let catalogue = Catalogue::new(
+        CatalogueDocument::from_sources(
+            include_str!("../../../infra/demo-city/catalogue.toml"),
+            include_str!("../../../infra/demo-city/districts.geojson"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let store = Arc::new(MemoryStore::default());
+    // 23:30 UTC on 26 Nov is 00:30 on 27 Nov in Kraków: it belongs to the 27th.
+    let clock = Arc::new(ManualClock::at("2026-11-26T23:30:00Z".parse().unwrap()));
+    let queues = MemoryQueues::default();
+    let ids = SequentialIds::default();
+    let intake = Intake {
+        store: store.as_ref(),
+        queue: &queues,
+        clock: clock.as_ref(),
+        ids: &ids,
+        catalogue: &catalogue,
+    };
+    for channel in [Channel::Web, Channel::Sms] {
+        let submission = RequestSubmission {
+            channel,
+            service_code: citydesk_core::ids::ServiceCode::parse("noise").ok(),
+            description: "Głośna muzyka".into(),
+            location: Location::default(),
+            contact: None,
+            language: Language::Pl,
+            idempotency: None,
+        };
+        submit_request(&intake, submission).await.unwrap();
+    }
+    clock.set(
+        "2026-11-28T00:05:00+01:00"
+            .parse::<jiff::Timestamp>()
+            .unwrap(),
+    );
+    let blobs = Arc::new(MemoryBlobs::default());
+    let deps = Deps {
+        store,
+        blobs: blobs.clone(),
+        clock,
+        catalogue,
+    };
+
+    // The nightly input (no date) reports the previous day in the city's time zone.
+    let nightly: serde_json::Value =
+        serde_json::from_str(include_str!("../../../events/schedule/daily-report.json")).unwrap();
+    let out = handle(&deps, nightly.clone()).await.unwrap();
+    assert_eq!(out["date"], "2026-11-27");
+    assert_eq!(out["created"], true);
+    let report: serde_json::Value =
+        serde_json::from_slice(&blobs.get("reports/krakow/daily/2026-11-27.json").unwrap())
+            .unwrap();
+    assert_eq!(report["total"], 2);
+    assert_eq!(report["by_channel"]["sms"], 1);
+    assert_eq!(report["by_service"]["noise"], 2);
+    assert_eq!(handle(&deps, nightly).await.unwrap()["created"], false);
+
+    let dated: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../events/schedule/report-for-date.json"
+    ))
+    .unwrap();
+    assert_eq!(
+        handle(&deps, dated).await.unwrap()["created"],
+        false,
+        "the same day, already archived"
+    );
+
+    let bad = handle(&deps, serde_json::json!({"date": "27.11.2026"}))
+        .await
+        .unwrap_err();
+    assert!(matches!(bad, TriggerError::Input(_)), "{bad}");
+}
