@@ -3,8 +3,10 @@
 
 #![allow(clippy::expect_used, clippy::panic)]
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::{Mutex, OnceLock};
 
 pub use citydesk_local::RunningSystem;
 
@@ -18,9 +20,54 @@ pub fn endpoint() -> String {
         .expect("CITYDESK_TEST_ENDPOINT is not set: run the tests with `make test`, which starts the emulator")
 }
 
+/// Every log line the system under test wrote, for the personal-data check.
+static LOGS: OnceLock<Mutex<Vec<u8>>> = OnceLock::new();
+
+#[derive(Clone, Copy)]
+struct CapturedLogs;
+
+impl Write for CapturedLogs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Some(logs) = LOGS.get()
+            && let Ok(mut logs) = logs.lock()
+        {
+            logs.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Captures the logs of everything running in this test process (the system's
+/// functions run in process), at debug level for citydesk's own crates.
+pub fn capture_logs() {
+    if LOGS.set(Mutex::new(Vec::new())).is_ok() {
+        let filter = tracing_subscriber::EnvFilter::new("info,citydesk=debug");
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(false)
+            .with_writer(|| CapturedLogs)
+            .try_init();
+    }
+}
+
+/// The captured log text so far.
+pub fn captured_logs() -> String {
+    LOGS.get()
+        .and_then(|l| {
+            l.lock()
+                .ok()
+                .map(|l| String::from_utf8_lossy(&l).into_owned())
+        })
+        .unwrap_or_default()
+}
+
 /// Creates a fresh stack from template.yaml on the emulator and starts the
 /// whole system on a free loopback port.
 pub async fn start_system() -> RunningSystem {
+    capture_logs();
     let root = repo_root();
     let stack = format!("e2e-{}", ulid::Ulid::new().to_string().to_lowercase());
     let dir = std::env::temp_dir().join(&stack);

@@ -288,6 +288,13 @@ async fn english_request_by_email_and_bad_input_over_real_http() {
             assert_eq!(body["error"]["field"], field, "{body}");
         }
     }
+    let logs = citydesk_e2e::captured_logs();
+    for private in ["resident@example.org", "tree branch fell"] {
+        assert!(
+            !logs.contains(private),
+            "logs contain personal data or free text: {private}"
+        );
+    }
     let health = http.get(format!("{base}/health")).send().await.unwrap();
     assert_eq!(health.status().as_u16(), 200);
     system.shutdown().await;
