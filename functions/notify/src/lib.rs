@@ -4,9 +4,13 @@
 //! | variable | meaning | default |
 //! |---|---|---|
 //! | `SMS_API_BASE_URL` | Twilio-compatible REST API | `https://api.twilio.com` |
-//! | `SMS_ACCOUNT_SID`, `SMS_AUTH_TOKEN`, `SMS_FROM` | SMS account, secret, sender | unset: SMS disabled |
+//! | `SMS_ACCOUNT_SID`, `SMS_FROM` | SMS account and sender | unset: SMS disabled |
+//! | `SMS_AUTH_TOKEN_PARAMETER` | SSM SecureString parameter holding the SMS auth token | unset: SMS disabled |
 //! | `EMAIL_API_BASE_URL` | Postmark-compatible e-mail API | `https://api.postmarkapp.com` |
-//! | `EMAIL_API_TOKEN`, `EMAIL_FROM` | e-mail secret and sender | unset: e-mail disabled |
+//! | `EMAIL_API_TOKEN_PARAMETER`, `EMAIL_FROM` | SSM parameter of the e-mail token, sender | unset: e-mail disabled |
+//!
+//! Secrets are read from SSM once at cold start. A named parameter that does not
+//! exist disables its channel (with a warning) rather than stopping the other.
 
 pub mod providers;
 
@@ -25,7 +29,7 @@ use citydesk_core::ports::{
 };
 use citydesk_core::usecases::notify_citizen::{Notify, notify_citizen};
 
-pub use providers::{EmailSettings, ProviderMessenger, SmsSettings};
+pub use providers::{EmailSettings, Provider, ProviderMessenger, SmsSettings};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -60,6 +64,15 @@ impl Deps {
             clients.dynamodb.clone(),
             &config.common.table_name,
         ));
+        let ssm = aws_sdk_ssm::Client::new(&clients.sdk);
+        let sms = match &config.sms {
+            Some(s) => with_secret(&ssm, s.clone(), &s.auth_token_parameter, "sms").await?,
+            None => None,
+        };
+        let email = match &config.email {
+            Some(e) => with_secret(&ssm, e.clone(), &e.token_parameter, "email").await?,
+            None => None,
+        };
         Ok(Self {
             catalogue: S3Blobs::new(clients.s3.clone(), &config.common.bucket_name)
                 .load_catalogue(&config.common.jurisdiction)
@@ -67,12 +80,29 @@ impl Deps {
             store: store.clone(),
             contacts: store.clone(),
             ledger: store,
-            messenger: Arc::new(ProviderMessenger::new(
-                config.sms.clone(),
-                config.email.clone(),
-            )?),
+            messenger: Arc::new(ProviderMessenger::new(sms, email)?),
             clock: Arc::new(SystemClock),
         })
+    }
+}
+
+/// Reads a channel's secret; a missing parameter disables only that channel.
+async fn with_secret<S>(
+    ssm: &aws_sdk_ssm::Client,
+    settings: S,
+    parameter: &str,
+    channel: &'static str,
+) -> Result<Option<Provider<S>>, PortError> {
+    match citydesk_aws::secrets::secure_parameter(ssm, parameter).await? {
+        Some(secret) => Ok(Some(Provider { settings, secret })),
+        None => {
+            tracing::warn!(
+                channel,
+                parameter,
+                "secret parameter not found; channel disabled"
+            );
+            Ok(None)
+        }
     }
 }
 

@@ -11,32 +11,34 @@ use secrecy::{ExposeSecret, SecretString};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 
+/// SMS provider settings; the auth token is named here and read from SSM.
 #[derive(Debug, Clone)]
 pub struct SmsSettings {
     pub base_url: String,
     pub account_sid: String,
-    pub auth_token: SecretString,
+    pub auth_token_parameter: String,
     pub from: String,
 }
 
 impl SmsSettings {
-    /// `None` when no account is configured (SMS disabled).
+    /// `None` when no account or sender is configured (SMS disabled).
     pub fn from_env(env: &Env) -> Option<Self> {
         Some(Self {
             base_url: env
                 .optional("SMS_API_BASE_URL")
                 .unwrap_or_else(|| "https://api.twilio.com".into()),
             account_sid: env.optional("SMS_ACCOUNT_SID")?,
-            auth_token: SecretString::from(env.optional("SMS_AUTH_TOKEN")?),
+            auth_token_parameter: env.optional("SMS_AUTH_TOKEN_PARAMETER")?,
             from: env.optional("SMS_FROM")?,
         })
     }
 }
 
+/// E-mail provider settings; the API token is named here and read from SSM.
 #[derive(Debug, Clone)]
 pub struct EmailSettings {
     pub base_url: String,
-    pub token: SecretString,
+    pub token_parameter: String,
     pub from: String,
 }
 
@@ -46,21 +48,31 @@ impl EmailSettings {
             base_url: env
                 .optional("EMAIL_API_BASE_URL")
                 .unwrap_or_else(|| "https://api.postmarkapp.com".into()),
-            token: SecretString::from(env.optional("EMAIL_API_TOKEN")?),
+            token_parameter: env.optional("EMAIL_API_TOKEN_PARAMETER")?,
             from: env.optional("EMAIL_FROM")?,
         })
     }
 }
 
+/// A provider channel ready to send: its settings and the secret read at cold start.
+#[derive(Debug, Clone)]
+pub struct Provider<S> {
+    pub settings: S,
+    pub secret: SecretString,
+}
+
 #[derive(Debug, Clone)]
 pub struct ProviderMessenger {
     http: reqwest::Client,
-    sms: Option<SmsSettings>,
-    email: Option<EmailSettings>,
+    sms: Option<Provider<SmsSettings>>,
+    email: Option<Provider<EmailSettings>>,
 }
 
 impl ProviderMessenger {
-    pub fn new(sms: Option<SmsSettings>, email: Option<EmailSettings>) -> Result<Self, PortError> {
+    pub fn new(
+        sms: Option<Provider<SmsSettings>>,
+        email: Option<Provider<EmailSettings>>,
+    ) -> Result<Self, PortError> {
         let http = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .build()
@@ -97,7 +109,10 @@ fn transport(operation: &'static str, err: reqwest::Error) -> PortError {
 #[async_trait]
 impl CitizenMessenger for ProviderMessenger {
     async fn send_sms(&self, to: &PhoneNumber, body: &str) -> Result<(), PortError> {
-        let sms = self
+        let Provider {
+            settings: sms,
+            secret,
+        } = self
             .sms
             .as_ref()
             .ok_or_else(|| PortError::permanent("send sms", "SMS is not configured"))?;
@@ -109,7 +124,7 @@ impl CitizenMessenger for ProviderMessenger {
         let response = self
             .http
             .post(url)
-            .basic_auth(&sms.account_sid, Some(sms.auth_token.expose_secret()))
+            .basic_auth(&sms.account_sid, Some(secret.expose_secret()))
             .form(&[
                 ("To", to.as_str()),
                 ("From", sms.from.as_str()),
@@ -122,7 +137,10 @@ impl CitizenMessenger for ProviderMessenger {
     }
 
     async fn send_email(&self, to: &Email, subject: &str, body: &str) -> Result<(), PortError> {
-        let email = self
+        let Provider {
+            settings: email,
+            secret,
+        } = self
             .email
             .as_ref()
             .ok_or_else(|| PortError::permanent("send email", "e-mail is not configured"))?;
@@ -130,7 +148,7 @@ impl CitizenMessenger for ProviderMessenger {
         let response = self
             .http
             .post(url)
-            .header("X-Postmark-Server-Token", email.token.expose_secret())
+            .header("X-Postmark-Server-Token", secret.expose_secret())
             .header("Accept", "application/json")
             .json(&serde_json::json!({
                 "From": email.from,

@@ -118,16 +118,46 @@ fn function_env(
             format!("{local_url}/_local/provider/sms"),
         );
         env.insert("SMS_ACCOUNT_SID".into(), provider::LOCAL_SMS_ACCOUNT.into());
-        env.insert("SMS_AUTH_TOKEN".into(), provider::LOCAL_SMS_TOKEN.into());
+
         env.insert("SMS_FROM".into(), provider::LOCAL_SMS_FROM.into());
         env.insert(
             "EMAIL_API_BASE_URL".into(),
             format!("{local_url}/_local/provider/email"),
         );
-        env.insert("EMAIL_API_TOKEN".into(), provider::LOCAL_EMAIL_TOKEN.into());
+
         env.insert("EMAIL_FROM".into(), provider::LOCAL_EMAIL_FROM.into());
     }
     env
+}
+
+/// Stores the fake providers' tokens where the notify function reads secrets:
+/// the SSM parameters its environment names, as an operator would in AWS.
+async fn store_provider_secrets(stack: &Stack, local_url: &str) -> anyhow::Result<()> {
+    let Some(notify) = stack.functions.values().find(|f| f.binary == "notify") else {
+        return Ok(());
+    };
+    let env = function_env(stack, &notify.binary, &notify.environment, local_url);
+    let common = CommonConfig::from_env(&Env::from_map(env.clone()))?;
+    let ssm = aws_sdk_ssm::Client::new(&common.sdk_config().await);
+    for (variable, value) in [
+        ("SMS_AUTH_TOKEN_PARAMETER", provider::LOCAL_SMS_TOKEN),
+        ("EMAIL_API_TOKEN_PARAMETER", provider::LOCAL_EMAIL_TOKEN),
+    ] {
+        let Some(name) = env.get(variable).filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        ssm.put_parameter()
+            .name(name)
+            .value(value)
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .overwrite(true)
+            .send()
+            .await
+            .with_context(|| {
+                format!("storing the local provider secret in SSM parameter {name}")
+            })?;
+    }
+    Ok(())
 }
 
 /// Publishes the catalogue as an operator would: S3 document, department queues, keys.
@@ -320,6 +350,7 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
         .context("the stack has no functions")?;
     let published = publish_catalogue(&stack, &options, &any_env).await?;
     write_credentials(&options.credentials_file, &published, local_url.clone())?;
+    store_provider_secrets(&stack, &local_url).await?;
 
     let mut http_functions = BTreeMap::new();
     let mut sqs_functions = BTreeMap::new();

@@ -157,6 +157,8 @@ pub fn s3_client(sdk: &aws_config::SdkConfig, path_style: bool) -> aws_sdk_s3::C
 /// The SDK clients a function uses, created once per cold start.
 #[derive(Debug, Clone)]
 pub struct Clients {
+    /// The shared SDK configuration, for the few functions that need another client.
+    pub sdk: aws_config::SdkConfig,
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub s3: aws_sdk_s3::Client,
@@ -169,6 +171,7 @@ impl Clients {
             dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
             sqs: aws_sdk_sqs::Client::new(&sdk),
             s3: s3_client(&sdk, config.endpoint_url.is_some()),
+            sdk,
         }
     }
 }

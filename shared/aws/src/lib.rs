@@ -7,6 +7,7 @@
 //! | [`dynamo`] | the one table: requests, history, contacts, idempotency, keys |
 //! | [`sqs`] | pipeline queues and the departments' own queues |
 //! | [`s3`] | catalogue document, create-only archive writes |
+//! | [`secrets`] | provider secrets from SSM SecureString parameters |
 //! | [`sqs_batch`] | runs a use case per SQS record, reports partial batch failures |
 //! | [`catalogue_publisher`] | publishes a catalogue: S3 document, department queues, API keys |
 //! | [`system`] | the real clock and id source |
@@ -16,6 +17,7 @@ pub mod catalogue_publisher;
 pub mod config;
 pub mod dynamo;
 pub mod s3;
+pub mod secrets;
 pub mod sqs;
 pub mod sqs_batch;
 pub mod system;
