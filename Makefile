@@ -10,13 +10,15 @@ run:
 test:
 	infra/local/test.sh
 
-## lint: formatting, clippy, and the template linters (cfn-lint, sam validate --lint)
+## lint: formatting, clippy, the template linters (cfn-lint, sam validate --lint) and the project's template rules
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	infra/local/ensure-venv.sh --lint
 	.venv/bin/cfn-lint template.yaml
 	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=eu-central-1 .venv/bin/sam validate --lint
+	.venv/bin/python -m unittest discover -s infra/lint -p 'test_*.py'
+	.venv/bin/python infra/lint/template_rules.py template.yaml
 
 ## bench: throughput, cold start and binary size figures (prints a table)
 bench:
