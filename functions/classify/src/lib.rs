@@ -13,7 +13,6 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use citydesk_aws::config::{Clients, CommonConfig, ConfigError, Env};
 use citydesk_aws::dynamo::DynamoStore;
-use citydesk_aws::s3::S3Blobs;
 use citydesk_aws::sqs::SqsPipelineQueue;
 use citydesk_aws::sqs_batch::{process_batch, unexpected};
 use citydesk_aws::system::SystemClock;
@@ -61,9 +60,7 @@ pub struct Deps {
 impl Deps {
     pub async fn init(config: &Config) -> Result<Self, PortError> {
         let clients = Clients::new(&config.common).await;
-        let catalogue = S3Blobs::new(clients.s3.clone(), &config.common.bucket_name)
-            .load_catalogue(&config.common.jurisdiction)
-            .await?;
+        let catalogue = clients.load_catalogue(&config.common).await?;
         Ok(Self {
             store: Arc::new(DynamoStore::new(
                 clients.dynamodb.clone(),

@@ -17,7 +17,6 @@ use std::sync::Arc;
 
 use citydesk_aws::config::{Clients, CommonConfig, ConfigError, Env};
 use citydesk_aws::dynamo::DynamoStore;
-use citydesk_aws::s3::S3Blobs;
 use citydesk_aws::sqs::SqsPipelineQueue;
 use citydesk_aws::system::SystemClock;
 use citydesk_core::catalogue::Catalogue;
@@ -54,9 +53,7 @@ impl Deps {
             &config.common.table_name,
         ));
         Ok(Self {
-            catalogue: S3Blobs::new(clients.s3.clone(), &config.common.bucket_name)
-                .load_catalogue(&config.common.jurisdiction)
-                .await?,
+            catalogue: clients.load_catalogue(&config.common).await?,
             store: store.clone(),
             keys: store,
             queue: Arc::new(

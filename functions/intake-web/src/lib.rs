@@ -13,7 +13,6 @@ pub use routes::router;
 
 use citydesk_aws::config::{Clients, CommonConfig, ConfigError, Env};
 use citydesk_aws::dynamo::DynamoStore;
-use citydesk_aws::s3::S3Blobs;
 use citydesk_aws::sqs::SqsPipelineQueue;
 use citydesk_aws::system::{RandomIds, SystemClock};
 use citydesk_core::catalogue::Catalogue;
@@ -48,9 +47,8 @@ pub struct Deps {
 impl Deps {
     pub async fn init(config: &Config) -> Result<Self, PortError> {
         let clients = Clients::new(&config.common).await;
-        let blobs = S3Blobs::new(clients.s3.clone(), &config.common.bucket_name);
         Ok(Self {
-            catalogue: blobs.load_catalogue(&config.common.jurisdiction).await?,
+            catalogue: clients.load_catalogue(&config.common).await?,
             store: Arc::new(DynamoStore::new(
                 clients.dynamodb.clone(),
                 &config.common.table_name,

@@ -19,7 +19,6 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use citydesk_aws::config::{Clients, CommonConfig, ConfigError, Env};
 use citydesk_aws::dynamo::DynamoStore;
-use citydesk_aws::s3::S3Blobs;
 use citydesk_aws::sqs_batch::{process_batch, unexpected};
 use citydesk_aws::system::SystemClock;
 use citydesk_core::catalogue::Catalogue;
@@ -74,9 +73,7 @@ impl Deps {
             None => None,
         };
         Ok(Self {
-            catalogue: S3Blobs::new(clients.s3.clone(), &config.common.bucket_name)
-                .load_catalogue(&config.common.jurisdiction)
-                .await?,
+            catalogue: clients.load_catalogue(&config.common).await?,
             store: store.clone(),
             contacts: store.clone(),
             ledger: store,

@@ -45,7 +45,7 @@ impl Deps {
         let clients = Clients::new(&config.common).await;
         let blobs = S3Blobs::new(clients.s3.clone(), &config.common.bucket_name);
         Ok(Self {
-            catalogue: blobs.load_catalogue(&config.common.jurisdiction).await?,
+            catalogue: clients.load_catalogue(&config.common).await?,
             store: Arc::new(DynamoStore::new(
                 clients.dynamodb.clone(),
                 &config.common.table_name,

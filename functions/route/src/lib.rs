@@ -12,7 +12,6 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use citydesk_aws::config::{Clients, CommonConfig, ConfigError, Env};
 use citydesk_aws::dynamo::DynamoStore;
-use citydesk_aws::s3::S3Blobs;
 use citydesk_aws::sqs::{SqsDepartmentQueues, SqsPipelineQueue};
 use citydesk_aws::sqs_batch::{process_batch, unexpected};
 use citydesk_aws::system::SystemClock;
@@ -50,9 +49,7 @@ impl Deps {
     pub async fn init(config: &Config) -> Result<Self, PortError> {
         let clients = Clients::new(&config.common).await;
         Ok(Self {
-            catalogue: S3Blobs::new(clients.s3.clone(), &config.common.bucket_name)
-                .load_catalogue(&config.common.jurisdiction)
-                .await?,
+            catalogue: clients.load_catalogue(&config.common).await?,
             store: Arc::new(DynamoStore::new(
                 clients.dynamodb.clone(),
                 &config.common.table_name,

@@ -175,3 +175,15 @@ impl Clients {
         }
     }
 }
+
+impl Clients {
+    /// The city's catalogue from the bucket, validated (once per cold start).
+    pub async fn load_catalogue(
+        &self,
+        config: &CommonConfig,
+    ) -> Result<citydesk_core::catalogue::Catalogue, citydesk_core::ports::PortError> {
+        crate::s3::S3Blobs::new(self.s3.clone(), &config.bucket_name)
+            .load_catalogue(&config.jurisdiction)
+            .await
+    }
+}
