@@ -397,3 +397,39 @@ async fn missing_table_is_a_permanent_error() {
     let err = store.get(&RandomIds.request_id()).await.unwrap_err();
     assert!(!err.retryable, "{err}");
 }
+
+#[tokio::test]
+async fn a_change_is_all_or_nothing() {
+    let store = fresh_store().await;
+    let new = new_request(now(), None);
+    store.create(&new).await.unwrap();
+    let roads = DepartmentCode::parse("roads").unwrap();
+    let mut change = new.request.assign(roads, now(), now(), "test").unwrap();
+    // Its history slot is already taken (seq 1 is the creation): the whole change is refused.
+    change.event.seq = 1;
+    assert!(matches!(
+        store.apply(&change).await.unwrap(),
+        ApplyOutcome::Conflict
+    ));
+    let stored = store.get(&new.request.id).await.unwrap().unwrap();
+    assert_eq!(
+        stored.status,
+        Status::New,
+        "the request was not changed either"
+    );
+    assert_eq!(stored.version, 1);
+}
+
+#[tokio::test]
+async fn an_expired_idempotency_record_is_invisible() {
+    let store = fresh_store().await;
+    // A submission two days ago (its record's TTL has passed, but TTL deletes lazily).
+    let old = new_request(now() - SignedDuration::from_hours(48), Some("web#reused"));
+    store.create(&old).await.unwrap();
+    let fresh = new_request(now(), Some("web#reused"));
+    assert!(matches!(
+        store.create(&fresh).await.unwrap(),
+        CreateOutcome::Created
+    ));
+    assert!(store.get(&fresh.request.id).await.unwrap().is_some());
+}
