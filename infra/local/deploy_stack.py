@@ -19,6 +19,8 @@ interpreter that lacks the packages, it re-executes itself with .venv/bin/python
 Usage:
   deploy_stack.py --template template.yaml --endpoint-url http://127.0.0.1:4566 \\
       --stack-name NAME --out .local/stack-NAME.json [--parameter Key=Value ...] [--recreate]
+  deploy_stack.py --template template.yaml --describe-only --stack-name NAME --out FILE
+      (a stack already deployed to a real account with `sam deploy`; creates and deletes nothing)
 """
 
 from __future__ import annotations
@@ -83,7 +85,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description="Create (or reuse) the SAM stack on the local AWS-API emulator and write its description as JSON."
     )
     parser.add_argument("--template", required=True, type=Path, help="SAM template (template.yaml)")
-    parser.add_argument("--endpoint-url", required=True, help="emulator URL, e.g. http://127.0.0.1:4566")
+    parser.add_argument(
+        "--endpoint-url",
+        default=None,
+        help="emulator URL, e.g. http://127.0.0.1:4566; omit (with --describe-only) for a real account",
+    )
+    parser.add_argument(
+        "--describe-only",
+        action="store_true",
+        help="never create or delete: describe a stack already deployed (e.g. by sam deploy to a real account)",
+    )
     parser.add_argument("--stack-name", required=True, help="CloudFormation stack name")
     parser.add_argument("--out", required=True, type=Path, help="where to write the JSON description")
     parser.add_argument(
@@ -120,9 +131,19 @@ def parse_parameters(pairs: list[str], template: dict[str, Any]) -> dict[str, st
     return values
 
 
-def ensure_environment() -> str:
-    """Dummy credentials and a region when none are set; returns the region."""
-    if not os.environ.get("AWS_ACCESS_KEY_ID"):
+def is_local(endpoint_url: str | None) -> bool:
+    """True for an emulator on this machine (moto, LocalStack on loopback)."""
+    if not endpoint_url:
+        return False
+    from urllib.parse import urlparse
+
+    host = urlparse(endpoint_url).hostname or ""
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def ensure_environment(endpoint_url: str | None) -> str:
+    """Dummy credentials (emulator only) and a region when none are set; returns the region."""
+    if is_local(endpoint_url) and not os.environ.get("AWS_ACCESS_KEY_ID"):
         os.environ.update(DUMMY_CREDENTIALS)
         os.environ.pop("AWS_SESSION_TOKEN", None)
         os.environ.pop("AWS_PROFILE", None)
@@ -131,7 +152,7 @@ def ensure_environment() -> str:
     return os.environ["AWS_DEFAULT_REGION"]
 
 
-def make_clients(endpoint_url: str, region: str) -> dict[str, Any]:
+def make_clients(endpoint_url: str | None, region: str) -> dict[str, Any]:
     import boto3
     from botocore.config import Config
 
@@ -609,16 +630,31 @@ def main(argv: list[str] | None = None) -> int:
     reexec_in_venv()
     from botocore.exceptions import BotoCoreError, ClientError
 
-    region = ensure_environment()
+    if not args.describe_only and not is_local(args.endpoint_url):
+        print(
+            "deploy_stack.py: only creates stacks on an emulator on this machine (an --endpoint-url on "
+            "127.0.0.1 or localhost); for a real account deploy with `sam deploy` and use --describe-only",
+            file=sys.stderr,
+        )
+        return 2
+    region = ensure_environment(args.endpoint_url)
     try:
         template = read_template(args.template)
         parameters = parse_parameters(args.parameter, template)
         specs = describe_functions(template)
         clients = make_clients(args.endpoint_url, region)
-        code_uri = upload_placeholder(clients["s3"], region)
-        transformed = transform(with_placeholder_code(template, code_uri), parameters)
-        action = ensure_stack(clients, args.stack_name, transformed, parameters, args.recreate, args.timeout)
-        description = build_description(clients, args.stack_name, args.endpoint_url, region, specs, transformed)
+        if args.describe_only:
+            code_uri = f"s3://{ARTIFACT_BUCKET}/{ARTIFACT_KEY}"
+            transformed = transform(with_placeholder_code(template, code_uri), parameters)
+            status = stack_status(clients["cloudformation"], args.stack_name)
+            if status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
+                raise DeployError(f"stack {args.stack_name} is not deployed and settled (status {status})")
+            action = "described"
+        else:
+            code_uri = upload_placeholder(clients["s3"], region)
+            transformed = transform(with_placeholder_code(template, code_uri), parameters)
+            action = ensure_stack(clients, args.stack_name, transformed, parameters, args.recreate, args.timeout)
+        description = build_description(clients, args.stack_name, args.endpoint_url or "", region, specs, transformed)
         write_json(args.out, description)
     except DeployError as err:
         print(f"deploy_stack.py: {err}", file=sys.stderr)
