@@ -52,19 +52,26 @@ async fn a_request_from_post_to_report() {
     let sqs = citydesk_aws::config::Clients::new(&common_config(&system))
         .await
         .sqs;
-    let received = sqs
-        .receive_message()
-        .queue_url(&roads_queue)
-        .max_number_of_messages(10)
-        .send()
-        .await
-        .unwrap();
-    let bodies: Vec<Value> = received
-        .messages
-        .unwrap_or_default()
-        .iter()
-        .map(|m| serde_json::from_str(m.body.as_deref().unwrap()).unwrap())
-        .collect();
+    // (The route step sends it right after writing the assignment: wait for it.)
+    let bodies: Vec<Value> = eventually(10, || async {
+        let received = sqs
+            .receive_message()
+            .queue_url(&roads_queue)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        let bodies: Vec<Value> = received
+            .messages
+            .unwrap_or_default()
+            .iter()
+            .map(|m| serde_json::from_str(m.body.as_deref().unwrap()).unwrap())
+            .collect();
+        (!bodies.is_empty()).then_some(bodies)
+    })
+    .await
+    .expect("an assignment message within 10 s");
     assert!(
         bodies.iter().any(|b| b["case_number"] == case.as_str()),
         "{bodies:?}"

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::routing::{get, post};
@@ -121,13 +122,36 @@ fn work(deps: &Deps) -> DepartmentWork<'_> {
     }
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    #[serde(default)]
+    status: Option<String>,
+}
+
 async fn list(
     State(deps): State<Arc<Deps>>,
     CallerDepartment(department): CallerDepartment,
+    query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<axum::Json<AssignmentList>, ApiError> {
-    let open = list_assignments(&work(&deps), &department)
+    let Query(query) = query.map_err(|e| ApiError::invalid_field("query", e.body_text()))?;
+    let status = match query
+        .status
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(raw) => Some(Status::parse(raw).ok_or_else(|| {
+            ApiError::invalid_field(
+                "status",
+                "status must be one of assigned, acknowledged, in_progress",
+            )
+        })?),
+    };
+    let open = list_assignments(&work(&deps), &department, status)
         .await
-        .map_err(|e| ApiError::unavailable(&e))?;
+        .map_err(department_error)?;
     Ok(axum::Json(AssignmentList {
         department: department.to_string(),
         count: open.len(),
@@ -164,17 +188,23 @@ async fn change_status(
     };
     let updated = update_status(&work(&deps), &department, update)
         .await
-        .map_err(|e| match e {
-            DepartmentError::NotFound(_) => ApiError::not_found(e.to_string()),
-            DepartmentError::StatusNotAllowed => ApiError::invalid_field("status", e.to_string()),
-            DepartmentError::ResolutionNoteMissing | DepartmentError::NoteTooLong => {
-                ApiError::invalid_field("note", e.to_string())
-            }
-            DepartmentError::Illegal(_) | DepartmentError::Conflict => {
-                ApiError::conflict(e.to_string())
-            }
-            DepartmentError::Port(p) if p.retryable => ApiError::unavailable(&p),
-            DepartmentError::Port(p) => ApiError::internal(&p),
-        })?;
+        .map_err(department_error)?;
     Ok(axum::Json(assignment(&deps, &updated)))
+}
+
+fn department_error(e: DepartmentError) -> ApiError {
+    match e {
+        DepartmentError::NotFound(_) => ApiError::not_found(e.to_string()),
+        DepartmentError::StatusNotAllowed | DepartmentError::StatusFilter => {
+            ApiError::invalid_field("status", e.to_string())
+        }
+        DepartmentError::ResolutionNoteMissing | DepartmentError::NoteTooLong => {
+            ApiError::invalid_field("note", e.to_string())
+        }
+        DepartmentError::Illegal(_) | DepartmentError::Conflict => {
+            ApiError::conflict(e.to_string())
+        }
+        DepartmentError::Port(p) if p.retryable => ApiError::unavailable(&p),
+        DepartmentError::Port(p) => ApiError::internal(&p),
+    }
 }

@@ -237,6 +237,21 @@ async fn other_departments_and_bad_input_are_refused() {
             assert_eq!(body["error"]["field"], f, "{body}");
         }
     }
+    // The list filters by an open-work status, and refuses others.
+    let filtered = |q: &str| {
+        http::Request::get(format!("/v1/department/assignments?{q}"))
+            .header("authorization", "Bearer cdk_demo-roads-key")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (status, body) = call(&app, filtered("status=assigned")).await;
+    assert_eq!((status, body["count"].as_u64()), (200, Some(1)), "{body}");
+    let (status, body) = call(&app, filtered("status=acknowledged")).await;
+    assert_eq!((status, body["count"].as_u64()), (200, Some(0)), "{body}");
+    for q in ["status=resolved", "status=nonsense", "owner=me"] {
+        let (status, body) = call(&app, filtered(q)).await;
+        assert_eq!(status, 400, "{q}: {body}");
+    }
     // A foreign department's list is empty; the missing case and the foreign one look alike.
     let list = http::Request::get("/v1/department/assignments")
         .header("authorization", "Bearer cdk_demo-water-key")

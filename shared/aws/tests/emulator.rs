@@ -276,7 +276,7 @@ async fn department_work_and_time_window_queries() {
         store.apply(&change).await.unwrap();
         ids.push(change.request);
     }
-    let open = store.open_assignments(&roads).await.unwrap();
+    let open = store.open_assignments(&roads, None).await.unwrap();
     assert_eq!(open.len(), 8);
     assert!(
         open.windows(2).all(|w| w[0].due_at <= w[1].due_at),
@@ -290,8 +290,32 @@ async fn department_work_and_time_window_queries() {
         .move_to(Status::Resolved, Some("done".into()), now(), "test")
         .unwrap();
     store.apply(&ack).await.unwrap();
-    assert_eq!(store.open_assignments(&roads).await.unwrap().len(), 7);
-    assert_eq!(store.open_assignments(&water).await.unwrap().len(), 4);
+    assert_eq!(store.open_assignments(&roads, None).await.unwrap().len(), 7);
+    // Filtered by status through the index's sort key.
+    let second = open[1]
+        .move_to(Status::Acknowledged, None, now(), "test")
+        .unwrap();
+    store.apply(&second).await.unwrap();
+    let acknowledged = store
+        .open_assignments(&roads, Some(Status::Acknowledged))
+        .await
+        .unwrap();
+    assert_eq!(
+        acknowledged
+            .iter()
+            .map(|r| r.id.clone())
+            .collect::<Vec<_>>(),
+        vec![second.request.id.clone()]
+    );
+    assert_eq!(
+        store
+            .open_assignments(&roads, Some(Status::Assigned))
+            .await
+            .unwrap()
+            .len(),
+        6
+    );
+    assert_eq!(store.open_assignments(&water, None).await.unwrap().len(), 4);
 
     // 27 Nov 10:00 .. 28 Nov 10:00 holds i = 0..=7 (every three hours).
     let from = day;

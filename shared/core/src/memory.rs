@@ -12,6 +12,7 @@ use crate::ids::{CaseNumber, DepartmentCode, RequestId, TrackingToken};
 use crate::messages::{AssignmentMessage, PipelineMessage};
 use crate::ports::*;
 use crate::request::{Change, HistoryEvent, ServiceRequest};
+use crate::status::Status;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -121,11 +122,13 @@ impl RequestStore for MemoryStore {
     async fn open_assignments(
         &self,
         department: &DepartmentCode,
+        status: Option<Status>,
     ) -> Result<Vec<ServiceRequest>, PortError> {
         let mut open: Vec<_> = lock(&self.tables)
             .requests
             .values()
             .filter(|r| r.department.as_ref() == Some(department) && r.status.is_department_work())
+            .filter(|r| status.is_none_or(|s| r.status == s))
             .cloned()
             .collect();
         open.sort_by_key(|r| (r.due_at, r.id.clone()));

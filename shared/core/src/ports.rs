@@ -9,6 +9,7 @@ use crate::contact::{Contact, Email, PhoneNumber};
 use crate::ids::{CaseNumber, DepartmentCode, RequestId, TrackingToken};
 use crate::messages::{AssignmentMessage, PipelineMessage};
 use crate::request::{Change, HistoryEvent, ServiceRequest};
+use crate::status::Status;
 
 /// Failure of a storage or messaging dependency. `retryable` tells the trigger
 /// adapter whether to report a batch item failure (retry) or give up.
@@ -88,10 +89,12 @@ pub trait RequestStore: Send + Sync {
     /// Writes the new request state and its history event atomically, only if the
     /// stored version is still `change.expected_version`.
     async fn apply(&self, change: &Change) -> Result<ApplyOutcome, PortError>;
-    /// The department's open work (assigned, acknowledged, in progress), due first.
+    /// The department's open work (assigned, acknowledged, in progress), due
+    /// first; only that status when `status` is given.
     async fn open_assignments(
         &self,
         department: &DepartmentCode,
+        status: Option<Status>,
     ) -> Result<Vec<ServiceRequest>, PortError>;
     /// Requests created in `[from, to)`.
     async fn created_between(

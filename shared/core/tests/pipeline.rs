@@ -199,11 +199,13 @@ fn a_request_goes_all_the_way_and_repeats_are_harmless() {
     let roads = DepartmentCode::parse("roads").unwrap();
     let parks = DepartmentCode::parse("greenery").unwrap();
     assert_eq!(
-        block_on(list_assignments(&w.dept(), &roads)).unwrap().len(),
+        block_on(list_assignments(&w.dept(), &roads, None))
+            .unwrap()
+            .len(),
         1
     );
     assert!(
-        block_on(list_assignments(&w.dept(), &parks))
+        block_on(list_assignments(&w.dept(), &parks, None))
             .unwrap()
             .is_empty()
     );
@@ -251,7 +253,7 @@ fn a_request_goes_all_the_way_and_repeats_are_harmless() {
     .unwrap();
     assert_eq!(resolved.status, Status::Resolved);
     assert!(
-        block_on(list_assignments(&w.dept(), &roads))
+        block_on(list_assignments(&w.dept(), &roads, None))
             .unwrap()
             .is_empty()
     );

@@ -2,7 +2,6 @@
 
 use citydesk_core::ids::{CaseNumber, DepartmentCode, RequestId};
 use citydesk_core::request::ServiceRequest;
-use citydesk_core::status::Status;
 use jiff::Timestamp;
 
 pub const REQUEST_SK: &str = "REQUEST";
@@ -71,12 +70,8 @@ pub fn index_attributes(request: &ServiceRequest) -> Vec<(&'static str, String)>
         ));
         attrs.push((
             "dept_sk",
-            format!("{}#{due}#{}", status_prefix(request.status), request.id),
+            format!("{}#{due}#{}", request.status, request.id),
         ));
     }
     attrs
-}
-
-fn status_prefix(status: Status) -> &'static str {
-    status.as_str()
 }

@@ -11,6 +11,7 @@ use citydesk_core::ports::{
     ApplyOutcome, ContactStore, CreateOutcome, DepartmentKeys, NewRequest, PortError, RequestStore,
 };
 use citydesk_core::request::{Change, HistoryEvent, ServiceRequest};
+use citydesk_core::status::Status;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -363,24 +364,33 @@ impl RequestStore for DynamoStore {
     async fn open_assignments(
         &self,
         department: &DepartmentCode,
+        status: Option<Status>,
     ) -> Result<Vec<ServiceRequest>, PortError> {
-        let mut open = Vec::new();
-        for shard in 0..DEPARTMENT_SHARDS {
-            let items = self
-                .query_all(
+        // One query per shard, all at once; each shard is sorted by status, then due time.
+        let queries = (0..DEPARTMENT_SHARDS).map(|shard| {
+            let pk = s(department_pk(department, shard));
+            match status {
+                Some(st) => self.query_all(
                     DEPARTMENT_INDEX,
-                    "dept_pk = :pk",
-                    vec![(":pk", s(department_pk(department, shard)))],
-                )
-                .await?;
-            for item in items {
-                let request: ServiceRequest = from_item(item)?;
-                // The index is eventually consistent: drop what has moved on since.
-                if request.status.is_department_work()
-                    && request.department.as_ref() == Some(department)
-                {
-                    open.push(request);
-                }
+                    "dept_pk = :pk AND begins_with(dept_sk, :status)",
+                    vec![(":pk", pk), (":status", s(format!("{st}#")))],
+                ),
+                None => self.query_all(DEPARTMENT_INDEX, "dept_pk = :pk", vec![(":pk", pk)]),
+            }
+        });
+        let mut open = Vec::new();
+        for item in futures::future::try_join_all(queries)
+            .await?
+            .into_iter()
+            .flatten()
+        {
+            let request: ServiceRequest = from_item(item)?;
+            // The index is eventually consistent: drop what has moved on since.
+            if request.status.is_department_work()
+                && request.department.as_ref() == Some(department)
+                && status.is_none_or(|st| request.status == st)
+            {
+                open.push(request);
             }
         }
         open.sort_by(|a, b| (a.due_at, &a.id).cmp(&(b.due_at, &b.id)));

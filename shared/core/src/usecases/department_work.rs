@@ -36,6 +36,8 @@ pub enum DepartmentError {
     NotFound(CaseNumber),
     #[error("status must be one of acknowledged, in_progress, resolved")]
     StatusNotAllowed,
+    #[error("the status filter must be one of assigned, acknowledged, in_progress")]
+    StatusFilter,
     #[error("note is required when resolving: it is the resolution the citizen reads")]
     ResolutionNoteMissing,
     #[error("note must be at most {MAX_NOTE_CHARS} characters")]
@@ -48,12 +50,20 @@ pub enum DepartmentError {
     Port(#[from] PortError),
 }
 
+/// The statuses a department's open work can be in (and be filtered by).
+pub const OPEN_WORK_STATUSES: [Status; 3] =
+    [Status::Assigned, Status::Acknowledged, Status::InProgress];
+
 #[instrument(skip(deps), fields(department = %department))]
 pub async fn list_assignments(
     deps: &DepartmentWork<'_>,
     department: &DepartmentCode,
-) -> Result<Vec<ServiceRequest>, PortError> {
-    deps.store.open_assignments(department).await
+    status: Option<Status>,
+) -> Result<Vec<ServiceRequest>, DepartmentError> {
+    if status.is_some_and(|s| !OPEN_WORK_STATUSES.contains(&s)) {
+        return Err(DepartmentError::StatusFilter);
+    }
+    Ok(deps.store.open_assignments(department, status).await?)
 }
 
 #[instrument(skip(deps, update), fields(department = %department, case_number = %update.case_number, status = %update.status))]
