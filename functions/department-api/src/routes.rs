@@ -58,7 +58,7 @@ impl FromRequestParts<Arc<Deps>> for CallerDepartment {
             .keys
             .department_for_key_hash(&sha256_hex(key.as_bytes()))
             .await
-            .map_err(|e| ApiError::unavailable(&e))?
+            .map_err(|e| ApiError::dependency(e.retryable, &e))?
             .ok_or_else(|| ApiError::unauthorized("this API key is not valid"))?;
         Ok(Self(department))
     }
@@ -204,7 +204,6 @@ fn department_error(e: DepartmentError) -> ApiError {
         DepartmentError::Illegal(_) | DepartmentError::Conflict => {
             ApiError::conflict(e.to_string())
         }
-        DepartmentError::Port(p) if p.retryable => ApiError::unavailable(&p),
-        DepartmentError::Port(p) => ApiError::internal(&p),
+        DepartmentError::Port(p) => ApiError::dependency(p.retryable, &p),
     }
 }

@@ -93,8 +93,7 @@ async fn create_request(
         SubmitError::IdempotencyKeyReused => {
             ApiError::unprocessable(Some("Idempotency-Key"), "idempotency_key_reused", e.to_string())
         }
-        SubmitError::Port(p) if p.retryable => ApiError::unavailable(&p),
-        SubmitError::Port(p) => ApiError::internal(&p),
+        SubmitError::Port(p) => ApiError::dependency(p.retryable, &p),
     })?;
     let request = &submitted.request;
     let status = if submitted.created {
@@ -128,13 +127,13 @@ async fn public_view(
         .store
         .find_by_case_number(&case)
         .await
-        .map_err(|e| ApiError::unavailable(&e))?
+        .map_err(|e| ApiError::dependency(e.retryable, &e))?
         .ok_or_else(|| ApiError::not_found(format!("no request with case number {case}")))?;
     let history = deps
         .store
         .history(&request.id)
         .await
-        .map_err(|e| ApiError::unavailable(&e))?;
+        .map_err(|e| ApiError::dependency(e.retryable, &e))?;
     Ok(axum::Json(PublicView::new(
         &deps.catalogue,
         &request,

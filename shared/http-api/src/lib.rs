@@ -81,6 +81,14 @@ impl ApiError {
             "something went wrong on our side; please retry",
         )
     }
+    /// A failed dependency: 503 (retry) when the failure is transient, else 500.
+    pub fn dependency(retryable: bool, cause: &dyn std::fmt::Display) -> Self {
+        if retryable {
+            Self::unavailable(cause)
+        } else {
+            Self::internal(cause)
+        }
+    }
     pub fn unavailable(cause: &dyn std::fmt::Display) -> Self {
         tracing::warn!(error = %cause, "dependency unavailable");
         Self::new(
