@@ -42,6 +42,7 @@ async fn poison_record_fails_alone() {
         location: Location::default(),
         contact: None,
         language: Language::Pl,
+        answers: Default::default(),
         idempotency: None,
     };
     let id = submit_request(&intake, submission)

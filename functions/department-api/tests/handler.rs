@@ -51,6 +51,7 @@ async fn world() -> (Arc<MemoryStore>, Arc<MemoryQueues>, axum::Router) {
         location: Location::default(),
         contact: None,
         language: Language::Pl,
+        answers: Default::default(),
         idempotency: None,
     };
     let mut request = submit_request(&intake, submission).await.unwrap().request;

@@ -9,6 +9,8 @@ use citydesk_core::request::{
 };
 use citydesk_core::usecases::submit_request::RequestSubmission;
 use citydesk_http_api::ApiError;
+use std::collections::BTreeMap;
+
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +31,16 @@ pub struct CreateRequestBody {
     pub contact: Option<ContactBody>,
     #[serde(default)]
     pub language: Option<String>,
+    /// Answers to the service's form: code → a value or a list of values.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, AnswerBody>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum AnswerBody {
+    One(String),
+    Many(Vec<String>),
 }
 
 #[derive(Debug, Deserialize)]
@@ -97,6 +109,14 @@ impl CreateRequestBody {
             location,
             contact,
             language,
+            answers: self
+                .attributes
+                .into_iter()
+                .map(|(code, v)| match v {
+                    AnswerBody::One(one) => (code, vec![one]),
+                    AnswerBody::Many(many) => (code, many),
+                })
+                .collect(),
             idempotency,
         })
     }

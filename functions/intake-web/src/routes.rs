@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use citydesk_core::ids::{CaseNumber, sha256_hex};
 use citydesk_core::ports::IdempotencyClaim;
+use citydesk_core::service_form::AnswerError;
 use citydesk_core::usecases::submit_request::{Intake, SubmitError, submit_request};
 use citydesk_http_api::{ApiError, JsonBody, method_not_allowed, route_not_found};
 use serde_json::json;
@@ -89,6 +90,13 @@ async fn create_request(
         ),
         SubmitError::EmptyDescription | SubmitError::DescriptionTooLong => {
             ApiError::invalid_field("description", e.to_string())
+        }
+        SubmitError::Answer(a) => {
+            let field = match &a {
+                AnswerError::TooMany => "attributes".to_owned(),
+                _ => format!("attributes.{}", a.field().trim_start_matches("attribute[").trim_end_matches(']')),
+            };
+            ApiError::invalid_field(field, a.to_string())
         }
         SubmitError::IdempotencyKeyReused => {
             ApiError::unprocessable(Some("Idempotency-Key"), "idempotency_key_reused", e.to_string())

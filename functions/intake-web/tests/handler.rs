@@ -176,6 +176,23 @@ async fn bad_input_gets_a_4xx_naming_the_field() {
             Some("language"),
         ),
         (
+            post_json(
+                r#"{"description": "x", "service_code": "pothole", "attributes": {"size": "huge"}}"#,
+            ),
+            400,
+            Some("attributes.size"),
+        ),
+        (
+            post_json(r#"{"description": "x", "service_code": "abandoned-vehicle"}"#),
+            400,
+            Some("attributes.plate"),
+        ),
+        (
+            post_json(r#"{"description": "x", "attributes": {"size": 3}}"#),
+            400,
+            Some("attributes.size"),
+        ),
+        (
             post_json(r#"{"description": "   "}"#),
             400,
             Some("description"),
@@ -232,6 +249,32 @@ async fn bad_input_gets_a_4xx_naming_the_field() {
         }
     }
     assert_eq!(h.store.request_count(), 0);
+}
+
+#[tokio::test]
+async fn answers_to_the_service_form_are_kept() {
+    let h = harness();
+    let body = r#"{"description": "Wrak od miesiąca", "service_code": "abandoned-vehicle",
+                   "attributes": {"plate": "KR 12345", "seen_since": "2026-10-01T08:00:00+02:00"}}"#;
+    let (status, created) = call(&h.app, post_json(body)).await;
+    assert_eq!(status, 201, "{created}");
+    let id = citydesk_core::ids::RequestId::parse(created["id"].as_str().unwrap()).unwrap();
+    let stored = citydesk_core::ports::RequestStore::get(h.store.as_ref(), &id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.attributes.len(), 2);
+    let view = http::Request::get(format!(
+        "/v1/requests/{}",
+        created["case_number"].as_str().unwrap()
+    ))
+    .body(Body::empty())
+    .unwrap();
+    let (_, view) = call(&h.app, view).await;
+    assert!(
+        !view.to_string().contains("KR 12345"),
+        "a private answer stays private: {view}"
+    );
 }
 
 #[tokio::test]

@@ -40,6 +40,7 @@ async fn fixtures_report_the_right_day_once() {
             location: Location::default(),
             contact: None,
             language: Language::Pl,
+            answers: Default::default(),
             idempotency: None,
         };
         submit_request(&intake, submission).await.unwrap();

@@ -127,6 +127,7 @@ async fn poison_goes_to_the_dlq_and_the_rest_of_the_batch_succeeds() {
             location: Location::default(),
             contact: None,
             language: Language::Pl,
+            answers: Default::default(),
             idempotency: None,
         };
         request_ids.push(

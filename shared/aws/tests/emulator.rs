@@ -131,6 +131,7 @@ fn new_request(at: Timestamp, idempotency: Option<&str>) -> NewRequest {
         resolution: None,
         tracking_token_hash: token.hash(),
         has_contact: true,
+        attributes: Default::default(),
         version: 1,
     };
     NewRequest {

@@ -31,6 +31,8 @@ pub enum CatalogueError {
     District { index: usize, reason: String },
     #[error("service {0}: sla_hours must be between 1 and 8760")]
     Sla(String),
+    #[error("service {service}: attributes: {reason}")]
+    Attribute { service: String, reason: String },
 }
 
 /// A text in the catalogue's languages.
@@ -91,6 +93,9 @@ pub struct Service {
     pub keywords: Keywords,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub district_departments: Vec<DistrictOverride>,
+    /// The service's form: extra questions (Open311 service definition).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<crate::service_form::ServiceAttribute>,
 }
 
 /// The published, serialisable catalogue.
@@ -194,6 +199,12 @@ impl Catalogue {
                     district: o.district.clone(),
                 });
             }
+            crate::service_form::check_definition(s).map_err(|reason| {
+                CatalogueError::Attribute {
+                    service: s.code.to_string(),
+                    reason,
+                }
+            })?;
             if services.insert(s.code.clone(), s.clone()).is_some() {
                 return Err(CatalogueError::Duplicate {
                     what: "service",

@@ -2,7 +2,7 @@
 //! classified and routed, what the citizen is told, and what is reported.
 //!
 //! - [`ids`], [`contact`], [`request`], [`status`]: the types, parsed at the edge.
-//! - [`catalogue`]: services, departments and districts of a city.
+//! - [`catalogue`]: services, departments and districts of a city; [`service_form`]: a service's extra questions.
 //! - [`rules`]: classification and routing rules.
 //! - [`ports`]: the traits adapters implement; [`memory`] has in-memory twins.
 //! - [`usecases`]: one module per thing the system does.
@@ -16,5 +16,6 @@ pub mod notifications;
 pub mod ports;
 pub mod request;
 pub mod rules;
+pub mod service_form;
 pub mod status;
 pub mod usecases;

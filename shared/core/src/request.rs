@@ -180,6 +180,9 @@ pub struct ServiceRequest {
     pub tracking_token_hash: String,
     /// Whether a contact item exists (the contact itself is stored apart).
     pub has_contact: bool,
+    /// Answers to the service's form (Open311 attributes), by attribute code.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub attributes: std::collections::BTreeMap<String, crate::service_form::Answer>,
     /// Optimistic-locking version: the number of history events so far.
     pub version: u64,
 }

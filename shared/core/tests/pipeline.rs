@@ -110,6 +110,7 @@ fn pothole_text(key: Option<&str>) -> RequestSubmission {
             ..Contact::default()
         }),
         language: Language::Pl,
+        answers: Default::default(),
         idempotency: key.map(|k| IdempotencyClaim {
             key: k.into(),
             payload_hash: "hash-a".into(),

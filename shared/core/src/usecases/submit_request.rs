@@ -12,7 +12,9 @@ use crate::ports::{
     RequestStore,
 };
 use crate::request::{Channel, EventKind, HistoryEvent, Language, Location, ServiceRequest};
+use crate::service_form::{AnswerError, check_answers};
 use crate::status::Status;
+use std::collections::BTreeMap;
 
 /// Longest description accepted (Open311's limit).
 pub const MAX_DESCRIPTION_CHARS: usize = 4000;
@@ -26,6 +28,8 @@ pub struct RequestSubmission {
     pub location: Location,
     pub contact: Option<Contact>,
     pub language: Language,
+    /// Answers to the service's form: attribute code → values (one for most types).
+    pub answers: BTreeMap<String, Vec<String>>,
     /// Client's idempotency key and a fingerprint of the payload.
     pub idempotency: Option<IdempotencyClaim>,
 }
@@ -50,6 +54,8 @@ pub enum SubmitError {
     DescriptionTooLong,
     #[error("this Idempotency-Key was already used with a different request body")]
     IdempotencyKeyReused,
+    #[error(transparent)]
+    Answer(#[from] AnswerError),
     #[error(transparent)]
     Port(#[from] PortError),
 }
@@ -76,11 +82,17 @@ pub async fn submit_request(
     if description.chars().count() > MAX_DESCRIPTION_CHARS {
         return Err(SubmitError::DescriptionTooLong);
     }
-    if let Some(code) = &submission.service_code
-        && deps.catalogue.service(code).is_none()
-    {
-        return Err(SubmitError::UnknownService(code.clone()));
-    }
+    let service = match &submission.service_code {
+        Some(code) => Some(
+            deps.catalogue
+                .service(code)
+                .ok_or_else(|| SubmitError::UnknownService(code.clone()))?,
+        ),
+        None => None,
+    };
+    // Without a service yet, answers are kept as given (classification picks the form later).
+    let form = service.map_or(&[][..], |s| &s.attributes[..]);
+    let attributes = check_answers(form, &submission.answers)?;
     let mut location = submission.location;
     location.district = location
         .point
@@ -110,6 +122,7 @@ pub async fn submit_request(
         resolution: None,
         tracking_token_hash: token.hash(),
         has_contact: contact.is_some(),
+        attributes,
         version: 1,
     };
     let created = HistoryEvent {
