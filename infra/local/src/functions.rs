@@ -70,6 +70,13 @@ pub async fn build(
                 .map_err(init_err)?;
             LocalFunction::Http(citydesk_intake_web::router(Arc::new(deps)))
         }
+        "open311" => {
+            let config = citydesk_open311::Config::from_env(&env).map_err(config_err)?;
+            let deps = citydesk_open311::Deps::init(&config)
+                .await
+                .map_err(init_err)?;
+            LocalFunction::Http(citydesk_open311::router(Arc::new(deps)))
+        }
         "department-api" => {
             let config = citydesk_department_api::Config::from_env(&env).map_err(config_err)?;
             let deps = citydesk_department_api::Deps::init(&config)

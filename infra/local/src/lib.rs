@@ -61,6 +61,8 @@ pub struct Options {
 #[derive(Debug)]
 pub struct RunningSystem {
     pub address: SocketAddr,
+    /// The demo Open311 client's API key.
+    pub open311_api_key: String,
     pub stack: Stack,
     pub published: Published,
     pub outbox: Outbox,
@@ -160,6 +162,21 @@ async fn store_provider_secrets(stack: &Stack, local_url: &str) -> anyhow::Resul
     Ok(())
 }
 
+/// An Open311 key for a demo client application, as `citydesk api-key create` issues one.
+async fn issue_demo_client_key(env: &HashMap<String, String>) -> anyhow::Result<String> {
+    let common = CommonConfig::from_env(&Env::from_map(env.clone()))?;
+    let store = DynamoStore::new(Clients::new(&common).await.dynamodb, &common.table_name);
+    let key = citydesk_aws::catalogue_publisher::new_api_key();
+    store
+        .put_client_key(
+            &citydesk_core::ids::sha256_hex(key.as_bytes()),
+            "citydesk-local-demo",
+            Timestamp::now(),
+        )
+        .await?;
+    Ok(key)
+}
+
 /// Publishes the catalogue as an operator would: S3 document, department queues, keys.
 async fn publish_catalogue(
     stack: &Stack,
@@ -195,6 +212,8 @@ async fn publish_catalogue(
 #[derive(Debug, Serialize)]
 struct Credentials<'a> {
     departments: BTreeMap<&'a str, DepartmentCredential<'a>>,
+    /// A demo Open311 client application's key (`api_key` on POST requests).
+    open311_api_key: &'a str,
     api_base_url: String,
 }
 
@@ -207,9 +226,11 @@ struct DepartmentCredential<'a> {
 fn write_credentials(
     path: &std::path::Path,
     published: &Published,
+    open311_api_key: &str,
     base_url: String,
 ) -> anyhow::Result<()> {
     let credentials = Credentials {
+        open311_api_key,
         departments: published
             .department_keys
             .iter()
@@ -349,7 +370,13 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
         .map(|f| function_env(&stack, &f.binary, &f.environment, &local_url))
         .context("the stack has no functions")?;
     let published = publish_catalogue(&stack, &options, &any_env).await?;
-    write_credentials(&options.credentials_file, &published, local_url.clone())?;
+    let open311_api_key = issue_demo_client_key(&any_env).await?;
+    write_credentials(
+        &options.credentials_file,
+        &published,
+        &open311_api_key,
+        local_url.clone(),
+    )?;
     store_provider_secrets(&stack, &local_url).await?;
 
     let mut http_functions = BTreeMap::new();
@@ -461,6 +488,7 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
 
     Ok(RunningSystem {
         address,
+        open311_api_key,
         stack,
         published,
         outbox,

@@ -125,7 +125,8 @@ impl CataloguePublisher<'_> {
     }
 }
 
-fn new_api_key() -> String {
+/// A new random API key (`cdk_` and 256 random bits); only its hash is ever stored.
+pub fn new_api_key() -> String {
     let mut bytes = [0_u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     format!(

@@ -26,6 +26,7 @@ struct Tables {
     contacts: HashMap<RequestId, Contact>,
     idempotency: HashMap<String, (RequestId, String, TrackingToken)>,
     keys: HashMap<String, DepartmentCode>,
+    client_keys: HashMap<String, String>,
     ledger: HashMap<String, LedgerEntry>,
 }
 
@@ -46,6 +47,11 @@ impl MemoryStore {
         lock(&self.tables)
             .keys
             .insert(key_hash.to_owned(), department);
+    }
+    pub fn add_client_key(&self, key_hash: &str, client: &str) {
+        lock(&self.tables)
+            .client_keys
+            .insert(key_hash.to_owned(), client.to_owned());
     }
     pub fn request_count(&self) -> usize {
         lock(&self.tables).requests.len()
@@ -165,6 +171,13 @@ impl DepartmentKeys for MemoryStore {
         key_hash: &str,
     ) -> Result<Option<DepartmentCode>, PortError> {
         Ok(lock(&self.tables).keys.get(key_hash).cloned())
+    }
+}
+
+#[async_trait]
+impl ClientKeys for MemoryStore {
+    async fn client_for_key_hash(&self, key_hash: &str) -> Result<Option<String>, PortError> {
+        Ok(lock(&self.tables).client_keys.get(key_hash).cloned())
     }
 }
 

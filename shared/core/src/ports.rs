@@ -135,6 +135,13 @@ pub trait DepartmentKeys: Send + Sync {
     ) -> Result<Option<DepartmentCode>, PortError>;
 }
 
+/// Open311 client applications' API keys, stored as SHA-256 hashes.
+#[async_trait]
+pub trait ClientKeys: Send + Sync {
+    /// The client application's name, when the key is valid and not revoked.
+    async fn client_for_key_hash(&self, key_hash: &str) -> Result<Option<String>, PortError>;
+}
+
 /// "Do this once": a claim on a business key (Powertools-style idempotency record).
 #[derive(Debug, PartialEq, Eq)]
 pub enum Claim {

@@ -29,6 +29,9 @@ pub fn idempotency_pk(key: &str) -> String {
 pub fn api_key_pk(key_hash: &str) -> String {
     format!("APIKEY#{key_hash}")
 }
+pub fn client_key_pk(key_hash: &str) -> String {
+    format!("CLIENTKEY#{key_hash}")
+}
 pub fn once_pk(key: &str) -> String {
     format!("ONCE#{key}")
 }

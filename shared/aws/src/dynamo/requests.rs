@@ -8,7 +8,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use citydesk_core::contact::Contact;
 use citydesk_core::ids::{CaseNumber, DepartmentCode, RequestId, TrackingToken};
 use citydesk_core::ports::{
-    ApplyOutcome, ContactStore, CreateOutcome, DepartmentKeys, NewRequest, PortError, RequestStore,
+    ApplyOutcome, ClientKeys, ContactStore, CreateOutcome, DepartmentKeys, NewRequest, PortError,
+    RequestStore,
 };
 use citydesk_core::request::{Change, HistoryEvent, ServiceRequest};
 use citydesk_core::status::Status;
@@ -132,6 +133,58 @@ impl DynamoStore {
             payload_hash: text("payload_hash"),
             tracking_token: TrackingToken::new(text("tracking_token")),
         }))
+    }
+
+    /// Stores an Open311 client application's key hash (the key itself is shown once).
+    pub async fn put_client_key(
+        &self,
+        key_hash: &str,
+        client: &str,
+        at: Timestamp,
+    ) -> Result<(), PortError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(client_key_pk(key_hash)))
+            .item("sk", s("CLIENTKEY"))
+            .item("client", s(client))
+            .item("created_at", s(at.to_string()))
+            .send()
+            .await
+            .map_err(|e| sdk_error("put client key", &e.into_service_error()))?;
+        Ok(())
+    }
+
+    /// Revokes every key of a client application; returns how many were revoked.
+    pub async fn revoke_client_keys(
+        &self,
+        key_hashes: &[String],
+        at: Timestamp,
+    ) -> Result<usize, PortError> {
+        let mut revoked = 0;
+        for hash in key_hashes {
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", s(client_key_pk(hash)))
+                .key("sk", s("CLIENTKEY"))
+                .update_expression("SET revoked_at = :at")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(":at", s(at.to_string()))
+                .send()
+                .await;
+            match result {
+                Ok(_) => revoked += 1,
+                Err(e) => {
+                    let err = e.into_service_error();
+                    if !err.is_conditional_check_failed_exception() {
+                        return Err(sdk_error("revoke client key", &err));
+                    }
+                }
+            }
+        }
+        Ok(revoked)
     }
 
     /// Stores a department API key's hash (used by the catalogue publisher).
@@ -449,6 +502,21 @@ impl ContactStore for DynamoStore {
             .await?
             .map(from_item)
             .transpose()
+    }
+}
+
+#[async_trait]
+impl ClientKeys for DynamoStore {
+    async fn client_for_key_hash(&self, key_hash: &str) -> Result<Option<String>, PortError> {
+        let Some(item) = self.get_item(client_key_pk(key_hash), "CLIENTKEY").await? else {
+            return Ok(None);
+        };
+        let revoked = item.contains_key("revoked_at");
+        Ok(item
+            .get("client")
+            .and_then(|v| v.as_s().ok())
+            .filter(|_| !revoked)
+            .cloned())
     }
 }
 

@@ -1,0 +1,87 @@
+//! Open311 GeoReport v2 server under `/open311/v2/`, on the same intake path as
+//! the native API (`citydesk_core::usecases::submit_request`).
+//!
+//! | resource | |
+//! |---|---|
+//! | `GET discovery.{xml,json}` | endpoints, formats, contact |
+//! | `GET services.{fmt}` | the catalogue |
+//! | `GET services/{code}.{fmt}` (alias `service/{code}`) | a service definition (its form) |
+//! | `POST requests.{fmt}` | a new request (`api_key` required) |
+//! | `GET requests.{fmt}` | requests by id list, service, date window, status; `page`, `page_size`, `extensions` |
+//! | `GET requests/{id}.{fmt}` | one request, as a one-element list |
+//! | `GET tokens/{token}.{fmt}` | the request a token stands for |
+//!
+//! `service_request_id` is the case number people read over the phone.
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `CLASSIFY_QUEUE_URL` | where new requests go for classification |
+//! | `PUBLIC_BASE_URL` | this deployment's public URL, for discovery |
+
+mod format;
+mod params;
+mod representation;
+mod routes;
+
+pub use format::{Format, Node, Open311Error};
+pub use routes::router;
+
+use std::sync::Arc;
+
+use citydesk_aws::config::{Clients, CommonConfig, ConfigError, Env};
+use citydesk_aws::dynamo::DynamoStore;
+use citydesk_aws::sqs::SqsPipelineQueue;
+use citydesk_aws::system::{RandomIds, SystemClock};
+use citydesk_core::catalogue::Catalogue;
+use citydesk_core::ports::{ClientKeys, Clock, IdSource, PipelineQueue, PortError, RequestStore};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub common: CommonConfig,
+    pub classify_queue_url: String,
+    pub public_base_url: String,
+}
+
+impl Config {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            common: CommonConfig::from_env(env)?,
+            classify_queue_url: env.required("CLASSIFY_QUEUE_URL")?,
+            public_base_url: env
+                .optional("PUBLIC_BASE_URL")
+                .unwrap_or_else(|| "https://311.example.org".into()),
+        })
+    }
+}
+
+pub struct Deps {
+    pub store: Arc<dyn RequestStore>,
+    pub keys: Arc<dyn ClientKeys>,
+    pub queue: Arc<dyn PipelineQueue>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdSource>,
+    pub catalogue: Catalogue,
+    pub public_base_url: String,
+}
+
+impl Deps {
+    pub async fn init(config: &Config) -> Result<Self, PortError> {
+        let clients = Clients::new(&config.common).await;
+        let store = Arc::new(DynamoStore::new(
+            clients.dynamodb.clone(),
+            &config.common.table_name,
+        ));
+        Ok(Self {
+            catalogue: clients.load_catalogue(&config.common).await?,
+            store: store.clone(),
+            keys: store,
+            queue: Arc::new(
+                SqsPipelineQueue::new(clients.sqs.clone())
+                    .classify_to(config.classify_queue_url.clone()),
+            ),
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(RandomIds),
+            public_base_url: config.public_base_url.trim_end_matches('/').to_owned(),
+        })
+    }
+}

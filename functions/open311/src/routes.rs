@@ -1,0 +1,488 @@
+//! Routing of `/open311/v2/…`: the resource's extension picks the format.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use axum::routing::get;
+use citydesk_core::contact::{Contact, Email, PersonName, PhoneNumber};
+use citydesk_core::ids::{CaseNumber, RequestId, ServiceCode, sha256_hex};
+use citydesk_core::request::{Channel, Language, Location, LocationError, ServiceRequest};
+use citydesk_core::usecases::submit_request::{
+    Intake, RequestSubmission, SubmitError, submit_request,
+};
+use jiff::{SignedDuration, Timestamp};
+
+use crate::Deps;
+use crate::format::{Format, Node, Open311Error};
+use crate::params::Params;
+use crate::representation as repr;
+
+/// Largest form body accepted.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The spec's limits on a list of requests.
+const MAX_WINDOW_DAYS: i64 = 90;
+const DEFAULT_LIMIT: usize = 1000;
+const MAX_PAGE_SIZE: usize = 1000;
+
+pub fn router(deps: Arc<Deps>) -> Router {
+    Router::new()
+        .route(
+            "/open311/v2/{resource}",
+            get(get_resource).post(post_resource),
+        )
+        .route("/open311/v2/{collection}/{item}", get(get_item))
+        .fallback(unknown)
+        .with_state(deps)
+}
+
+type Reply = Result<Response, (Open311Error, Format)>;
+
+fn format_of(resource: &str) -> Result<(&str, Format), (Open311Error, Format)> {
+    Format::split(resource).ok_or_else(|| {
+        (
+            Open311Error::not_found(
+                "unknown resource; name it with .xml or .json, e.g. services.json",
+            ),
+            Format::Json,
+        )
+    })
+}
+
+fn reply(result: Reply) -> Response {
+    result.unwrap_or_else(|(err, format)| err.render(format))
+}
+
+async fn unknown() -> Response {
+    Open311Error::not_found("no such Open311 resource; start at discovery.json")
+        .render(Format::Json)
+}
+
+/// The language of names: `Accept-Language` (Polish unless English comes first).
+fn language(headers: &HeaderMap) -> Language {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .and_then(|tag| Language::parse(tag.split(';').next().unwrap_or("").trim()))
+        .unwrap_or_default()
+}
+
+/// A `jurisdiction_id` other than this deployment's city is a missing resource.
+fn check_jurisdiction(deps: &Deps, params: &Params) -> Result<(), Open311Error> {
+    match params.get("jurisdiction_id") {
+        Some(j) if j != deps.catalogue.city().jurisdiction_id.as_str() => Err(
+            Open311Error::not_found(format!("unknown jurisdiction_id {j}")),
+        ),
+        _ => Ok(()),
+    }
+}
+
+async fn get_resource(
+    State(deps): State<Arc<Deps>>,
+    Path(resource): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    reply(
+        async {
+            let (name, format) = format_of(&resource)?;
+            let params = Params::parse(query.as_deref(), b"");
+            check_jurisdiction(&deps, &params).map_err(|e| (e, format))?;
+            let lang = language(&headers);
+            let doc = match name {
+                "discovery" => repr::discovery(&deps.public_base_url, &deps.catalogue),
+                "services" => Node::List(
+                    "services",
+                    deps.catalogue
+                        .services()
+                        .map(|s| repr::service(s, lang))
+                        .collect(),
+                ),
+                "requests" => list_requests(&deps, &params, lang)
+                    .await
+                    .map_err(|e| (e, format))?,
+                _ => {
+                    return Err((
+                        Open311Error::not_found(format!("unknown resource {name}")),
+                        format,
+                    ));
+                }
+            };
+            Ok(doc.render(format, StatusCode::OK))
+        }
+        .await,
+    )
+}
+
+async fn get_item(
+    State(deps): State<Arc<Deps>>,
+    Path((collection, item)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    reply(
+        async {
+            let (id, format) = format_of(&item)?;
+            let params = Params::parse(query.as_deref(), b"");
+            check_jurisdiction(&deps, &params).map_err(|e| (e, format))?;
+            let lang = language(&headers);
+            let fail = |e| (e, format);
+            let doc = match collection.as_str() {
+                // `service/` is a common client mistake for `services/`.
+                "services" | "service" => {
+                    let service = ServiceCode::parse(id)
+                        .ok()
+                        .and_then(|c| deps.catalogue.service(&c))
+                        .ok_or_else(|| {
+                            fail(Open311Error::not_found(format!(
+                                "unknown service_code {id}"
+                            )))
+                        })?;
+                    repr::service_definition(service, lang)
+                }
+                "requests" => {
+                    let request = find(&deps, id).await.map_err(fail)?;
+                    let history = deps
+                        .store
+                        .history(&request.id)
+                        .await
+                        .map_err(|e| fail(Open311Error::dependency(e.retryable, &e)))?;
+                    Node::List(
+                        "service_requests",
+                        vec![repr::request(
+                            &deps.catalogue,
+                            &request,
+                            lang,
+                            params.flag("extensions").then_some(&history[..]),
+                        )],
+                    )
+                }
+                "tokens" => {
+                    let request = match RequestId::parse(id) {
+                        Ok(rid) => deps
+                            .store
+                            .get(&rid)
+                            .await
+                            .map_err(|e| fail(Open311Error::dependency(e.retryable, &e)))?,
+                        Err(_) => None,
+                    }
+                    .ok_or_else(|| fail(Open311Error::not_found(format!("unknown token {id}"))))?;
+                    Node::List(
+                        "service_requests",
+                        vec![Node::Object(
+                            "request",
+                            vec![
+                                Node::text("service_request_id", request.case_number.as_str()),
+                                Node::text("token", id),
+                            ],
+                        )],
+                    )
+                }
+                _ => {
+                    return Err(fail(Open311Error::not_found(format!(
+                        "unknown resource {collection}"
+                    ))));
+                }
+            };
+            Ok(doc.render(format, StatusCode::OK))
+        }
+        .await,
+    )
+}
+
+async fn find(deps: &Deps, id: &str) -> Result<ServiceRequest, Open311Error> {
+    let missing = || Open311Error::not_found(format!("unknown service_request_id {id}"));
+    let case = CaseNumber::parse(id).map_err(|_| missing())?;
+    deps.store
+        .find_by_case_number(&case)
+        .await
+        .map_err(|e| Open311Error::dependency(e.retryable, &e))?
+        .ok_or_else(missing)
+}
+
+async fn list_requests(deps: &Deps, params: &Params, lang: Language) -> Result<Node, Open311Error> {
+    let extensions = params.flag("extensions");
+    let ids = params.list("service_request_id");
+    let mut found: Vec<ServiceRequest> = Vec::new();
+    if !ids.is_empty() {
+        // A list of ids overrides every other filter.
+        for id in ids.iter().take(DEFAULT_LIMIT) {
+            match find(deps, id).await {
+                Ok(r) => found.push(r),
+                Err(e) if e.status == StatusCode::NOT_FOUND => {}
+                Err(e) => return Err(e),
+            }
+        }
+    } else {
+        let (from, to) = window(
+            deps.clock.now(),
+            params.datetime("start_date")?,
+            params.datetime("end_date")?,
+        )?;
+        let codes = params.list("service_code");
+        let status = match params.get("status") {
+            None => None,
+            Some(s) => {
+                let wanted: Vec<&str> = s.split(',').map(str::trim).collect();
+                if wanted.iter().any(|w| !matches!(*w, "open" | "closed")) {
+                    return Err(Open311Error::bad_request(
+                        "status must be open, closed, or open,closed",
+                    ));
+                }
+                Some(wanted.into_iter().map(str::to_owned).collect::<Vec<_>>())
+            }
+        };
+        found = deps
+            .store
+            .created_between(from, to)
+            .await
+            .map_err(|e| Open311Error::dependency(e.retryable, &e))?
+            .into_iter()
+            .filter(|r| {
+                codes.is_empty()
+                    || r.service_code
+                        .as_ref()
+                        .is_some_and(|c| codes.iter().any(|w| w == c.as_str()))
+            })
+            .filter(|r| {
+                status
+                    .as_ref()
+                    .is_none_or(|s| s.iter().any(|w| w == repr::open_or_closed(r)))
+            })
+            .collect();
+        found.sort_by(|a, b| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| b.id.cmp(&a.id))
+        });
+    }
+    let page_size = params
+        .count("page_size", 1, MAX_PAGE_SIZE)?
+        .unwrap_or(DEFAULT_LIMIT);
+    let page = params.count("page", 1, usize::MAX)?.unwrap_or(1);
+    let start = (page - 1).saturating_mul(page_size);
+    let mut items = Vec::new();
+    for r in found
+        .into_iter()
+        .skip(start)
+        .take(page_size.min(DEFAULT_LIMIT))
+    {
+        let history = if extensions {
+            Some(
+                deps.store
+                    .history(&r.id)
+                    .await
+                    .map_err(|e| Open311Error::dependency(e.retryable, &e))?,
+            )
+        } else {
+            None
+        };
+        items.push(repr::request(&deps.catalogue, &r, lang, history.as_deref()));
+    }
+    Ok(Node::List("service_requests", items))
+}
+
+/// The date window: at most 90 days, the last 90 days by default.
+fn window(
+    now: Timestamp,
+    start: Option<Timestamp>,
+    end: Option<Timestamp>,
+) -> Result<(Timestamp, Timestamp), Open311Error> {
+    let span = SignedDuration::from_hours(24 * MAX_WINDOW_DAYS);
+    let (from, to) = match (start, end) {
+        (Some(s), Some(e)) => (s, e),
+        (Some(s), None) => (s, s.saturating_add(span).unwrap_or(now).min(now)),
+        (None, Some(e)) => (e.saturating_sub(span).unwrap_or(e), e),
+        (None, None) => (now.saturating_sub(span).unwrap_or(now), now),
+    };
+    if to < from {
+        return Err(Open311Error::bad_request(
+            "end_date must not be before start_date",
+        ));
+    }
+    if to.duration_since(from) > span {
+        return Err(Open311Error::bad_request(
+            "start_date and end_date may be at most 90 days apart",
+        ));
+    }
+    // `end_date` is inclusive in the spec; the store's window is half-open.
+    Ok((
+        from,
+        to.saturating_add(SignedDuration::from_nanos(1))
+            .unwrap_or(to),
+    ))
+}
+
+async fn post_resource(
+    State(deps): State<Arc<Deps>>,
+    Path(resource): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    reply(
+        async {
+            let (name, format) = format_of(&resource)?;
+            let fail = |e| (e, format);
+            if name != "requests" {
+                return Err(fail(Open311Error::not_found(format!(
+                    "cannot POST to {name}"
+                ))));
+            }
+            if body.len() > MAX_BODY_BYTES {
+                return Err(fail(Open311Error::bad_request(format!(
+                    "the body must be at most {MAX_BODY_BYTES} bytes"
+                ))));
+            }
+            let form = headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_none_or(|v| {
+                    v.trim()
+                        .to_ascii_lowercase()
+                        .starts_with("application/x-www-form-urlencoded")
+                });
+            if !form {
+                return Err(fail(Open311Error::bad_request(
+                    "send the request as application/x-www-form-urlencoded; charset=utf-8",
+                )));
+            }
+            let params = Params::parse(query.as_deref(), &body);
+            check_jurisdiction(&deps, &params).map_err(fail)?;
+            check_api_key(&deps, &params).await.map_err(fail)?;
+            let submission = submission(&deps, &params, language(&headers)).map_err(fail)?;
+            let intake = Intake {
+                store: deps.store.as_ref(),
+                queue: deps.queue.as_ref(),
+                clock: deps.clock.as_ref(),
+                ids: deps.ids.as_ref(),
+                catalogue: &deps.catalogue,
+            };
+            let submitted = submit_request(&intake, submission).await.map_err(|e| {
+                fail(match e {
+                    SubmitError::UnknownService(code) => {
+                        Open311Error::not_found(format!("unknown service_code {code}"))
+                    }
+                    SubmitError::Port(p) => Open311Error::dependency(p.retryable, &p),
+                    SubmitError::Answer(a) => Open311Error::bad_request(a.to_string()),
+                    other => Open311Error::bad_request(other.to_string()),
+                })
+            })?;
+            let doc = Node::List(
+                "service_requests",
+                vec![Node::Object(
+                    "request",
+                    vec![
+                        Node::text("service_request_id", submitted.request.case_number.as_str()),
+                        Node::text("token", submitted.request.id.as_str()),
+                        Node::opt("service_notice", None::<String>),
+                        Node::opt("account_id", params.get("account_id").map(str::to_owned)),
+                    ],
+                )],
+            );
+            Ok(doc.render(format, StatusCode::CREATED))
+        }
+        .await,
+    )
+}
+
+async fn check_api_key(deps: &Deps, params: &Params) -> Result<(), Open311Error> {
+    let key = params
+        .get("api_key")
+        .ok_or_else(|| Open311Error::forbidden("api_key is required to submit requests"))?;
+    let client = deps
+        .keys
+        .client_for_key_hash(&sha256_hex(key.as_bytes()))
+        .await
+        .map_err(|e| Open311Error::dependency(e.retryable, &e))?;
+    match client {
+        Some(name) => {
+            tracing::info!(client = %name, "open311 submission");
+            Ok(())
+        }
+        None => Err(Open311Error::forbidden("Invalid api_key")),
+    }
+}
+
+/// The Open311 POST parameters as a submission on the common intake path.
+fn submission(deps: &Deps, p: &Params, lang: Language) -> Result<RequestSubmission, Open311Error> {
+    let code = p
+        .get("service_code")
+        .ok_or_else(|| Open311Error::bad_request("service_code is required"))?;
+    let service_code = ServiceCode::parse(code)
+        .map_err(|e| Open311Error::bad_request(format!("service_code: {e}")))?;
+    let (lat, long) = (p.number("lat")?, p.number("long")?);
+    let address = p.get("address_string").or(p.get("address_id"));
+    if lat.is_none() && long.is_none() && address.is_none() {
+        return Err(Open311Error::bad_request(
+            "a location is required: lat and long, or address_string, or address_id",
+        ));
+    }
+    let location = Location::parse(lat, long, address).map_err(|e| {
+        Open311Error::bad_request(match e {
+            LocationError::HalfPoint if lat.is_some() => "long is required with lat".to_owned(),
+            LocationError::HalfPoint => "lat is required with long".to_owned(),
+            other => other.to_string(),
+        })
+    })?;
+    let name = match (p.get("first_name"), p.get("last_name")) {
+        (None, None) => None,
+        (first, last) => Some(
+            PersonName::parse(&[first.unwrap_or(""), last.unwrap_or("")].join(" "))
+                .map_err(|e| Open311Error::bad_request(format!("first_name/last_name: {e}")))?,
+        ),
+    };
+    let contact = Contact {
+        name,
+        phone: p
+            .get("phone")
+            .map(PhoneNumber::parse)
+            .transpose()
+            .map_err(|e| Open311Error::bad_request(format!("phone: {e}")))?,
+        email: p
+            .get("email")
+            .map(Email::parse)
+            .transpose()
+            .map_err(|e| Open311Error::bad_request(format!("email: {e}")))?,
+    };
+    // Open311 makes the description optional; the service's name then describes it.
+    let description = match p.get("description") {
+        Some(d) => d.to_owned(),
+        None => deps
+            .catalogue
+            .service(&service_code)
+            .map(|s| s.name.get(lang).to_owned())
+            .unwrap_or_else(|| service_code.to_string()),
+    };
+    Ok(RequestSubmission {
+        channel: Channel::Open311,
+        service_code: Some(service_code),
+        description,
+        location,
+        contact: Some(contact),
+        language: lang,
+        answers: p.attributes(),
+        idempotency: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_defaults_and_limits() {
+        let now: Timestamp = "2026-11-28T12:00:00Z".parse().unwrap();
+        let (from, to) = window(now, None, None).unwrap();
+        assert_eq!(from.to_string(), "2026-08-30T12:00:00Z");
+        assert!(to > now);
+        let start: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let end: Timestamp = "2026-06-01T00:00:00Z".parse().unwrap();
+        assert!(window(now, Some(start), Some(end)).is_err());
+        assert!(window(now, Some(end), Some(start)).is_err());
+    }
+}

@@ -1,0 +1,383 @@
+//! The Open311 router over in-memory ports, as clients call it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use citydesk_core::catalogue::{Catalogue, CatalogueDocument};
+use citydesk_core::ids::sha256_hex;
+use citydesk_core::memory::{ManualClock, MemoryQueues, MemoryStore, SequentialIds};
+use citydesk_open311::{Deps, router};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+const KEY: &str = "test-client-key";
+
+fn app() -> (axum::Router, Arc<ManualClock>) {
+    let catalogue = Catalogue::new(
+        CatalogueDocument::from_sources(
+            include_str!("../../../infra/demo-city/catalogue.toml"),
+            include_str!("../../../infra/demo-city/districts.geojson"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let store = Arc::new(MemoryStore::default());
+    store.add_client_key(&sha256_hex(KEY.as_bytes()), "tests");
+    let clock = Arc::new(ManualClock::at("2026-11-27T09:30:00Z".parse().unwrap()));
+    let deps = Deps {
+        store: store.clone(),
+        keys: store,
+        queue: Arc::new(MemoryQueues::default()),
+        clock: clock.clone(),
+        ids: Arc::new(SequentialIds::default()),
+        catalogue,
+        public_base_url: "https://311.krakow.example".into(),
+    };
+    (router(Arc::new(deps)), clock)
+}
+
+async fn send(app: &axum::Router, req: http::Request<Body>) -> (u16, String, String) {
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status().as_u16();
+    let ctype = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let body = String::from_utf8(
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    (status, ctype, body)
+}
+
+async fn get(app: &axum::Router, uri: &str) -> (u16, String, String) {
+    send(app, http::Request::get(uri).body(Body::empty()).unwrap()).await
+}
+
+async fn get_json(app: &axum::Router, uri: &str) -> (u16, Value) {
+    let (status, _, body) = get(app, uri).await;
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+async fn post(app: &axum::Router, uri: &str, form: &str) -> (u16, String) {
+    let req = http::Request::post(uri)
+        .header(
+            "content-type",
+            "application/x-www-form-urlencoded; charset=utf-8",
+        )
+        .body(Body::from(form.to_owned()))
+        .unwrap();
+    let (status, _, body) = send(app, req).await;
+    (status, body)
+}
+
+#[tokio::test]
+async fn discovery_services_and_definitions_in_both_formats() {
+    let (app, _) = app();
+    let (status, discovery) = get_json(&app, "/open311/v2/discovery.json").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        discovery["endpoints"][0]["specification"],
+        "http://wiki.open311.org/GeoReport_v2"
+    );
+    assert_eq!(
+        discovery["endpoints"][0]["formats"],
+        serde_json::json!(["text/xml", "application/json"])
+    );
+
+    let (status, services) = get_json(&app, "/open311/v2/services.json").await;
+    assert_eq!(status, 200);
+    let list = services.as_array().expect("a bare array");
+    assert_eq!(list.len(), 20);
+    let pothole = list
+        .iter()
+        .find(|s| s["service_code"] == "pothole")
+        .unwrap();
+    assert_eq!(pothole["metadata"], true);
+    assert_eq!(pothole["type"], "realtime");
+    assert_eq!(pothole["service_name"], "Dziura w jezdni");
+
+    let (status, ctype, xml) = get(&app, "/open311/v2/services.xml").await;
+    assert_eq!(status, 200);
+    assert!(ctype.starts_with("text/xml"), "{ctype}");
+    assert!(
+        xml.starts_with(
+            r#"<?xml version="1.0" encoding="utf-8"?><services><service><service_code>"#
+        ),
+        "{xml}"
+    );
+
+    let english = http::Request::get("/open311/v2/services.json")
+        .header("accept-language", "en-GB,en;q=0.8")
+        .body(Body::empty())
+        .unwrap();
+    let (_, _, body) = send(&app, english).await;
+    assert!(body.contains(r#""service_name":"Pothole""#), "{body}");
+
+    for uri in [
+        "/open311/v2/services/pothole.json",
+        "/open311/v2/service/pothole.json",
+    ] {
+        let (status, def) = get_json(&app, uri).await;
+        assert_eq!(status, 200, "{uri}");
+        assert_eq!(def["service_code"], "pothole");
+        let size = &def["attributes"][0];
+        assert_eq!(size["code"], "size");
+        assert_eq!(size["datatype"], "singlevaluelist");
+        assert_eq!(size["required"], false);
+        assert_eq!(size["order"], 1);
+        assert_eq!(size["values"][2]["key"], "large");
+    }
+    let (_, _, xml) = get(&app, "/open311/v2/services/abandoned-vehicle.xml").await;
+    assert!(xml.contains("<attribute><variable>true</variable><code>plate</code><datatype>string</datatype><required>true</required>"), "{xml}");
+
+    let (status, err) = get_json(&app, "/open311/v2/services/teleport.json").await;
+    assert_eq!(status, 404);
+    assert_eq!(err[0]["code"], 404);
+    let (status, _, xml) = get(&app, "/open311/v2/services.xml?jurisdiction_id=gdansk").await;
+    assert_eq!(status, 404);
+    assert!(xml.contains("<errors><error><code>404</code><description>unknown jurisdiction_id gdansk</description></error></errors>"), "{xml}");
+    let (status, _) = get_json(&app, "/open311/v2/services.json?jurisdiction_id=krakow").await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn post_validates_like_the_spec_and_answers_a_one_element_list() {
+    let (app, _) = app();
+    let ok = format!(
+        "api_key={KEY}&service_code=pothole&lat=50.07&long=19.935&description=Dziura&attribute[size]=large&attribute[hazards][]=cars&attribute[hazards][]=cyclists"
+    );
+    let cases: Vec<(String, u16, &str)> = vec![
+        (
+            "service_code=pothole&lat=50.07&long=19.93".into(),
+            403,
+            "api_key is required",
+        ),
+        (
+            "api_key=wrong&service_code=pothole&lat=50.07&long=19.93".into(),
+            403,
+            "Invalid api_key",
+        ),
+        (
+            format!("api_key={KEY}&lat=50.07&long=19.93"),
+            400,
+            "service_code is required",
+        ),
+        (
+            format!("api_key={KEY}&service_code=teleport&lat=50.07&long=19.93"),
+            404,
+            "unknown service_code",
+        ),
+        (
+            format!("api_key={KEY}&service_code=pothole"),
+            400,
+            "a location is required",
+        ),
+        (
+            format!("api_key={KEY}&service_code=pothole&lat=50.07"),
+            400,
+            "long is required",
+        ),
+        (
+            format!("api_key={KEY}&service_code=pothole&lat=north&long=19.9"),
+            400,
+            "lat must be a number",
+        ),
+        (
+            format!("api_key={KEY}&service_code=pothole&lat=95&long=19.9"),
+            400,
+            "lat must be",
+        ),
+        (
+            format!(
+                "api_key={KEY}&service_code=pothole&lat=50.07&long=19.93&description={}",
+                "a".repeat(4001)
+            ),
+            400,
+            "at most 4000",
+        ),
+        (
+            format!(
+                "api_key={KEY}&service_code=abandoned-vehicle&address_string=ul.%20D%C5%82uga%2010"
+            ),
+            400,
+            "attribute[plate] is required",
+        ),
+        (
+            format!("api_key={KEY}&service_code=pothole&lat=50.07&long=19.93&attribute[size]=huge"),
+            400,
+            "attribute[size] must be one of",
+        ),
+        (
+            format!("api_key={KEY}&service_code=pothole&lat=50.07&long=19.93&phone=12"),
+            400,
+            "phone",
+        ),
+    ];
+    for (form, status, message) in cases {
+        let (got, body) = post(&app, "/open311/v2/requests.json", &form).await;
+        assert_eq!(got, status, "{form}: {body}");
+        let err: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(err[0]["code"], status);
+        assert!(
+            err[0]["description"].as_str().unwrap().contains(message),
+            "{form}: {body}"
+        );
+    }
+    let (status, body) = post(&app, "/open311/v2/requests.json", &ok).await;
+    assert_eq!(status, 201, "{body}");
+    let created: Value = serde_json::from_str(&body).unwrap();
+    let id = created[0]["service_request_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(id.len(), 9);
+
+    // The same request as XML, by its id: a one-element list.
+    let (status, _, xml) = get(&app, &format!("/open311/v2/requests/{id}.xml")).await;
+    assert_eq!(status, 200);
+    assert!(xml.contains(&format!("<service_requests><request><service_request_id>{id}</service_request_id><status>open</status>")), "{xml}");
+    assert!(
+        xml.contains("<requested_datetime>2026-11-27T10:30:00+01:00</requested_datetime>"),
+        "{xml}"
+    );
+
+    // The token from the answer leads back to the request.
+    let token = created[0]["token"].as_str().unwrap();
+    let (status, tokens) = get_json(&app, &format!("/open311/v2/tokens/{token}.json")).await;
+    assert_eq!(status, 200);
+    assert_eq!(tokens[0]["service_request_id"], id.as_str());
+}
+
+#[tokio::test]
+async fn fixmystreet_shaped_requests_are_accepted() {
+    let (app, _) = app();
+    let form = format!(
+        "api_key={KEY}&service_code=fallen-tree&lat=50.02&long=20.1&description=Tree%20down&first_name=Jan&last_name=Kowalski\
+         &email=jan%40example.org&attribute[fixmystreet_id]=4711&attribute[title]=Tree&attribute[report_url]=https%3A%2F%2Ffms.example%2Freport%2F4711\
+         &attribute[easting]=&attribute[northing]=&attribute[closest_address]=&deviceid=abc&media_url=https%3A%2F%2Ffms.example%2Fphoto%2F1.jpeg&jurisdiction_id=krakow"
+    );
+    let (status, body) = post(&app, "/open311/v2/requests.xml", &form).await;
+    assert_eq!(status, 201, "{body}");
+    assert!(body.contains("<service_request_id>"), "{body}");
+    let id = body
+        .split("<service_request_id>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (_, one) = get_json(
+        &app,
+        &format!("/open311/v2/requests/{id}.json?extensions=true"),
+    )
+    .await;
+    let attrs = one[0]["extended_attributes"]["attributes"]
+        .as_array()
+        .unwrap();
+    assert!(
+        attrs
+            .iter()
+            .any(|a| a["code"] == "fixmystreet_id" && a["value"] == "4711"),
+        "{one}"
+    );
+    assert_eq!(one[0]["extended_attributes"]["channel"], "open311");
+    let text = one.to_string();
+    assert!(
+        !text.contains("Kowalski") && !text.contains("jan@example.org"),
+        "no contact details: {text}"
+    );
+}
+
+#[tokio::test]
+async fn list_filters_and_pages_return_exactly_the_expected_sets() {
+    let (app, clock) = app();
+    let mut created = Vec::new();
+    for (i, code) in ["pothole", "pothole", "fallen-tree", "noise", "pothole"]
+        .iter()
+        .enumerate()
+    {
+        clock.set(format!("2026-11-2{}T09:30:00Z", i + 1).parse().unwrap());
+        let form = format!("api_key={KEY}&service_code={code}&lat=50.07&long=19.935");
+        let (status, body) = post(&app, "/open311/v2/requests.json", &form).await;
+        assert_eq!(status, 201, "{body}");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        created.push(v[0]["service_request_id"].as_str().unwrap().to_owned());
+    }
+    clock.set("2026-11-28T12:00:00Z".parse().unwrap());
+    let ids = |v: &Value| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["service_request_id"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+
+    let (_, all) = get_json(&app, "/open311/v2/requests.json").await;
+    assert_eq!(
+        ids(&all),
+        created.iter().rev().cloned().collect::<Vec<_>>(),
+        "newest first"
+    );
+    let (_, potholes) = get_json(&app, "/open311/v2/requests.json?service_code=pothole").await;
+    assert_eq!(
+        ids(&potholes),
+        vec![created[4].clone(), created[1].clone(), created[0].clone()]
+    );
+    let (_, two) = get_json(
+        &app,
+        "/open311/v2/requests.json?service_code=pothole,noise&page_size=2&page=2",
+    )
+    .await;
+    assert_eq!(ids(&two), vec![created[1].clone(), created[0].clone()]);
+    let (_, window) = get_json(&app, "/open311/v2/requests.json?start_date=2026-11-22T00:00:00Z&end_date=2026-11-24T00:00:00%2B01:00").await;
+    assert_eq!(ids(&window), vec![created[2].clone(), created[1].clone()]);
+    let (_, by_id) = get_json(
+        &app,
+        &format!(
+            "/open311/v2/requests.json?service_request_id={},{}&service_code=noise",
+            created[0], created[3]
+        ),
+    )
+    .await;
+    assert_eq!(
+        ids(&by_id),
+        vec![created[0].clone(), created[3].clone()],
+        "ids override the other filters"
+    );
+    let (_, closed) = get_json(&app, "/open311/v2/requests.json?status=closed").await;
+    assert!(ids(&closed).is_empty());
+    let (_, open) = get_json(&app, "/open311/v2/requests.json?status=open").await;
+    assert_eq!(ids(&open).len(), 5);
+
+    for (query, message) in [
+        (
+            "start_date=2026-01-01T00:00:00Z&end_date=2026-06-01T00:00:00Z",
+            "at most 90 days",
+        ),
+        ("start_date=yesterday", "W3C date-time"),
+        ("status=pending", "status must be"),
+        ("page_size=0", "page_size"),
+    ] {
+        let (status, err) = get_json(&app, &format!("/open311/v2/requests.json?{query}")).await;
+        assert_eq!(status, 400, "{query}");
+        assert!(
+            err[0]["description"].as_str().unwrap().contains(message),
+            "{query}: {err}"
+        );
+    }
+    let (status, _) = get_json(&app, "/open311/v2/requests/2222-2222.json").await;
+    assert_eq!(status, 404);
+    let (status, _) = get_json(&app, "/open311/v2/requests.csv").await;
+    assert_eq!(status, 404);
+}
