@@ -61,6 +61,8 @@ pub struct Options {
 #[derive(Debug)]
 pub struct RunningSystem {
     pub address: SocketAddr,
+    /// The stack description the system was started from.
+    pub stack_file: PathBuf,
     /// The demo Open311 client's API key.
     pub open311_api_key: String,
     pub stack: Stack,
@@ -488,6 +490,7 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
 
     Ok(RunningSystem {
         address,
+        stack_file: options.stack_file.clone(),
         open311_api_key,
         stack,
         published,
