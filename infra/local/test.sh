@@ -9,6 +9,8 @@ cd "$root"
 moto_port="${TEST_MOTO_PORT:-4567}"
 
 infra/local/ensure-venv.sh
+# Real client libraries the end-to-end tests drive (Open311's georeport).
+.venv/bin/python -m pip install --disable-pip-version-check --no-input -q -r tests/clients/requirements.txt
 started=0
 if ! infra/local/moto.sh status "$moto_port" >/dev/null 2>&1; then
   infra/local/moto.sh start "$moto_port"
