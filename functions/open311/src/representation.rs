@@ -228,6 +228,49 @@ fn extended_attributes(catalogue: &Catalogue, r: &ServiceRequest) -> Node {
     )
 }
 
+/// mySociety's richer update statuses for a history event; `None` for internal events.
+pub fn update_status(e: &HistoryEvent) -> Option<&'static str> {
+    use citydesk_core::status::Status;
+    match &e.kind {
+        EventKind::Created { .. } | EventKind::Classified { .. } => None,
+        EventKind::Assigned { .. } => Some("open"),
+        EventKind::StatusChanged { to, .. } => Some(match to {
+            Status::New | Status::Triaged | Status::Assigned => "open",
+            Status::Acknowledged => "investigating",
+            Status::InProgress => "in_progress",
+            Status::Resolved => "fixed",
+            Status::Closed => "closed",
+            Status::Duplicate => "duplicate",
+            Status::Rejected => "no_further_action",
+            Status::Reopened => "reopen",
+        }),
+    }
+}
+
+pub fn request_update(
+    case: &citydesk_core::ids::CaseNumber,
+    e: &HistoryEvent,
+    status: &str,
+    tz: &TimeZone,
+) -> Node {
+    let description = match &e.kind {
+        EventKind::StatusChanged { note: Some(n), .. } => n.clone(),
+        EventKind::Assigned { department, .. } => format!("Assigned to {department}"),
+        _ => format!("Status: {status}"),
+    };
+    Node::Object(
+        "request_update",
+        vec![
+            Node::text("update_id", format!("{case}-{}", e.seq)),
+            Node::text("service_request_id", case.as_str()),
+            Node::text("status", status),
+            Node::text("updated_datetime", w3c(e.at, tz)),
+            Node::text("description", description),
+            Node::opt("media_url", None::<String>),
+        ],
+    )
+}
+
 fn note(e: &HistoryEvent, tz: &TimeZone) -> Node {
     let (kind, description) = match &e.kind {
         EventKind::Created { .. } => ("opened", "Request received".to_owned()),

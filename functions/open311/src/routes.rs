@@ -105,6 +105,9 @@ async fn get_resource(
                 "requests" => list_requests(&deps, &params, lang)
                     .await
                     .map_err(|e| (e, format))?,
+                "servicerequestupdates" => list_updates(&deps, &params)
+                    .await
+                    .map_err(|e| (e, format))?,
                 _ => {
                     return Err((
                         Open311Error::not_found(format!("unknown resource {name}")),
@@ -218,30 +221,31 @@ async fn list_requests(deps: &Deps, params: &Params, lang: Language) -> Result<N
             }
         }
     } else {
-        let (from, to) = window(
-            deps.clock.now(),
-            params.datetime("start_date")?,
-            params.datetime("end_date")?,
-        )?;
         let codes = params.list("service_code");
-        let status = match params.get("status") {
-            None => None,
-            Some(s) => {
-                let wanted: Vec<&str> = s.split(',').map(str::trim).collect();
-                if wanted.iter().any(|w| !matches!(*w, "open" | "closed")) {
-                    return Err(Open311Error::bad_request(
-                        "status must be open, closed, or open,closed",
-                    ));
-                }
-                Some(wanted.into_iter().map(str::to_owned).collect::<Vec<_>>())
-            }
+        let status = status_filter(params)?;
+        let (start, end) = (params.datetime("start_date")?, params.datetime("end_date")?);
+        let (after, before) = (
+            params.datetime("updated_after")?,
+            params.datetime("updated_before")?,
+        );
+        let by_update = after.is_some() || before.is_some();
+        let candidates = if by_update {
+            updated_in(deps, window(deps.clock.now(), after, before)?).await?
+        } else {
+            let (from, to) = window(deps.clock.now(), start, end)?;
+            deps.store
+                .created_between(from, to)
+                .await
+                .map_err(dependency)?
         };
-        found = deps
-            .store
-            .created_between(from, to)
-            .await
-            .map_err(|e| Open311Error::dependency(e.retryable, &e))?
+        // With updated_after/before, start_date/end_date still narrow by creation.
+        let created = match (by_update, start.is_some() || end.is_some()) {
+            (true, true) => Some(window(deps.clock.now(), start, end)?),
+            _ => None,
+        };
+        found = candidates
             .into_iter()
+            .filter(|r| created.is_none_or(|(from, to)| r.created_at >= from && r.created_at < to))
             .filter(|r| {
                 codes.is_empty()
                     || r.service_code
@@ -254,11 +258,19 @@ async fn list_requests(deps: &Deps, params: &Params, lang: Language) -> Result<N
                     .is_none_or(|s| s.iter().any(|w| w == repr::open_or_closed(r)))
             })
             .collect();
-        found.sort_by(|a, b| {
-            b.created_at
-                .cmp(&a.created_at)
-                .then_with(|| b.id.cmp(&a.id))
-        });
+        if by_update {
+            found.sort_by(|a, b| {
+                b.updated_at
+                    .cmp(&a.updated_at)
+                    .then_with(|| b.id.cmp(&a.id))
+            });
+        } else {
+            found.sort_by(|a, b| {
+                b.created_at
+                    .cmp(&a.created_at)
+                    .then_with(|| b.id.cmp(&a.id))
+            });
+        }
     }
     let page_size = params
         .count("page_size", 1, MAX_PAGE_SIZE)?
@@ -271,19 +283,97 @@ async fn list_requests(deps: &Deps, params: &Params, lang: Language) -> Result<N
         .skip(start)
         .take(page_size.min(DEFAULT_LIMIT))
     {
-        let history = if extensions {
-            Some(
-                deps.store
-                    .history(&r.id)
-                    .await
-                    .map_err(|e| Open311Error::dependency(e.retryable, &e))?,
-            )
-        } else {
-            None
+        let history = match extensions {
+            true => Some(deps.store.history(&r.id).await.map_err(dependency)?),
+            false => None,
         };
         items.push(repr::request(&deps.catalogue, &r, lang, history.as_deref()));
     }
     Ok(Node::List("service_requests", items))
+}
+
+fn dependency(e: citydesk_core::ports::PortError) -> Open311Error {
+    Open311Error::dependency(e.retryable, &e)
+}
+
+/// `status=open`, `closed` or both.
+fn status_filter(params: &Params) -> Result<Option<Vec<String>>, Open311Error> {
+    let Some(raw) = params.get("status") else {
+        return Ok(None);
+    };
+    let wanted: Vec<String> = raw.split(',').map(|w| w.trim().to_owned()).collect();
+    if wanted
+        .iter()
+        .any(|w| !matches!(w.as_str(), "open" | "closed"))
+    {
+        return Err(Open311Error::bad_request(
+            "status must be open, closed, or open,closed",
+        ));
+    }
+    Ok(Some(wanted))
+}
+
+/// Requests whose latest change falls in the window, whatever their creation date.
+async fn updated_in(
+    deps: &Deps,
+    (from, to): (Timestamp, Timestamp),
+) -> Result<Vec<ServiceRequest>, Open311Error> {
+    let mut ids: Vec<RequestId> = deps
+        .store
+        .changes_between(from, to)
+        .await
+        .map_err(dependency)?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let mut requests = Vec::new();
+    for id in ids {
+        if let Some(r) = deps.store.get(&id).await.map_err(dependency)?
+            && r.updated_at >= from
+            && r.updated_at < to
+        {
+            requests.push(r);
+        }
+    }
+    Ok(requests)
+}
+
+/// mySociety's `servicerequestupdates`: what happened to requests in a window,
+/// oldest first, with the richer statuses.
+async fn list_updates(deps: &Deps, params: &Params) -> Result<Node, Open311Error> {
+    let (from, to) = window(
+        deps.clock.now(),
+        params.datetime("start_date")?,
+        params.datetime("end_date")?,
+    )?;
+    let changes = deps
+        .store
+        .changes_between(from, to)
+        .await
+        .map_err(dependency)?;
+    let tz = repr::city_tz(&deps.catalogue);
+    let mut cases = std::collections::HashMap::new();
+    let mut items = Vec::new();
+    for (id, event) in changes {
+        let Some(status) = repr::update_status(&event) else {
+            continue;
+        };
+        if !cases.contains_key(&id) {
+            let case = deps
+                .store
+                .get(&id)
+                .await
+                .map_err(dependency)?
+                .map(|r| r.case_number);
+            cases.insert(id.clone(), case);
+        }
+        if let Some(Some(case)) = cases.get(&id) {
+            items.push(repr::request_update(case, &event, status, &tz));
+        }
+    }
+    Ok(Node::List("service_request_updates", items))
 }
 
 /// The date window: at most 90 days, the last 90 days by default.

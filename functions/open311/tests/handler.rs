@@ -16,6 +16,11 @@ use tower::ServiceExt;
 const KEY: &str = "test-client-key";
 
 fn app() -> (axum::Router, Arc<ManualClock>) {
+    let (router, clock, _) = app_with_store();
+    (router, clock)
+}
+
+fn app_with_store() -> (axum::Router, Arc<ManualClock>, Arc<MemoryStore>) {
     let catalogue = Catalogue::new(
         CatalogueDocument::from_sources(
             include_str!("../../../infra/demo-city/catalogue.toml"),
@@ -29,14 +34,14 @@ fn app() -> (axum::Router, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::at("2026-11-27T09:30:00Z".parse().unwrap()));
     let deps = Deps {
         store: store.clone(),
-        keys: store,
+        keys: store.clone(),
         queue: Arc::new(MemoryQueues::default()),
         clock: clock.clone(),
         ids: Arc::new(SequentialIds::default()),
         catalogue,
         public_base_url: "https://311.krakow.example".into(),
     };
-    (router(Arc::new(deps)), clock)
+    (router(Arc::new(deps)), clock, store)
 }
 
 async fn send(app: &axum::Router, req: http::Request<Body>) -> (u16, String, String) {
@@ -380,4 +385,114 @@ async fn list_filters_and_pages_return_exactly_the_expected_sets() {
     assert_eq!(status, 404);
     let (status, _) = get_json(&app, "/open311/v2/requests.csv").await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn updated_filters_and_service_request_updates() {
+    use citydesk_core::ports::RequestStore;
+    let (app, clock, store) = app_with_store();
+    let mut cases = Vec::new();
+    for day in ["2026-11-21T09:30:00Z", "2026-11-22T09:30:00Z"] {
+        clock.set(day.parse().unwrap());
+        let (status, body) = post(
+            &app,
+            "/open311/v2/requests.json",
+            &format!("api_key={KEY}&service_code=pothole&lat=50.07&long=19.935"),
+        )
+        .await;
+        assert_eq!(status, 201);
+        cases.push(
+            serde_json::from_str::<Value>(&body).unwrap()[0]["service_request_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    // The first is assigned, then acknowledged, on the 27th.
+    let first = store
+        .find_by_case_number(&case(&cases[0]))
+        .await
+        .unwrap()
+        .unwrap();
+    let at: jiff::Timestamp = "2026-11-27T08:00:00Z".parse().unwrap();
+    let assign = first
+        .assign(
+            citydesk_core::ids::DepartmentCode::parse("roads").unwrap(),
+            at,
+            at,
+            "test",
+        )
+        .unwrap();
+    store.apply(&assign).await.unwrap();
+    let ack = assign
+        .request
+        .move_to(
+            citydesk_core::status::Status::Acknowledged,
+            Some("Ekipa w drodze".into()),
+            at,
+            "test",
+        )
+        .unwrap();
+    store.apply(&ack).await.unwrap();
+    clock.set("2026-11-28T12:00:00Z".parse().unwrap());
+
+    let (status, updated) = get_json(
+        &app,
+        "/open311/v2/requests.json?updated_after=2026-11-26T00:00:00Z",
+    )
+    .await;
+    assert_eq!(status, 200, "{updated}");
+    let ids: Vec<&str> = updated
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["service_request_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![cases[0].as_str()]);
+    let (_, before) = get_json(
+        &app,
+        "/open311/v2/requests.json?updated_before=2026-11-26T00:00:00Z",
+    )
+    .await;
+    let ids: Vec<&str> = before
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["service_request_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![cases[1].as_str()],
+        "the first one's latest change is after the window"
+    );
+
+    let (status, updates) = get_json(
+        &app,
+        "/open311/v2/servicerequestupdates.json?start_date=2026-11-26T00:00:00Z",
+    )
+    .await;
+    assert_eq!(status, 200, "{updates}");
+    let statuses: Vec<&str> = updates
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, vec!["open", "investigating"]);
+    assert_eq!(updates[1]["service_request_id"], cases[0].as_str());
+    assert_eq!(updates[1]["description"], "Ekipa w drodze");
+    assert_eq!(updates[1]["updated_datetime"], "2026-11-27T09:00:00+01:00");
+    let (_, _, xml) = get(
+        &app,
+        "/open311/v2/servicerequestupdates.xml?start_date=2026-11-26T00:00:00Z",
+    )
+    .await;
+    assert!(
+        xml.contains("<service_request_updates><request_update><update_id>"),
+        "{xml}"
+    );
+}
+
+fn case(raw: &str) -> citydesk_core::ids::CaseNumber {
+    citydesk_core::ids::CaseNumber::parse(raw).unwrap()
 }

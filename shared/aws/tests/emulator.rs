@@ -81,6 +81,7 @@ async fn fresh_store() -> DynamoStore {
             ProjectionType::All,
         ))
         .global_secondary_indexes(gsi("CreatedByDay", "day_pk", "day_sk", ProjectionType::All))
+        .global_secondary_indexes(gsi("ChangesByDay", "chg_pk", "chg_sk", ProjectionType::All))
         .global_secondary_indexes(gsi(
             "ByContact",
             "contact_pk",
@@ -96,6 +97,8 @@ async fn fresh_store() -> DynamoStore {
         "day_sk",
         "contact_pk",
         "contact_sk",
+        "chg_pk",
+        "chg_sk",
     ] {
         create = create.attribute_definitions(
             AttributeDefinition::builder()
@@ -457,4 +460,35 @@ async fn an_expired_idempotency_record_is_invisible() {
         CreateOutcome::Created
     ));
     assert!(store.get(&fresh.request.id).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn changes_in_a_window_across_days() {
+    let store = fresh_store().await;
+    let t0: Timestamp = "2026-11-26T23:00:00Z".parse().unwrap();
+    let new = new_request(t0, None);
+    store.create(&new).await.unwrap();
+    let roads = DepartmentCode::parse("roads").unwrap();
+    let at = t0 + SignedDuration::from_hours(2); // the next UTC day
+    let assign = new.request.assign(roads, at, at, "test").unwrap();
+    store.apply(&assign).await.unwrap();
+    let all = store
+        .changes_between(t0, at + SignedDuration::from_secs(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter()
+            .map(|(id, e)| (id.clone(), e.seq))
+            .collect::<Vec<_>>(),
+        vec![(new.request.id.clone(), 1), (new.request.id.clone(), 2)]
+    );
+    let later = store
+        .changes_between(
+            t0 + SignedDuration::from_secs(1),
+            at + SignedDuration::from_secs(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(later.len(), 1);
+    assert_eq!(later[0].1.seq, 2);
 }

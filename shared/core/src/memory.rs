@@ -141,6 +141,21 @@ impl RequestStore for MemoryStore {
         Ok(open)
     }
 
+    async fn changes_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(RequestId, HistoryEvent)>, PortError> {
+        let mut found: Vec<_> = lock(&self.tables)
+            .history
+            .iter()
+            .flat_map(|(id, events)| events.iter().map(move |e| (id.clone(), e.clone())))
+            .filter(|(_, e)| e.at >= from && e.at < to)
+            .collect();
+        found.sort_by(|a, b| (a.1.at, &a.0, a.1.seq).cmp(&(b.1.at, &b.0, b.1.seq)));
+        Ok(found)
+    }
+
     async fn created_between(
         &self,
         from: Timestamp,

@@ -96,6 +96,12 @@ pub trait RequestStore: Send + Sync {
         department: &DepartmentCode,
         status: Option<Status>,
     ) -> Result<Vec<ServiceRequest>, PortError>;
+    /// History events that happened in `[from, to)`, with their request, oldest first.
+    async fn changes_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(RequestId, HistoryEvent)>, PortError>;
     /// Requests created in `[from, to)`.
     async fn created_between(
         &self,

@@ -1,7 +1,7 @@
 //! Key builders: the only place that knows how items are addressed.
 
 use citydesk_core::ids::{CaseNumber, DepartmentCode, RequestId};
-use citydesk_core::request::ServiceRequest;
+use citydesk_core::request::{HistoryEvent, ServiceRequest};
 use jiff::Timestamp;
 
 pub const REQUEST_SK: &str = "REQUEST";
@@ -10,6 +10,7 @@ pub const EVENT_PREFIX: &str = "EVENT#";
 
 pub const DEPARTMENT_INDEX: &str = "DepartmentOpenWork";
 pub const DAY_INDEX: &str = "CreatedByDay";
+pub const CHANGES_INDEX: &str = "ChangesByDay";
 
 /// Open work of one department is spread over this many index partitions.
 pub const DEPARTMENT_SHARDS: u8 = 8;
@@ -53,7 +54,26 @@ pub fn day_pk(at: Timestamp) -> String {
 }
 
 pub fn time_sk(at: Timestamp, id: &RequestId) -> String {
-    format!("{}#{id}", at.strftime("%Y-%m-%dT%H:%M:%S%.6fZ"))
+    format!("{}#{id}", time_key(at))
+}
+
+/// Index attributes of a history event: the day it happened, for "what changed when".
+pub fn event_index_attributes(id: &RequestId, event: &HistoryEvent) -> [(&'static str, String); 2] {
+    [
+        (
+            "chg_pk",
+            format!("CHG#{}", event.at.to_zoned(jiff::tz::TimeZone::UTC).date()),
+        ),
+        (
+            "chg_sk",
+            format!("{}#{id}#{:010}", time_key(event.at), event.seq),
+        ),
+    ]
+}
+
+/// A timestamp as a sortable key (fixed width, UTC).
+pub fn time_key(at: Timestamp) -> String {
+    at.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
 /// Index attributes for a request: department work (sparse) and creation day.

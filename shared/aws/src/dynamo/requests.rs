@@ -87,7 +87,11 @@ impl DynamoStore {
     }
 
     fn event_item(&self, id: &RequestId, event: &HistoryEvent) -> Result<Item, PortError> {
-        to_item(event, request_pk(id), &event_sk(event.seq))
+        let mut item = to_item(event, request_pk(id), &event_sk(event.seq))?;
+        for (k, v) in event_index_attributes(id, event) {
+            item.insert(k.to_owned(), s(v));
+        }
+        Ok(item)
     }
 
     async fn get_item(&self, pk: String, sk: &str) -> Result<Option<Item>, PortError> {
@@ -450,6 +454,54 @@ impl RequestStore for DynamoStore {
         Ok(open)
     }
 
+    async fn changes_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(RequestId, HistoryEvent)>, PortError> {
+        let utc = jiff::tz::TimeZone::UTC;
+        let mut day = from.to_zoned(utc.clone()).date();
+        let last = to
+            .saturating_sub(SignedDuration::from_nanos(1))
+            .unwrap_or(to)
+            .to_zoned(utc)
+            .date();
+        let (lo, hi) = (time_key(from), time_key(to));
+        let mut found = Vec::new();
+        while day <= last {
+            let items = self
+                .query_all(
+                    CHANGES_INDEX,
+                    "chg_pk = :pk AND chg_sk BETWEEN :lo AND :hi",
+                    vec![
+                        (":pk", s(format!("CHG#{day}"))),
+                        (":lo", s(lo.clone())),
+                        (":hi", s(hi.clone())),
+                    ],
+                )
+                .await?;
+            for item in items {
+                let id = item
+                    .get("pk")
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|pk| pk.strip_prefix("REQ#"))
+                    .and_then(|raw| RequestId::parse(raw).ok())
+                    .ok_or_else(|| {
+                        PortError::permanent("changes between", "event item without a request key")
+                    })?;
+                let event: HistoryEvent = from_item(item)?;
+                if event.at >= from && event.at < to {
+                    found.push((id, event));
+                }
+            }
+            day = match day.tomorrow() {
+                Ok(d) => d,
+                Err(_) => break,
+            };
+        }
+        Ok(found)
+    }
+
     async fn created_between(
         &self,
         from: Timestamp,
@@ -462,10 +514,7 @@ impl RequestStore for DynamoStore {
             .unwrap_or(to)
             .to_zoned(utc.clone())
             .date();
-        let (lo, hi) = (
-            from.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
-            to.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
-        );
+        let (lo, hi) = (time_key(from), time_key(to));
         let mut found = Vec::new();
         while day <= last {
             let pk = format!("DAY#{day}");
