@@ -1,7 +1,9 @@
 //! Department API, authorised by a per-department key (`Authorization: Bearer …`):
 //! - `GET /v1/department/assignments`: the caller's department's open work, due first;
 //! - `POST /v1/department/assignments/{case_number}/status` with `{status, note}`:
-//!   `acknowledged`, `in_progress` or `resolved` (the note is the resolution).
+//!   `acknowledged`, `in_progress` or `resolved` (the note is the resolution);
+//! - `POST /v1/department/assignments/{case_number}/notes` with `{note}`: a message
+//!   to the citizen (not public), sent to them like a status change.
 //!
 //! A department never sees another's work: a foreign case and a missing one both answer 404.
 //!

@@ -12,7 +12,7 @@ use citydesk_core::ids::{CaseNumber, DepartmentCode, sha256_hex};
 use citydesk_core::request::ServiceRequest;
 use citydesk_core::status::Status;
 use citydesk_core::usecases::department_work::{
-    DepartmentError, DepartmentWork, StatusUpdate, list_assignments, update_status,
+    DepartmentError, DepartmentWork, StatusUpdate, list_assignments, note_to_citizen, update_status,
 };
 use citydesk_http_api::{ApiError, JsonBody, method_not_allowed, route_not_found};
 use jiff::Timestamp;
@@ -26,6 +26,10 @@ pub fn router(deps: Arc<Deps>) -> Router {
         .route(
             "/v1/department/assignments/{case_number}/status",
             post(change_status),
+        )
+        .route(
+            "/v1/department/assignments/{case_number}/notes",
+            post(add_note),
         )
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -192,15 +196,36 @@ async fn change_status(
     Ok(axum::Json(assignment(&deps, &updated)))
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoteBody {
+    note: String,
+}
+
+/// A message to the citizen about their request (not public).
+async fn add_note(
+    State(deps): State<Arc<Deps>>,
+    CallerDepartment(department): CallerDepartment,
+    Path(case_number): Path<String>,
+    body: JsonBody<NoteBody>,
+) -> Result<axum::Json<Assignment>, ApiError> {
+    let case_number = CaseNumber::parse(&case_number)
+        .map_err(|e| ApiError::invalid_field("case_number", e.to_string()))?;
+    let updated = note_to_citizen(&work(&deps), &department, &case_number, &body.value.note)
+        .await
+        .map_err(department_error)?;
+    Ok(axum::Json(assignment(&deps, &updated)))
+}
+
 fn department_error(e: DepartmentError) -> ApiError {
     match e {
         DepartmentError::NotFound(_) => ApiError::not_found(e.to_string()),
         DepartmentError::StatusNotAllowed | DepartmentError::StatusFilter => {
             ApiError::invalid_field("status", e.to_string())
         }
-        DepartmentError::ResolutionNoteMissing | DepartmentError::NoteTooLong => {
-            ApiError::invalid_field("note", e.to_string())
-        }
+        DepartmentError::ResolutionNoteMissing
+        | DepartmentError::NoteTooLong
+        | DepartmentError::NoteMissing => ApiError::invalid_field("note", e.to_string()),
         DepartmentError::Illegal(_) | DepartmentError::Conflict => {
             ApiError::conflict(e.to_string())
         }

@@ -7,6 +7,7 @@ use citydesk_core::ports::IdempotencyClaim;
 use citydesk_core::request::{
     Channel, EventKind, HistoryEvent, Language, Location, ServiceRequest,
 };
+use citydesk_core::service_form::Answer;
 use citydesk_core::usecases::submit_request::RequestSubmission;
 use citydesk_http_api::ApiError;
 use std::collections::BTreeMap;
@@ -189,13 +190,57 @@ impl PublicView {
             due_at: request.due_at,
             resolved_at: request.resolved_at,
             resolution: request.resolution.clone(),
-            history: history.iter().map(PublicEvent::from).collect(),
+            history: history
+                .iter()
+                .filter(|e| e.kind.is_public())
+                .map(|e| PublicEvent::new(e, false))
+                .collect(),
         }
     }
 }
 
-impl From<&HistoryEvent> for PublicEvent {
-    fn from(e: &HistoryEvent) -> Self {
+/// What the citizen who holds the tracking token sees: everything public, and
+/// their own words, answers and the notes addressed to them.
+#[derive(Debug, Serialize)]
+pub struct PrivateView {
+    #[serde(flatten)]
+    pub public: PublicView,
+    pub description: String,
+    pub address: Option<String>,
+    pub lat: Option<f64>,
+    pub long: Option<f64>,
+    pub attributes: BTreeMap<String, Answer>,
+}
+
+impl PrivateView {
+    pub fn new(catalogue: &Catalogue, request: &ServiceRequest, history: &[HistoryEvent]) -> Self {
+        let mut public = PublicView::new(catalogue, request, &[]);
+        public.history = history.iter().map(|e| PublicEvent::new(e, true)).collect();
+        Self {
+            public,
+            description: request.description.clone(),
+            address: request.location.address.clone(),
+            lat: request.location.point.map(|p| p.lat),
+            long: request.location.point.map(|p| p.long),
+            attributes: request.attributes.clone(),
+        }
+    }
+}
+
+/// `POST /v1/requests/{case_number}/updates`: the citizen adds information,
+/// or says whether the problem is fixed.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CitizenUpdateBody {
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub fixed: Option<bool>,
+}
+
+impl PublicEvent {
+    /// An event as shown; `private` shows the citizen's and the department's notes.
+    fn new(e: &HistoryEvent, private: bool) -> Self {
         let mut out = PublicEvent {
             at: e.at,
             event: "",
@@ -222,6 +267,14 @@ impl From<&HistoryEvent> for PublicEvent {
                 out.event = "assigned";
                 out.status = Some("assigned".into());
                 out.department = Some(department.to_string());
+            }
+            EventKind::CitizenUpdate { note } => {
+                out.event = "citizen_update";
+                out.note = private.then(|| note.clone());
+            }
+            EventKind::NoteToCitizen { note } => {
+                out.event = "note_to_citizen";
+                out.note = private.then(|| note.clone());
             }
         }
         out

@@ -1,9 +1,13 @@
 //! Web intake: `POST /v1/requests` creates a request, `GET /v1/requests/{case_number}`
-//! shows its public view, `GET /health` answers when the function is ready.
+//! shows its public view (or, with the tracking token as a bearer token, the
+//! citizen's private view), `POST /v1/requests/{case_number}/updates` lets the
+//! citizen add information or confirm/deny the fix, `GET /health` answers when ready.
 //!
 //! | variable | meaning |
 //! |---|---|
 //! | `CLASSIFY_QUEUE_URL` | where new requests go for classification |
+//! | `ROUTE_QUEUE_URL` | where requests the citizen reopens go back to routing |
+//! | `NOTIFY_QUEUE_URL` | where status changes the citizen makes are announced |
 //! | shared | see `citydesk_aws::config` |
 
 mod dto;
@@ -23,6 +27,10 @@ use std::sync::Arc;
 pub struct Config {
     pub common: CommonConfig,
     pub classify_queue_url: String,
+    /// Reopened requests go back to routing.
+    pub route_queue_url: String,
+    /// Status changes the citizen makes are announced like any other.
+    pub notify_queue_url: String,
 }
 
 impl Config {
@@ -30,6 +38,8 @@ impl Config {
         Ok(Self {
             common: CommonConfig::from_env(env)?,
             classify_queue_url: env.required("CLASSIFY_QUEUE_URL")?,
+            route_queue_url: env.required("ROUTE_QUEUE_URL")?,
+            notify_queue_url: env.required("NOTIFY_QUEUE_URL")?,
         })
     }
 }
@@ -55,7 +65,9 @@ impl Deps {
             )),
             queue: Arc::new(
                 SqsPipelineQueue::new(clients.sqs.clone())
-                    .classify_to(config.classify_queue_url.clone()),
+                    .classify_to(config.classify_queue_url.clone())
+                    .route_to(config.route_queue_url.clone())
+                    .notify_to(config.notify_queue_url.clone()),
             ),
             clock: Arc::new(SystemClock),
             ids: Arc::new(RandomIds),

@@ -15,7 +15,10 @@ use citydesk_http_api::{ApiError, JsonBody, method_not_allowed, route_not_found}
 use serde_json::json;
 
 use crate::Deps;
-use crate::dto::{CreateRequestBody, Created, PublicView};
+use crate::dto::{CitizenUpdateBody, CreateRequestBody, Created, PrivateView, PublicView};
+use citydesk_core::usecases::citizen_follow_up::{
+    CitizenUpdate, FollowUp, FollowUpError, follow_up, private_view,
+};
 
 /// The longest `Idempotency-Key` accepted.
 const MAX_IDEMPOTENCY_KEY: usize = 255;
@@ -23,7 +26,8 @@ const MAX_IDEMPOTENCY_KEY: usize = 255;
 pub fn router(deps: Arc<Deps>) -> Router {
     Router::new()
         .route("/v1/requests", post(create_request))
-        .route("/v1/requests/{case_number}", get(public_view))
+        .route("/v1/requests/{case_number}", get(view))
+        .route("/v1/requests/{case_number}/updates", post(citizen_update))
         .route("/health", get(health))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -125,12 +129,51 @@ async fn create_request(
     Ok(response)
 }
 
-async fn public_view(
+/// The tracking token, from `Authorization: Bearer …`.
+fn tracking_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+fn parse_case(raw: &str) -> Result<CaseNumber, ApiError> {
+    CaseNumber::parse(raw).map_err(|e| ApiError::invalid_field("case_number", e.to_string()))
+}
+
+fn follow_up_error(e: FollowUpError) -> ApiError {
+    match e {
+        FollowUpError::NotFound(_) => ApiError::not_found(e.to_string()),
+        FollowUpError::WrongToken => ApiError::unauthorized(format!(
+            "{e}; use the tracking_token you received when you submitted it"
+        )),
+        FollowUpError::Empty => ApiError::invalid_field("note", e.to_string()),
+        FollowUpError::NoteTooLong => ApiError::invalid_field("note", e.to_string()),
+        FollowUpError::NotResolved(_) | FollowUpError::Illegal(_) => {
+            ApiError::unprocessable(Some("fixed"), "not_allowed_now", e.to_string())
+        }
+        FollowUpError::Conflict => ApiError::conflict(e.to_string()),
+        FollowUpError::Port(p) => ApiError::dependency(p.retryable, &p),
+    }
+}
+
+/// The public view, or with the request's tracking token the citizen's private view.
+async fn view(
     State(deps): State<Arc<Deps>>,
     Path(case_number): Path<String>,
-) -> Result<axum::Json<PublicView>, ApiError> {
-    let case = CaseNumber::parse(&case_number)
-        .map_err(|e| ApiError::invalid_field("case_number", e.to_string()))?;
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let case = parse_case(&case_number)?;
+    if let Some(token) = tracking_token(&headers) {
+        let (request, history) = private_view(deps.store.as_ref(), &case, token)
+            .await
+            .map_err(follow_up_error)?;
+        return Ok(
+            axum::Json(PrivateView::new(&deps.catalogue, &request, &history)).into_response(),
+        );
+    }
     let request = deps
         .store
         .find_by_case_number(&case)
@@ -142,9 +185,38 @@ async fn public_view(
         .history(&request.id)
         .await
         .map_err(|e| ApiError::dependency(e.retryable, &e))?;
-    Ok(axum::Json(PublicView::new(
-        &deps.catalogue,
-        &request,
-        &history,
-    )))
+    Ok(axum::Json(PublicView::new(&deps.catalogue, &request, &history)).into_response())
+}
+
+/// The citizen adds information, or says whether the problem is fixed.
+async fn citizen_update(
+    State(deps): State<Arc<Deps>>,
+    Path(case_number): Path<String>,
+    headers: HeaderMap,
+    body: JsonBody<CitizenUpdateBody>,
+) -> Result<Response, ApiError> {
+    let case = parse_case(&case_number)?;
+    let token = tracking_token(&headers).ok_or_else(|| {
+        ApiError::unauthorized(
+            "send the request's tracking token as Authorization: Bearer <tracking_token>",
+        )
+    })?;
+    let follow = FollowUp {
+        store: deps.store.as_ref(),
+        queue: deps.queue.as_ref(),
+        clock: deps.clock.as_ref(),
+    };
+    let update = CitizenUpdate {
+        note: body.value.note,
+        fixed: body.value.fixed,
+    };
+    let request = follow_up(&follow, &case, token, update)
+        .await
+        .map_err(follow_up_error)?;
+    let history = deps
+        .store
+        .history(&request.id)
+        .await
+        .map_err(|e| ApiError::dependency(e.retryable, &e))?;
+    Ok(axum::Json(PrivateView::new(&deps.catalogue, &request, &history)).into_response())
 }

@@ -305,3 +305,136 @@ async fn health_answers_when_ready() {
     assert_eq!(status, 200);
     assert_eq!(body["jurisdiction_id"], "krakow");
 }
+
+#[tokio::test]
+async fn the_citizen_follows_up_with_the_tracking_token() {
+    use citydesk_core::ports::RequestStore;
+    use citydesk_core::status::Status;
+    let h = harness();
+    let (_, created) = call(
+        &h.app,
+        post_json(r#"{"description": "Dziura w jezdni", "service_code": "pothole"}"#),
+    )
+    .await;
+    let case = created["case_number"].as_str().unwrap().to_owned();
+    let token = created["tracking_token"].as_str().unwrap().to_owned();
+    let with_token =
+        |req: http::request::Builder, t: &str| req.header("authorization", format!("Bearer {t}"));
+    let update = |body: &str, t: &str| {
+        with_token(
+            http::Request::post(format!("/v1/requests/{case}/updates")),
+            t,
+        )
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_owned()))
+        .unwrap()
+    };
+
+    // The private view needs the right token.
+    let (status, private) = call(
+        &h.app,
+        with_token(http::Request::get(format!("/v1/requests/{case}")), &token)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(private["description"], "Dziura w jezdni");
+    let (status, body) = call(
+        &h.app,
+        with_token(http::Request::get(format!("/v1/requests/{case}")), "guess")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 401, "{body}");
+
+    // A note: private in full, public only as a fact.
+    let (status, body) = call(
+        &h.app,
+        update(
+            r#"{"note": "Dziura się powiększa, ma już pół metra"}"#,
+            &token,
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["history"].as_array().unwrap().last().unwrap()["note"],
+        "Dziura się powiększa, ma już pół metra"
+    );
+    let (_, public) = call(
+        &h.app,
+        http::Request::get(format!("/v1/requests/{case}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        public["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["event"] == "citizen_update")
+    );
+    assert!(!public.to_string().contains("pół metra"), "{public}");
+
+    // Confirming a fix before there is one is refused; so is a bad body or no token.
+    let (status, body) = call(&h.app, update(r#"{"fixed": true}"#, &token)).await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (422, Some("fixed")),
+        "{body}"
+    );
+    let (status, _) = call(&h.app, update(r#"{}"#, &token)).await;
+    assert_eq!(status, 400);
+    let (status, _) = call(&h.app, update(r#"{"fixed": "yes"}"#, &token)).await;
+    assert_eq!(status, 400);
+    let anonymous = http::Request::post(format!("/v1/requests/{case}/updates"))
+        .header("content-type", "application/json")
+        .body(Body::from(r#"{"note":"x"}"#))
+        .unwrap();
+    assert_eq!(call(&h.app, anonymous).await.0, 401);
+
+    // Resolved by the department; the citizen says it is not fixed: reopened and back to routing.
+    let stored = h
+        .store
+        .find_by_case_number(&citydesk_core::ids::CaseNumber::parse(&case).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let now: jiff::Timestamp = "2026-11-27T10:00:00Z".parse().unwrap();
+    let assigned = stored
+        .assign(
+            citydesk_core::ids::DepartmentCode::parse("roads").unwrap(),
+            now,
+            now,
+            "test",
+        )
+        .unwrap();
+    h.store.apply(&assigned).await.unwrap();
+    let resolved = assigned
+        .request
+        .move_to(Status::Resolved, Some("Załatane".into()), now, "test")
+        .unwrap();
+    h.store.apply(&resolved).await.unwrap();
+    h.queues.take_pipeline();
+    let (status, body) = call(
+        &h.app,
+        update(r#"{"fixed": false, "note": "Nadal jest dziura"}"#, &token),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "reopened");
+    let sent = h.queues.take_pipeline();
+    assert!(
+        sent.iter()
+            .any(|m| matches!(m, PipelineMessage::RequestClassified { .. })),
+        "{sent:?}"
+    );
+    assert!(
+        sent.iter()
+            .any(|m| matches!(m, PipelineMessage::StatusChanged { .. })),
+        "{sent:?}"
+    );
+}

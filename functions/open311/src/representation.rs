@@ -232,7 +232,10 @@ fn extended_attributes(catalogue: &Catalogue, r: &ServiceRequest) -> Node {
 pub fn update_status(e: &HistoryEvent) -> Option<&'static str> {
     use citydesk_core::status::Status;
     match &e.kind {
-        EventKind::Created { .. } | EventKind::Classified { .. } => None,
+        EventKind::Created { .. }
+        | EventKind::Classified { .. }
+        | EventKind::CitizenUpdate { .. }
+        | EventKind::NoteToCitizen { .. } => None,
         EventKind::Assigned { .. } => Some("open"),
         EventKind::StatusChanged { to, .. } => Some(match to {
             Status::New | Status::Triaged | Status::Assigned => "open",
@@ -278,6 +281,14 @@ fn note(e: &HistoryEvent, tz: &TimeZone) -> Node {
             ("classified", format!("Service: {service_code}"))
         }
         EventKind::Assigned { department, .. } => ("assigned", format!("Assigned to {department}")),
+        EventKind::CitizenUpdate { .. } => (
+            "citizen_update",
+            "The reporter added information".to_owned(),
+        ),
+        EventKind::NoteToCitizen { .. } => (
+            "note_to_reporter",
+            "A message was sent to the reporter".to_owned(),
+        ),
         EventKind::StatusChanged { to, note, .. } => (
             "status_change",
             note.clone()

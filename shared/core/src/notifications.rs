@@ -47,6 +47,12 @@ pub fn message_for(
         (EventKind::StatusChanged { to, note, .. }, _) => {
             status_text(lang, city, case, *to, note.as_deref())?
         }
+        (EventKind::NoteToCitizen { note }, Language::Pl) => {
+            format!("{city} 311: wiadomość w sprawie zgłoszenia {case}: {note}")
+        }
+        (EventKind::NoteToCitizen { note }, Language::En) => {
+            format!("{city} 311: a message about request {case}: {note}")
+        }
         _ => return None,
     };
     let subject = match lang {

@@ -138,6 +138,22 @@ pub enum EventKind {
         department: DepartmentCode,
         due_at: Timestamp,
     },
+    /// The citizen added information (shown to staff and to the citizen, not in public).
+    CitizenUpdate {
+        note: String,
+    },
+    /// A department wrote to the citizen (shown to the citizen and staff only).
+    NoteToCitizen {
+        note: String,
+    },
+}
+
+impl EventKind {
+    /// Whether anybody may see this event (its text stays private either way
+    /// for citizen updates).
+    pub fn is_public(&self) -> bool {
+        !matches!(self, EventKind::NoteToCitizen { .. })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -280,6 +296,11 @@ impl ServiceRequest {
         next.department = Some(department.clone());
         next.due_at = Some(due_at);
         Ok(self.change(at, actor, EventKind::Assigned { department, due_at }, next))
+    }
+
+    /// Records an event that changes no status (a citizen's or department's note).
+    pub fn record(&self, kind: EventKind, at: Timestamp, actor: &str) -> Change {
+        self.change(at, actor, kind, self.clone())
     }
 
     /// Whether the due time has passed (at `now` for open work, at resolution otherwise).

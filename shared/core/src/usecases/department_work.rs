@@ -6,7 +6,7 @@ use tracing::instrument;
 use crate::ids::{CaseNumber, DepartmentCode};
 use crate::messages::PipelineMessage;
 use crate::ports::{ApplyOutcome, Clock, PipelineQueue, PortError, RequestStore};
-use crate::request::ServiceRequest;
+use crate::request::{EventKind, ServiceRequest};
 use crate::status::{IllegalTransition, Status};
 
 /// Longest note a department may attach.
@@ -42,6 +42,8 @@ pub enum DepartmentError {
     ResolutionNoteMissing,
     #[error("note must be at most {MAX_NOTE_CHARS} characters")]
     NoteTooLong,
+    #[error("note is required: the text the citizen will read")]
+    NoteMissing,
     #[error(transparent)]
     Illegal(#[from] IllegalTransition),
     #[error("the request was changed by someone else at the same time; reload and try again")]
@@ -102,6 +104,43 @@ pub async fn update_status(
     }
     let actor = format!("department:{department}");
     let change = request.move_to(update.status, note, deps.clock.now(), &actor)?;
+    match deps.store.apply(&change).await? {
+        ApplyOutcome::Applied => {}
+        ApplyOutcome::Conflict => return Err(DepartmentError::Conflict),
+    }
+    notify(deps, &change.request, change.event.seq).await?;
+    Ok(change.request)
+}
+
+/// A department writes to the citizen (not public); the citizen is notified.
+#[instrument(skip(deps, note), fields(department = %department, case_number = %case_number))]
+pub async fn note_to_citizen(
+    deps: &DepartmentWork<'_>,
+    department: &DepartmentCode,
+    case_number: &CaseNumber,
+    note: &str,
+) -> Result<ServiceRequest, DepartmentError> {
+    let note = note.trim();
+    if note.is_empty() {
+        return Err(DepartmentError::NoteMissing);
+    }
+    if note.chars().count() > MAX_NOTE_CHARS {
+        return Err(DepartmentError::NoteTooLong);
+    }
+    let request = deps
+        .store
+        .find_by_case_number(case_number)
+        .await?
+        .filter(|r| r.department.as_ref() == Some(department))
+        .ok_or_else(|| DepartmentError::NotFound(case_number.clone()))?;
+    let actor = format!("department:{department}");
+    let change = request.record(
+        EventKind::NoteToCitizen {
+            note: note.to_owned(),
+        },
+        deps.clock.now(),
+        &actor,
+    );
     match deps.store.apply(&change).await? {
         ApplyOutcome::Applied => {}
         ApplyOutcome::Conflict => return Err(DepartmentError::Conflict),

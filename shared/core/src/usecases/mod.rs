@@ -2,6 +2,7 @@
 //! handlers, the local runner, the Worker) call these and map their errors.
 
 pub mod build_report;
+pub mod citizen_follow_up;
 pub mod classify_request;
 pub mod department_work;
 pub mod notify_citizen;

@@ -43,7 +43,8 @@ pub async fn route_request(
 ) -> Result<RouteOutcome, StepError> {
     let request = load(deps.store, request_id).await?;
     match request.status {
-        Status::New => {}
+        // New, or reopened by its citizen: (re)assign.
+        Status::New | Status::Reopened => {}
         Status::Assigned => return resend(deps, &request).await,
         other => return Ok(RouteOutcome::NothingToDo(other)),
     }
@@ -55,7 +56,12 @@ pub async fn route_request(
         deps.catalogue,
         &service_code,
         request.location.district.as_deref(),
-        request.created_at,
+        // The clock of a reopened request starts again.
+        if request.status == Status::Reopened {
+            deps.clock.now()
+        } else {
+            request.created_at
+        },
     )
     .map_err(|e| StepError::Poison(e.to_string()))?;
     let change = request
