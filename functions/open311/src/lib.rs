@@ -10,12 +10,15 @@
 //! | `GET requests.{fmt}` | requests by id list, service, date window, status; `page`, `page_size`, `extensions` |
 //! | `GET requests/{id}.{fmt}` | one request, as a one-element list |
 //! | `GET tokens/{token}.{fmt}` | the request a token stands for |
+//! | `GET servicerequestupdates.{fmt}` | mySociety extension: what happened in a window, richer statuses |
+//! | `POST servicerequestupdates.{fmt}` | mySociety extension: a citizen's update relayed by a client |
 //!
 //! `service_request_id` is the case number people read over the phone.
 //!
 //! | variable | meaning |
 //! |---|---|
 //! | `CLASSIFY_QUEUE_URL` | where new requests go for classification |
+//! | `ROUTE_QUEUE_URL`, `NOTIFY_QUEUE_URL` | where reopened requests and citizens' status changes go |
 //! | `PUBLIC_BASE_URL` | this deployment's public URL, for discovery |
 
 mod format;
@@ -33,12 +36,16 @@ use citydesk_aws::dynamo::DynamoStore;
 use citydesk_aws::sqs::SqsPipelineQueue;
 use citydesk_aws::system::{RandomIds, SystemClock};
 use citydesk_core::catalogue::Catalogue;
-use citydesk_core::ports::{ClientKeys, Clock, IdSource, PipelineQueue, PortError, RequestStore};
+use citydesk_core::ports::{
+    ClientKeys, Clock, IdSource, OnceLedger, PipelineQueue, PortError, RequestStore,
+};
 
 #[derive(Debug, Clone)]
 pub struct Config {
     pub common: CommonConfig,
     pub classify_queue_url: String,
+    pub route_queue_url: String,
+    pub notify_queue_url: String,
     pub public_base_url: String,
 }
 
@@ -47,6 +54,8 @@ impl Config {
         Ok(Self {
             common: CommonConfig::from_env(env)?,
             classify_queue_url: env.required("CLASSIFY_QUEUE_URL")?,
+            route_queue_url: env.required("ROUTE_QUEUE_URL")?,
+            notify_queue_url: env.required("NOTIFY_QUEUE_URL")?,
             public_base_url: env
                 .optional("PUBLIC_BASE_URL")
                 .unwrap_or_else(|| "https://311.example.org".into()),
@@ -57,6 +66,8 @@ impl Config {
 pub struct Deps {
     pub store: Arc<dyn RequestStore>,
     pub keys: Arc<dyn ClientKeys>,
+    /// Remembers client update ids already applied.
+    pub ledger: Arc<dyn OnceLedger>,
     pub queue: Arc<dyn PipelineQueue>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdSource>,
@@ -74,10 +85,13 @@ impl Deps {
         Ok(Self {
             catalogue: clients.load_catalogue(&config.common).await?,
             store: store.clone(),
-            keys: store,
+            keys: store.clone(),
+            ledger: store,
             queue: Arc::new(
                 SqsPipelineQueue::new(clients.sqs.clone())
-                    .classify_to(config.classify_queue_url.clone()),
+                    .classify_to(config.classify_queue_url.clone())
+                    .route_to(config.route_queue_url.clone())
+                    .notify_to(config.notify_queue_url.clone()),
             ),
             clock: Arc::new(SystemClock),
             ids: Arc::new(RandomIds),

@@ -10,7 +10,12 @@ use axum::response::Response;
 use axum::routing::get;
 use citydesk_core::contact::{Contact, Email, PersonName, PhoneNumber};
 use citydesk_core::ids::{CaseNumber, RequestId, ServiceCode, sha256_hex};
+use citydesk_core::ports::Claim;
 use citydesk_core::request::{Channel, Language, Location, LocationError, ServiceRequest};
+use citydesk_core::status::Status;
+use citydesk_core::usecases::citizen_follow_up::{
+    CitizenUpdate, FollowUp, FollowUpError, follow_up_by_client,
+};
 use citydesk_core::usecases::submit_request::{
     Intake, RequestSubmission, SubmitError, submit_request,
 };
@@ -418,7 +423,7 @@ async fn post_resource(
         async {
             let (name, format) = format_of(&resource)?;
             let fail = |e| (e, format);
-            if name != "requests" {
+            if name != "requests" && name != "servicerequestupdates" {
                 return Err(fail(Open311Error::not_found(format!(
                     "cannot POST to {name}"
                 ))));
@@ -444,6 +449,10 @@ async fn post_resource(
             let params = Params::parse(query.as_deref(), &body);
             check_jurisdiction(&deps, &params).map_err(fail)?;
             check_api_key(&deps, &params).await.map_err(fail)?;
+            if name == "servicerequestupdates" {
+                let doc = post_update(&deps, &params).await.map_err(fail)?;
+                return Ok(doc.render(format, StatusCode::OK));
+            }
             let submission = submission(&deps, &params, language(&headers)).map_err(fail)?;
             let intake = Intake {
                 store: deps.store.as_ref(),
@@ -477,6 +486,96 @@ async fn post_resource(
             Ok(doc.render(format, StatusCode::CREATED))
         }
         .await,
+    )
+}
+
+/// mySociety's `POST servicerequestupdates`: a citizen's update relayed by a
+/// client (FixMyStreet). `status=CLOSED` on a resolved request confirms the fix;
+/// `status=OPEN` on a resolved or closed one reopens it; the description is the
+/// citizen's note. A repeated `update_id` is answered without a second change.
+async fn post_update(deps: &Deps, p: &Params) -> Result<Node, Open311Error> {
+    let id = p
+        .get("service_request_id")
+        .ok_or_else(|| Open311Error::bad_request("service_request_id is required"))?;
+    let case = CaseNumber::parse(id)
+        .map_err(|_| Open311Error::not_found(format!("unknown service_request_id {id}")))?;
+    let status = p.get("status").map(str::to_ascii_uppercase);
+    let request = find(deps, id).await?;
+    let fixed = match status.as_deref() {
+        None => None,
+        Some("CLOSED") if request.status == Status::Resolved => Some(true),
+        Some("OPEN") if matches!(request.status, Status::Resolved | Status::Closed) => Some(false),
+        Some("OPEN" | "CLOSED") => None,
+        Some(other) => {
+            return Err(Open311Error::bad_request(format!(
+                "status must be OPEN or CLOSED, not {other}"
+            )));
+        }
+    };
+    let mut note = p.get("description").map(str::to_owned);
+    if note.is_none() && fixed.is_none() && status.as_deref() == Some("CLOSED") {
+        note = Some("The reporter says the problem is fixed.".to_owned());
+    }
+    let claim_key = p
+        .get("update_id")
+        .map(|u| format!("open311-update#{case}#{u}"));
+    if let Some(key) = &claim_key {
+        let now = deps.clock.now();
+        let lock = now
+            .saturating_add(SignedDuration::from_secs(60))
+            .unwrap_or(now);
+        match deps
+            .ledger
+            .claim(key, now, lock)
+            .await
+            .map_err(dependency)?
+        {
+            Claim::Acquired => {}
+            Claim::AlreadyDone => return Ok(update_answer(&case, p.get("update_id"))),
+            Claim::InProgress => {
+                return Err(Open311Error::dependency(
+                    true,
+                    &"the same update is being applied",
+                ));
+            }
+        }
+    }
+    let follow = FollowUp {
+        store: deps.store.as_ref(),
+        queue: deps.queue.as_ref(),
+        clock: deps.clock.as_ref(),
+    };
+    let result = follow_up_by_client(&follow, &case, CitizenUpdate { note, fixed }).await;
+    if let Some(key) = &claim_key {
+        match &result {
+            Ok(_) => deps.ledger.complete(key).await.map_err(dependency)?,
+            Err(_) => deps.ledger.release(key).await.map_err(dependency)?,
+        }
+    }
+    let updated = result.map_err(|e| match e {
+        FollowUpError::NotFound(_) => Open311Error::not_found(e.to_string()),
+        FollowUpError::Port(p) => Open311Error::dependency(p.retryable, &p),
+        FollowUpError::Empty => {
+            Open311Error::bad_request("send a description, or a status that changes the request")
+        }
+        other => Open311Error::bad_request(other.to_string()),
+    })?;
+    Ok(update_answer(
+        &updated.case_number,
+        p.get("update_id").or(Some(&updated.version.to_string())),
+    ))
+}
+
+fn update_answer(case: &CaseNumber, client_update: Option<&str>) -> Node {
+    Node::List(
+        "service_request_updates",
+        vec![Node::Object(
+            "request_update",
+            vec![Node::text(
+                "update_id",
+                format!("{case}-{}", client_update.unwrap_or("0")),
+            )],
+        )],
     )
 }
 

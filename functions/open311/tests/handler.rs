@@ -35,6 +35,7 @@ fn app_with_store() -> (axum::Router, Arc<ManualClock>, Arc<MemoryStore>) {
     let deps = Deps {
         store: store.clone(),
         keys: store.clone(),
+        ledger: store.clone(),
         queue: Arc::new(MemoryQueues::default()),
         clock: clock.clone(),
         ids: Arc::new(SequentialIds::default()),
@@ -495,4 +496,92 @@ async fn updated_filters_and_service_request_updates() {
 
 fn case(raw: &str) -> citydesk_core::ids::CaseNumber {
     citydesk_core::ids::CaseNumber::parse(raw).unwrap()
+}
+
+#[tokio::test]
+async fn citizen_updates_relayed_by_a_client() {
+    use citydesk_core::ports::RequestStore;
+    use citydesk_core::status::Status;
+    let (app, _, store) = app_with_store();
+    let (_, body) = post(
+        &app,
+        "/open311/v2/requests.json",
+        &format!("api_key={KEY}&service_code=pothole&lat=50.07&long=19.935"),
+    )
+    .await;
+    let id = serde_json::from_str::<Value>(&body).unwrap()[0]["service_request_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let update = |form: String| {
+        let app = app.clone();
+        async move { post(&app, "/open311/v2/servicerequestupdates.json", &form).await }
+    };
+
+    // A comment on an open request, sent twice with the same update_id: recorded once.
+    for _ in 0..2 {
+        let (status, body) = update(format!("api_key={KEY}&service_request_id={id}&update_id=fms-1&status=OPEN&description=Coraz%20wi%C4%99ksza")).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&body).unwrap()[0]["update_id"],
+            format!("{id}-fms-1")
+        );
+    }
+    let request = store
+        .find_by_case_number(&case(&id))
+        .await
+        .unwrap()
+        .unwrap();
+    let history = store.history(&request.id).await.unwrap();
+    assert_eq!(
+        history.len(),
+        2,
+        "created + one citizen update: {history:?}"
+    );
+
+    // Resolved; the reporter says it is still there (OPEN): reopened.
+    let at: jiff::Timestamp = "2026-11-27T12:00:00Z".parse().unwrap();
+    let assigned = request
+        .assign(
+            citydesk_core::ids::DepartmentCode::parse("roads").unwrap(),
+            at,
+            at,
+            "t",
+        )
+        .unwrap();
+    store.apply(&assigned).await.unwrap();
+    let resolved = assigned
+        .request
+        .move_to(Status::Resolved, Some("done".into()), at, "t")
+        .unwrap();
+    store.apply(&resolved).await.unwrap();
+    let (status, body) = update(format!(
+        "api_key={KEY}&service_request_id={id}&update_id=fms-2&status=OPEN&description=Nadal%20jest"
+    ))
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        store.get(&request.id).await.unwrap().unwrap().status,
+        Status::Reopened
+    );
+
+    for (form, status) in [
+        (
+            format!("service_request_id={id}&status=OPEN&description=x"),
+            403,
+        ),
+        (format!("api_key={KEY}&status=OPEN&description=x"), 400),
+        (
+            format!("api_key={KEY}&service_request_id=2222-2222&description=x"),
+            404,
+        ),
+        (
+            format!("api_key={KEY}&service_request_id={id}&status=MAYBE&description=x"),
+            400,
+        ),
+        (format!("api_key={KEY}&service_request_id={id}"), 400),
+    ] {
+        let (got, body) = update(form.clone()).await;
+        assert_eq!(got, status, "{form}: {body}");
+    }
 }

@@ -95,20 +95,52 @@ pub async fn follow_up(
     token: &str,
     update: CitizenUpdate,
 ) -> Result<ServiceRequest, FollowUpError> {
+    check_note(&update)?;
+    let request = authorised(deps.store, case, token).await?;
+    apply_follow_up(deps, request, update).await
+}
+
+/// The same, on behalf of a citizen by a trusted client application (an Open311
+/// client with a valid api_key), which needs no tracking token.
+#[instrument(skip(deps, update), fields(case_number = %case))]
+pub async fn follow_up_by_client(
+    deps: &FollowUp<'_>,
+    case: &CaseNumber,
+    update: CitizenUpdate,
+) -> Result<ServiceRequest, FollowUpError> {
+    check_note(&update)?;
+    let request = deps
+        .store
+        .find_by_case_number(case)
+        .await?
+        .ok_or_else(|| FollowUpError::NotFound(case.clone()))?;
+    apply_follow_up(deps, request, update).await
+}
+
+fn check_note(update: &CitizenUpdate) -> Result<(), FollowUpError> {
     let note = update
         .note
-        .map(|n| n.trim().to_owned())
+        .as_deref()
+        .map(str::trim)
         .filter(|n| !n.is_empty());
     if note.is_none() && update.fixed.is_none() {
         return Err(FollowUpError::Empty);
     }
-    if note
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS)
-    {
+    if note.is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {
         return Err(FollowUpError::NoteTooLong);
     }
-    let mut request = authorised(deps.store, case, token).await?;
+    Ok(())
+}
+
+async fn apply_follow_up(
+    deps: &FollowUp<'_>,
+    mut request: ServiceRequest,
+    update: CitizenUpdate,
+) -> Result<ServiceRequest, FollowUpError> {
+    let note = update
+        .note
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
     // Check the status change first, so a refused one records nothing.
     let target = match update.fixed {
         Some(true) if request.status == Status::Resolved => Some(Status::Closed),
