@@ -43,6 +43,7 @@ async fn poison_record_fails_alone() {
         contact: None,
         language: Language::Pl,
         answers: Default::default(),
+        media: Vec::new(),
         idempotency: None,
     };
     let id = submit_request(&intake, submission)

@@ -52,6 +52,7 @@ async fn world() -> (Arc<MemoryStore>, Arc<MemoryQueues>, axum::Router) {
         contact: None,
         language: Language::Pl,
         answers: Default::default(),
+        media: Vec::new(),
         idempotency: None,
     };
     let mut request = submit_request(&intake, submission).await.unwrap().request;

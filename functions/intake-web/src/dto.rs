@@ -35,6 +35,27 @@ pub struct CreateRequestBody {
     /// Answers to the service's form: code → a value or a list of values.
     #[serde(default)]
     pub attributes: BTreeMap<String, AnswerBody>,
+    /// Keys of photos uploaded first through `POST /v1/uploads`.
+    #[serde(default)]
+    pub media: Vec<String>,
+}
+
+/// `POST /v1/uploads`: ask where to upload a photo.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadBody {
+    pub content_type: String,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UploadTicket {
+    pub media_key: String,
+    pub upload_url: String,
+    pub method: &'static str,
+    pub content_type: String,
+    pub max_bytes: u64,
+    pub expires_at: Timestamp,
 }
 
 #[derive(Debug, Deserialize)]
@@ -118,6 +139,7 @@ impl CreateRequestBody {
                     AnswerBody::Many(many) => (code, many),
                 })
                 .collect(),
+            media: Vec::new(),
             idempotency,
         })
     }
@@ -210,6 +232,8 @@ pub struct PrivateView {
     pub lat: Option<f64>,
     pub long: Option<f64>,
     pub attributes: BTreeMap<String, Answer>,
+    /// Links to the request's photos (they expire).
+    pub media_urls: Vec<String>,
 }
 
 impl PrivateView {
@@ -223,6 +247,7 @@ impl PrivateView {
             lat: request.location.point.map(|p| p.lat),
             long: request.location.point.map(|p| p.long),
             attributes: request.attributes.clone(),
+            media_urls: Vec::new(),
         }
     }
 }

@@ -20,7 +20,7 @@ use citydesk_aws::dynamo::DynamoStore;
 use citydesk_aws::sqs::SqsPipelineQueue;
 use citydesk_aws::system::{RandomIds, SystemClock};
 use citydesk_core::catalogue::Catalogue;
-use citydesk_core::ports::{Clock, IdSource, PipelineQueue, PortError, RequestStore};
+use citydesk_core::ports::{Clock, IdSource, MediaStore, PipelineQueue, PortError, RequestStore};
 use std::sync::Arc;
 
 #[derive(Debug, Clone)]
@@ -52,6 +52,8 @@ pub struct Deps {
     pub catalogue: Catalogue,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdSource>,
+    /// Photos: upload links, checks of what was uploaded, read links.
+    pub media: Arc<dyn MediaStore>,
 }
 
 impl Deps {
@@ -71,6 +73,10 @@ impl Deps {
             ),
             clock: Arc::new(SystemClock),
             ids: Arc::new(RandomIds),
+            media: Arc::new(citydesk_aws::s3::S3Blobs::new(
+                clients.s3.clone(),
+                &config.common.bucket_name,
+            )),
         })
     }
 }

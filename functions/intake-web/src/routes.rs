@@ -15,7 +15,11 @@ use citydesk_http_api::{ApiError, JsonBody, method_not_allowed, route_not_found}
 use serde_json::json;
 
 use crate::Deps;
-use crate::dto::{CitizenUpdateBody, CreateRequestBody, Created, PrivateView, PublicView};
+use crate::dto::{
+    CitizenUpdateBody, CreateRequestBody, Created, PrivateView, PublicView, UploadBody,
+    UploadTicket,
+};
+use citydesk_core::media::{MAX_MEDIA_PER_REQUEST, MediaRef, sniff_image};
 use citydesk_core::usecases::citizen_follow_up::{
     CitizenUpdate, FollowUp, FollowUpError, follow_up, private_view,
 };
@@ -28,6 +32,7 @@ pub fn router(deps: Arc<Deps>) -> Router {
         .route("/v1/requests", post(create_request))
         .route("/v1/requests/{case_number}", get(view))
         .route("/v1/requests/{case_number}/updates", post(citizen_update))
+        .route("/v1/uploads", post(upload_ticket))
         .route("/health", get(health))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -78,7 +83,9 @@ async fn create_request(
     body: JsonBody<CreateRequestBody>,
 ) -> Result<Response, ApiError> {
     let claim = idempotency_claim(&headers, &body.raw)?;
-    let submission = body.value.into_submission(claim)?;
+    let keys = body.value.media.clone();
+    let mut submission = body.value.into_submission(claim)?;
+    submission.media = uploaded_media(&deps, &keys).await?;
     let intake = Intake {
         store: deps.store.as_ref(),
         queue: deps.queue.as_ref(),
@@ -102,6 +109,7 @@ async fn create_request(
             };
             ApiError::invalid_field(field, a.to_string())
         }
+        SubmitError::Media(m) => ApiError::invalid_field("media", m.to_string()),
         SubmitError::IdempotencyKeyReused => {
             ApiError::unprocessable(Some("Idempotency-Key"), "idempotency_key_reused", e.to_string())
         }
@@ -170,9 +178,9 @@ async fn view(
         let (request, history) = private_view(deps.store.as_ref(), &case, token)
             .await
             .map_err(follow_up_error)?;
-        return Ok(
-            axum::Json(PrivateView::new(&deps.catalogue, &request, &history)).into_response(),
-        );
+        let mut private = PrivateView::new(&deps.catalogue, &request, &history);
+        private.media_urls = media_links(&deps, &request).await?;
+        return Ok(axum::Json(private).into_response());
     }
     let request = deps
         .store
@@ -218,5 +226,152 @@ async fn citizen_update(
         .history(&request.id)
         .await
         .map_err(|e| ApiError::dependency(e.retryable, &e))?;
-    Ok(axum::Json(PrivateView::new(&deps.catalogue, &request, &history)).into_response())
+    let mut private = PrivateView::new(&deps.catalogue, &request, &history);
+    private.media_urls = media_links(&deps, &request).await?;
+    Ok(axum::Json(private).into_response())
+}
+
+/// Photos larger than a request body can hold go straight to storage.
+const MAX_UPLOAD_BYTES: u64 = 15 * 1024 * 1024;
+const UPLOAD_LINK_SECS: u64 = 900;
+const MEDIA_LINK_SECS: u64 = 3600;
+const IMAGE_TYPES: [&str; 6] = [
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "image/heic",
+    "image/heif",
+];
+
+/// Where to PUT a photo: a server-chosen key and an expiring upload link.
+async fn upload_ticket(
+    State(deps): State<Arc<Deps>>,
+    body: JsonBody<UploadBody>,
+) -> Result<(StatusCode, axum::Json<UploadTicket>), ApiError> {
+    let content_type = body.value.content_type.trim().to_ascii_lowercase();
+    let Some(extension) = IMAGE_TYPES
+        .iter()
+        .position(|t| *t == content_type)
+        .map(|i| ["jpg", "png", "gif", "webp", "heic", "heif"][i])
+    else {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("content_type must be one of {}", IMAGE_TYPES.join(", ")),
+        ));
+    };
+    if body.value.bytes == 0 {
+        return Err(ApiError::invalid_field(
+            "bytes",
+            "bytes must be the photo's size, more than 0",
+        ));
+    }
+    if body.value.bytes > MAX_UPLOAD_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("a photo must be at most {MAX_UPLOAD_BYTES} bytes"),
+        ));
+    }
+    let key = format!(
+        "uploads/{}/{}.{extension}",
+        deps.catalogue.city().jurisdiction_id,
+        deps.ids.request_id().as_str().to_ascii_lowercase()
+    );
+    let now = deps.clock.now();
+    let upload_url = deps
+        .media
+        .upload_link(&key, &content_type, UPLOAD_LINK_SECS)
+        .await
+        .map_err(|e| ApiError::dependency(e.retryable, &e))?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(UploadTicket {
+            media_key: key,
+            upload_url,
+            method: "PUT",
+            content_type,
+            max_bytes: MAX_UPLOAD_BYTES,
+            expires_at: now
+                .saturating_add(jiff::SignedDuration::from_secs(UPLOAD_LINK_SECS as i64))
+                .unwrap_or(now),
+        }),
+    ))
+}
+
+/// Checks photos uploaded through an upload ticket: ours, there, small enough,
+/// and an image by content.
+async fn uploaded_media(deps: &Deps, keys: &[String]) -> Result<Vec<MediaRef>, ApiError> {
+    if keys.len() > MAX_MEDIA_PER_REQUEST {
+        return Err(ApiError::invalid_field(
+            "media",
+            format!("at most {MAX_MEDIA_PER_REQUEST} photos per request"),
+        ));
+    }
+    let prefix = format!("uploads/{}/", deps.catalogue.city().jurisdiction_id);
+    let mut refs = Vec::new();
+    for key in keys {
+        let well_formed = key.strip_prefix(&prefix).is_some_and(|rest| {
+            !rest.is_empty()
+                && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '.')
+                && !rest.contains("..")
+        });
+        if !well_formed {
+            return Err(ApiError::invalid_field(
+                "media",
+                "media holds the media_key values that POST /v1/uploads returned",
+            ));
+        }
+        let stored = deps
+            .media
+            .inspect(key)
+            .await
+            .map_err(|e| ApiError::dependency(e.retryable, &e))?
+            .ok_or_else(|| {
+                ApiError::invalid_field(
+                    "media",
+                    format!("nothing was uploaded to {key}; PUT the photo to its upload_url first"),
+                )
+            })?;
+        if stored.bytes > MAX_UPLOAD_BYTES {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the photo at {key} is larger than {MAX_UPLOAD_BYTES} bytes"),
+            ));
+        }
+        let kind = sniff_image(&stored.head).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                format!("the file at {key} is not a JPEG, PNG, GIF, WebP or HEIC image"),
+            )
+        })?;
+        refs.push(MediaRef::Stored {
+            key: key.clone(),
+            content_type: kind.mime.to_owned(),
+            bytes: stored.bytes,
+        });
+    }
+    Ok(refs)
+}
+
+/// Expiring links to a request's photos, for its citizen.
+async fn media_links(
+    deps: &Deps,
+    request: &citydesk_core::request::ServiceRequest,
+) -> Result<Vec<String>, ApiError> {
+    let mut links = Vec::new();
+    for m in &request.media {
+        links.push(match m {
+            MediaRef::Link { url } => url.clone(),
+            MediaRef::Stored { key, .. } => deps
+                .media
+                .read_link(key, MEDIA_LINK_SECS)
+                .await
+                .map_err(|e| ApiError::dependency(e.retryable, &e))?,
+        });
+    }
+    Ok(links)
 }

@@ -16,6 +16,7 @@ use tower::ServiceExt;
 
 struct Harness {
     store: Arc<MemoryStore>,
+    media: Arc<citydesk_core::memory::MemoryBlobs>,
     queues: Arc<MemoryQueues>,
     app: axum::Router,
 }
@@ -28,15 +29,18 @@ fn harness() -> Harness {
     .unwrap();
     let store = Arc::new(MemoryStore::default());
     let queues = Arc::new(MemoryQueues::default());
+    let media = Arc::new(citydesk_core::memory::MemoryBlobs::default());
     let deps = Deps {
         store: store.clone(),
         queue: queues.clone(),
         catalogue: Catalogue::new(doc).unwrap(),
         clock: Arc::new(ManualClock::at("2026-11-27T09:30:00Z".parse().unwrap())),
         ids: Arc::new(SequentialIds::default()),
+        media: media.clone(),
     };
     Harness {
         store,
+        media,
         queues,
         app: router(Arc::new(deps)),
     }
@@ -437,4 +441,91 @@ async fn the_citizen_follows_up_with_the_tracking_token() {
             .any(|m| matches!(m, PipelineMessage::StatusChanged { .. })),
         "{sent:?}"
     );
+}
+
+/// A JPEG's first bytes (enough for the type check).
+const JPEG: &[u8] = &[
+    0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01, 0xFF, 0xD9,
+];
+
+#[tokio::test]
+async fn photos_go_through_an_upload_ticket() {
+    use citydesk_core::ports::MediaStore;
+    let h = harness();
+    let ticket = |body: &str| {
+        http::Request::post("/v1/uploads")
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_owned()))
+            .unwrap()
+    };
+    let (status, t) = call(
+        &h.app,
+        ticket(r#"{"content_type": "image/jpeg", "bytes": 2048000}"#),
+    )
+    .await;
+    assert_eq!(status, 201, "{t}");
+    let key = t["media_key"].as_str().unwrap().to_owned();
+    assert!(
+        key.starts_with("uploads/krakow/") && key.ends_with(".jpg"),
+        "{key}"
+    );
+    assert_eq!(t["method"], "PUT");
+    assert!(t["upload_url"].as_str().unwrap().contains(&key));
+    for (body, want) in [
+        (r#"{"content_type": "application/pdf", "bytes": 1000}"#, 415),
+        (r#"{"content_type": "image/png", "bytes": 99000000}"#, 413),
+        (r#"{"content_type": "image/png", "bytes": 0}"#, 400),
+        (r#"{"content_type": "image/png"}"#, 400),
+    ] {
+        let (status, body) = call(&h.app, ticket(body)).await;
+        assert_eq!(status, want, "{body}");
+    }
+
+    // Not uploaded yet: a clear error; uploaded: attached, and linked in the citizen's view.
+    let create = |media: &str| {
+        post_json(&format!(
+            r#"{{"description": "Dziura", "media": [{media}]}}"#
+        ))
+    };
+    let (status, body) = call(&h.app, create(&format!("\"{key}\""))).await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (400, Some("media")),
+        "{body}"
+    );
+    h.media
+        .put_media(&key, "image/jpeg", JPEG.to_vec())
+        .await
+        .unwrap();
+    let (status, created) = call(&h.app, create(&format!("\"{key}\""))).await;
+    assert_eq!(status, 201, "{created}");
+    let view = http::Request::get(format!(
+        "/v1/requests/{}",
+        created["case_number"].as_str().unwrap()
+    ))
+    .header(
+        "authorization",
+        format!("Bearer {}", created["tracking_token"].as_str().unwrap()),
+    )
+    .body(Body::empty())
+    .unwrap();
+    let (_, private) = call(&h.app, view).await;
+    assert!(
+        private["media_urls"][0].as_str().unwrap().contains(&key),
+        "{private}"
+    );
+
+    // Someone else's key, or a file that is not an image, is refused.
+    let (status, _) = call(&h.app, create("\"media/krakow/../../etc/passwd\"")).await;
+    assert_eq!(status, 400);
+    h.media
+        .put_media(
+            "uploads/krakow/fake.jpg",
+            "image/jpeg",
+            b"%PDF-1.7".to_vec(),
+        )
+        .await
+        .unwrap();
+    let (status, body) = call(&h.app, create("\"uploads/krakow/fake.jpg\"")).await;
+    assert_eq!(status, 415, "{body}");
 }

@@ -22,6 +22,7 @@
 //! | `PUBLIC_BASE_URL` | this deployment's public URL, for discovery |
 
 mod format;
+mod multipart;
 mod params;
 mod representation;
 mod routes;
@@ -37,7 +38,7 @@ use citydesk_aws::sqs::SqsPipelineQueue;
 use citydesk_aws::system::{RandomIds, SystemClock};
 use citydesk_core::catalogue::Catalogue;
 use citydesk_core::ports::{
-    ClientKeys, Clock, IdSource, OnceLedger, PipelineQueue, PortError, RequestStore,
+    ClientKeys, Clock, IdSource, MediaStore, OnceLedger, PipelineQueue, PortError, RequestStore,
 };
 
 #[derive(Debug, Clone)]
@@ -66,6 +67,8 @@ impl Config {
 pub struct Deps {
     pub store: Arc<dyn RequestStore>,
     pub keys: Arc<dyn ClientKeys>,
+    /// Photos uploaded with requests.
+    pub media: Arc<dyn MediaStore>,
     /// Remembers client update ids already applied.
     pub ledger: Arc<dyn OnceLedger>,
     pub queue: Arc<dyn PipelineQueue>,
@@ -87,6 +90,10 @@ impl Deps {
             store: store.clone(),
             keys: store.clone(),
             ledger: store,
+            media: Arc::new(citydesk_aws::s3::S3Blobs::new(
+                clients.s3.clone(),
+                &config.common.bucket_name,
+            )),
             queue: Arc::new(
                 SqsPipelineQueue::new(clients.sqs.clone())
                     .classify_to(config.classify_queue_url.clone())

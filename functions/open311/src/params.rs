@@ -20,6 +20,22 @@ impl Params {
         Self(pairs)
     }
 
+    /// Adds pairs (from a multipart body).
+    pub fn with(mut self, pairs: Vec<(String, String)>) -> Self {
+        self.0.extend(pairs);
+        self
+    }
+
+    /// Every non-empty value of `name` as sent (`media_url` may repeat; commas are kept).
+    pub fn list_raw(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name || k.strip_suffix("[]") == Some(name))
+            .map(|(_, v)| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .collect()
+    }
+
     /// The first non-empty value of `name`, trimmed.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0

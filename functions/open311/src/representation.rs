@@ -140,6 +140,7 @@ pub fn request(
     r: &ServiceRequest,
     lang: Language,
     history: Option<&[HistoryEvent]>,
+    media_url: Option<String>,
 ) -> Node {
     let tz = city_tz(catalogue);
     let service = r.service_code.as_ref().and_then(|c| catalogue.service(c));
@@ -181,7 +182,7 @@ pub fn request(
             .map_or(Node::opt("long", None::<String>), |p| {
                 Node::Raw("long", Value::from(p.long))
             }),
-        Node::opt("media_url", None::<String>),
+        Node::opt("media_url", media_url),
     ];
     if let Some(history) = history {
         fields.push(extended_attributes(catalogue, r));

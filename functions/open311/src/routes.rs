@@ -10,6 +10,7 @@ use axum::response::Response;
 use axum::routing::get;
 use citydesk_core::contact::{Contact, Email, PersonName, PhoneNumber};
 use citydesk_core::ids::{CaseNumber, RequestId, ServiceCode, sha256_hex};
+use citydesk_core::media::{MediaRef, parse_link, prepare_photo};
 use citydesk_core::ports::Claim;
 use citydesk_core::request::{Channel, Language, Location, LocationError, ServiceRequest};
 use citydesk_core::status::Status;
@@ -32,6 +33,8 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 const MAX_WINDOW_DAYS: i64 = 90;
 const DEFAULT_LIMIT: usize = 1000;
 const MAX_PAGE_SIZE: usize = 1000;
+/// How long a photo's link stays valid.
+const MEDIA_LINK_SECS: u64 = 3600;
 
 pub fn router(deps: Arc<Deps>) -> Router {
     Router::new()
@@ -41,6 +44,10 @@ pub fn router(deps: Arc<Deps>) -> Router {
         )
         .route("/open311/v2/{collection}/{item}", get(get_item))
         .fallback(unknown)
+        // Room for one photo (checked again, with a clear error, when read).
+        .layer(axum::extract::DefaultBodyLimit::max(
+            citydesk_core::media::MAX_MEDIA_BYTES + MAX_BODY_BYTES,
+        ))
         .with_state(deps)
 }
 
@@ -166,6 +173,7 @@ async fn get_item(
                             &request,
                             lang,
                             params.flag("extensions").then_some(&history[..]),
+                            media_url(&deps, &request).await.map_err(fail)?,
                         )],
                     )
                 }
@@ -292,7 +300,14 @@ async fn list_requests(deps: &Deps, params: &Params, lang: Language) -> Result<N
             true => Some(deps.store.history(&r.id).await.map_err(dependency)?),
             false => None,
         };
-        items.push(repr::request(&deps.catalogue, &r, lang, history.as_deref()));
+        let media = media_url(deps, &r).await?;
+        items.push(repr::request(
+            &deps.catalogue,
+            &r,
+            lang,
+            history.as_deref(),
+            media,
+        ));
     }
     Ok(Node::List("service_requests", items))
 }
@@ -428,32 +443,35 @@ async fn post_resource(
                     "cannot POST to {name}"
                 ))));
             }
-            if body.len() > MAX_BODY_BYTES {
-                return Err(fail(Open311Error::bad_request(format!(
-                    "the body must be at most {MAX_BODY_BYTES} bytes"
-                ))));
-            }
-            let form = headers
+            let content_type = headers
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
-                .is_none_or(|v| {
-                    v.trim()
-                        .to_ascii_lowercase()
-                        .starts_with("application/x-www-form-urlencoded")
-                });
-            if !form {
+                .unwrap_or("application/x-www-form-urlencoded")
+                .to_owned();
+            let (params, photo) = if content_type.to_ascii_lowercase().starts_with("multipart/form-data") {
+                // The v2.1 draft: the same fields as parts, and the photo as a `media` file part.
+                let (pairs, photo) = crate::multipart::read(&content_type, body).await.map_err(fail)?;
+                (Params::parse(query.as_deref(), b"").with(pairs), photo)
+            } else if content_type.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
+                if body.len() > MAX_BODY_BYTES {
+                    return Err(fail(Open311Error::bad_request(format!(
+                        "the body must be at most {MAX_BODY_BYTES} bytes"
+                    ))));
+                }
+                (Params::parse(query.as_deref(), &body), None)
+            } else {
                 return Err(fail(Open311Error::bad_request(
-                    "send the request as application/x-www-form-urlencoded; charset=utf-8",
+                    "send the request as application/x-www-form-urlencoded; charset=utf-8 (or multipart/form-data with a media file)",
                 )));
-            }
-            let params = Params::parse(query.as_deref(), &body);
+            };
             check_jurisdiction(&deps, &params).map_err(fail)?;
             check_api_key(&deps, &params).await.map_err(fail)?;
             if name == "servicerequestupdates" {
                 let doc = post_update(&deps, &params).await.map_err(fail)?;
                 return Ok(doc.render(format, StatusCode::OK));
             }
-            let submission = submission(&deps, &params, language(&headers)).map_err(fail)?;
+            let mut submission = submission(&deps, &params, language(&headers)).map_err(fail)?;
+            submission.media = media(&deps, &params, photo).await.map_err(fail)?;
             let intake = Intake {
                 store: deps.store.as_ref(),
                 queue: deps.queue.as_ref(),
@@ -579,6 +597,58 @@ fn update_answer(case: &CaseNumber, client_update: Option<&str>) -> Node {
     )
 }
 
+/// The request's photos: an uploaded `media` file (checked by content, location
+/// removed when `strip_location=true`, stored under a key the server chooses)
+/// and any `media_url` links the client hosts.
+async fn media(
+    deps: &Deps,
+    p: &Params,
+    photo: Option<bytes::Bytes>,
+) -> Result<Vec<MediaRef>, Open311Error> {
+    let mut refs = Vec::new();
+    if let Some(bytes) = photo {
+        let (kind, body) = prepare_photo(&bytes, p.flag("strip_location"))
+            .map_err(|e| Open311Error::bad_request(format!("media: {e}")))?;
+        let key = format!(
+            "media/{}/{}.{}",
+            deps.catalogue.city().jurisdiction_id,
+            deps.ids.request_id().as_str().to_ascii_lowercase(),
+            kind.extension
+        );
+        let size = body.len() as u64;
+        deps.media
+            .put_media(&key, kind.mime, body)
+            .await
+            .map_err(dependency)?;
+        refs.push(MediaRef::Stored {
+            key,
+            content_type: kind.mime.to_owned(),
+            bytes: size,
+        });
+    }
+    for url in p.list_raw("media_url") {
+        refs.push(parse_link(&url).map_err(|e| Open311Error::bad_request(e.to_string()))?);
+    }
+    Ok(refs)
+}
+
+/// The link Open311 clients get for a request's first photo (stored ones expire).
+pub(crate) async fn media_url(
+    deps: &Deps,
+    r: &ServiceRequest,
+) -> Result<Option<String>, Open311Error> {
+    match r.media.first() {
+        None => Ok(None),
+        Some(MediaRef::Link { url }) => Ok(Some(url.clone())),
+        Some(MediaRef::Stored { key, .. }) => Ok(Some(
+            deps.media
+                .read_link(key, MEDIA_LINK_SECS)
+                .await
+                .map_err(dependency)?,
+        )),
+    }
+}
+
 async fn check_api_key(deps: &Deps, params: &Params) -> Result<(), Open311Error> {
     let key = params
         .get("api_key")
@@ -655,6 +725,7 @@ fn submission(deps: &Deps, p: &Params, lang: Language) -> Result<RequestSubmissi
         contact: Some(contact),
         language: lang,
         answers: p.attributes(),
+        media: Vec::new(),
         idempotency: None,
     })
 }

@@ -36,6 +36,7 @@ fn app_with_store() -> (axum::Router, Arc<ManualClock>, Arc<MemoryStore>) {
         store: store.clone(),
         keys: store.clone(),
         ledger: store.clone(),
+        media: Arc::new(citydesk_core::memory::MemoryBlobs::default()),
         queue: Arc::new(MemoryQueues::default()),
         clock: clock.clone(),
         ids: Arc::new(SequentialIds::default()),
@@ -584,4 +585,142 @@ async fn citizen_updates_relayed_by_a_client() {
         let (got, body) = update(form.clone()).await;
         assert_eq!(got, status, "{form}: {body}");
     }
+}
+
+/// A tiny JPEG whose EXIF segment carries the marker "GPS!".
+fn jpeg_with_location() -> Vec<u8> {
+    let mut v = vec![0xFF, 0xD8];
+    let payload: Vec<u8> = b"Exif\0\0II*\0\x08\0\0\0GPS!".to_vec();
+    v.extend([0xFF, 0xE1]);
+    v.extend(((payload.len() + 2) as u16).to_be_bytes());
+    v.extend(payload);
+    v.extend([
+        0xFF, 0xDB, 0x00, 0x04, 0x00, 0x01, 0xFF, 0xDA, 0x00, 0x02, 0x11, 0x22, 0xFF, 0xD9,
+    ]);
+    v
+}
+
+fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (String, Vec<u8>) {
+    let boundary = "citydesk-test-boundary";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    if let Some((filename, bytes)) = file {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"media\"; filename=\"{filename}\"\r\nContent-Type: image/jpeg\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend(bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn media_upload_on_post() {
+    let catalogue = Catalogue::new(
+        CatalogueDocument::from_sources(
+            include_str!("../../../infra/demo-city/catalogue.toml"),
+            include_str!("../../../infra/demo-city/districts.geojson"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let store = Arc::new(MemoryStore::default());
+    store.add_client_key(&sha256_hex(KEY.as_bytes()), "tests");
+    let media = Arc::new(citydesk_core::memory::MemoryBlobs::default());
+    let app = router(Arc::new(Deps {
+        store: store.clone(),
+        keys: store.clone(),
+        ledger: store.clone(),
+        media: media.clone(),
+        queue: Arc::new(MemoryQueues::default()),
+        clock: Arc::new(ManualClock::at("2026-11-27T09:30:00Z".parse().unwrap())),
+        ids: Arc::new(SequentialIds::default()),
+        catalogue,
+        public_base_url: "https://311.krakow.example".into(),
+    }));
+    let send_form = |ctype: String, body: Vec<u8>| {
+        let app = app.clone();
+        async move {
+            let req = http::Request::post("/open311/v2/requests.json")
+                .header("content-type", ctype)
+                .body(Body::from(body))
+                .unwrap();
+            send(&app, req).await
+        }
+    };
+    let fields = [
+        ("api_key", KEY),
+        ("service_code", "pothole"),
+        ("lat", "50.07"),
+        ("long", "19.935"),
+        ("strip_location", "true"),
+    ];
+    let photo = jpeg_with_location();
+    let (ctype, body) = multipart(&fields, Some(("IMG_0001.jpg", &photo)));
+    let (status, _, answer) = send_form(ctype, body).await;
+    assert_eq!(status, 201, "{answer}");
+    let id = serde_json::from_str::<Value>(&answer).unwrap()[0]["service_request_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Stored under a key the server chose, without its location; linked as media_url.
+    let objects = media.objects.lock().unwrap().clone();
+    let (key, (content_type, stored)) = objects.iter().next().unwrap();
+    assert!(
+        key.starts_with("media/krakow/") && key.ends_with(".jpg") && !key.contains("IMG_0001"),
+        "{key}"
+    );
+    assert_eq!(content_type, "image/jpeg");
+    assert!(
+        !stored.windows(4).any(|w| w == b"GPS!"),
+        "location removed on request"
+    );
+    let (_, one) = get_json(&app, &format!("/open311/v2/requests/{id}.json")).await;
+    assert!(
+        one[0]["media_url"].as_str().unwrap().contains(key.as_str()),
+        "{one}"
+    );
+
+    // Without the privacy flag the photo is kept as taken.
+    let (ctype, body) = multipart(&fields[..4], Some(("b.jpg", &photo)));
+    assert_eq!(send_form(ctype, body).await.0, 201);
+    assert!(
+        media
+            .objects
+            .lock()
+            .unwrap()
+            .values()
+            .any(|(_, b)| b.windows(4).any(|w| w == b"GPS!"))
+    );
+
+    // Not an image, or too large: a 400 in Open311's format.
+    let (ctype, body) = multipart(&fields, Some(("x.jpg", b"%PDF-1.7 pretending")));
+    let (status, _, err) = send_form(ctype, body).await;
+    assert_eq!(status, 400);
+    assert!(err.contains("JPEG, PNG"), "{err}");
+    let big = vec![0xFF_u8; citydesk_core::media::MAX_MEDIA_BYTES + 10];
+    let (ctype, body) = multipart(&fields, Some(("big.jpg", &big)));
+    let (status, _, err) = send_form(ctype, body).await;
+    assert_eq!(status, 400, "{err}");
+    assert!(err.contains("at most"), "{err}");
+
+    // A client's own photo link is kept as given.
+    let (status, body) = post(&app, "/open311/v2/requests.json", &format!("api_key={KEY}&service_code=pothole&lat=50.07&long=19.93&media_url=https%3A%2F%2Ffms.example%2Fp%2F1.jpeg")).await;
+    assert_eq!(status, 201, "{body}");
+    let id = serde_json::from_str::<Value>(&body).unwrap()[0]["service_request_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, one) = get_json(&app, &format!("/open311/v2/requests/{id}.json")).await;
+    assert_eq!(one[0]["media_url"], "https://fms.example/p/1.jpeg");
 }

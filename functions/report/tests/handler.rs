@@ -41,6 +41,7 @@ async fn fixtures_report_the_right_day_once() {
             contact: None,
             language: Language::Pl,
             answers: Default::default(),
+            media: Vec::new(),
             idempotency: None,
         };
         submit_request(&intake, submission).await.unwrap();

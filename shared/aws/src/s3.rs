@@ -5,7 +5,7 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use citydesk_core::catalogue::Catalogue;
 use citydesk_core::ids::JurisdictionId;
-use citydesk_core::ports::{BlobStore, PortError};
+use citydesk_core::ports::{BlobStore, MediaStore, PortError, StoredObject};
 
 use crate::sdk_error;
 
@@ -85,6 +85,95 @@ impl S3Blobs {
         Catalogue::from_json(&bytes)
             .map_err(|e| PortError::permanent("load catalogue", e.to_string()))
     }
+}
+
+#[async_trait]
+impl MediaStore for S3Blobs {
+    async fn put_media(
+        &self,
+        key: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<(), PortError> {
+        self.put(key, content_type, body).await
+    }
+
+    async fn read_link(&self, key: &str, expires_in_secs: u64) -> Result<String, PortError> {
+        let config = presigning(expires_in_secs)?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .presigned(config)
+            .await
+            .map_err(|e| PortError::permanent("presign read", e.to_string()))?;
+        Ok(request.uri().to_owned())
+    }
+
+    async fn upload_link(
+        &self,
+        key: &str,
+        content_type: &str,
+        expires_in_secs: u64,
+    ) -> Result<String, PortError> {
+        let config = presigning(expires_in_secs)?;
+        let request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .presigned(config)
+            .await
+            .map_err(|e| PortError::permanent("presign upload", e.to_string()))?;
+        Ok(request.uri().to_owned())
+    }
+
+    async fn inspect(&self, key: &str) -> Result<Option<StoredObject>, PortError> {
+        let out = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .range("bytes=0-63")
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) => {
+                let err = e.into_service_error();
+                if err.is_no_such_key() {
+                    return Ok(None);
+                }
+                return Err(sdk_error("inspect object", &err));
+            }
+        };
+        // Content-Range is "bytes 0-63/<size>"; without it the body is the whole object.
+        let total = out
+            .content_range()
+            .and_then(|r| r.rsplit('/').next())
+            .and_then(|n| n.parse::<u64>().ok());
+        let head = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| PortError::retryable("read object", e.to_string()))?
+            .into_bytes()
+            .to_vec();
+        let bytes = total.unwrap_or(head.len() as u64);
+        Ok(Some(StoredObject {
+            bytes,
+            head: head.into_iter().take(64).collect(),
+        }))
+    }
+}
+
+fn presigning(expires_in_secs: u64) -> Result<aws_sdk_s3::presigning::PresigningConfig, PortError> {
+    aws_sdk_s3::presigning::PresigningConfig::expires_in(std::time::Duration::from_secs(
+        expires_in_secs,
+    ))
+    .map_err(|e| PortError::permanent("presign", e.to_string()))
 }
 
 #[async_trait]

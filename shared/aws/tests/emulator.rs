@@ -135,6 +135,7 @@ fn new_request(at: Timestamp, idempotency: Option<&str>) -> NewRequest {
         tracking_token_hash: token.hash(),
         has_contact: true,
         attributes: Default::default(),
+        media: Vec::new(),
         version: 1,
     };
     NewRequest {

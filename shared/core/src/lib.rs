@@ -10,6 +10,7 @@
 pub mod catalogue;
 pub mod contact;
 pub mod ids;
+pub mod media;
 pub mod memory;
 pub mod messages;
 pub mod notifications;

@@ -348,6 +348,38 @@ impl BlobStore for MemoryBlobs {
     }
 }
 
+#[async_trait]
+impl MediaStore for MemoryBlobs {
+    async fn put_media(
+        &self,
+        key: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<(), PortError> {
+        lock(&self.objects).insert(key.to_owned(), (content_type.to_owned(), body));
+        Ok(())
+    }
+    async fn read_link(&self, key: &str, expires_in_secs: u64) -> Result<String, PortError> {
+        Ok(format!("memory://{key}?expires={expires_in_secs}"))
+    }
+    async fn upload_link(
+        &self,
+        key: &str,
+        content_type: &str,
+        expires_in_secs: u64,
+    ) -> Result<String, PortError> {
+        Ok(format!(
+            "memory://{key}?upload={content_type}&expires={expires_in_secs}"
+        ))
+    }
+    async fn inspect(&self, key: &str) -> Result<Option<StoredObject>, PortError> {
+        Ok(lock(&self.objects).get(key).map(|(_, b)| StoredObject {
+            bytes: b.len() as u64,
+            head: b.iter().take(64).copied().collect(),
+        }))
+    }
+}
+
 /// A clock tests move by hand.
 #[derive(Debug)]
 pub struct ManualClock(Mutex<Timestamp>);

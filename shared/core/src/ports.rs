@@ -192,6 +192,35 @@ pub trait BlobStore: Send + Sync {
     ) -> Result<bool, PortError>;
 }
 
+/// What is stored under a media key: its size and first bytes (to check the type).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    pub bytes: u64,
+    pub head: Vec<u8>,
+}
+
+/// Photos: stored under server-chosen keys, shared through expiring links.
+#[async_trait]
+pub trait MediaStore: Send + Sync {
+    async fn put_media(
+        &self,
+        key: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<(), PortError>;
+    /// A link to read the object, valid for `expires_in_secs`.
+    async fn read_link(&self, key: &str, expires_in_secs: u64) -> Result<String, PortError>;
+    /// A link the client uploads the object to (HTTP PUT with that content type).
+    async fn upload_link(
+        &self,
+        key: &str,
+        content_type: &str,
+        expires_in_secs: u64,
+    ) -> Result<String, PortError>;
+    /// Size and first bytes of an uploaded object, `None` when nothing is there.
+    async fn inspect(&self, key: &str) -> Result<Option<StoredObject>, PortError>;
+}
+
 /// Time and randomness come from outside so tests control them.
 pub trait Clock: Send + Sync {
     fn now(&self) -> Timestamp;

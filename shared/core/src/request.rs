@@ -199,6 +199,9 @@ pub struct ServiceRequest {
     /// Answers to the service's form (Open311 attributes), by attribute code.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub attributes: std::collections::BTreeMap<String, crate::service_form::Answer>,
+    /// Photos: objects the server stored, or links a client gave.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media: Vec<crate::media::MediaRef>,
     /// Optimistic-locking version: the number of history events so far.
     pub version: u64,
 }

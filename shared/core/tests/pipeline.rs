@@ -111,6 +111,7 @@ fn pothole_text(key: Option<&str>) -> RequestSubmission {
         }),
         language: Language::Pl,
         answers: Default::default(),
+        media: Vec::new(),
         idempotency: key.map(|k| IdempotencyClaim {
             key: k.into(),
             payload_hash: "hash-a".into(),

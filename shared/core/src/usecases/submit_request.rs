@@ -30,6 +30,8 @@ pub struct RequestSubmission {
     pub language: Language,
     /// Answers to the service's form: attribute code → values (one for most types).
     pub answers: BTreeMap<String, Vec<String>>,
+    /// Photos already checked and stored (or linked) by the channel's adapter.
+    pub media: Vec<crate::media::MediaRef>,
     /// Client's idempotency key and a fingerprint of the payload.
     pub idempotency: Option<IdempotencyClaim>,
 }
@@ -56,6 +58,8 @@ pub enum SubmitError {
     IdempotencyKeyReused,
     #[error(transparent)]
     Answer(#[from] AnswerError),
+    #[error(transparent)]
+    Media(#[from] crate::media::MediaError),
     #[error(transparent)]
     Port(#[from] PortError),
 }
@@ -91,6 +95,9 @@ pub async fn submit_request(
         None => None,
     };
     // Without a service yet, answers are kept as given (classification picks the form later).
+    if submission.media.len() > crate::media::MAX_MEDIA_PER_REQUEST {
+        return Err(crate::media::MediaError::TooMany.into());
+    }
     let form = service.map_or(&[][..], |s| &s.attributes[..]);
     let attributes = check_answers(form, &submission.answers)?;
     let mut location = submission.location;
@@ -123,6 +130,7 @@ pub async fn submit_request(
         tracking_token_hash: token.hash(),
         has_contact: contact.is_some(),
         attributes,
+        media: submission.media,
         version: 1,
     };
     let created = HistoryEvent {
