@@ -128,6 +128,7 @@ async fn poison_goes_to_the_dlq_and_the_rest_of_the_batch_succeeds() {
             contact: None,
             language: Language::Pl,
             answers: Default::default(),
+            media: Vec::new(),
             idempotency: None,
         };
         request_ids.push(
