@@ -11,6 +11,7 @@
 //! | shared | see `citydesk_aws::config` |
 
 mod dto;
+pub mod openapi;
 mod routes;
 
 pub use routes::router;

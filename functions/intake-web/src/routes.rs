@@ -34,6 +34,10 @@ pub fn router(deps: Arc<Deps>) -> Router {
         .route("/v1/requests/{case_number}/updates", post(citizen_update))
         .route("/v1/uploads", post(upload_ticket))
         .route("/health", get(health))
+        .route(
+            "/openapi.json",
+            get(|| async { axum::Json(crate::openapi::document()) }),
+        )
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(deps)
@@ -104,7 +108,7 @@ async fn create_request(
         }
         SubmitError::Answer(a) => {
             let field = match &a {
-                AnswerError::TooMany => "attributes".to_owned(),
+                AnswerError::TooMany | AnswerError::BadCode(_) => "attributes".to_owned(),
                 _ => format!("attributes.{}", a.field().trim_start_matches("attribute[").trim_end_matches(']')),
             };
             ApiError::invalid_field(field, a.to_string())

@@ -94,6 +94,8 @@ pub enum AnswerError {
     TooLong(String),
     #[error("too many attributes (at most {MAX_ANSWERS})")]
     TooMany,
+    #[error("attribute codes are 1-64 letters, digits, '_', '-', '.' or ':'; {0:?} is not one")]
+    BadCode(String),
 }
 
 impl AnswerError {
@@ -106,7 +108,7 @@ impl AnswerError {
             | AnswerError::NotANumber(c)
             | AnswerError::NotADatetime(c)
             | AnswerError::TooLong(c) => format!("attribute[{c}]"),
-            AnswerError::TooMany => "attribute".to_owned(),
+            AnswerError::TooMany | AnswerError::BadCode(_) => "attribute".to_owned(),
         }
     }
 }
@@ -150,6 +152,14 @@ pub fn check_answers(
     }
     let mut out = BTreeMap::new();
     for (code, values) in answers {
+        let code_ok = !code.is_empty()
+            && code.len() <= 64
+            && code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'));
+        if !code_ok {
+            return Err(AnswerError::BadCode(code.chars().take(64).collect()));
+        }
         let values: Vec<String> = values
             .iter()
             .map(|v| v.trim().to_owned())
@@ -288,6 +298,10 @@ description = { pl = "Głębokość", en = "Depth" }
     #[test]
     fn each_mistake_names_its_attribute() {
         let s = service();
+        let err = check_answers(&s.attributes, &answers(&[("", &["x"])])).unwrap_err();
+        assert!(matches!(err, AnswerError::BadCode(_)));
+        let err = check_answers(&s.attributes, &answers(&[("à ô", &["x"])])).unwrap_err();
+        assert!(matches!(err, AnswerError::BadCode(_)));
         let err = check_answers(&s.attributes, &answers(&[])).unwrap_err();
         assert_eq!(err.field(), "attribute[size]");
         let err = check_answers(&s.attributes, &answers(&[("size", &["huge"])])).unwrap_err();
