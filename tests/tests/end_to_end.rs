@@ -131,7 +131,8 @@ async fn a_request_from_post_to_report() {
         assert_eq!(r.json::<Value>().await.unwrap()["status"], expected);
     }
 
-    // The citizen got the assignment and the resolution by SMS, once each.
+    // The citizen got the confirmation (with the tracking link), the assignment
+    // and the resolution by SMS, once each (in whatever order the queue delivered them).
     let outbox = eventually(10, || async {
         let (_, outbox) = get_json(&http, format!("{base}/_local/outbox")).await;
         let mine: Vec<Value> = outbox
@@ -141,28 +142,38 @@ async fn a_request_from_post_to_report() {
             .filter(|m| m["body"].as_str().unwrap_or("").contains(&case))
             .cloned()
             .collect();
-        (mine.len() >= 2).then_some(mine)
+        (mine.len() >= 3).then_some(mine)
     })
     .await
-    .expect("two notifications within 10 s");
-    assert_eq!(outbox.len(), 2, "{outbox:?}");
+    .expect("three notifications within 10 s");
+    assert_eq!(outbox.len(), 3, "{outbox:?}");
     assert!(
         outbox
             .iter()
             .all(|m| m["channel"] == "sms" && m["to"] == "+48600100200")
     );
-    assert!(
-        outbox[0]["body"]
-            .as_str()
-            .unwrap()
-            .contains("Zarząd Dróg Miasta Krakowa")
+    let body_with = |text: &str| {
+        outbox
+            .iter()
+            .map(|m| m["body"].as_str().unwrap().to_owned())
+            .find(|b| b.contains(text))
+            .unwrap_or_else(|| panic!("no message with {text}: {outbox:?}"))
+    };
+    body_with("Zarząd Dróg Miasta Krakowa");
+    body_with("Ubytek załatany.");
+    let token = created["tracking_token"].as_str().unwrap();
+    let confirmation = body_with(token);
+    let link = confirmation
+        .split_whitespace()
+        .find(|w| w.starts_with("http"))
+        .unwrap()
+        .to_owned();
+    let (status, private) = get_json(&http, link).await;
+    assert_eq!(
+        status, 200,
+        "the link in the confirmation opens the citizen's view"
     );
-    assert!(
-        outbox[1]["body"]
-            .as_str()
-            .unwrap()
-            .contains("Ubytek załatany.")
-    );
+    assert_eq!(private["status"], "resolved");
 
     // The report schedule, fired now for today, archives JSON and CSV once.
     let today = jiff::Zoned::now()
@@ -237,7 +248,10 @@ async fn english_request_by_email_and_bad_input_over_real_http() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|m| m["body"].as_str().unwrap_or("").contains(&case))
+            .find(|m| {
+                let body = m["body"].as_str().unwrap_or("");
+                body.contains(&case) && body.contains("passed to")
+            })
             .cloned()
     })
     .await

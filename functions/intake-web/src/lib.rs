@@ -6,6 +6,7 @@
 //! | variable | meaning |
 //! |---|---|
 //! | `CLASSIFY_QUEUE_URL` | where new requests go for classification |
+//! | `TRACKING_SECRET_PARAMETER` | SSM parameter of the key tracking tokens are derived with |
 //! | `ROUTE_QUEUE_URL` | where requests the citizen reopens go back to routing |
 //! | `NOTIFY_QUEUE_URL` | where status changes the citizen makes are announced |
 //! | shared | see `citydesk_aws::config` |
@@ -27,6 +28,8 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub common: CommonConfig,
+    /// SSM parameter of the key tracking tokens are derived with.
+    pub tracking_secret_parameter: String,
     pub classify_queue_url: String,
     /// Reopened requests go back to routing.
     pub route_queue_url: String,
@@ -38,6 +41,7 @@ impl Config {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
             common: CommonConfig::from_env(env)?,
+            tracking_secret_parameter: env.required("TRACKING_SECRET_PARAMETER")?,
             classify_queue_url: env.required("CLASSIFY_QUEUE_URL")?,
             route_queue_url: env.required("ROUTE_QUEUE_URL")?,
             notify_queue_url: env.required("NOTIFY_QUEUE_URL")?,
@@ -73,7 +77,13 @@ impl Deps {
                     .notify_to(config.notify_queue_url.clone()),
             ),
             clock: Arc::new(SystemClock),
-            ids: Arc::new(RandomIds),
+            ids: Arc::new(RandomIds::new(
+                citydesk_aws::secrets::tracking_key(
+                    &aws_sdk_ssm::Client::new(&clients.sdk),
+                    &config.tracking_secret_parameter,
+                )
+                .await?,
+            )),
             media: Arc::new(citydesk_aws::s3::S3Blobs::new(
                 clients.s3.clone(),
                 &config.common.bucket_name,

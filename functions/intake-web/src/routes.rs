@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -175,10 +175,16 @@ fn follow_up_error(e: FollowUpError) -> ApiError {
 async fn view(
     State(deps): State<Arc<Deps>>,
     Path(case_number): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let case = parse_case(&case_number)?;
-    if let Some(token) = tracking_token(&headers) {
+    // The link in the confirmation message carries the token as `?token=`.
+    let from_link = query
+        .as_deref()
+        .and_then(|q| q.split('&').find_map(|pair| pair.strip_prefix("token=")))
+        .filter(|t| !t.is_empty());
+    if let Some(token) = tracking_token(&headers).or(from_link) {
         let (request, history) = private_view(deps.store.as_ref(), &case, token)
             .await
             .map_err(follow_up_error)?;

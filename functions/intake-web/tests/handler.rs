@@ -80,13 +80,31 @@ async fn create_from_fixture_then_replay_and_view() {
     let case = created["case_number"].as_str().unwrap().to_owned();
     assert_eq!(case.len(), 9);
     assert!(created["tracking_token"].as_str().unwrap().len() >= 6);
+    let id = citydesk_core::ids::RequestId::parse(created["id"].as_str().unwrap()).unwrap();
     assert_eq!(
         h.queues.take_pipeline(),
-        vec![PipelineMessage::RequestCreated {
-            request_id: citydesk_core::ids::RequestId::parse(created["id"].as_str().unwrap())
-                .unwrap()
-        }]
+        vec![
+            PipelineMessage::RequestCreated {
+                request_id: id.clone()
+            },
+            PipelineMessage::StatusChanged {
+                request_id: id.clone(),
+                seq: 1
+            },
+        ]
     );
+    // The tracking link's form of the token opens the private view too.
+    let link = format!(
+        "/v1/requests/{case}?token={}",
+        created["tracking_token"].as_str().unwrap()
+    );
+    let (status, private) = call(
+        &h.app,
+        http::Request::get(link).body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(private["description"].is_string(), "{private}");
 
     // The same delivery again (same Idempotency-Key and body): 200 with the same answer.
     let (status, replay) = call(&h.app, event(fixture)).await;

@@ -7,6 +7,8 @@
 //! | `SMS_ACCOUNT_SID`, `SMS_FROM` | SMS account and sender | unset: SMS disabled |
 //! | `SMS_AUTH_TOKEN_PARAMETER` | SSM SecureString parameter holding the SMS auth token | unset: SMS disabled |
 //! | `EMAIL_API_BASE_URL` | Postmark-compatible e-mail API | `https://api.postmarkapp.com` |
+//! | `TRACKING_SECRET_PARAMETER` | SSM parameter of the tracking key (for the link in the confirmation) | required |
+//! | `PUBLIC_BASE_URL` | the public API's URL, for that link | required |
 //! | `EMAIL_API_TOKEN_PARAMETER`, `EMAIL_FROM` | SSM parameter of the e-mail token, sender | unset: e-mail disabled |
 //!
 //! Secrets are read from SSM once at cold start. A named parameter that does not
@@ -35,6 +37,9 @@ pub struct Config {
     pub common: CommonConfig,
     pub sms: Option<SmsSettings>,
     pub email: Option<EmailSettings>,
+    /// SSM parameter of the key tracking tokens are derived with (for the link).
+    pub tracking_secret_parameter: String,
+    pub public_base_url: String,
 }
 
 impl Config {
@@ -42,6 +47,8 @@ impl Config {
         Ok(Self {
             common: CommonConfig::from_env(env)?,
             sms: SmsSettings::from_env(env),
+            tracking_secret_parameter: env.required("TRACKING_SECRET_PARAMETER")?,
+            public_base_url: env.required("PUBLIC_BASE_URL")?,
             email: EmailSettings::from_env(env),
         })
     }
@@ -54,6 +61,8 @@ pub struct Deps {
     pub messenger: Arc<dyn CitizenMessenger>,
     pub clock: Arc<dyn Clock>,
     pub catalogue: Catalogue,
+    pub tracking_key: citydesk_core::ids::TrackingKey,
+    pub public_base_url: String,
 }
 
 impl Deps {
@@ -64,6 +73,8 @@ impl Deps {
             &config.common.table_name,
         ));
         let ssm = aws_sdk_ssm::Client::new(&clients.sdk);
+        let tracking_key =
+            citydesk_aws::secrets::tracking_key(&ssm, &config.tracking_secret_parameter).await?;
         let sms = match &config.sms {
             Some(s) => with_secret(&ssm, s.clone(), &s.auth_token_parameter, "sms").await?,
             None => None,
@@ -79,6 +90,8 @@ impl Deps {
             ledger: store,
             messenger: Arc::new(ProviderMessenger::new(sms, email)?),
             clock: Arc::new(SystemClock),
+            tracking_key,
+            public_base_url: config.public_base_url.clone(),
         })
     }
 }
@@ -111,6 +124,8 @@ pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
         messenger: deps.messenger.as_ref(),
         clock: deps.clock.as_ref(),
         catalogue: &deps.catalogue,
+        tracking_key: &deps.tracking_key,
+        public_base_url: &deps.public_base_url,
     };
     process_batch(event, |message: PipelineMessage| {
         let step = &step;

@@ -18,6 +18,7 @@
 //! | variable | meaning |
 //! |---|---|
 //! | `CLASSIFY_QUEUE_URL` | where new requests go for classification |
+//! | `TRACKING_SECRET_PARAMETER` | SSM parameter of the key tracking tokens are derived with |
 //! | `ROUTE_QUEUE_URL`, `NOTIFY_QUEUE_URL` | where reopened requests and citizens' status changes go |
 //! | `PUBLIC_BASE_URL` | this deployment's public URL, for discovery |
 
@@ -44,6 +45,8 @@ use citydesk_core::ports::{
 #[derive(Debug, Clone)]
 pub struct Config {
     pub common: CommonConfig,
+    /// SSM parameter of the key tracking tokens are derived with.
+    pub tracking_secret_parameter: String,
     pub classify_queue_url: String,
     pub route_queue_url: String,
     pub notify_queue_url: String,
@@ -54,6 +57,7 @@ impl Config {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
             common: CommonConfig::from_env(env)?,
+            tracking_secret_parameter: env.required("TRACKING_SECRET_PARAMETER")?,
             classify_queue_url: env.required("CLASSIFY_QUEUE_URL")?,
             route_queue_url: env.required("ROUTE_QUEUE_URL")?,
             notify_queue_url: env.required("NOTIFY_QUEUE_URL")?,
@@ -101,7 +105,13 @@ impl Deps {
                     .notify_to(config.notify_queue_url.clone()),
             ),
             clock: Arc::new(SystemClock),
-            ids: Arc::new(RandomIds),
+            ids: Arc::new(RandomIds::new(
+                citydesk_aws::secrets::tracking_key(
+                    &aws_sdk_ssm::Client::new(&clients.sdk),
+                    &config.tracking_secret_parameter,
+                )
+                .await?,
+            )),
             public_base_url: config.public_base_url.trim_end_matches('/').to_owned(),
         })
     }

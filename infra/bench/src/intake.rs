@@ -134,7 +134,9 @@ pub async fn run(catalogue_dir: &Path, options: IntakeOptions) -> anyhow::Result
         queue: queues.clone(),
         catalogue: Catalogue::new(doc).context("building the demo catalogue")?,
         clock: Arc::new(SystemClock),
-        ids: Arc::new(RandomIds),
+        ids: Arc::new(RandomIds::new(citydesk_core::ids::TrackingKey::new(
+            b"bench",
+        ))),
         media: Arc::new(MemoryBlobs::default()),
     };
     let app = router(Arc::new(deps));

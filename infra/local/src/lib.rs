@@ -117,6 +117,8 @@ fn function_env(
     }
     env.insert("AWS_REGION".into(), stack.region.clone());
     if binary == "notify" {
+        // Links in messages lead to this machine's API.
+        env.insert("PUBLIC_BASE_URL".into(), local_url.to_owned());
         env.insert(
             "SMS_API_BASE_URL".into(),
             format!("{local_url}/_local/provider/sms"),
@@ -160,6 +162,32 @@ async fn store_provider_secrets(stack: &Stack, local_url: &str) -> anyhow::Resul
             .with_context(|| {
                 format!("storing the local provider secret in SSM parameter {name}")
             })?;
+    }
+    // The tracking key: created once, kept across restarts so links stay valid.
+    let mut names: Vec<String> = stack
+        .functions
+        .values()
+        .filter_map(|f| f.environment.get("TRACKING_SECRET_PARAMETER").cloned())
+        .collect();
+    names.sort();
+    names.dedup();
+    for name in names {
+        let created = ssm
+            .put_parameter()
+            .name(&name)
+            .value(citydesk_aws::catalogue_publisher::new_api_key())
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .overwrite(false)
+            .send()
+            .await;
+        if let Err(e) = created {
+            let err = e.into_service_error();
+            if !err.is_parameter_already_exists() {
+                return Err(
+                    anyhow::Error::new(err).context(format!("creating the tracking key {name}"))
+                );
+            }
+        }
     }
     Ok(())
 }

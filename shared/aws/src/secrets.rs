@@ -26,3 +26,21 @@ pub async fn secure_parameter(
         },
     }
 }
+
+/// The deployment's tracking key; the parameter must exist (the tokens citizens
+/// hold depend on it, so it is never made up on the fly).
+pub async fn tracking_key(
+    client: &aws_sdk_ssm::Client,
+    name: &str,
+) -> Result<citydesk_core::ids::TrackingKey, PortError> {
+    use secrecy::ExposeSecret;
+    let secret = secure_parameter(client, name).await?.ok_or_else(|| {
+        PortError::permanent(
+            "read tracking key",
+            format!("SSM parameter {name} does not exist; create it as a SecureString of 32+ random bytes"),
+        )
+    })?;
+    Ok(citydesk_core::ids::TrackingKey::new(
+        secret.expose_secret().as_bytes(),
+    ))
+}

@@ -1,9 +1,9 @@
 //! The real clock and the real source of ids and secrets.
 
-use citydesk_core::ids::{CaseNumber, RequestId, TrackingToken};
+use citydesk_core::ids::{CaseNumber, RequestId, TrackingKey, TrackingToken};
 use citydesk_core::ports::{Clock, IdSource};
 use jiff::Timestamp;
-use rand::{Rng, RngCore};
+use rand::Rng;
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;
@@ -14,9 +14,18 @@ impl Clock for SystemClock {
     }
 }
 
-/// ULIDs for request ids, OS randomness for case numbers and tracking tokens.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct RandomIds;
+/// ULIDs for request ids, OS randomness for case numbers, tracking tokens
+/// derived with the deployment's key.
+#[derive(Debug, Clone)]
+pub struct RandomIds {
+    tracking: TrackingKey,
+}
+
+impl RandomIds {
+    pub fn new(tracking: TrackingKey) -> Self {
+        Self { tracking }
+    }
+}
 
 impl IdSource for RandomIds {
     fn request_id(&self) -> RequestId {
@@ -27,10 +36,7 @@ impl IdSource for RandomIds {
     fn case_number(&self) -> CaseNumber {
         CaseNumber::from_entropy(rand::rng().random())
     }
-    fn tracking_token(&self) -> TrackingToken {
-        use base64::Engine;
-        let mut bytes = [0_u8; 24];
-        rand::rng().fill_bytes(&mut bytes);
-        TrackingToken::new(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    fn tracking_token(&self, id: &RequestId) -> TrackingToken {
+        self.tracking.token_for(id)
     }
 }

@@ -113,10 +113,11 @@ async fn fresh_store() -> DynamoStore {
 }
 
 fn new_request(at: Timestamp, idempotency: Option<&str>) -> NewRequest {
-    let ids = RandomIds;
-    let token = ids.tracking_token();
+    let ids = RandomIds::new(citydesk_core::ids::TrackingKey::new(b"tests"));
+    let id = ids.request_id();
+    let token = ids.tracking_token(&id);
     let request = ServiceRequest {
-        id: ids.request_id(),
+        id,
         case_number: ids.case_number(),
         jurisdiction: citydesk_core::ids::JurisdictionId::parse("krakow").unwrap(),
         channel: Channel::Web,
@@ -423,7 +424,10 @@ async fn s3_create_only_writes_once() {
 async fn missing_table_is_a_permanent_error() {
     let c = clients().await;
     let store = DynamoStore::new(c.dynamodb, unique("no-such-table"));
-    let err = store.get(&RandomIds.request_id()).await.unwrap_err();
+    let err = store
+        .get(&RandomIds::new(citydesk_core::ids::TrackingKey::new(b"tests")).request_id())
+        .await
+        .unwrap_err();
     assert!(!err.retryable, "{err}");
 }
 

@@ -181,12 +181,44 @@ code_newtype!(
     JurisdictionId, 64, &['-', '_', '.'], IdError::JurisdictionId
 );
 
-/// A secret handed to the citizen once; only its SHA-256 is stored.
+/// The citizen's secret for following their request: derived from the request
+/// id with the deployment's tracking key (HMAC-SHA256), so the confirmation
+/// message can carry it without it being stored; only its SHA-256 is stored.
 #[derive(Clone, PartialEq, Eq)]
 pub struct TrackingToken(String);
 
+/// The deployment's secret for tracking tokens (from SSM in production).
+#[derive(Clone)]
+pub struct TrackingKey(Vec<u8>);
+
+impl TrackingKey {
+    pub fn new(secret: &[u8]) -> Self {
+        Self(secret.to_vec())
+    }
+
+    /// The token of a request: 192 bits of HMAC-SHA256, URL-safe base64.
+    pub fn token_for(&self, id: &RequestId) -> TrackingToken {
+        use base64::Engine;
+        use hmac::Mac;
+        let mut mac = match hmac::Hmac::<Sha256>::new_from_slice(&self.0) {
+            Ok(mac) => mac,
+            // HMAC takes keys of any length; this arm cannot be reached.
+            Err(_) => return TrackingToken(String::new()),
+        };
+        mac.update(id.as_str().as_bytes());
+        let digest = mac.finalize().into_bytes();
+        TrackingToken(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..24]))
+    }
+}
+
+impl fmt::Debug for TrackingKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TrackingKey(..)")
+    }
+}
+
 impl TrackingToken {
-    /// Wraps a token produced by a cryptographic RNG in an adapter.
+    /// Wraps a token a client presented (or one read back from storage).
     pub fn new(secret: String) -> Self {
         Self(secret)
     }
@@ -229,6 +261,20 @@ mod tests {
         }
         assert_eq!(CaseNumber::parse("OOOO-1111"), Err(IdError::CaseNumber));
         assert_eq!(CaseNumber::parse("ABC"), Err(IdError::CaseNumber));
+    }
+
+    #[test]
+    fn tracking_tokens_are_derived_and_keyed() {
+        let id = RequestId::parse("01HZX3K4J5M6N7P8Q9R0S1T2V3").unwrap();
+        let key = TrackingKey::new(b"deployment secret");
+        let token = key.token_for(&id);
+        assert_eq!(token.expose().len(), 32);
+        assert_eq!(
+            key.token_for(&id),
+            token,
+            "the same request, the same token"
+        );
+        assert_ne!(TrackingKey::new(b"another").token_for(&id), token);
     }
 
     #[test]

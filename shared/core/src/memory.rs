@@ -399,6 +399,9 @@ impl Clock for ManualClock {
     }
 }
 
+/// The tracking key of the in-memory world.
+pub const TEST_TRACKING_KEY: &[u8] = b"citydesk-tests";
+
 /// Deterministic ids: a counter feeds ULID-shaped ids, case numbers and tokens.
 #[derive(Debug, Default)]
 pub struct SequentialIds(AtomicU64);
@@ -415,8 +418,8 @@ impl IdSource for SequentialIds {
                 .wrapping_mul(0x9E37_79B9_7F4A_7C15),
         )
     }
-    fn tracking_token(&self) -> TrackingToken {
-        TrackingToken::new(format!("token-{}", self.0.fetch_add(1, Ordering::SeqCst)))
+    fn tracking_token(&self, id: &RequestId) -> TrackingToken {
+        crate::ids::TrackingKey::new(TEST_TRACKING_KEY).token_for(id)
     }
 }
 

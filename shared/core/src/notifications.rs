@@ -13,10 +13,12 @@ pub struct CitizenMessage {
 }
 
 /// The message for an event, or `None` when the event is internal.
+/// `tracking_link` is where the citizen follows the request (sent with the confirmation).
 pub fn message_for(
     catalogue: &Catalogue,
     request: &ServiceRequest,
     event: &HistoryEvent,
+    tracking_link: Option<&str>,
 ) -> Option<CitizenMessage> {
     let lang = request.language;
     let case = request.case_number.as_str();
@@ -47,6 +49,18 @@ pub fn message_for(
         (EventKind::StatusChanged { to, note, .. }, _) => {
             status_text(lang, city, case, *to, note.as_deref())?
         }
+        (EventKind::Created { .. }, Language::Pl) => format!(
+            "{city} 311: przyjęliśmy zgłoszenie {case}.{}",
+            tracking_link
+                .map(|l| format!(" Status i uzupełnienia: {l}"))
+                .unwrap_or_default()
+        ),
+        (EventKind::Created { .. }, Language::En) => format!(
+            "{city} 311: we received request {case}.{}",
+            tracking_link
+                .map(|l| format!(" Follow it and add details: {l}"))
+                .unwrap_or_default()
+        ),
         (EventKind::NoteToCitizen { note }, Language::Pl) => {
             format!("{city} 311: wiadomość w sprawie zgłoszenia {case}: {note}")
         }

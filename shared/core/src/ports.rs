@@ -229,5 +229,6 @@ pub trait Clock: Send + Sync {
 pub trait IdSource: Send + Sync {
     fn request_id(&self) -> RequestId;
     fn case_number(&self) -> CaseNumber;
-    fn tracking_token(&self) -> TrackingToken;
+    /// The tracking token of a request (derived from its id, see [`crate::ids::TrackingKey`]).
+    fn tracking_token(&self, id: &RequestId) -> TrackingToken;
 }

@@ -36,6 +36,7 @@ struct World {
     ids: SequentialIds,
     catalogue: Catalogue,
     classifier: KeywordClassifier,
+    tracking_key: citydesk_core::ids::TrackingKey,
 }
 
 impl World {
@@ -51,6 +52,7 @@ impl World {
             blobs: MemoryBlobs::default(),
             clock: ManualClock::at("2026-11-27T09:30:00Z".parse().unwrap()),
             ids: SequentialIds::default(),
+            tracking_key: citydesk_core::ids::TrackingKey::new(TEST_TRACKING_KEY),
         }
     }
     fn intake(&self) -> Intake<'_> {
@@ -95,6 +97,8 @@ impl World {
             messenger: &self.messenger,
             clock: &self.clock,
             catalogue: &self.catalogue,
+            tracking_key: &self.tracking_key,
+            public_base_url: "https://311.krakow.example",
         }
     }
 }
@@ -128,10 +132,30 @@ fn a_request_goes_all_the_way_and_repeats_are_harmless() {
     let id = submitted.request.id.clone();
     assert_eq!(
         w.queues.take_pipeline(),
-        vec![PipelineMessage::RequestCreated {
-            request_id: id.clone()
-        }]
+        vec![
+            PipelineMessage::RequestCreated {
+                request_id: id.clone()
+            },
+            PipelineMessage::StatusChanged {
+                request_id: id.clone(),
+                seq: 1
+            },
+        ]
     );
+
+    // The confirmation carries the citizen's tracking link, and the token in it works.
+    assert_eq!(
+        block_on(notify_citizen(&w.notify(), &id, 1)).unwrap(),
+        NotifyOutcome::SentSms
+    );
+    let confirmation = w.messenger.sent().pop().unwrap();
+    let link = format!(
+        "https://311.krakow.example/v1/requests/{}?token={}",
+        submitted.request.case_number,
+        submitted.tracking_token.expose()
+    );
+    assert!(confirmation.body.contains(&link), "{}", confirmation.body);
+    w.messenger.sent.lock().unwrap().clear();
 
     // Same key, same payload: the same request and token, nothing new stored.
     let again = block_on(submit_request(&w.intake(), pothole_text(Some("k1")))).unwrap();

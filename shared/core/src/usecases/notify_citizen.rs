@@ -17,6 +17,24 @@ pub struct Notify<'a> {
     pub messenger: &'a dyn CitizenMessenger,
     pub clock: &'a dyn Clock,
     pub catalogue: &'a Catalogue,
+    /// Derives the citizen's tracking token for the link in the confirmation.
+    pub tracking_key: &'a crate::ids::TrackingKey,
+    /// Where the public API is, e.g. `https://311.krakow.pl`.
+    pub public_base_url: &'a str,
+}
+
+/// The link a citizen follows their request with (the API's view, token in the query).
+pub fn tracking_link(
+    base_url: &str,
+    request: &crate::request::ServiceRequest,
+    key: &crate::ids::TrackingKey,
+) -> String {
+    format!(
+        "{}/v1/requests/{}?token={}",
+        base_url.trim_end_matches('/'),
+        request.case_number,
+        key.token_for(&request.id).expose()
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +64,8 @@ pub async fn notify_citizen(
         .iter()
         .find(|e| e.seq == seq)
         .ok_or_else(|| StepError::Retry(format!("history event {seq} not visible yet")))?;
-    let Some(message) = message_for(deps.catalogue, &request, event) else {
+    let link = tracking_link(deps.public_base_url, &request, deps.tracking_key);
+    let Some(message) = message_for(deps.catalogue, &request, event, Some(&link)) else {
         return Ok(NotifyOutcome::NothingToSend);
     };
     let Some(contact) = deps.contacts.contact(request_id).await? else {

@@ -108,7 +108,7 @@ pub async fn submit_request(
 
     let now = deps.clock.now();
     let id = deps.ids.request_id();
-    let token = deps.ids.tracking_token();
+    let token = deps.ids.tracking_token(&id);
     let contact = submission.contact.filter(|c| !c.is_empty());
     let mut request = ServiceRequest {
         id: id.clone(),
@@ -152,9 +152,7 @@ pub async fn submit_request(
         match deps.store.create(&new).await? {
             CreateOutcome::Created => {
                 tracing::info!(request_id = %id, case_number = %request.case_number, "request created");
-                deps.queue
-                    .send(&PipelineMessage::RequestCreated { request_id: id })
-                    .await?;
+                hand_off(deps, &id).await?;
                 return Ok(Submitted {
                     request,
                     tracking_token: token,
@@ -187,6 +185,22 @@ pub async fn submit_request(
     .into())
 }
 
+/// Hands a new request to classification, and its confirmation (with the
+/// tracking link) to the notification step. Both consumers are idempotent.
+async fn hand_off(deps: &Intake<'_>, id: &RequestId) -> Result<(), PortError> {
+    deps.queue
+        .send(&PipelineMessage::RequestCreated {
+            request_id: id.clone(),
+        })
+        .await?;
+    deps.queue
+        .send(&PipelineMessage::StatusChanged {
+            request_id: id.clone(),
+            seq: 1,
+        })
+        .await
+}
+
 /// Answers a repeated submission like the first one, and re-sends the hand-off
 /// to classification if the request has not moved on (the first send may have failed).
 async fn replay_earlier(
@@ -201,11 +215,7 @@ async fn replay_earlier(
         )
     })?;
     if request.status == Status::New {
-        deps.queue
-            .send(&PipelineMessage::RequestCreated {
-                request_id: request.id.clone(),
-            })
-            .await?;
+        hand_off(deps, &request.id).await?;
     }
     Ok(Submitted {
         request,
