@@ -110,6 +110,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="delete the stack first if it exists",
     )
     parser.add_argument(
+        "--recreate-if-changed",
+        action="store_true",
+        help="recreate the stack when it was created from another template or parameters",
+    )
+    parser.add_argument(
         "--timeout",
         type=float,
         default=STACK_TIMEOUT_S,
@@ -413,13 +418,20 @@ def ensure_stack(
     parameters: dict[str, str],
     recreate: bool,
     timeout: float,
+    recreate_if_changed: bool = False,
 ) -> str:
     """Creates the stack unless a complete one can be reused; returns what was done."""
     cfn = clients["cloudformation"]
     settled = {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
     status = wait_for(cfn, stack_name, settled, STALE_IN_PROGRESS_S, raise_on_timeout=False)
     if status in ("CREATE_COMPLETE", "UPDATE_COMPLETE") and not recreate:
-        if deployed_differs(cfn, stack_name, transformed, parameters):
+        changed = deployed_differs(cfn, stack_name, transformed, parameters)
+        if changed and recreate_if_changed:
+            print(f"stack {stack_name} was created from another template: recreating it", file=sys.stderr)
+            delete_stack(cfn, stack_name, timeout)
+            create_stack(cfn, stack_name, json.dumps(transformed, separators=(",", ":")), parameters, timeout)
+            return "recreated"
+        if changed:
             print(
                 f"warning: stack {stack_name} was created from another template or parameters; "
                 "run with --recreate to apply the changes",
@@ -653,7 +665,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             code_uri = upload_placeholder(clients["s3"], region)
             transformed = transform(with_placeholder_code(template, code_uri), parameters)
-            action = ensure_stack(clients, args.stack_name, transformed, parameters, args.recreate, args.timeout)
+            action = ensure_stack(
+                clients, args.stack_name, transformed, parameters, args.recreate, args.timeout, args.recreate_if_changed
+            )
         description = build_description(clients, args.stack_name, args.endpoint_url or "", region, specs, transformed)
         write_json(args.out, description)
     except DeployError as err:

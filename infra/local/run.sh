@@ -27,6 +27,6 @@ cleanup() { if [[ $started_moto == 1 ]]; then infra/local/moto.sh stop "$moto_po
 trap cleanup EXIT
 
 .venv/bin/python infra/local/deploy_stack.py --template template.yaml \
-  --endpoint-url "$AWS_ENDPOINT_URL" --stack-name "$stack" --out ".local/stack-$stack.json"
+  --endpoint-url "$AWS_ENDPOINT_URL" --stack-name "$stack" --out ".local/stack-$stack.json" --recreate-if-changed
 cargo build --quiet -p citydesk-local
 target/debug/citydesk-local --stack-file ".local/stack-$stack.json" --listen "127.0.0.1:$port"
