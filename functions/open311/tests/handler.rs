@@ -21,6 +21,16 @@ fn app() -> (axum::Router, Arc<ManualClock>) {
 }
 
 fn app_with_store() -> (axum::Router, Arc<ManualClock>, Arc<MemoryStore>) {
+    let (router, clock, store, _) = app_with_media();
+    (router, clock, store)
+}
+
+fn app_with_media() -> (
+    axum::Router,
+    Arc<ManualClock>,
+    Arc<MemoryStore>,
+    Arc<citydesk_core::memory::MemoryBlobs>,
+) {
     let catalogue = Catalogue::new(
         CatalogueDocument::from_sources(
             include_str!("../../../infra/demo-city/catalogue.toml"),
@@ -32,18 +42,19 @@ fn app_with_store() -> (axum::Router, Arc<ManualClock>, Arc<MemoryStore>) {
     let store = Arc::new(MemoryStore::default());
     store.add_client_key(&sha256_hex(KEY.as_bytes()), "tests");
     let clock = Arc::new(ManualClock::at("2026-11-27T09:30:00Z".parse().unwrap()));
+    let media = Arc::new(citydesk_core::memory::MemoryBlobs::default());
     let deps = Deps {
         store: store.clone(),
         keys: store.clone(),
         ledger: store.clone(),
-        media: Arc::new(citydesk_core::memory::MemoryBlobs::default()),
+        media: media.clone(),
         queue: Arc::new(MemoryQueues::default()),
         clock: clock.clone(),
         ids: Arc::new(SequentialIds::default()),
         catalogue,
         public_base_url: "https://311.krakow.example".into(),
     };
-    (router(Arc::new(deps)), clock, store)
+    (router(Arc::new(deps)), clock, store, media)
 }
 
 async fn send(app: &axum::Router, req: http::Request<Body>) -> (u16, String, String) {
@@ -625,28 +636,7 @@ fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (String, V
 
 #[tokio::test]
 async fn media_upload_on_post() {
-    let catalogue = Catalogue::new(
-        CatalogueDocument::from_sources(
-            include_str!("../../../infra/demo-city/catalogue.toml"),
-            include_str!("../../../infra/demo-city/districts.geojson"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
-    let store = Arc::new(MemoryStore::default());
-    store.add_client_key(&sha256_hex(KEY.as_bytes()), "tests");
-    let media = Arc::new(citydesk_core::memory::MemoryBlobs::default());
-    let app = router(Arc::new(Deps {
-        store: store.clone(),
-        keys: store.clone(),
-        ledger: store.clone(),
-        media: media.clone(),
-        queue: Arc::new(MemoryQueues::default()),
-        clock: Arc::new(ManualClock::at("2026-11-27T09:30:00Z".parse().unwrap())),
-        ids: Arc::new(SequentialIds::default()),
-        catalogue,
-        public_base_url: "https://311.krakow.example".into(),
-    }));
+    let (app, _, _, media) = app_with_media();
     let send_form = |ctype: String, body: Vec<u8>| {
         let app = app.clone();
         async move {
