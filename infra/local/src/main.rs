@@ -62,8 +62,13 @@ async fn main() -> anyhow::Result<()> {
             queue.rsplit('/').next().unwrap_or_default()
         );
     }
+    println!("  OpenAPI             {url}/openapi.json");
+    println!("  Open311 GeoReport   {url}/open311/v2/discovery.json");
     println!("  outbox (SMS/e-mail) {url}/_local/outbox");
-    println!("  department API keys {}", args.credentials_file.display());
+    println!(
+        "  API keys            {} (departments, and open311_api_key)",
+        args.credentials_file.display()
+    );
     println!(
         "  bucket              {}",
         system.stack.resource("Bucket").unwrap_or("?")
