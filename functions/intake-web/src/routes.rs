@@ -358,8 +358,14 @@ async fn uploaded_media(deps: &Deps, keys: &[String]) -> Result<Vec<MediaRef>, A
                 format!("the file at {key} is not a JPEG, PNG, GIF, WebP or HEIC image"),
             )
         })?;
+        // Kept under media/: what stays in uploads/ expires with the bucket's lifecycle rule.
+        let media_key = key.replacen("uploads/", "media/", 1);
+        deps.media
+            .adopt_upload(key, &media_key, kind.mime)
+            .await
+            .map_err(|e| ApiError::dependency(e.retryable, &e))?;
         refs.push(MediaRef::Stored {
-            key: key.clone(),
+            key: media_key,
             content_type: kind.mime.to_owned(),
             bytes: stored.bytes,
         });

@@ -528,9 +528,14 @@ async fn photos_go_through_an_upload_ticket() {
     .body(Body::empty())
     .unwrap();
     let (_, private) = call(&h.app, view).await;
+    let kept = key.replacen("uploads/", "media/", 1);
     assert!(
-        private["media_urls"][0].as_str().unwrap().contains(&key),
+        private["media_urls"][0].as_str().unwrap().contains(&kept),
         "{private}"
+    );
+    assert!(
+        h.media.get(&kept).is_some(),
+        "the photo is kept under media/"
     );
 
     // Someone else's key, or a file that is not an image, is refused.

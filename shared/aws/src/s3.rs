@@ -130,6 +130,25 @@ impl MediaStore for S3Blobs {
         Ok(request.uri().to_owned())
     }
 
+    async fn adopt_upload(
+        &self,
+        upload_key: &str,
+        media_key: &str,
+        content_type: &str,
+    ) -> Result<(), PortError> {
+        self.client
+            .copy_object()
+            .bucket(&self.bucket)
+            .copy_source(format!("{}/{upload_key}", self.bucket))
+            .key(media_key)
+            .content_type(content_type)
+            .metadata_directive(aws_sdk_s3::types::MetadataDirective::Replace)
+            .send()
+            .await
+            .map_err(|e| sdk_error("adopt upload", &e.into_service_error()))?;
+        Ok(())
+    }
+
     async fn inspect(&self, key: &str) -> Result<Option<StoredObject>, PortError> {
         let out = match self
             .client

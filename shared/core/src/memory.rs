@@ -372,6 +372,21 @@ impl MediaStore for MemoryBlobs {
             "memory://{key}?upload={content_type}&expires={expires_in_secs}"
         ))
     }
+    async fn adopt_upload(
+        &self,
+        upload_key: &str,
+        media_key: &str,
+        content_type: &str,
+    ) -> Result<(), PortError> {
+        let mut objects = lock(&self.objects);
+        let body = objects
+            .get(upload_key)
+            .map(|(_, b)| b.clone())
+            .ok_or_else(|| PortError::permanent("adopt upload", "no such upload"))?;
+        objects.insert(media_key.to_owned(), (content_type.to_owned(), body));
+        Ok(())
+    }
+
     async fn inspect(&self, key: &str) -> Result<Option<StoredObject>, PortError> {
         Ok(lock(&self.objects).get(key).map(|(_, b)| StoredObject {
             bytes: b.len() as u64,

@@ -219,6 +219,14 @@ pub trait MediaStore: Send + Sync {
     ) -> Result<String, PortError>;
     /// Size and first bytes of an uploaded object, `None` when nothing is there.
     async fn inspect(&self, key: &str) -> Result<Option<StoredObject>, PortError>;
+    /// Keeps an upload as a request's photo: copied to `media_key`, with its
+    /// checked content type (uploads not adopted expire by the bucket's lifecycle).
+    async fn adopt_upload(
+        &self,
+        upload_key: &str,
+        media_key: &str,
+        content_type: &str,
+    ) -> Result<(), PortError>;
 }
 
 /// Time and randomness come from outside so tests control them.
