@@ -67,6 +67,11 @@ pub fn captured_logs() -> String {
 /// Creates a fresh stack from template.yaml on the emulator and starts the
 /// whole system on a free loopback port.
 pub async fn start_system() -> RunningSystem {
+    start_system_with(&[], &["infra/demo-city"]).await
+}
+
+/// The same with template parameters (`Key=Value`) and catalogue folders (one per city).
+pub async fn start_system_with(parameters: &[&str], catalogue_dirs: &[&str]) -> RunningSystem {
     capture_logs();
     let root = repo_root();
     let stack = format!("e2e-{}", ulid::Ulid::new().to_string().to_lowercase());
@@ -87,6 +92,7 @@ pub async fn start_system() -> RunningSystem {
             "--out",
         ])
         .arg(&stack_file)
+        .args(parameters.iter().flat_map(|p| ["--parameter", p]))
         .env("AWS_DEFAULT_REGION", "eu-central-1")
         .status()
         .unwrap_or_else(|e| panic!("cannot run {python} (run the tests with `make test`): {e}"));
@@ -94,7 +100,7 @@ pub async fn start_system() -> RunningSystem {
     citydesk_local::start(citydesk_local::Options {
         stack_file,
         listen: "127.0.0.1:0".parse().expect("address"),
-        catalogue_dir: root.join("infra/demo-city"),
+        catalogue_dirs: catalogue_dirs.iter().map(|d| root.join(d)).collect(),
         credentials_file: dir.join("credentials.json"),
         fire_schedules: false,
     })

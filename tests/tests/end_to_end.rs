@@ -193,8 +193,11 @@ async fn a_request_from_post_to_report() {
         }
     };
     let first = run(http.clone()).await;
-    assert_eq!(first["result"]["created"], true, "{first}");
-    let key = first["result"]["json_key"].as_str().unwrap().to_owned();
+    assert_eq!(first["result"]["reports"][0]["created"], true, "{first}");
+    let key = first["result"]["reports"][0]["json_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(key, format!("reports/krakow/daily/{today}.json"));
     let s3 = citydesk_aws::config::Clients::new(&common_config(&system))
         .await
@@ -215,7 +218,7 @@ async fn a_request_from_post_to_report() {
     assert_eq!(report["by_channel"]["web"], 1);
     let second = run(http.clone()).await;
     assert_eq!(
-        second["result"]["created"], false,
+        second["result"]["reports"][0]["created"], false,
         "a second run writes nothing new"
     );
 

@@ -18,7 +18,7 @@ use citydesk_aws::sqs_batch::{process_batch, unexpected};
 use citydesk_aws::system::SystemClock;
 use citydesk_core::messages::PipelineMessage;
 use citydesk_core::ports::{Clock, PipelineQueue, PortError, RequestStore};
-use citydesk_core::rules::classification::KeywordClassifier;
+use citydesk_core::rules::classification::Classifiers;
 use citydesk_core::usecases::classify_request::{Classify, classify_request};
 
 pub const DEFAULT_THRESHOLD: f64 = 0.35;
@@ -53,14 +53,14 @@ pub struct Deps {
     pub store: Arc<dyn RequestStore>,
     pub queue: Arc<dyn PipelineQueue>,
     pub clock: Arc<dyn Clock>,
-    pub classifier: KeywordClassifier,
+    pub classifiers: Classifiers,
     pub threshold: f64,
 }
 
 impl Deps {
     pub async fn init(config: &Config) -> Result<Self, PortError> {
         let clients = Clients::new(&config.common).await;
-        let catalogue = clients.load_catalogue(&config.common).await?;
+        let catalogues = clients.load_catalogues(&config.common).await?;
         Ok(Self {
             store: Arc::new(DynamoStore::new(
                 clients.dynamodb.clone(),
@@ -72,7 +72,7 @@ impl Deps {
                     .notify_to(config.notify_queue_url.clone()),
             ),
             clock: Arc::new(SystemClock),
-            classifier: KeywordClassifier::new(&catalogue),
+            classifiers: Classifiers::new(&catalogues),
             threshold: config.threshold,
         })
     }
@@ -84,7 +84,7 @@ pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
         store: deps.store.as_ref(),
         queue: deps.queue.as_ref(),
         clock: deps.clock.as_ref(),
-        classifier: &deps.classifier,
+        classifiers: &deps.classifiers,
         threshold: deps.threshold,
     };
     process_batch(event, |message: PipelineMessage| {

@@ -12,7 +12,6 @@ use citydesk_core::memory::{ManualClock, MemoryQueues, MemoryStore, SequentialId
 use citydesk_core::messages::PipelineMessage;
 use citydesk_core::ports::RequestStore;
 use citydesk_core::request::{Channel, Language, Location};
-use citydesk_core::rules::classification::KeywordClassifier;
 use citydesk_core::usecases::submit_request::{Intake, RequestSubmission, submit_request};
 
 #[tokio::test]
@@ -63,7 +62,9 @@ async fn poison_record_fails_alone() {
         store: store.clone(),
         queue: queues.clone(),
         clock,
-        classifier: KeywordClassifier::new(&catalogue),
+        classifiers: citydesk_core::rules::classification::Classifiers::new(
+            &citydesk_core::catalogue::Catalogues::single(catalogue.clone()),
+        ),
         threshold: 0.35,
     };
     let response = handle(&deps, event).await;

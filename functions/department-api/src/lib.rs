@@ -21,7 +21,7 @@ use citydesk_aws::config::{Clients, CommonConfig, ConfigError, Env};
 use citydesk_aws::dynamo::DynamoStore;
 use citydesk_aws::sqs::SqsPipelineQueue;
 use citydesk_aws::system::SystemClock;
-use citydesk_core::catalogue::Catalogue;
+use citydesk_core::catalogue::Catalogues;
 use citydesk_core::ports::{Clock, DepartmentKeys, PipelineQueue, PortError, RequestStore};
 
 #[derive(Debug, Clone)]
@@ -44,7 +44,8 @@ pub struct Deps {
     pub keys: Arc<dyn DepartmentKeys>,
     pub queue: Arc<dyn PipelineQueue>,
     pub clock: Arc<dyn Clock>,
-    pub catalogue: Catalogue,
+    /// Every served city, the default first.
+    pub catalogues: Catalogues,
 }
 
 impl Deps {
@@ -55,7 +56,7 @@ impl Deps {
             &config.common.table_name,
         ));
         Ok(Self {
-            catalogue: clients.load_catalogue(&config.common).await?,
+            catalogues: clients.load_catalogues(&config.common).await?,
             store: store.clone(),
             keys: store,
             queue: Arc::new(

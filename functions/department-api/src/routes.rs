@@ -96,7 +96,7 @@ fn assignment(deps: &Deps, r: &ServiceRequest) -> Assignment {
         service_name: r
             .service_code
             .as_ref()
-            .and_then(|c| deps.catalogue.service(c))
+            .and_then(|c| deps.catalogues.get(&r.jurisdiction)?.service(c))
             .map(|s| s.name.get(r.language).to_owned()),
         description: r.description.clone(),
         address: r.location.address.clone(),

@@ -91,7 +91,7 @@ async fn world() -> (Arc<MemoryStore>, Arc<MemoryQueues>, axum::Router) {
         keys: store.clone(),
         queue: queues.clone(),
         clock,
-        catalogue,
+        catalogues: citydesk_core::catalogue::Catalogues::single(catalogue),
     };
     (store, queues, router(Arc::new(deps)))
 }

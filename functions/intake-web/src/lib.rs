@@ -65,6 +65,7 @@ impl Deps {
     pub async fn init(config: &Config) -> Result<Self, PortError> {
         let clients = Clients::new(&config.common).await;
         Ok(Self {
+            // The native API serves the deployment's own city (JURISDICTION_ID).
             catalogue: clients.load_catalogue(&config.common).await?,
             store: Arc::new(DynamoStore::new(
                 clients.dynamodb.clone(),

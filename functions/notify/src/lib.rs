@@ -23,7 +23,7 @@ use citydesk_aws::config::{Clients, CommonConfig, ConfigError, Env};
 use citydesk_aws::dynamo::DynamoStore;
 use citydesk_aws::sqs_batch::{process_batch, unexpected};
 use citydesk_aws::system::SystemClock;
-use citydesk_core::catalogue::Catalogue;
+use citydesk_core::catalogue::Catalogues;
 use citydesk_core::messages::PipelineMessage;
 use citydesk_core::ports::{
     CitizenMessenger, Clock, ContactStore, OnceLedger, PortError, RequestStore,
@@ -60,7 +60,8 @@ pub struct Deps {
     pub ledger: Arc<dyn OnceLedger>,
     pub messenger: Arc<dyn CitizenMessenger>,
     pub clock: Arc<dyn Clock>,
-    pub catalogue: Catalogue,
+    /// Every served city, the default first.
+    pub catalogues: Catalogues,
     pub tracking_key: citydesk_core::ids::TrackingKey,
     pub public_base_url: String,
 }
@@ -84,7 +85,7 @@ impl Deps {
             None => None,
         };
         Ok(Self {
-            catalogue: clients.load_catalogue(&config.common).await?,
+            catalogues: clients.load_catalogues(&config.common).await?,
             store: store.clone(),
             contacts: store.clone(),
             ledger: store,
@@ -123,7 +124,7 @@ pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
         ledger: deps.ledger.as_ref(),
         messenger: deps.messenger.as_ref(),
         clock: deps.clock.as_ref(),
-        catalogue: &deps.catalogue,
+        catalogues: &deps.catalogues,
         tracking_key: &deps.tracking_key,
         public_base_url: &deps.public_base_url,
     };

@@ -37,7 +37,7 @@ use citydesk_aws::config::{Clients, CommonConfig, ConfigError, Env};
 use citydesk_aws::dynamo::DynamoStore;
 use citydesk_aws::sqs::SqsPipelineQueue;
 use citydesk_aws::system::{RandomIds, SystemClock};
-use citydesk_core::catalogue::Catalogue;
+use citydesk_core::catalogue::Catalogues;
 use citydesk_core::ports::{
     ClientKeys, Clock, IdSource, MediaStore, OnceLedger, PipelineQueue, PortError, RequestStore,
 };
@@ -78,7 +78,8 @@ pub struct Deps {
     pub queue: Arc<dyn PipelineQueue>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdSource>,
-    pub catalogue: Catalogue,
+    /// Every served city, the default first.
+    pub catalogues: Catalogues,
     pub public_base_url: String,
 }
 
@@ -90,7 +91,7 @@ impl Deps {
             &config.common.table_name,
         ));
         Ok(Self {
-            catalogue: clients.load_catalogue(&config.common).await?,
+            catalogues: clients.load_catalogues(&config.common).await?,
             store: store.clone(),
             keys: store.clone(),
             ledger: store,

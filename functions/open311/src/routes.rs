@@ -8,8 +8,9 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use axum::routing::get;
+use citydesk_core::catalogue::Catalogue;
 use citydesk_core::contact::{Contact, Email, PersonName, PhoneNumber};
-use citydesk_core::ids::{CaseNumber, RequestId, ServiceCode, sha256_hex};
+use citydesk_core::ids::{CaseNumber, JurisdictionId, RequestId, ServiceCode, sha256_hex};
 use citydesk_core::media::{MediaRef, parse_link, prepare_photo};
 use citydesk_core::ports::Claim;
 use citydesk_core::request::{Channel, Language, Location, LocationError, ServiceRequest};
@@ -84,12 +85,19 @@ fn language(headers: &HeaderMap) -> Language {
 }
 
 /// A `jurisdiction_id` other than this deployment's city is a missing resource.
-fn check_jurisdiction(deps: &Deps, params: &Params) -> Result<(), Open311Error> {
+/// The city a call is about: `jurisdiction_id` when given (an unknown one is a
+/// missing resource), else the only city this deployment serves.
+fn jurisdiction<'a>(deps: &'a Deps, params: &Params) -> Result<&'a Catalogue, Open311Error> {
     match params.get("jurisdiction_id") {
-        Some(j) if j != deps.catalogue.city().jurisdiction_id.as_str() => Err(
-            Open311Error::not_found(format!("unknown jurisdiction_id {j}")),
-        ),
-        _ => Ok(()),
+        Some(j) => JurisdictionId::parse(j)
+            .ok()
+            .and_then(|id| deps.catalogues.get(&id))
+            .ok_or_else(|| Open311Error::not_found(format!("unknown jurisdiction_id {j}"))),
+        None if deps.catalogues.count() == 1 => Ok(deps.catalogues.default_catalogue()),
+        None => Err(Open311Error::bad_request(format!(
+            "jurisdiction_id is required: this endpoint serves {}",
+            deps.catalogues.ids().join(", ")
+        ))),
     }
 }
 
@@ -103,21 +111,21 @@ async fn get_resource(
         async {
             let (name, format) = format_of(&resource)?;
             let params = Params::parse(query.as_deref(), b"");
-            check_jurisdiction(&deps, &params).map_err(|e| (e, format))?;
+            let catalogue = jurisdiction(&deps, &params).map_err(|e| (e, format))?;
             let lang = language(&headers);
             let doc = match name {
-                "discovery" => repr::discovery(&deps.public_base_url, &deps.catalogue),
+                "discovery" => repr::discovery(&deps.public_base_url, catalogue),
                 "services" => Node::List(
                     "services",
-                    deps.catalogue
+                    catalogue
                         .services()
                         .map(|s| repr::service(s, lang))
                         .collect(),
                 ),
-                "requests" => list_requests(&deps, &params, lang)
+                "requests" => list_requests(&deps, catalogue, &params, lang)
                     .await
                     .map_err(|e| (e, format))?,
-                "servicerequestupdates" => list_updates(&deps, &params)
+                "servicerequestupdates" => list_updates(&deps, catalogue, &params)
                     .await
                     .map_err(|e| (e, format))?,
                 _ => {
@@ -143,7 +151,7 @@ async fn get_item(
         async {
             let (id, format) = format_of(&item)?;
             let params = Params::parse(query.as_deref(), b"");
-            check_jurisdiction(&deps, &params).map_err(|e| (e, format))?;
+            let catalogue = jurisdiction(&deps, &params).map_err(|e| (e, format))?;
             let lang = language(&headers);
             let fail = |e| (e, format);
             let doc = match collection.as_str() {
@@ -151,7 +159,7 @@ async fn get_item(
                 "services" | "service" => {
                     let service = ServiceCode::parse(id)
                         .ok()
-                        .and_then(|c| deps.catalogue.service(&c))
+                        .and_then(|c| catalogue.service(&c))
                         .ok_or_else(|| {
                             fail(Open311Error::not_found(format!(
                                 "unknown service_code {id}"
@@ -160,7 +168,7 @@ async fn get_item(
                     repr::service_definition(service, lang)
                 }
                 "requests" => {
-                    let request = find(&deps, id).await.map_err(fail)?;
+                    let request = find(&deps, catalogue, id).await.map_err(fail)?;
                     let history = deps
                         .store
                         .history(&request.id)
@@ -169,7 +177,7 @@ async fn get_item(
                     Node::List(
                         "service_requests",
                         vec![repr::request(
-                            &deps.catalogue,
+                            catalogue,
                             &request,
                             lang,
                             params.flag("extensions").then_some(&history[..]),
@@ -186,6 +194,7 @@ async fn get_item(
                             .map_err(|e| fail(Open311Error::dependency(e.retryable, &e)))?,
                         Err(_) => None,
                     }
+                    .filter(|r| r.jurisdiction == catalogue.city().jurisdiction_id)
                     .ok_or_else(|| fail(Open311Error::not_found(format!("unknown token {id}"))))?;
                     Node::List(
                         "service_requests",
@@ -210,24 +219,35 @@ async fn get_item(
     )
 }
 
-async fn find(deps: &Deps, id: &str) -> Result<ServiceRequest, Open311Error> {
+async fn find(
+    deps: &Deps,
+    catalogue: &Catalogue,
+    id: &str,
+) -> Result<ServiceRequest, Open311Error> {
     let missing = || Open311Error::not_found(format!("unknown service_request_id {id}"));
     let case = CaseNumber::parse(id).map_err(|_| missing())?;
     deps.store
         .find_by_case_number(&case)
         .await
         .map_err(|e| Open311Error::dependency(e.retryable, &e))?
+        // Another city's request is not found in this one.
+        .filter(|r| r.jurisdiction == catalogue.city().jurisdiction_id)
         .ok_or_else(missing)
 }
 
-async fn list_requests(deps: &Deps, params: &Params, lang: Language) -> Result<Node, Open311Error> {
+async fn list_requests(
+    deps: &Deps,
+    catalogue: &Catalogue,
+    params: &Params,
+    lang: Language,
+) -> Result<Node, Open311Error> {
     let extensions = params.flag("extensions");
     let ids = params.list("service_request_id");
     let mut found: Vec<ServiceRequest> = Vec::new();
     if !ids.is_empty() {
         // A list of ids overrides every other filter.
         for id in ids.iter().take(DEFAULT_LIMIT) {
-            match find(deps, id).await {
+            match find(deps, catalogue, id).await {
                 Ok(r) => found.push(r),
                 Err(e) if e.status == StatusCode::NOT_FOUND => {}
                 Err(e) => return Err(e),
@@ -258,6 +278,7 @@ async fn list_requests(deps: &Deps, params: &Params, lang: Language) -> Result<N
         };
         found = candidates
             .into_iter()
+            .filter(|r| r.jurisdiction == catalogue.city().jurisdiction_id)
             .filter(|r| created.is_none_or(|(from, to)| r.created_at >= from && r.created_at < to))
             .filter(|r| {
                 codes.is_empty()
@@ -302,7 +323,7 @@ async fn list_requests(deps: &Deps, params: &Params, lang: Language) -> Result<N
         };
         let media = media_url(deps, &r).await?;
         items.push(repr::request(
-            &deps.catalogue,
+            catalogue,
             &r,
             lang,
             history.as_deref(),
@@ -362,7 +383,11 @@ async fn updated_in(
 
 /// mySociety's `servicerequestupdates`: what happened to requests in a window,
 /// oldest first, with the richer statuses.
-async fn list_updates(deps: &Deps, params: &Params) -> Result<Node, Open311Error> {
+async fn list_updates(
+    deps: &Deps,
+    catalogue: &Catalogue,
+    params: &Params,
+) -> Result<Node, Open311Error> {
     let (from, to) = window(
         deps.clock.now(),
         params.datetime("start_date")?,
@@ -373,7 +398,7 @@ async fn list_updates(deps: &Deps, params: &Params) -> Result<Node, Open311Error
         .changes_between(from, to)
         .await
         .map_err(dependency)?;
-    let tz = repr::city_tz(&deps.catalogue);
+    let tz = repr::city_tz(catalogue);
     let mut cases = std::collections::HashMap::new();
     let mut items = Vec::new();
     for (id, event) in changes {
@@ -386,6 +411,7 @@ async fn list_updates(deps: &Deps, params: &Params) -> Result<Node, Open311Error
                 .get(&id)
                 .await
                 .map_err(dependency)?
+                .filter(|r| r.jurisdiction == catalogue.city().jurisdiction_id)
                 .map(|r| r.case_number);
             cases.insert(id.clone(), case);
         }
@@ -464,20 +490,20 @@ async fn post_resource(
                     "send the request as application/x-www-form-urlencoded; charset=utf-8 (or multipart/form-data with a media file)",
                 )));
             };
-            check_jurisdiction(&deps, &params).map_err(fail)?;
+            let catalogue = jurisdiction(&deps, &params).map_err(fail)?;
             check_api_key(&deps, &params).await.map_err(fail)?;
             if name == "servicerequestupdates" {
-                let doc = post_update(&deps, &params).await.map_err(fail)?;
+                let doc = post_update(&deps, catalogue, &params).await.map_err(fail)?;
                 return Ok(doc.render(format, StatusCode::OK));
             }
-            let mut submission = submission(&deps, &params, language(&headers)).map_err(fail)?;
-            submission.media = media(&deps, &params, photo).await.map_err(fail)?;
+            let mut submission = submission(catalogue, &params, language(&headers)).map_err(fail)?;
+            submission.media = media(&deps, catalogue, &params, photo).await.map_err(fail)?;
             let intake = Intake {
                 store: deps.store.as_ref(),
                 queue: deps.queue.as_ref(),
                 clock: deps.clock.as_ref(),
                 ids: deps.ids.as_ref(),
-                catalogue: &deps.catalogue,
+                catalogue,
             };
             let submitted = submit_request(&intake, submission).await.map_err(|e| {
                 fail(match e {
@@ -511,14 +537,14 @@ async fn post_resource(
 /// client (FixMyStreet). `status=CLOSED` on a resolved request confirms the fix;
 /// `status=OPEN` on a resolved or closed one reopens it; the description is the
 /// citizen's note. A repeated `update_id` is answered without a second change.
-async fn post_update(deps: &Deps, p: &Params) -> Result<Node, Open311Error> {
+async fn post_update(deps: &Deps, catalogue: &Catalogue, p: &Params) -> Result<Node, Open311Error> {
     let id = p
         .get("service_request_id")
         .ok_or_else(|| Open311Error::bad_request("service_request_id is required"))?;
     let case = CaseNumber::parse(id)
         .map_err(|_| Open311Error::not_found(format!("unknown service_request_id {id}")))?;
     let status = p.get("status").map(str::to_ascii_uppercase);
-    let request = find(deps, id).await?;
+    let request = find(deps, catalogue, id).await?;
     let fixed = match status.as_deref() {
         None => None,
         Some("CLOSED") if request.status == Status::Resolved => Some(true),
@@ -602,6 +628,7 @@ fn update_answer(case: &CaseNumber, client_update: Option<&str>) -> Node {
 /// and any `media_url` links the client hosts.
 async fn media(
     deps: &Deps,
+    catalogue: &Catalogue,
     p: &Params,
     photo: Option<bytes::Bytes>,
 ) -> Result<Vec<MediaRef>, Open311Error> {
@@ -611,7 +638,7 @@ async fn media(
             .map_err(|e| Open311Error::bad_request(format!("media: {e}")))?;
         let key = format!(
             "media/{}/{}.{}",
-            deps.catalogue.city().jurisdiction_id,
+            catalogue.city().jurisdiction_id,
             deps.ids.request_id().as_str().to_ascii_lowercase(),
             kind.extension
         );
@@ -668,7 +695,11 @@ async fn check_api_key(deps: &Deps, params: &Params) -> Result<(), Open311Error>
 }
 
 /// The Open311 POST parameters as a submission on the common intake path.
-fn submission(deps: &Deps, p: &Params, lang: Language) -> Result<RequestSubmission, Open311Error> {
+fn submission(
+    catalogue: &Catalogue,
+    p: &Params,
+    lang: Language,
+) -> Result<RequestSubmission, Open311Error> {
     let code = p
         .get("service_code")
         .ok_or_else(|| Open311Error::bad_request("service_code is required"))?;
@@ -711,8 +742,7 @@ fn submission(deps: &Deps, p: &Params, lang: Language) -> Result<RequestSubmissi
     // Open311 makes the description optional; the service's name then describes it.
     let description = match p.get("description") {
         Some(d) => d.to_owned(),
-        None => deps
-            .catalogue
+        None => catalogue
             .service(&service_code)
             .map(|s| s.name.get(lang).to_owned())
             .unwrap_or_else(|| service_code.to_string()),

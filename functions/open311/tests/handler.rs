@@ -51,7 +51,7 @@ fn app_with_media() -> (
         queue: Arc::new(MemoryQueues::default()),
         clock: clock.clone(),
         ids: Arc::new(SequentialIds::default()),
-        catalogue,
+        catalogues: citydesk_core::catalogue::Catalogues::single(catalogue),
         public_base_url: "https://311.krakow.example".into(),
     };
     (router(Arc::new(deps)), clock, store, media)

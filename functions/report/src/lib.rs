@@ -12,7 +12,7 @@ use citydesk_aws::config::{Clients, CommonConfig, ConfigError, Env};
 use citydesk_aws::dynamo::DynamoStore;
 use citydesk_aws::s3::S3Blobs;
 use citydesk_aws::system::SystemClock;
-use citydesk_core::catalogue::Catalogue;
+use citydesk_core::catalogue::Catalogues;
 use citydesk_core::ports::{BlobStore, Clock, PortError, RequestStore};
 use citydesk_core::usecases::build_report::{
     ReportError, Reporting, build_daily_report, previous_day,
@@ -37,7 +37,8 @@ pub struct Deps {
     pub store: Arc<dyn RequestStore>,
     pub blobs: Arc<dyn BlobStore>,
     pub clock: Arc<dyn Clock>,
-    pub catalogue: Catalogue,
+    /// Every served city, the default first.
+    pub catalogues: Catalogues,
 }
 
 impl Deps {
@@ -45,7 +46,7 @@ impl Deps {
         let clients = Clients::new(&config.common).await;
         let blobs = S3Blobs::new(clients.s3.clone(), &config.common.bucket_name);
         Ok(Self {
-            catalogue: clients.load_catalogue(&config.common).await?,
+            catalogues: clients.load_catalogues(&config.common).await?,
             store: Arc::new(DynamoStore::new(
                 clients.dynamodb.clone(),
                 &config.common.table_name,
@@ -81,21 +82,27 @@ pub async fn handle(
     } else {
         serde_json::from_value(payload)?
     };
-    let date = match trigger.date {
-        Some(d) => d,
-        None => previous_day(&deps.catalogue, deps.clock.now())?,
-    };
-    let reporting = Reporting {
-        store: deps.store.as_ref(),
-        blobs: deps.blobs.as_ref(),
-        clock: deps.clock.as_ref(),
-        catalogue: &deps.catalogue,
-    };
-    let written = build_daily_report(&reporting, date).await?;
-    Ok(serde_json::json!({
-        "date": date.to_string(),
-        "json_key": written.json_key,
-        "csv_key": written.csv_key,
-        "created": written.created,
-    }))
+    // One report per city the deployment serves, each on its own calendar day.
+    let mut reports = Vec::new();
+    for catalogue in deps.catalogues.iter() {
+        let date = match trigger.date {
+            Some(d) => d,
+            None => previous_day(catalogue, deps.clock.now())?,
+        };
+        let reporting = Reporting {
+            store: deps.store.as_ref(),
+            blobs: deps.blobs.as_ref(),
+            clock: deps.clock.as_ref(),
+            catalogue,
+        };
+        let written = build_daily_report(&reporting, date).await?;
+        reports.push(serde_json::json!({
+            "jurisdiction_id": catalogue.city().jurisdiction_id.as_str(),
+            "date": date.to_string(),
+            "json_key": written.json_key,
+            "csv_key": written.csv_key,
+            "created": written.created,
+        }));
+    }
+    Ok(serde_json::json!({ "reports": reports }))
 }

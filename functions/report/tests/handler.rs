@@ -56,29 +56,32 @@ async fn fixtures_report_the_right_day_once() {
         store,
         blobs: blobs.clone(),
         clock,
-        catalogue,
+        catalogues: citydesk_core::catalogue::Catalogues::single(catalogue),
     };
 
     // The nightly input (no date) reports the previous day in the city's time zone.
     let nightly: serde_json::Value =
         serde_json::from_str(include_str!("../../../events/schedule/daily-report.json")).unwrap();
     let out = handle(&deps, nightly.clone()).await.unwrap();
-    assert_eq!(out["date"], "2026-11-27");
-    assert_eq!(out["created"], true);
+    assert_eq!(out["reports"][0]["date"], "2026-11-27");
+    assert_eq!(out["reports"][0]["created"], true);
     let report: serde_json::Value =
         serde_json::from_slice(&blobs.get("reports/krakow/daily/2026-11-27.json").unwrap())
             .unwrap();
     assert_eq!(report["total"], 2);
     assert_eq!(report["by_channel"]["sms"], 1);
     assert_eq!(report["by_service"]["noise"], 2);
-    assert_eq!(handle(&deps, nightly).await.unwrap()["created"], false);
+    assert_eq!(
+        handle(&deps, nightly).await.unwrap()["reports"][0]["created"],
+        false
+    );
 
     let dated: serde_json::Value = serde_json::from_str(include_str!(
         "../../../events/schedule/report-for-date.json"
     ))
     .unwrap();
     assert_eq!(
-        handle(&deps, dated).await.unwrap()["created"],
+        handle(&deps, dated).await.unwrap()["reports"][0]["created"],
         false,
         "the same day, already archived"
     );

@@ -15,7 +15,7 @@ use citydesk_aws::dynamo::DynamoStore;
 use citydesk_aws::sqs::{SqsDepartmentQueues, SqsPipelineQueue};
 use citydesk_aws::sqs_batch::{process_batch, unexpected};
 use citydesk_aws::system::SystemClock;
-use citydesk_core::catalogue::Catalogue;
+use citydesk_core::catalogue::Catalogues;
 use citydesk_core::messages::PipelineMessage;
 use citydesk_core::ports::{Clock, DepartmentQueues, PipelineQueue, PortError, RequestStore};
 use citydesk_core::usecases::route_request::{Route, route_request};
@@ -42,14 +42,15 @@ pub struct Deps {
     pub queue: Arc<dyn PipelineQueue>,
     pub department_queues: Arc<dyn DepartmentQueues>,
     pub clock: Arc<dyn Clock>,
-    pub catalogue: Catalogue,
+    /// Every served city, the default first.
+    pub catalogues: Catalogues,
 }
 
 impl Deps {
     pub async fn init(config: &Config) -> Result<Self, PortError> {
         let clients = Clients::new(&config.common).await;
         Ok(Self {
-            catalogue: clients.load_catalogue(&config.common).await?,
+            catalogues: clients.load_catalogues(&config.common).await?,
             store: Arc::new(DynamoStore::new(
                 clients.dynamodb.clone(),
                 &config.common.table_name,
@@ -73,7 +74,7 @@ pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
         queue: deps.queue.as_ref(),
         department_queues: deps.department_queues.as_ref(),
         clock: deps.clock.as_ref(),
-        catalogue: &deps.catalogue,
+        catalogues: &deps.catalogues,
     };
     process_batch(event, |message: PipelineMessage| {
         let step = &step;

@@ -49,8 +49,8 @@ pub struct Options {
     pub stack_file: PathBuf,
     /// Address of the local HTTP API (`127.0.0.1:3000`; port 0 picks a free one).
     pub listen: SocketAddr,
-    /// Folder with `catalogue.toml` and `districts.geojson`.
-    pub catalogue_dir: PathBuf,
+    /// Folders with `catalogue.toml` and `districts.geojson`, one per city.
+    pub catalogue_dirs: Vec<PathBuf>,
     /// Where demo credentials are written (`.local/credentials.json`).
     pub credentials_file: PathBuf,
     /// Fire schedules at their times (tests turn this off and fire by hand).
@@ -207,36 +207,42 @@ async fn issue_demo_client_key(env: &HashMap<String, String>) -> anyhow::Result<
     Ok(key)
 }
 
-/// Publishes the catalogue as an operator would: S3 document, department queues, keys.
-async fn publish_catalogue(
+/// Publishes each city's catalogue as an operator would: S3 document, department
+/// queues, keys. The departments of all cities end up in one `Published`.
+async fn publish_catalogues(
     stack: &Stack,
     options: &Options,
     env: &HashMap<String, String>,
 ) -> anyhow::Result<Published> {
-    let toml = std::fs::read_to_string(options.catalogue_dir.join("catalogue.toml"))
-        .with_context(|| format!("reading {}/catalogue.toml", options.catalogue_dir.display()))?;
-    let geojson = std::fs::read_to_string(options.catalogue_dir.join("districts.geojson"))
-        .with_context(|| {
-            format!(
-                "reading {}/districts.geojson",
-                options.catalogue_dir.display()
-            )
-        })?;
-    let catalogue = Catalogue::new(CatalogueDocument::from_sources(&toml, &geojson)?)?;
     let common = CommonConfig::from_env(&Env::from_map(env.clone()))?;
     let clients = Clients::new(&common).await;
     let blobs = S3Blobs::new(clients.s3.clone(), &common.bucket_name);
     let store = DynamoStore::new(clients.dynamodb.clone(), &common.table_name);
     let prefix = format!("{}-dept-", stack.stack_name);
-    let published = CataloguePublisher {
+    let publisher = CataloguePublisher {
         blobs: &blobs,
         store: &store,
         sqs: &clients.sqs,
         department_queue_prefix: &prefix,
+    };
+    let mut all: Option<Published> = None;
+    for dir in &options.catalogue_dirs {
+        let read = |name: &str| {
+            std::fs::read_to_string(dir.join(name))
+                .with_context(|| format!("reading {}/{name}", dir.display()))
+        };
+        let document =
+            CatalogueDocument::from_sources(&read("catalogue.toml")?, &read("districts.geojson")?)?;
+        let published = publisher.publish(&Catalogue::new(document)?, true).await?;
+        match &mut all {
+            None => all = Some(published),
+            Some(all) => {
+                all.department_queues.extend(published.department_queues);
+                all.department_keys.extend(published.department_keys);
+            }
+        }
     }
-    .publish(&catalogue, true)
-    .await?;
-    Ok(published)
+    all.context("no catalogue folder given")
 }
 
 #[derive(Debug, Serialize)]
@@ -399,7 +405,7 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
         .next()
         .map(|f| function_env(&stack, &f.binary, &f.environment, &local_url))
         .context("the stack has no functions")?;
-    let published = publish_catalogue(&stack, &options, &any_env).await?;
+    let published = publish_catalogues(&stack, &options, &any_env).await?;
     let open311_api_key = issue_demo_client_key(&any_env).await?;
     write_credentials(
         &options.credentials_file,

@@ -14,9 +14,9 @@ struct Args {
     /// Address of the local HTTP API.
     #[arg(long, default_value = "127.0.0.1:3000")]
     listen: SocketAddr,
-    /// Catalogue folder (catalogue.toml, districts.geojson).
-    #[arg(long, default_value = "infra/demo-city")]
-    catalogue_dir: PathBuf,
+    /// Catalogue folder (catalogue.toml, districts.geojson); repeat for more cities.
+    #[arg(long = "catalogue-dir", default_value = "infra/demo-city")]
+    catalogue_dirs: Vec<PathBuf>,
     /// Where the demo credentials are written.
     #[arg(long, default_value = ".local/credentials.json")]
     credentials_file: PathBuf,
@@ -29,7 +29,7 @@ async fn main() -> anyhow::Result<()> {
     let system = citydesk_local::start(citydesk_local::Options {
         stack_file: args.stack_file,
         listen: args.listen,
-        catalogue_dir: args.catalogue_dir,
+        catalogue_dirs: args.catalogue_dirs,
         credentials_file: args.credentials_file.clone(),
         fire_schedules: true,
     })

@@ -15,7 +15,6 @@ use citydesk_core::memory::{ManualClock, MemoryQueues, MemoryStore, SequentialId
 use citydesk_core::messages::PipelineMessage;
 use citydesk_core::ports::RequestStore;
 use citydesk_core::request::{Channel, Language, Location};
-use citydesk_core::rules::classification::KeywordClassifier;
 use citydesk_core::usecases::submit_request::{Intake, RequestSubmission, submit_request};
 use citydesk_local::functions::SqsHandler;
 use citydesk_local::stack::QueueSource;
@@ -176,7 +175,9 @@ async fn poison_goes_to_the_dlq_and_the_rest_of_the_batch_succeeds() {
         store: store.clone(),
         queue: queues.clone(),
         clock,
-        classifier: KeywordClassifier::new(&catalogue),
+        classifiers: citydesk_core::rules::classification::Classifiers::new(
+            &citydesk_core::catalogue::Catalogues::single(catalogue.clone()),
+        ),
         threshold: 0.35,
     });
     let handler: SqsHandler = Arc::new(move |event| {

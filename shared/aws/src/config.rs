@@ -10,7 +10,8 @@
 //! |---|---|---|
 //! | `TABLE_NAME` | the DynamoDB table | required |
 //! | `BUCKET_NAME` | the S3 bucket (catalogue, reports, raw messages) | required |
-//! | `JURISDICTION_ID` | the city whose catalogue is served | required |
+//! | `JURISDICTION_ID` | the city whose catalogue is served (the default one) | required |
+//! | `JURISDICTION_IDS` | further cities one deployment serves, comma-separated | none |
 //! | `AWS_ENDPOINT_URL` | AWS-API emulator (moto, LocalStack); unset in AWS | unset |
 //! | `AWS_REGION` | region | from the SDK's chain |
 
@@ -71,6 +72,9 @@ pub struct CommonConfig {
     pub table_name: String,
     pub bucket_name: String,
     pub jurisdiction: JurisdictionId,
+    /// Every city this deployment serves (`JURISDICTION_IDS`, comma-separated),
+    /// the default `jurisdiction` first.
+    pub jurisdictions: Vec<JurisdictionId>,
     /// Endpoint of an AWS-API emulator; `None` in AWS.
     pub endpoint_url: Option<String>,
     pub region: Option<String>,
@@ -101,7 +105,26 @@ impl CommonConfig {
                     reason: e.to_string(),
                 }
             })?;
+        let mut jurisdictions = vec![jurisdiction.clone()];
+        for raw in env
+            .optional("JURISDICTION_IDS")
+            .unwrap_or_default()
+            .split(',')
+        {
+            let raw = raw.trim();
+            if raw.is_empty() {
+                continue;
+            }
+            let id = JurisdictionId::parse(raw).map_err(|e| ConfigError::Invalid {
+                name: "JURISDICTION_IDS",
+                reason: e.to_string(),
+            })?;
+            if !jurisdictions.contains(&id) {
+                jurisdictions.push(id);
+            }
+        }
         Ok(Self {
+            jurisdictions,
             table_name: env.required("TABLE_NAME")?,
             bucket_name: env.required("BUCKET_NAME")?,
             jurisdiction,
@@ -177,6 +200,21 @@ impl Clients {
 }
 
 impl Clients {
+    /// Every served city's catalogue, the default first (once per cold start).
+    pub async fn load_catalogues(
+        &self,
+        config: &CommonConfig,
+    ) -> Result<citydesk_core::catalogue::Catalogues, citydesk_core::ports::PortError> {
+        let blobs = crate::s3::S3Blobs::new(self.s3.clone(), &config.bucket_name);
+        let mut catalogues = Vec::new();
+        for jurisdiction in &config.jurisdictions {
+            catalogues.push(blobs.load_catalogue(jurisdiction).await?);
+        }
+        citydesk_core::catalogue::Catalogues::new(catalogues).map_err(|e| {
+            citydesk_core::ports::PortError::permanent("load catalogues", e.to_string())
+        })
+    }
+
     /// The city's catalogue from the bucket, validated (once per cold start).
     pub async fn load_catalogue(
         &self,

@@ -249,6 +249,79 @@ impl Catalogue {
     }
 }
 
+/// The catalogues of every city one deployment serves; the first is the default.
+#[derive(Debug, Clone)]
+pub struct Catalogues {
+    first: Catalogue,
+    others: Vec<Catalogue>,
+}
+
+impl Catalogues {
+    /// Checks that cities, their departments and department queues do not share
+    /// codes: a department's API key and queue must never reach another city's work.
+    pub fn new(mut catalogues: Vec<Catalogue>) -> Result<Self, CatalogueError> {
+        if catalogues.is_empty() {
+            return Err(CatalogueError::Toml("no catalogue given".into()));
+        }
+        let mut cities = std::collections::HashSet::new();
+        let mut departments = std::collections::HashSet::new();
+        let mut queues = std::collections::HashSet::new();
+        for c in &catalogues {
+            if !cities.insert(c.city().jurisdiction_id.clone()) {
+                return Err(CatalogueError::Duplicate {
+                    what: "jurisdiction",
+                    code: c.city().jurisdiction_id.to_string(),
+                });
+            }
+            for d in c.departments() {
+                if !departments.insert(d.code.clone()) || !queues.insert(d.queue.clone()) {
+                    return Err(CatalogueError::Duplicate {
+                        what: "department or queue (across cities)",
+                        code: d.code.to_string(),
+                    });
+                }
+            }
+        }
+        let first = catalogues.remove(0);
+        Ok(Self {
+            first,
+            others: catalogues,
+        })
+    }
+
+    pub fn single(catalogue: Catalogue) -> Self {
+        Self {
+            first: catalogue,
+            others: Vec::new(),
+        }
+    }
+
+    pub fn get(&self, jurisdiction: &JurisdictionId) -> Option<&Catalogue> {
+        self.iter()
+            .find(|c| &c.city().jurisdiction_id == jurisdiction)
+    }
+
+    /// The deployment's own city (`JURISDICTION_ID`).
+    pub fn default_catalogue(&self) -> &Catalogue {
+        &self.first
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Catalogue> {
+        std::iter::once(&self.first).chain(self.others.iter())
+    }
+
+    /// How many cities (never none).
+    pub fn count(&self) -> usize {
+        1 + self.others.len()
+    }
+
+    pub fn ids(&self) -> Vec<&str> {
+        self.iter()
+            .map(|c| c.city().jurisdiction_id.as_str())
+            .collect()
+    }
+}
+
 fn district_from_feature(
     index: usize,
     feature: &geojson::Feature,

@@ -10,7 +10,6 @@ use citydesk_core::memory::*;
 use citydesk_core::messages::PipelineMessage;
 use citydesk_core::ports::{IdempotencyClaim, RequestStore};
 use citydesk_core::request::{Channel, Language, Location};
-use citydesk_core::rules::classification::KeywordClassifier;
 use citydesk_core::status::Status;
 use citydesk_core::usecases::build_report::{Reporting, build_daily_report};
 use citydesk_core::usecases::classify_request::{Classify, ClassifyOutcome, classify_request};
@@ -35,7 +34,8 @@ struct World {
     clock: ManualClock,
     ids: SequentialIds,
     catalogue: Catalogue,
-    classifier: KeywordClassifier,
+    catalogues: citydesk_core::catalogue::Catalogues,
+    classifiers: citydesk_core::rules::classification::Classifiers,
     tracking_key: citydesk_core::ids::TrackingKey,
 }
 
@@ -44,7 +44,10 @@ impl World {
         let catalogue =
             Catalogue::new(CatalogueDocument::from_sources(TOML, GEOJSON).unwrap()).unwrap();
         Self {
-            classifier: KeywordClassifier::new(&catalogue),
+            classifiers: citydesk_core::rules::classification::Classifiers::new(
+                &citydesk_core::catalogue::Catalogues::single(catalogue.clone()),
+            ),
+            catalogues: citydesk_core::catalogue::Catalogues::single(catalogue.clone()),
             catalogue,
             store: MemoryStore::default(),
             queues: MemoryQueues::default(),
@@ -69,7 +72,7 @@ impl World {
             store: &self.store,
             queue: &self.queues,
             clock: &self.clock,
-            classifier: &self.classifier,
+            classifiers: &self.classifiers,
             threshold: 0.35,
         }
     }
@@ -79,7 +82,7 @@ impl World {
             queue: &self.queues,
             department_queues: &self.queues,
             clock: &self.clock,
-            catalogue: &self.catalogue,
+            catalogues: &self.catalogues,
         }
     }
     fn dept(&self) -> DepartmentWork<'_> {
@@ -96,7 +99,7 @@ impl World {
             ledger: &self.store,
             messenger: &self.messenger,
             clock: &self.clock,
-            catalogue: &self.catalogue,
+            catalogues: &self.catalogues,
             tracking_key: &self.tracking_key,
             public_base_url: "https://311.krakow.example",
         }

@@ -17,6 +17,28 @@ pub struct Classification {
     pub confidence: f64,
 }
 
+/// One classifier per city of the deployment.
+#[derive(Debug, Clone)]
+pub struct Classifiers(Vec<(crate::ids::JurisdictionId, KeywordClassifier)>);
+
+impl Classifiers {
+    pub fn new(catalogues: &crate::catalogue::Catalogues) -> Self {
+        Self(
+            catalogues
+                .iter()
+                .map(|c| (c.city().jurisdiction_id.clone(), KeywordClassifier::new(c)))
+                .collect(),
+        )
+    }
+
+    pub fn get(&self, jurisdiction: &crate::ids::JurisdictionId) -> Option<&KeywordClassifier> {
+        self.0
+            .iter()
+            .find(|(j, _)| j == jurisdiction)
+            .map(|(_, c)| c)
+    }
+}
+
 /// Stems of each service's phrases, prepared once per catalogue.
 #[derive(Debug, Clone)]
 pub struct KeywordClassifier {

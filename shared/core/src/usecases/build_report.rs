@@ -126,8 +126,10 @@ pub fn summarise(
         by_channel: BTreeMap::new(),
         sla_breaches: 0,
     };
+    let jurisdiction = &catalogue.city().jurisdiction_id;
     for r in requests
         .iter()
+        .filter(|r| &r.jurisdiction == jurisdiction)
         .filter(|r| r.created_at >= from && r.created_at < to)
     {
         report.total += 1;

@@ -7,7 +7,7 @@ use crate::ids::RequestId;
 use crate::messages::PipelineMessage;
 use crate::ports::{ApplyOutcome, Clock, PipelineQueue, RequestStore};
 use crate::request::ServiceRequest;
-use crate::rules::classification::KeywordClassifier;
+use crate::rules::classification::Classifiers;
 use crate::status::Status;
 use crate::usecases::StepError;
 
@@ -15,7 +15,8 @@ pub struct Classify<'a> {
     pub store: &'a dyn RequestStore,
     pub queue: &'a dyn PipelineQueue,
     pub clock: &'a dyn Clock,
-    pub classifier: &'a KeywordClassifier,
+    /// One per city the deployment serves; chosen by the request's jurisdiction.
+    pub classifiers: &'a Classifiers,
     /// Below this confidence a person decides (status `triaged`).
     pub threshold: f64,
 }
@@ -46,7 +47,13 @@ pub async fn classify_request(
         return forward(deps, &request).await;
     }
     let now = deps.clock.now();
-    let found = deps.classifier.classify(&request.description);
+    let classifier = deps.classifiers.get(&request.jurisdiction).ok_or_else(|| {
+        StepError::Poison(format!(
+            "jurisdiction {} is not served here",
+            request.jurisdiction
+        ))
+    })?;
+    let found = classifier.classify(&request.description);
     let confident = found
         .as_ref()
         .is_some_and(|c| c.confidence >= deps.threshold);

@@ -3,7 +3,7 @@
 use jiff::SignedDuration;
 use tracing::instrument;
 
-use crate::catalogue::Catalogue;
+use crate::catalogue::Catalogues;
 use crate::ids::RequestId;
 use crate::notifications::message_for;
 use crate::ports::{CitizenMessenger, Claim, Clock, ContactStore, OnceLedger, RequestStore};
@@ -16,7 +16,8 @@ pub struct Notify<'a> {
     pub ledger: &'a dyn OnceLedger,
     pub messenger: &'a dyn CitizenMessenger,
     pub clock: &'a dyn Clock,
-    pub catalogue: &'a Catalogue,
+    /// Every city's catalogue; the request's jurisdiction picks one.
+    pub catalogues: &'a Catalogues,
     /// Derives the citizen's tracking token for the link in the confirmation.
     pub tracking_key: &'a crate::ids::TrackingKey,
     /// Where the public API is, e.g. `https://311.krakow.pl`.
@@ -65,7 +66,13 @@ pub async fn notify_citizen(
         .find(|e| e.seq == seq)
         .ok_or_else(|| StepError::Retry(format!("history event {seq} not visible yet")))?;
     let link = tracking_link(deps.public_base_url, &request, deps.tracking_key);
-    let Some(message) = message_for(deps.catalogue, &request, event, Some(&link)) else {
+    let catalogue = deps.catalogues.get(&request.jurisdiction).ok_or_else(|| {
+        StepError::Poison(format!(
+            "jurisdiction {} is not served here",
+            request.jurisdiction
+        ))
+    })?;
+    let Some(message) = message_for(catalogue, &request, event, Some(&link)) else {
         return Ok(NotifyOutcome::NothingToSend);
     };
     let Some(contact) = deps.contacts.contact(request_id).await? else {

@@ -3,7 +3,7 @@
 
 use tracing::instrument;
 
-use crate::catalogue::Catalogue;
+use crate::catalogue::{Catalogue, Catalogues};
 use crate::ids::RequestId;
 use crate::messages::{AssignmentMessage, PipelineMessage};
 use crate::ports::{Clock, DepartmentQueues, PipelineQueue, RequestStore};
@@ -18,7 +18,8 @@ pub struct Route<'a> {
     pub queue: &'a dyn PipelineQueue,
     pub department_queues: &'a dyn DepartmentQueues,
     pub clock: &'a dyn Clock,
-    pub catalogue: &'a Catalogue,
+    /// Every city's catalogue; the request's jurisdiction picks one.
+    pub catalogues: &'a Catalogues,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -52,8 +53,9 @@ pub async fn route_request(
         .service_code
         .clone()
         .ok_or_else(|| StepError::Poison("request has no service to route by".to_owned()))?;
+    let catalogue = catalogue_of(deps, &request)?;
     let decision = route(
-        deps.catalogue,
+        catalogue,
         &service_code,
         request.location.district.as_deref(),
         // The clock of a reopened request starts again.
@@ -98,6 +100,18 @@ async fn resend(deps: &Route<'_>, request: &ServiceRequest) -> Result<RouteOutco
     })
 }
 
+fn catalogue_of<'a>(
+    deps: &Route<'a>,
+    request: &ServiceRequest,
+) -> Result<&'a Catalogue, StepError> {
+    deps.catalogues.get(&request.jurisdiction).ok_or_else(|| {
+        StepError::Poison(format!(
+            "jurisdiction {} is not served here",
+            request.jurisdiction
+        ))
+    })
+}
+
 async fn announce(deps: &Route<'_>, request: &ServiceRequest, seq: u64) -> Result<(), StepError> {
     let (Some(department), Some(service_code), Some(due_at)) =
         (&request.department, &request.service_code, request.due_at)
@@ -106,8 +120,7 @@ async fn announce(deps: &Route<'_>, request: &ServiceRequest, seq: u64) -> Resul
             "assigned request lacks department, service or due time".into(),
         ));
     };
-    let queue_name = deps
-        .catalogue
+    let queue_name = catalogue_of(deps, request)?
         .department(department)
         .map(|d| d.queue.clone())
         .ok_or_else(|| {
