@@ -126,6 +126,40 @@ async fn open311_requests_in_xml_and_json_appear_everywhere() {
         .map(|r| r["service_request_id"].as_str().unwrap())
         .collect();
     assert_eq!(listed, vec![ids[1].as_str(), ids[0].as_str()]);
+    // Filters and pages give exactly the expected sets.
+    for (query, expected) in [
+        ("service_code=pothole", vec![ids[0].as_str()]),
+        (
+            "service_code=pothole,fallen-tree&page_size=1&page=2",
+            vec![ids[0].as_str()],
+        ),
+        (
+            "service_code=pothole,fallen-tree&page_size=1",
+            vec![ids[1].as_str()],
+        ),
+        ("service_code=noise", vec![]),
+        ("status=closed", vec![]),
+        (
+            &format!("service_request_id={}", ids[1]),
+            vec![ids[1].as_str()],
+        ),
+    ] {
+        let list: Value = http
+            .get(format!("{base}/requests.json?{query}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let got: Vec<&str> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["service_request_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(got, expected, "{query}");
+    }
     let bad = http
         .post(format!("{base}/requests.json"))
         .form(&[("service_code", "pothole"), ("lat", "50"), ("long", "19.9")])
