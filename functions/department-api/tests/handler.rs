@@ -66,7 +66,6 @@ async fn world() -> (Arc<MemoryStore>, Arc<MemoryQueues>, axum::Router) {
         },
         contact: None,
         idempotency: None,
-        tracking_token: citydesk_core::ids::TrackingToken::new("t".into()),
     };
     store.create(&fresh).await.unwrap();
     let roads = DepartmentCode::parse("roads").unwrap();

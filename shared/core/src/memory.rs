@@ -24,7 +24,7 @@ struct Tables {
     history: HashMap<RequestId, Vec<HistoryEvent>>,
     cases: HashMap<CaseNumber, RequestId>,
     contacts: HashMap<RequestId, Contact>,
-    idempotency: HashMap<String, (RequestId, String, TrackingToken)>,
+    idempotency: HashMap<String, (RequestId, String)>,
     keys: HashMap<String, DepartmentCode>,
     client_keys: HashMap<String, String>,
     ledger: HashMap<String, LedgerEntry>,
@@ -63,12 +63,11 @@ impl RequestStore for MemoryStore {
     async fn create(&self, new: &NewRequest) -> Result<CreateOutcome, PortError> {
         let mut t = lock(&self.tables);
         if let Some(claim) = &new.idempotency
-            && let Some((id, hash, token)) = t.idempotency.get(&claim.key)
+            && let Some((id, hash)) = t.idempotency.get(&claim.key)
         {
             return Ok(CreateOutcome::AlreadyExists {
                 request_id: id.clone(),
                 payload_hash: hash.clone(),
-                tracking_token: token.clone(),
             });
         }
         if t.cases.contains_key(&new.request.case_number) {
@@ -82,10 +81,8 @@ impl RequestStore for MemoryStore {
             t.contacts.insert(id.clone(), c.clone());
         }
         if let Some(claim) = &new.idempotency {
-            t.idempotency.insert(
-                claim.key.clone(),
-                (id, claim.payload_hash.clone(), new.tracking_token.clone()),
-            );
+            t.idempotency
+                .insert(claim.key.clone(), (id, claim.payload_hash.clone()));
         }
         Ok(CreateOutcome::Created)
     }

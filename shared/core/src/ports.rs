@@ -46,8 +46,6 @@ pub struct NewRequest {
     pub contact: Option<Contact>,
     /// Client-supplied idempotency key and the fingerprint of the payload it came with.
     pub idempotency: Option<IdempotencyClaim>,
-    /// Kept with the idempotency record (which expires) so a replay can answer with it.
-    pub tracking_token: TrackingToken,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +61,6 @@ pub enum CreateOutcome {
     AlreadyExists {
         request_id: RequestId,
         payload_hash: String,
-        tracking_token: TrackingToken,
     },
     /// The random case number is taken; draw another and try again.
     CaseNumberTaken,

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use citydesk_core::contact::Contact;
-use citydesk_core::ids::{CaseNumber, DepartmentCode, RequestId, TrackingToken};
+use citydesk_core::ids::{CaseNumber, DepartmentCode, RequestId};
 use citydesk_core::ports::{
     ApplyOutcome, ClientKeys, ContactStore, CreateOutcome, DepartmentKeys, NewRequest, PortError,
     RequestStore,
@@ -135,7 +135,6 @@ impl DynamoStore {
         Ok(Some(CreateOutcome::AlreadyExists {
             request_id,
             payload_hash: text("payload_hash"),
-            tracking_token: TrackingToken::new(text("tracking_token")),
         }))
     }
 
@@ -294,7 +293,6 @@ impl RequestStore for DynamoStore {
             item.insert("sk".into(), s("IDEMPOTENCY"));
             item.insert("request_id".into(), s(request.id.as_str()));
             item.insert("payload_hash".into(), s(&claim.payload_hash));
-            item.insert("tracking_token".into(), s(new.tracking_token.expose()));
             item.insert("expires_at".into(), n(epoch(expires)));
             writes.push(put(
                 &self.table,

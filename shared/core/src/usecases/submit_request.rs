@@ -147,7 +147,6 @@ pub async fn submit_request(
             created: created.clone(),
             contact: contact.clone(),
             idempotency: submission.idempotency.clone(),
-            tracking_token: token.clone(),
         };
         match deps.store.create(&new).await? {
             CreateOutcome::Created => {
@@ -165,7 +164,6 @@ pub async fn submit_request(
             CreateOutcome::AlreadyExists {
                 request_id,
                 payload_hash,
-                tracking_token,
             } => {
                 let same_payload = submission
                     .idempotency
@@ -174,7 +172,7 @@ pub async fn submit_request(
                 if !same_payload {
                     return Err(SubmitError::IdempotencyKeyReused);
                 }
-                return replay_earlier(deps, &request_id, tracking_token).await;
+                return replay_earlier(deps, &request_id).await;
             }
         }
     }
@@ -206,7 +204,6 @@ async fn hand_off(deps: &Intake<'_>, id: &RequestId) -> Result<(), PortError> {
 async fn replay_earlier(
     deps: &Intake<'_>,
     request_id: &RequestId,
-    tracking_token: TrackingToken,
 ) -> Result<Submitted, SubmitError> {
     let request = deps.store.get(request_id).await?.ok_or_else(|| {
         PortError::retryable(
@@ -217,6 +214,8 @@ async fn replay_earlier(
     if request.status == Status::New {
         hand_off(deps, &request.id).await?;
     }
+    // The token is derived from the request id: the same answer as the first time.
+    let tracking_token = deps.ids.tracking_token(&request.id);
     Ok(Submitted {
         request,
         tracking_token,
