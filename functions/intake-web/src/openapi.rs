@@ -41,6 +41,11 @@ pub fn document() -> Value {
         },
         "paths": {
             "/health": {"get": {"operationId": "health", "responses": {"200": {"description": "ready"}}}},
+            "/v1/city": {"get": {
+                "operationId": "city",
+                "summary": "The city for a map: name, centre, bounding box and districts (GeoJSON)",
+                "responses": {"200": ok("City", "the city")}
+            }},
             "/v1/requests": {"post": {
                 "operationId": "createRequest",
                 "summary": "Submit a request (idempotent on the Idempotency-Key header)",
@@ -201,6 +206,14 @@ pub fn document() -> Value {
             "schemas": {
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["status", "code", "message"], "properties": {
                     "status": {"type": "integer"}, "code": {"type": "string"}, "field": {"type": "string"}, "message": {"type": "string"}}}}},
+                "City": {"type": "object", "required": ["jurisdiction_id", "name", "centre", "districts"], "properties": {
+                    "jurisdiction_id": {"type": "string"},
+                    "name": {"type": "object", "properties": {"pl": {"type": "string"}, "en": {"type": "string"}}},
+                    "timezone": {"type": "string"},
+                    "centre": {"type": "object", "properties": {"lat": {"type": "number"}, "long": {"type": "number"}}},
+                    "bbox": {"type": "array", "nullable": true, "items": {"type": "number"}, "minItems": 4, "maxItems": 4},
+                    "districts": {"type": "object", "required": ["type", "features"], "properties": {
+                        "type": {"type": "string", "enum": ["FeatureCollection"]}, "features": {"type": "array"}}}}},
                 "Open311Errors": {"type": "array", "items": {"type": "object", "properties": {"code": {"type": "integer"}, "description": {"type": "string"}}}},
                 "NewRequest": {"type": "object", "additionalProperties": false, "required": ["description"], "properties": {
                     "service_code": {"type": "string"},

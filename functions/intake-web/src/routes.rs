@@ -34,6 +34,7 @@ pub fn router(deps: Arc<Deps>) -> Router {
         .route("/v1/requests/{case_number}/updates", post(citizen_update))
         .route("/v1/uploads", post(upload_ticket))
         .route("/health", get(health))
+        .route("/v1/city", get(city))
         .route(
             "/openapi.json",
             get(|| async { axum::Json(crate::openapi::document()) }),
@@ -41,6 +42,20 @@ pub fn router(deps: Arc<Deps>) -> Router {
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(deps)
+}
+
+/// What a map needs: the city's name, centre, bounding box and districts.
+async fn city(State(deps): State<Arc<Deps>>) -> impl IntoResponse {
+    let catalogue = &deps.catalogue;
+    let city = catalogue.city();
+    axum::Json(json!({
+        "jurisdiction_id": city.jurisdiction_id.as_str(),
+        "name": {"pl": city.name.pl, "en": city.name.en},
+        "timezone": city.timezone,
+        "centre": {"lat": city.centre.lat, "long": city.centre.long},
+        "bbox": catalogue.bounding_box(),
+        "districts": catalogue.document().districts,
+    }))
 }
 
 async fn health(State(deps): State<Arc<Deps>>) -> impl IntoResponse {

@@ -317,6 +317,31 @@ async fn idempotency_key_reused_with_other_body_is_refused() {
 }
 
 #[tokio::test]
+async fn the_city_for_a_map() {
+    let h = harness();
+    let (status, city) = call(
+        &h.app,
+        http::Request::get("/v1/city").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(city["jurisdiction_id"], "krakow");
+    assert_eq!(city["name"]["pl"], "Kraków");
+    assert_eq!(
+        city["bbox"],
+        serde_json::json!([19.79, 49.97, 20.22, 50.13])
+    );
+    let districts = city["districts"]["features"].as_array().unwrap();
+    assert_eq!(districts.len(), 5);
+    assert!(
+        districts
+            .iter()
+            .any(|d| d["properties"]["code"] == "stare-miasto")
+    );
+    assert_eq!(city["districts"]["type"], "FeatureCollection");
+}
+
+#[tokio::test]
 async fn health_answers_when_ready() {
     let h = harness();
     let (status, body) = call(

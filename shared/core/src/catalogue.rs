@@ -242,6 +242,24 @@ impl Catalogue {
         &self.districts
     }
 
+    /// The box around every district: `[min long, min lat, max long, max lat]`
+    /// (GeoJSON's `bbox` order), `None` for a city without districts.
+    pub fn bounding_box(&self) -> Option<[f64; 4]> {
+        use geo::BoundingRect;
+        self.districts
+            .iter()
+            .filter_map(|d| d.shape.bounding_rect())
+            .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
+            .reduce(|a, b| {
+                [
+                    a[0].min(b[0]),
+                    a[1].min(b[1]),
+                    a[2].max(b[2]),
+                    a[3].max(b[3]),
+                ]
+            })
+    }
+
     /// The district containing the point, if any.
     pub fn district_at(&self, point: GeoPoint) -> Option<&District> {
         let p = Point::new(point.long, point.lat);
@@ -426,6 +444,11 @@ keywords = { pl = ["drzewo", "konar", "gałąź"], en = ["tree", "branch"] }
             })
             .is_none()
         );
+    }
+
+    #[test]
+    fn bounding_box_covers_every_district() {
+        assert_eq!(catalogue().bounding_box(), Some([19.9, 50.0, 20.0, 50.1]));
     }
 
     #[test]
