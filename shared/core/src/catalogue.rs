@@ -31,6 +31,10 @@ pub enum CatalogueError {
     District { index: usize, reason: String },
     #[error("service {0}: sla_hours must be between 1 and 8760")]
     Sla(String),
+    #[error("city calendar: {0}")]
+    Calendar(#[from] crate::rules::calendar::CalendarError),
+    #[error("city timezone {0} is unknown")]
+    TimeZone(String),
     #[error("service {service}: attributes: {reason}")]
     Attribute { service: String, reason: String },
 }
@@ -65,6 +69,9 @@ pub struct City {
     pub name: Translated,
     pub timezone: String,
     pub centre: GeoPoint,
+    /// Working hours and days off for SLA clocks; without it they run around the clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<crate::rules::calendar::CalendarConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,6 +157,8 @@ pub struct District {
 #[derive(Debug, Clone)]
 pub struct Catalogue {
     document: CatalogueDocument,
+    calendar: Option<crate::rules::calendar::BusinessCalendar>,
+    timezone: jiff::tz::TimeZone,
     departments: HashMap<DepartmentCode, Department>,
     services: BTreeMap<ServiceCode, Service>,
     districts: Vec<District>,
@@ -212,7 +221,17 @@ impl Catalogue {
                 });
             }
         }
+        let calendar = document
+            .city
+            .calendar
+            .as_ref()
+            .map(crate::rules::calendar::BusinessCalendar::new)
+            .transpose()?;
+        let timezone = jiff::tz::TimeZone::get(&document.city.timezone)
+            .map_err(|_| CatalogueError::TimeZone(document.city.timezone.clone()))?;
         Ok(Self {
+            calendar,
+            timezone,
             document,
             departments,
             services,
@@ -258,6 +277,17 @@ impl Catalogue {
                     a[3].max(b[3]),
                 ]
             })
+    }
+
+    /// When an SLA of `hours` started at `start` ends: in working hours when the
+    /// city has a calendar, around the clock otherwise.
+    pub fn due_after(&self, start: jiff::Timestamp, hours: u32) -> jiff::Timestamp {
+        match &self.calendar {
+            Some(calendar) => calendar.add_working_hours(start, hours, &self.timezone),
+            None => start
+                .saturating_add(jiff::SignedDuration::from_hours(i64::from(hours)))
+                .unwrap_or(start),
+        }
     }
 
     /// The district containing the point, if any.

@@ -197,7 +197,8 @@ fn a_request_goes_all_the_way_and_repeats_are_harmless() {
     );
     let assigned = block_on(w.store.get(&id)).unwrap().unwrap();
     assert_eq!(assigned.status, Status::Assigned);
-    assert_eq!(assigned.due_at.unwrap().to_string(), "2026-11-30T09:30:00Z");
+    // 72 working hours from Friday 10:30 in Kraków: office days only, 07:30-15:30.
+    assert_eq!(assigned.due_at.unwrap().to_string(), "2026-12-10T09:30:00Z");
     let dept_msgs = w.queues.department_messages();
     assert_eq!(dept_msgs.len(), 1);
     assert_eq!(dept_msgs[0].0, "roads");

@@ -1,7 +1,7 @@
 //! The routing rule: which department handles a service (a district may have its
 //! own), and when it is due (the service's SLA in hours).
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 
 use crate::catalogue::{Catalogue, Department};
 use crate::ids::ServiceCode;
@@ -41,9 +41,8 @@ pub fn route<'a>(
     let department = catalogue
         .department(code)
         .ok_or_else(|| RoutingError::UnknownDepartment(code.to_string()))?;
-    let due_at = received_at
-        .saturating_add(SignedDuration::from_hours(i64::from(service.sla_hours)))
-        .unwrap_or(received_at);
+    // Business time when the city has a calendar (see rules::calendar).
+    let due_at = catalogue.due_after(received_at, service.sla_hours);
     Ok(RoutingDecision { department, due_at })
 }
 
