@@ -129,6 +129,9 @@ async fn create_request(
             ApiError::invalid_field(field, a.to_string())
         }
         SubmitError::Media(m) => ApiError::invalid_field("media", m.to_string()),
+        SubmitError::OutsideCity { .. } => {
+            ApiError::unprocessable(Some("lat"), "outside_city", e.to_string())
+        }
         SubmitError::IdempotencyKeyReused => {
             ApiError::unprocessable(Some("Idempotency-Key"), "idempotency_key_reused", e.to_string())
         }

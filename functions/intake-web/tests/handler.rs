@@ -198,6 +198,16 @@ async fn bad_input_gets_a_4xx_naming_the_field() {
             Some("language"),
         ),
         (
+            post_json(r#"{"description": "x", "lat": 52.23, "long": 21.01}"#),
+            422,
+            Some("lat"),
+        ),
+        (
+            post_json(r#"{"description": "x", "lat": 19.935, "long": 50.07}"#),
+            422,
+            Some("lat"),
+        ),
+        (
             post_json(
                 r#"{"description": "x", "service_code": "pothole", "attributes": {"size": "huge"}}"#,
             ),

@@ -240,6 +240,16 @@ async fn post_validates_like_the_spec_and_answers_a_one_element_list() {
             400,
             "phone",
         ),
+        (
+            format!("api_key={KEY}&service_code=pothole&lat=52.23&long=21.01"),
+            400,
+            "outside Kraków",
+        ),
+        (
+            format!("api_key={KEY}&service_code=pothole&lat=19.935&long=50.07"),
+            400,
+            "lat and long look swapped",
+        ),
     ];
     for (form, status, message) in cases {
         let (got, body) = post(&app, "/open311/v2/requests.json", &form).await;

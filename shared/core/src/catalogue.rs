@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use geo::{Contains, MultiPolygon, Point};
+use geo::{Intersects, MultiPolygon, Point};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{DepartmentCode, JurisdictionId, ServiceCode};
@@ -293,7 +293,8 @@ impl Catalogue {
     /// The district containing the point, if any.
     pub fn district_at(&self, point: GeoPoint) -> Option<&District> {
         let p = Point::new(point.long, point.lat);
-        self.districts.iter().find(|d| d.shape.contains(&p))
+        // A point on a border belongs to the first district listed.
+        self.districts.iter().find(|d| d.shape.intersects(&p))
     }
 }
 

@@ -11,7 +11,9 @@ use crate::ports::{
     Clock, CreateOutcome, IdSource, IdempotencyClaim, NewRequest, PipelineQueue, PortError,
     RequestStore,
 };
-use crate::request::{Channel, EventKind, HistoryEvent, Language, Location, ServiceRequest};
+use crate::request::{
+    Channel, EventKind, GeoPoint, HistoryEvent, Language, Location, ServiceRequest,
+};
 use crate::service_form::{AnswerError, check_answers};
 use crate::status::Status;
 use std::collections::BTreeMap;
@@ -60,6 +62,8 @@ pub enum SubmitError {
     Answer(#[from] AnswerError),
     #[error(transparent)]
     Media(#[from] crate::media::MediaError),
+    #[error("the location is outside {city}{}", if *swapped { "; lat and long look swapped: lat is north-south (about 50 here), long east-west" } else { "" })]
+    OutsideCity { city: String, swapped: bool },
     #[error(transparent)]
     Port(#[from] PortError),
 }
@@ -101,10 +105,10 @@ pub async fn submit_request(
     let form = service.map_or(&[][..], |s| &s.attributes[..]);
     let attributes = check_answers(form, &submission.answers)?;
     let mut location = submission.location;
-    location.district = location
-        .point
-        .and_then(|p| deps.catalogue.district_at(p))
-        .map(|d| d.code.clone());
+    location.district = match location.point {
+        None => None,
+        Some(point) => district_of(deps.catalogue, point)?,
+    };
 
     let now = deps.clock.now();
     let id = deps.ids.request_id();
@@ -181,6 +185,25 @@ pub async fn submit_request(
         "no free case number after several attempts",
     )
     .into())
+}
+
+/// The district of a point; a point outside every district is refused, with a
+/// hint when lat and long look swapped. A city without districts takes any point.
+fn district_of(catalogue: &Catalogue, point: GeoPoint) -> Result<Option<String>, SubmitError> {
+    if catalogue.districts().is_empty() {
+        return Ok(None);
+    }
+    if let Some(d) = catalogue.district_at(point) {
+        return Ok(Some(d.code.clone()));
+    }
+    let swapped = GeoPoint::parse(point.long, point.lat)
+        .ok()
+        .and_then(|p| catalogue.district_at(p))
+        .is_some();
+    Err(SubmitError::OutsideCity {
+        city: catalogue.city().name.en.clone(),
+        swapped,
+    })
 }
 
 /// Hands a new request to classification, and its confirmation (with the
