@@ -123,3 +123,25 @@ where
     }
     None
 }
+
+/// GET a URL and read its JSON body (the tests' client side).
+pub async fn fetch_json(http: &reqwest::Client, url: impl reqwest::IntoUrl) -> serde_json::Value {
+    http.get(url)
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("a JSON body")
+}
+
+/// GET a URL and read its body as text.
+pub async fn fetch_text(http: &reqwest::Client, url: impl reqwest::IntoUrl) -> String {
+    http.get(url)
+        .send()
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("a text body")
+}

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use citydesk_e2e::{eventually, start_system};
+use citydesk_e2e::{eventually, fetch_json, fetch_text, start_system};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -77,24 +77,10 @@ async fn note_reopen_and_confirm() {
             .any(|e| e["note"] == "Ekipa będzie w czwartek"),
         "{private}"
     );
-    let public = http
-        .get(format!("{base}/v1/requests/{case}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let public = fetch_text(&http, format!("{base}/v1/requests/{case}")).await;
     assert!(!public.contains("czwartek"), "{public}");
     eventually(10, || async {
-        let outbox: Value = http
-            .get(format!("{base}/_local/outbox"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let outbox: Value = fetch_json(&http, format!("{base}/_local/outbox")).await;
         outbox
             .as_array()
             .unwrap()

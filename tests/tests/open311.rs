@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use citydesk_e2e::{eventually, start_system};
+use citydesk_e2e::{eventually, fetch_json, fetch_text, start_system};
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -72,22 +72,8 @@ async fn open311_requests_in_xml_and_json_appear_everywhere() {
         })
         .await
         .expect("assigned within 10 s");
-        let json: Value = http
-            .get(format!("{base}/requests/{id}.json"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let xml = http
-            .get(format!("{base}/requests/{id}.xml"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let json: Value = fetch_json(&http, format!("{base}/requests/{id}.json")).await;
+        let xml = fetch_text(&http, format!("{base}/requests/{id}.xml")).await;
         let one = &json[0];
         assert_eq!(one["service_request_id"], id.as_str());
         assert_eq!(one["status"], "open");
@@ -109,16 +95,11 @@ async fn open311_requests_in_xml_and_json_appear_everywhere() {
         }
     }
 
-    let list: Value = http
-        .get(format!(
-            "{base}/requests.json?service_code=pothole,fallen-tree"
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = fetch_json(
+        &http,
+        format!("{base}/requests.json?service_code=pothole,fallen-tree"),
+    )
+    .await;
     let listed: Vec<&str> = list
         .as_array()
         .unwrap()
@@ -144,14 +125,7 @@ async fn open311_requests_in_xml_and_json_appear_everywhere() {
             vec![ids[1].as_str()],
         ),
     ] {
-        let list: Value = http
-            .get(format!("{base}/requests.json?{query}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let list: Value = fetch_json(&http, format!("{base}/requests.json?{query}")).await;
         let got: Vec<&str> = list
             .as_array()
             .unwrap()

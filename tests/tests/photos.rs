@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use citydesk_e2e::start_system;
+use citydesk_e2e::{fetch_json, start_system};
 use serde_json::{Value, json};
 
 const JPEG: &[u8] = &[
@@ -85,14 +85,7 @@ async fn presigned_upload_and_open311_multipart() {
         .as_str()
         .unwrap()
         .to_owned();
-    let one: Value = http
-        .get(format!("{base}/open311/v2/requests/{id}.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let one: Value = fetch_json(&http, format!("{base}/open311/v2/requests/{id}.json")).await;
     let media_url = one[0]["media_url"].as_str().expect("media_url").to_owned();
     assert_eq!(
         &http
