@@ -1,0 +1,601 @@
+//! [`HistoryReader`]: one CSV file, row by row, into records or rejections.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::io::{self, Read};
+
+use csv::ByteRecord;
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+
+use crate::dates::DateLayouts;
+use crate::error::{ReadError, SchemaError};
+use crate::record::HistoricalRequest;
+use crate::reject::{RejectReason, RejectedRow, quoted_value};
+use crate::schema::{FieldColumns, Schema, normalize_column_name};
+
+/// How many header columns an unrecognised-header error quotes.
+const COLUMNS_QUOTED_IN_ERRORS: usize = 6;
+
+/// What one data row became.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "nearly every row is Taken, so the size is not wasted; boxing would allocate once per row"
+)]
+pub enum RowResult {
+    Taken(HistoricalRequest),
+    Rejected(RejectedRow),
+}
+
+/// Streams the rows of one CSV export as [`RowResult`]s.
+///
+/// Memory stays flat: one row is held at a time. A row that cannot become a
+/// record (wrong number of fields, bytes that are not UTF-8, no id, a date
+/// or coordinate that does not parse) is yielded as
+/// [`RowResult::Rejected`] with its physical line number, and reading goes
+/// on. Only a failure of the underlying reader ends the stream early, as an
+/// `Err` item after which the iterator yields nothing more.
+pub struct HistoryReader<R: Read> {
+    csv: csv::Reader<LineTracker<R>>,
+    schema: Schema,
+    plan: RowPlan,
+    unknown_columns: Vec<String>,
+    absent_columns: Vec<String>,
+    row: ByteRecord,
+    finished: bool,
+}
+
+impl<R: Read> HistoryReader<R> {
+    /// Reads the header row and settles the schema: `schema` when given,
+    /// otherwise the one the header matches. Local date values are read in
+    /// `time_zone`, the city's.
+    pub fn new(input: R, schema: Option<Schema>, time_zone: TimeZone) -> Result<Self, SchemaError> {
+        let delimiter = schema.as_ref().map_or(b',', Schema::delimiter);
+        let mut csv = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_reader(LineTracker::new(input));
+
+        let mut header_record = ByteRecord::new();
+        let has_header = csv
+            .read_byte_record(&mut header_record)
+            .map_err(SchemaError::HeaderUnreadable)?;
+        if !has_header {
+            return Err(SchemaError::NoHeader);
+        }
+        let header = Header::from_record(&header_record)?;
+
+        let schema = match schema {
+            Some(schema) => schema,
+            None => Schema::detect(header.names.iter().map(String::as_str)).ok_or_else(|| {
+                SchemaError::Unrecognised {
+                    first_columns: header.first_columns(),
+                }
+            })?,
+        };
+        let (plan, absent_columns) = RowPlan::resolve(&schema, &header, time_zone)?;
+        let unknown_columns = header.unknown_to(&schema);
+
+        Ok(HistoryReader {
+            csv,
+            schema,
+            plan,
+            unknown_columns,
+            absent_columns,
+            row: ByteRecord::new(),
+            finished: false,
+        })
+    }
+
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// Header columns the schema neither uses nor knows to ignore. Worth
+    /// showing the operator (a renamed column lands here), never fatal.
+    pub fn unknown_columns(&self) -> &[String] {
+        &self.unknown_columns
+    }
+
+    /// Columns a built-in schema would use that this header lacks: their
+    /// fields stay empty in every record.
+    pub fn absent_columns(&self) -> &[String] {
+        &self.absent_columns
+    }
+
+    /// Bytes of the input consumed so far, for a progress bar.
+    pub fn bytes_read(&self) -> u64 {
+        self.csv.position().byte()
+    }
+}
+
+impl<R: Read> Iterator for HistoryReader<R> {
+    type Item = Result<RowResult, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.finished {
+            return None;
+        }
+        match self.csv.read_byte_record(&mut self.row) {
+            Ok(true) => {
+                let line = self.row.position().map_or(0, |start| {
+                    self.csv
+                        .get_ref()
+                        .line_of_content_at(start.byte(), start.line())
+                });
+                let next_record_starts_at = self.csv.position().byte();
+                self.csv.get_mut().forget_before(next_record_starts_at);
+                Some(Ok(match self.plan.read(&self.row) {
+                    Ok(request) => RowResult::Taken(request),
+                    Err(reason) => RowResult::Rejected(RejectedRow { line, reason }),
+                }))
+            }
+            Ok(false) => {
+                self.finished = true;
+                None
+            }
+            Err(source) => {
+                self.finished = true;
+                Some(Err(ReadError {
+                    line: self.csv.position().line(),
+                    source,
+                }))
+            }
+        }
+    }
+}
+
+/// Passes the input through to the CSV parser and keeps the bytes the parser
+/// has not finished with, to number lines as an editor does.
+///
+/// The parser reports where it *began* looking for a record: before the
+/// blank lines it skips, and before the `\n` of a `\r\n` ending the
+/// previous record. Counting the line breaks from there to the record's
+/// first byte gives the line the record really starts on. Only the bytes
+/// from the current record on are kept: at most one record and one buffer.
+struct LineTracker<R> {
+    inner: R,
+    kept: VecDeque<u8>,
+    /// Offset in the input of `kept[0]`.
+    kept_from: u64,
+}
+
+impl<R: Read> LineTracker<R> {
+    fn new(inner: R) -> Self {
+        LineTracker {
+            inner,
+            kept: VecDeque::new(),
+            kept_from: 0,
+        }
+    }
+
+    /// The line of the first byte at or after `byte` that is not a line
+    /// break, given that `byte` is on `line`.
+    fn line_of_content_at(&self, byte: u64, line: u64) -> u64 {
+        let Some(skip) = byte
+            .checked_sub(self.kept_from)
+            .and_then(|offset| usize::try_from(offset).ok())
+        else {
+            return line;
+        };
+        let line_feeds = self
+            .kept
+            .iter()
+            .skip(skip)
+            .take_while(|&&byte| byte == b'\n' || byte == b'\r')
+            .filter(|&&byte| byte == b'\n')
+            .count();
+        line + u64::try_from(line_feeds).unwrap_or(0)
+    }
+
+    /// Drops the kept bytes before offset `byte`.
+    fn forget_before(&mut self, byte: u64) {
+        let done = byte.saturating_sub(self.kept_from);
+        let drop = usize::try_from(done).map_or(self.kept.len(), |done| done.min(self.kept.len()));
+        self.kept.drain(..drop);
+        self.kept_from += u64::try_from(drop).unwrap_or(0);
+    }
+}
+
+impl<R: Read> Read for LineTracker<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buffer)?;
+        self.kept.extend(buffer.iter().take(read));
+        Ok(read)
+    }
+}
+
+/// The header row: trimmed names, a UTF-8 byte order mark dropped.
+struct Header {
+    names: Vec<String>,
+    exact: HashMap<String, usize>,
+    normalized: HashMap<String, usize>,
+}
+
+impl Header {
+    fn from_record(record: &ByteRecord) -> Result<Self, SchemaError> {
+        let mut names = Vec::with_capacity(record.len());
+        for (position, bytes) in record.iter().enumerate() {
+            let name = std::str::from_utf8(bytes).map_err(|_| SchemaError::HeaderNotUtf8 {
+                position: position + 1,
+            })?;
+            names.push(name.trim_start_matches('\u{feff}').trim().to_owned());
+        }
+        let mut exact = HashMap::with_capacity(names.len());
+        let mut normalized = HashMap::with_capacity(names.len());
+        for (index, name) in names.iter().enumerate() {
+            // The first of two same-named columns wins.
+            exact.entry(name.clone()).or_insert(index);
+            normalized
+                .entry(normalize_column_name(name))
+                .or_insert(index);
+        }
+        Ok(Header {
+            names,
+            exact,
+            normalized,
+        })
+    }
+
+    /// The column called `name`, exactly or after normalizing case and
+    /// punctuation.
+    fn find(&self, name: &str) -> Option<Column> {
+        let index = self
+            .exact
+            .get(name)
+            .or_else(|| self.normalized.get(&normalize_column_name(name)))
+            .copied()?;
+        Some(Column {
+            index,
+            name: self.names.get(index).cloned().unwrap_or_default(),
+        })
+    }
+
+    fn first_columns(&self) -> String {
+        let mut quoted: Vec<String> = self
+            .names
+            .iter()
+            .take(COLUMNS_QUOTED_IN_ERRORS)
+            .map(|name| format!("{:?}", quoted_value(name)))
+            .collect();
+        if self.names.len() > COLUMNS_QUOTED_IN_ERRORS {
+            quoted.push(format!("… ({} columns)", self.names.len()));
+        }
+        quoted.join(", ")
+    }
+
+    fn unknown_to(&self, schema: &Schema) -> Vec<String> {
+        let known: HashSet<String> = schema
+            .known_columns()
+            .iter()
+            .map(|name| normalize_column_name(name))
+            .collect();
+        self.names
+            .iter()
+            .enumerate()
+            .filter(|(_, name)| !known.contains(&normalize_column_name(name)))
+            .map(|(index, name)| {
+                if name.is_empty() {
+                    format!("(column {} has no name)", index + 1)
+                } else {
+                    name.clone()
+                }
+            })
+            .collect()
+    }
+}
+
+/// A header column: where it is and what the file calls it.
+#[derive(Debug, Clone)]
+struct Column {
+    index: usize,
+    name: String,
+}
+
+/// The schema's columns found in this header, and how to read their cells.
+struct RowPlan {
+    source: String,
+    field_count: usize,
+    source_id: Column,
+    service: Column,
+    text: Vec<Column>,
+    created_at: Option<Column>,
+    closed_at: Option<Column>,
+    due_at: Option<Column>,
+    status: Option<Column>,
+    department: Option<Column>,
+    district: Vec<Column>,
+    coordinates: Option<(Column, Column)>,
+    channel: Option<Column>,
+    empty_markers: &'static [&'static str],
+    dates: DateLayouts,
+    time_zone: TimeZone,
+}
+
+impl RowPlan {
+    /// Finds the schema's columns in the header. Returns the plan and the
+    /// optional columns that are missing, or an error naming every missing
+    /// column the schema cannot do without.
+    fn resolve(
+        schema: &Schema,
+        header: &Header,
+        time_zone: TimeZone,
+    ) -> Result<(RowPlan, Vec<String>), SchemaError> {
+        let columns: FieldColumns = schema.field_columns();
+        let mut required_missing = Vec::new();
+        let mut absent = Vec::new();
+
+        let mut required = |name: &str| {
+            let found = header.find(name);
+            if found.is_none() {
+                required_missing.push(name.to_owned());
+            }
+            found
+        };
+        let source_id = required(&columns.source_id);
+        let service = required(&columns.service);
+
+        let every_named_column_needed = schema.needs_every_named_column();
+        let mut optional = |name: &str| {
+            let found = header.find(name);
+            if found.is_none() {
+                if every_named_column_needed {
+                    required_missing.push(name.to_owned());
+                } else {
+                    absent.push(name.to_owned());
+                }
+            }
+            found
+        };
+        let text: Vec<Column> = columns
+            .text
+            .iter()
+            .filter_map(|name| optional(name))
+            .collect();
+        let created_at = columns.created_at.as_deref().and_then(&mut optional);
+        let closed_at = columns.closed_at.as_deref().and_then(&mut optional);
+        let due_at = columns.due_at.as_deref().and_then(&mut optional);
+        let status = columns.status.as_deref().and_then(&mut optional);
+        let department = columns.department.as_deref().and_then(&mut optional);
+        let district: Vec<Column> = columns
+            .district
+            .iter()
+            .filter_map(|name| optional(name))
+            .collect();
+        let coordinates = match &columns.coordinates {
+            Some((lat, long)) => match (optional(lat), optional(long)) {
+                (Some(lat), Some(long)) => Some((lat, long)),
+                // One without the other cannot make a location.
+                _ => None,
+            },
+            None => None,
+        };
+        let channel = columns.channel.as_deref().and_then(&mut optional);
+
+        let (Some(source_id), Some(service), true) =
+            (source_id, service, required_missing.is_empty())
+        else {
+            return Err(SchemaError::MissingColumns {
+                schema: schema.name().to_owned(),
+                missing: required_missing,
+            });
+        };
+
+        let plan = RowPlan {
+            source: schema.name().to_owned(),
+            field_count: header.names.len(),
+            source_id,
+            service,
+            text,
+            created_at,
+            closed_at,
+            due_at,
+            status,
+            department,
+            district,
+            coordinates,
+            channel,
+            empty_markers: schema.empty_markers(),
+            dates: schema.date_layouts(),
+            time_zone,
+        };
+        Ok((plan, absent))
+    }
+
+    fn read(&self, row: &ByteRecord) -> Result<HistoricalRequest, RejectReason> {
+        if row.len() != self.field_count {
+            return Err(RejectReason::WrongFieldCount {
+                expected: self.field_count,
+                found: row.len(),
+            });
+        }
+        let source_id = cell(row, &self.source_id)?.ok_or_else(|| RejectReason::MissingId {
+            column: self.source_id.name.clone(),
+        })?;
+        let service = cell(row, &self.service)?.ok_or_else(|| RejectReason::MissingService {
+            column: self.service.name.clone(),
+        })?;
+
+        let mut text = String::new();
+        for column in &self.text {
+            if let Some(part) = self.optional(row, Some(column))? {
+                if !text.is_empty() {
+                    text.push(' ');
+                }
+                text.push_str(part);
+            }
+        }
+        let mut district = None;
+        for column in &self.district {
+            district = self.optional(row, Some(column))?;
+            if district.is_some() {
+                break;
+            }
+        }
+        let (lat, long) = self.coordinates(row)?;
+
+        Ok(HistoricalRequest {
+            source: self.source.clone(),
+            source_id: source_id.to_owned(),
+            created_at: self.date(row, self.created_at.as_ref())?,
+            closed_at: self.date(row, self.closed_at.as_ref())?,
+            due_at: self.date(row, self.due_at.as_ref())?,
+            status: self.optional(row, self.status.as_ref())?.map(str::to_owned),
+            service: service.to_owned(),
+            text,
+            department: self
+                .optional(row, self.department.as_ref())?
+                .map(str::to_owned),
+            district: district.map(str::to_owned),
+            lat,
+            long,
+            channel: self
+                .optional(row, self.channel.as_ref())?
+                .map(str::to_owned),
+        })
+    }
+
+    /// A descriptive cell: empty, or one of the export's "no value" markers,
+    /// is `None`.
+    fn optional<'r>(
+        &self,
+        row: &'r ByteRecord,
+        column: Option<&Column>,
+    ) -> Result<Option<&'r str>, RejectReason> {
+        let Some(column) = column else {
+            return Ok(None);
+        };
+        Ok(cell(row, column)?.filter(|value| {
+            !self
+                .empty_markers
+                .iter()
+                .any(|marker| value.eq_ignore_ascii_case(marker))
+        }))
+    }
+
+    fn date(
+        &self,
+        row: &ByteRecord,
+        column: Option<&Column>,
+    ) -> Result<Option<Timestamp>, RejectReason> {
+        let Some(column) = column else {
+            return Ok(None);
+        };
+        let Some(value) = cell(row, column)? else {
+            return Ok(None);
+        };
+        match self.dates.parse(value, &self.time_zone) {
+            Some(moment) => Ok(Some(moment)),
+            None => Err(RejectReason::BadDate {
+                column: column.name.clone(),
+                value: quoted_value(value),
+                example: self.dates.example().to_owned(),
+            }),
+        }
+    }
+
+    fn coordinates(&self, row: &ByteRecord) -> Result<(Option<f64>, Option<f64>), RejectReason> {
+        let Some((lat_column, long_column)) = &self.coordinates else {
+            return Ok((None, None));
+        };
+        let (lat, long) = match (cell(row, lat_column)?, cell(row, long_column)?) {
+            (None, None) => return Ok((None, None)),
+            (Some(_), None) => {
+                return Err(RejectReason::HalfCoordinate {
+                    present: lat_column.name.clone(),
+                    missing: long_column.name.clone(),
+                });
+            }
+            (None, Some(_)) => {
+                return Err(RejectReason::HalfCoordinate {
+                    present: long_column.name.clone(),
+                    missing: lat_column.name.clone(),
+                });
+            }
+            (Some(lat), Some(long)) => (number(lat, lat_column)?, number(long, long_column)?),
+        };
+        if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&long) {
+            return Err(RejectReason::CoordinateOutOfRange {
+                lat_column: lat_column.name.clone(),
+                long_column: long_column.name.clone(),
+                lat,
+                long,
+            });
+        }
+        // 0,0 is in the Gulf of Guinea: exports write it for "unknown".
+        if lat == 0.0 && long == 0.0 {
+            return Ok((None, None));
+        }
+        Ok((Some(lat), Some(long)))
+    }
+}
+
+/// A cell as trimmed text; an empty one is `None`.
+fn cell<'r>(row: &'r ByteRecord, column: &Column) -> Result<Option<&'r str>, RejectReason> {
+    let bytes = row.get(column.index).unwrap_or_default();
+    let text = std::str::from_utf8(bytes).map_err(|_| RejectReason::NotUtf8 {
+        column: column.name.clone(),
+    })?;
+    let trimmed = text.trim();
+    Ok((!trimmed.is_empty()).then_some(trimmed))
+}
+
+/// A coordinate; a decimal comma (`54,3521`, common in `;`-separated
+/// European exports) is read like a decimal point.
+fn number(value: &str, column: &Column) -> Result<f64, RejectReason> {
+    let with_point = if !value.contains('.') && value.matches(',').count() == 1 {
+        Cow::Owned(value.replace(',', "."))
+    } else {
+        Cow::Borrowed(value)
+    };
+    with_point
+        .parse::<f64>()
+        .ok()
+        .filter(|number| number.is_finite())
+        .ok_or_else(|| RejectReason::BadCoordinate {
+            column: column.name.clone(),
+            value: quoted_value(value),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::write_synthetic_nyc;
+
+    #[test]
+    fn only_the_unfinished_part_of_the_input_is_kept() {
+        let mut file = Vec::new();
+        write_synthetic_nyc(&mut file, 5_000, 3).unwrap();
+        let mut reader = HistoryReader::new(file.as_slice(), None, TimeZone::UTC).unwrap();
+        let mut most_kept = 0;
+        let mut rows = 0;
+        while let Some(row) = reader.next() {
+            assert!(matches!(row, Ok(RowResult::Taken(_))));
+            rows += 1;
+            most_kept = most_kept.max(reader.csv.get_ref().kept.len());
+        }
+        assert_eq!(rows, 5_000);
+        assert!(file.len() > 1_000_000, "{}", file.len());
+        // One parser buffer (8 KiB) and at most one row.
+        assert!(most_kept < 16 * 1024, "{most_kept} bytes kept");
+    }
+
+    #[test]
+    fn a_line_tracker_counts_line_feeds_before_the_content() {
+        let mut tracker = LineTracker::new(&b"a\r\n\r\n\nb\nc"[..]);
+        let mut sink = Vec::new();
+        tracker.read_to_end(&mut sink).unwrap();
+        assert_eq!(tracker.line_of_content_at(1, 1), 4);
+        assert_eq!(tracker.line_of_content_at(0, 1), 1);
+        tracker.forget_before(6);
+        assert_eq!(tracker.kept, b"b\nc".to_vec());
+        assert_eq!(tracker.line_of_content_at(7, 4), 5);
+        // Bytes already forgotten are not guessed at.
+        assert_eq!(tracker.line_of_content_at(2, 2), 2);
+    }
+}
