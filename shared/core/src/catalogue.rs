@@ -37,6 +37,12 @@ pub enum CatalogueError {
     TimeZone(String),
     #[error("service {service}: attributes: {reason}")]
     Attribute { service: String, reason: String },
+    #[error("routing rule #{index}: {reason}")]
+    RoutingRule { index: usize, reason: String },
+    #[error("service {service}: duplicates: {reason}")]
+    Duplicates { service: String, reason: String },
+    #[error("city sla_warning_share must be above 0 and below 1")]
+    SlaWarningShare,
 }
 
 /// A text in the catalogue's languages.
@@ -72,6 +78,32 @@ pub struct City {
     /// Working hours and days off for SLA clocks; without it they run around the clock.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calendar: Option<crate::rules::calendar::CalendarConfig>,
+    /// Share of an SLA after which the department is warned (default 0.8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla_warning_share: Option<f64>,
+}
+
+/// An explicit routing rule: the first rule matching a request's service,
+/// district and local time of day decides its department, before anything
+/// learned from history. Omitted fields match everything.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoutingRule {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<ServiceCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district: Option<String>,
+    /// Local `["HH:MM", "HH:MM")`; the window may wrap midnight (`["22:00", "06:00"]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<[String; 2]>,
+    pub department: DepartmentCode,
+}
+
+/// When a new request is another report of an open one: same service, within
+/// `radius_m` metres and `window_hours` hours of it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DuplicateSettings {
+    pub radius_m: f64,
+    pub window_hours: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,7 +121,7 @@ pub struct DistrictOverride {
     pub department: DepartmentCode,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Service {
     pub code: ServiceCode,
     pub name: Translated,
@@ -103,6 +135,9 @@ pub struct Service {
     /// The service's form: extra questions (Open311 service definition).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attributes: Vec<crate::service_form::ServiceAttribute>,
+    /// Without it, no request of this service is linked as a duplicate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicates: Option<DuplicateSettings>,
 }
 
 /// The published, serialisable catalogue.
@@ -112,6 +147,8 @@ pub struct CatalogueDocument {
     pub departments: Vec<Department>,
     pub services: Vec<Service>,
     pub districts: geojson::FeatureCollection,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routing_rules: Vec<RoutingRule>,
 }
 
 #[derive(Deserialize)]
@@ -119,6 +156,8 @@ struct CatalogueToml {
     city: City,
     departments: Vec<Department>,
     services: Vec<Service>,
+    #[serde(default)]
+    routing_rules: Vec<RoutingRule>,
 }
 
 impl CatalogueDocument {
@@ -141,6 +180,7 @@ impl CatalogueDocument {
             departments: parsed.departments,
             services: parsed.services,
             districts,
+            routing_rules: parsed.routing_rules,
         })
     }
 }
@@ -162,6 +202,18 @@ pub struct Catalogue {
     departments: HashMap<DepartmentCode, Department>,
     services: BTreeMap<ServiceCode, Service>,
     districts: Vec<District>,
+    routing_rules: Vec<CompiledRule>,
+}
+
+#[derive(Debug, Clone)]
+struct CompiledRule {
+    rule: RoutingRule,
+    hours: Option<(jiff::civil::Time, jiff::civil::Time)>,
+}
+
+fn parse_clock(text: &str) -> Result<jiff::civil::Time, String> {
+    jiff::civil::Time::strptime("%H:%M", text)
+        .map_err(|_| format!("hours: {text:?} is not a time like 22:00"))
 }
 
 impl Catalogue {
@@ -208,6 +260,16 @@ impl Catalogue {
                     district: o.district.clone(),
                 });
             }
+            if let Some(d) = &s.duplicates
+                && !(d.radius_m > 0.0
+                    && d.radius_m <= 10_000.0
+                    && (1..=8760).contains(&d.window_hours))
+            {
+                return Err(CatalogueError::Duplicates {
+                    service: s.code.to_string(),
+                    reason: "radius_m must be in (0, 10000] and window_hours in 1..=8760".into(),
+                });
+            }
             crate::service_form::check_definition(s).map_err(|reason| {
                 CatalogueError::Attribute {
                     service: s.code.to_string(),
@@ -229,6 +291,42 @@ impl Catalogue {
             .transpose()?;
         let timezone = jiff::tz::TimeZone::get(&document.city.timezone)
             .map_err(|_| CatalogueError::TimeZone(document.city.timezone.clone()))?;
+        if let Some(share) = document.city.sla_warning_share
+            && !(share > 0.0 && share < 1.0)
+        {
+            return Err(CatalogueError::SlaWarningShare);
+        }
+        let mut routing_rules = Vec::new();
+        for (index, rule) in document.routing_rules.iter().enumerate() {
+            let fail = |reason: String| CatalogueError::RoutingRule {
+                index: index + 1,
+                reason,
+            };
+            if !departments.contains_key(&rule.department) {
+                return Err(fail(format!("unknown department {}", rule.department)));
+            }
+            if let Some(service) = &rule.service
+                && !services.contains_key(service)
+            {
+                return Err(fail(format!("unknown service {service}")));
+            }
+            if let Some(district) = &rule.district
+                && !districts.iter().any(|d| &d.code == district)
+            {
+                return Err(fail(format!("unknown district {district}")));
+            }
+            let hours = match &rule.hours {
+                None => None,
+                Some([from, to]) => Some((
+                    parse_clock(from).map_err(&fail)?,
+                    parse_clock(to).map_err(&fail)?,
+                )),
+            };
+            routing_rules.push(CompiledRule {
+                rule: rule.clone(),
+                hours,
+            });
+        }
         Ok(Self {
             calendar,
             timezone,
@@ -236,7 +334,45 @@ impl Catalogue {
             departments,
             services,
             districts,
+            routing_rules,
         })
+    }
+
+    /// The first explicit rule matching service, district and the local time
+    /// of `at`, if any.
+    pub fn routing_rule_for(
+        &self,
+        service: &ServiceCode,
+        district: Option<&str>,
+        at: jiff::Timestamp,
+    ) -> Option<&RoutingRule> {
+        let local = at.to_zoned(self.timezone.clone()).time();
+        self.routing_rules
+            .iter()
+            .find(|r| {
+                r.rule.service.as_ref().is_none_or(|s| s == service)
+                    && r.rule
+                        .district
+                        .as_deref()
+                        .is_none_or(|d| Some(d) == district)
+                    && r.hours.is_none_or(|(from, to)| {
+                        if from <= to {
+                            from <= local && local < to
+                        } else {
+                            local >= from || local < to
+                        }
+                    })
+            })
+            .map(|r| &r.rule)
+    }
+
+    /// Share of an SLA after which a warning goes out.
+    pub fn sla_warning_share(&self) -> f64 {
+        self.document.city.sla_warning_share.unwrap_or(0.8)
+    }
+
+    pub fn time_zone(&self) -> &jiff::tz::TimeZone {
+        &self.timezone
     }
 
     pub fn document(&self) -> &CatalogueDocument {
@@ -445,6 +581,14 @@ group = "greenery"
 department = "greenery"
 sla_hours = 24
 keywords = { pl = ["drzewo", "konar", "gałąź"], en = ["tree", "branch"] }
+duplicates = { radius_m = 50, window_hours = 48 }
+
+# Night duty: the east's road crew clears fallen trees between 22:00 and 06:00.
+[[routing_rules]]
+service = "fallen-tree"
+district = "east"
+hours = ["22:00", "06:00"]
+department = "east-roads"
 "#;
 
     pub(crate) const GEOJSON: &str = r#"{"type":"FeatureCollection","features":[

@@ -3,13 +3,14 @@
 //!
 //! - [`ids`], [`contact`], [`request`], [`status`]: the types, parsed at the edge.
 //! - [`catalogue`]: services, departments and districts of a city; [`service_form`]: a service's extra questions.
-//! - [`rules`]: classification and routing rules.
+//! - [`rules`]: classification and routing rules; [`learning`]: the classifier and routes trained from history.
 //! - [`ports`]: the traits adapters implement; [`memory`] has in-memory twins.
 //! - [`usecases`]: one module per thing the system does.
 
 pub mod catalogue;
 pub mod contact;
 pub mod ids;
+pub mod learning;
 pub mod media;
 pub mod memory;
 pub mod messages;

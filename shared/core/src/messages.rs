@@ -42,4 +42,17 @@ pub struct AssignmentMessage {
     pub point: Option<GeoPoint>,
     /// History sequence of the assignment: consumers de-duplicate on (request_id, seq).
     pub seq: u64,
+    /// Set when this is not new work but an SLA alert about work already assigned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla_alert: Option<SlaAlert>,
+}
+
+/// An SLA alert on a department's queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SlaAlert {
+    /// Most of the time has passed (the city's warning share).
+    Warning,
+    /// The due time passed with the request still open.
+    Breached,
 }

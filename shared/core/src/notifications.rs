@@ -61,6 +61,18 @@ pub fn message_for(
                 .map(|l| format!(" Follow it and add details: {l}"))
                 .unwrap_or_default()
         ),
+        (EventKind::LinkedAsDuplicate { of }, Language::Pl) => format!(
+            "{city} 311: to samo zgłoszono już jako sprawę {of}, którą się zajmujemy. Dołączyliśmy zgłoszenie {case} do niej.{}",
+            tracking_link
+                .map(|l| format!(" Status: {l}"))
+                .unwrap_or_default()
+        ),
+        (EventKind::LinkedAsDuplicate { of }, Language::En) => format!(
+            "{city} 311: this was already reported as request {of}, which is being handled. Your request {case} now follows it.{}",
+            tracking_link
+                .map(|l| format!(" Follow it: {l}"))
+                .unwrap_or_default()
+        ),
         (EventKind::NoteToCitizen { note }, Language::Pl) => {
             format!("{city} 311: wiadomość w sprawie zgłoszenia {case}: {note}")
         }

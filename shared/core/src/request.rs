@@ -146,6 +146,32 @@ pub enum EventKind {
     NoteToCitizen {
         note: String,
     },
+    /// A department said "not ours": the request is routed again without it.
+    HandedBack {
+        department: DepartmentCode,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Another report of an open request: this one follows it instead.
+    LinkedAsDuplicate {
+        of: crate::ids::CaseNumber,
+    },
+    /// A later report of the same problem follows this request.
+    FollowerAdded {
+        follower: crate::ids::CaseNumber,
+    },
+    /// Staff said it was not a duplicate after all.
+    Unlinked {
+        from: crate::ids::CaseNumber,
+    },
+    /// Most of the SLA has passed (the city's warning share).
+    SlaWarning {
+        due_at: Timestamp,
+    },
+    /// The due time passed with the request still open.
+    SlaBreached {
+        due_at: Timestamp,
+    },
 }
 
 impl EventKind {
@@ -202,8 +228,32 @@ pub struct ServiceRequest {
     /// Photos: objects the server stored, or links a client gave.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub media: Vec<crate::media::MediaRef>,
+    /// Departments that handed the request back; routing passes them over.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub declined_departments: Vec<DepartmentCode>,
+    /// The open request this one is another report of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<DuplicateLink>,
+    /// Later reports of the same problem (their citizens follow this request).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub followers: Vec<DuplicateLink>,
+    /// When the SLA warning is due (a share of the SLA, in business time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla_warning_at: Option<Timestamp>,
+    /// SLA events already emitted for the current assignment (each goes out once).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sla_warned: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sla_breach_noted: bool,
     /// Optimistic-locking version: the number of history events so far.
     pub version: u64,
+}
+
+/// A link between two reports of the same problem.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DuplicateLink {
+    pub request_id: RequestId,
+    pub case_number: crate::ids::CaseNumber,
 }
 
 /// A change to apply atomically: the request as it will be, the version it must
@@ -290,6 +340,7 @@ impl ServiceRequest {
         &self,
         department: DepartmentCode,
         due_at: Timestamp,
+        warning_at: Timestamp,
         at: Timestamp,
         actor: &str,
     ) -> Result<Change, IllegalTransition> {
@@ -298,7 +349,95 @@ impl ServiceRequest {
         next.status = Status::Assigned;
         next.department = Some(department.clone());
         next.due_at = Some(due_at);
+        next.sla_warning_at = Some(warning_at);
+        next.sla_warned = false;
+        next.sla_breach_noted = false;
         Ok(self.change(at, actor, EventKind::Assigned { department, due_at }, next))
+    }
+
+    /// A department hands the request back ("not ours"): it leaves the
+    /// department's work, is remembered as declined, and waits to be routed again.
+    pub fn hand_back(
+        &self,
+        department: &DepartmentCode,
+        reason: Option<String>,
+        at: Timestamp,
+        actor: &str,
+    ) -> Result<Change, IllegalTransition> {
+        self.status.transition_to(Status::Triaged)?;
+        let mut next = self.clone();
+        next.status = Status::Triaged;
+        next.department = None;
+        next.due_at = None;
+        next.sla_warning_at = None;
+        if !next.declined_departments.contains(department) {
+            next.declined_departments.push(department.clone());
+        }
+        Ok(self.change(
+            at,
+            actor,
+            EventKind::HandedBack {
+                department: department.clone(),
+                reason,
+            },
+            next,
+        ))
+    }
+
+    /// This request is another report of `original`: it follows it instead of
+    /// being routed (status `duplicate`).
+    pub fn link_as_duplicate(
+        &self,
+        original: DuplicateLink,
+        at: Timestamp,
+        actor: &str,
+    ) -> Result<Change, IllegalTransition> {
+        self.status.transition_to(Status::Duplicate)?;
+        let mut next = self.clone();
+        next.status = Status::Duplicate;
+        let of = original.case_number.clone();
+        next.duplicate_of = Some(original);
+        Ok(self.change(at, actor, EventKind::LinkedAsDuplicate { of }, next))
+    }
+
+    /// Adds a follower; `None` when it already follows (a repeated delivery).
+    pub fn add_follower(
+        &self,
+        follower: DuplicateLink,
+        at: Timestamp,
+        actor: &str,
+    ) -> Option<Change> {
+        if self
+            .followers
+            .iter()
+            .any(|f| f.request_id == follower.request_id)
+        {
+            return None;
+        }
+        let mut next = self.clone();
+        let case = follower.case_number.clone();
+        next.followers.push(follower);
+        Some(self.change(at, actor, EventKind::FollowerAdded { follower: case }, next))
+    }
+
+    /// Staff say this was not a duplicate: it is reopened and routed on its own.
+    pub fn unlink(&self, at: Timestamp, actor: &str) -> Result<Change, IllegalTransition> {
+        self.status.transition_to(Status::Reopened)?;
+        let mut next = self.clone();
+        next.status = Status::Reopened;
+        let from = next
+            .duplicate_of
+            .take()
+            .map(|l| l.case_number)
+            .unwrap_or_else(|| self.case_number.clone());
+        Ok(self.change(at, actor, EventKind::Unlinked { from }, next))
+    }
+
+    pub fn link(&self) -> DuplicateLink {
+        DuplicateLink {
+            request_id: self.id.clone(),
+            case_number: self.case_number.clone(),
+        }
     }
 
     /// Records an event that changes no status (a citizen's or department's note).

@@ -37,6 +37,7 @@ struct World {
     catalogues: citydesk_core::catalogue::Catalogues,
     classifiers: citydesk_core::rules::classification::Classifiers,
     tracking_key: citydesk_core::ids::TrackingKey,
+    models: citydesk_core::learning::CityModels,
 }
 
 impl World {
@@ -56,6 +57,7 @@ impl World {
             clock: ManualClock::at("2026-11-27T09:30:00Z".parse().unwrap()),
             ids: SequentialIds::default(),
             tracking_key: citydesk_core::ids::TrackingKey::new(TEST_TRACKING_KEY),
+            models: citydesk_core::learning::CityModels::default(),
         }
     }
     fn intake(&self) -> Intake<'_> {
@@ -83,6 +85,7 @@ impl World {
             department_queues: &self.queues,
             clock: &self.clock,
             catalogues: &self.catalogues,
+            models: &self.models,
         }
     }
     fn dept(&self) -> DepartmentWork<'_> {
@@ -416,4 +419,200 @@ fn failed_sms_releases_the_claim_for_the_retry() {
         NotifyOutcome::SentSms
     );
     assert_eq!(w.messenger.sent().len(), 1);
+}
+
+fn report(service: &str, lat: f64, long: f64) -> RequestSubmission {
+    let mut s = pothole_text(None);
+    s.service_code = Some(ServiceCode::parse(service).unwrap());
+    s.description = "Zgłoszenie".into();
+    s.location = Location::parse(Some(lat), Some(long), None).unwrap();
+    s
+}
+
+fn submit_and_route(
+    w: &World,
+    s: RequestSubmission,
+) -> (citydesk_core::request::ServiceRequest, RouteOutcome) {
+    let id = block_on(submit_request(&w.intake(), s)).unwrap().request.id;
+    block_on(classify_request(&w.classify(), &id)).unwrap();
+    let outcome = block_on(route_request(&w.route(), &id)).unwrap();
+    (block_on(w.store.get(&id)).unwrap().unwrap(), outcome)
+}
+
+#[test]
+fn a_second_report_nearby_follows_the_open_one_and_its_citizen_is_told() {
+    let w = World::new();
+    let (first, outcome) = submit_and_route(&w, report("fallen-tree", 50.0614, 19.9366));
+    assert!(
+        matches!(outcome, RouteOutcome::Assigned { .. }),
+        "{outcome:?}"
+    );
+    w.clock.set("2026-11-27T12:00:00Z".parse().unwrap());
+    // About 22 m away, three hours later: the same fallen tree.
+    let (second, outcome) = submit_and_route(&w, report("fallen-tree", 50.0616, 19.9366));
+    assert_eq!(
+        outcome,
+        RouteOutcome::Duplicate {
+            original: first.case_number.to_string()
+        }
+    );
+    assert_eq!(second.status, Status::Duplicate);
+    assert_eq!(
+        second.duplicate_of.as_ref().unwrap().case_number,
+        first.case_number
+    );
+    let original = block_on(w.store.get(&first.id)).unwrap().unwrap();
+    assert_eq!(original.followers.len(), 1);
+    assert_eq!(original.followers[0].request_id, second.id);
+    assert_eq!(original.status, Status::Assigned);
+    // The follower's citizen is told which case they follow.
+    assert_eq!(
+        block_on(notify_citizen(&w.notify(), &second.id, second.version)).unwrap(),
+        NotifyOutcome::SentSms
+    );
+    let told = w.messenger.sent().pop().unwrap();
+    assert!(
+        told.body.contains(first.case_number.as_str()),
+        "{}",
+        told.body
+    );
+    // A repeated delivery changes nothing, and adds no second follower.
+    assert_eq!(
+        block_on(route_request(&w.route(), &second.id)).unwrap(),
+        RouteOutcome::NothingToDo(Status::Duplicate)
+    );
+    assert_eq!(
+        block_on(w.store.get(&first.id))
+            .unwrap()
+            .unwrap()
+            .followers
+            .len(),
+        1
+    );
+    // 200 m away is another tree; another service at the same spot is another problem.
+    let (_, far) = submit_and_route(&w, report("fallen-tree", 50.0632, 19.9366));
+    assert!(matches!(far, RouteOutcome::Assigned { .. }), "{far:?}");
+    let (_, other) = submit_and_route(&w, report("streetlight", 50.0614, 19.9366));
+    assert!(matches!(other, RouteOutcome::Assigned { .. }), "{other:?}");
+}
+
+#[test]
+fn a_department_hands_a_request_back_and_it_goes_elsewhere() {
+    use citydesk_core::usecases::department_work::hand_back;
+    let w = World::new();
+    // Graffiti in the Old Town goes to the heritage conservator first.
+    let (request, outcome) = submit_and_route(&w, report("graffiti", 50.0614, 19.9366));
+    assert_eq!(
+        outcome,
+        RouteOutcome::Assigned {
+            department: "heritage".into()
+        }
+    );
+    let heritage = DepartmentCode::parse("heritage").unwrap();
+    w.queues.take_pipeline();
+    let handed = block_on(hand_back(
+        &w.dept(),
+        &heritage,
+        &request.case_number,
+        Some("Not a listed building".into()),
+    ))
+    .unwrap();
+    assert_eq!(handed.status, Status::Triaged);
+    assert_eq!(handed.declined_departments, vec![heritage.clone()]);
+    assert_eq!(
+        w.queues.take_pipeline(),
+        vec![PipelineMessage::RequestClassified {
+            request_id: request.id.clone()
+        }]
+    );
+    // The clerk's retry is harmless; the department no longer sees it.
+    block_on(hand_back(&w.dept(), &heritage, &request.case_number, None)).unwrap();
+    assert!(
+        block_on(list_assignments(&w.dept(), &heritage, None))
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        block_on(route_request(&w.route(), &request.id)).unwrap(),
+        RouteOutcome::Assigned {
+            department: "waste".into()
+        }
+    );
+    // When the last department hands it back too, a person decides.
+    let waste = DepartmentCode::parse("waste").unwrap();
+    block_on(hand_back(&w.dept(), &waste, &request.case_number, None)).unwrap();
+    assert_eq!(
+        block_on(route_request(&w.route(), &request.id)).unwrap(),
+        RouteOutcome::Triaged
+    );
+    let stored = block_on(w.store.get(&request.id)).unwrap().unwrap();
+    assert_eq!(stored.status, Status::Triaged);
+    assert_eq!(stored.department, None);
+    // Another department cannot hand back what is not theirs.
+    let roads = DepartmentCode::parse("roads").unwrap();
+    assert!(matches!(
+        block_on(hand_back(&w.dept(), &roads, &request.case_number, None)),
+        Err(DepartmentError::NotFound(_))
+    ));
+}
+
+#[test]
+fn the_sla_sweep_warns_then_reports_the_breach_once_each() {
+    use citydesk_core::messages::SlaAlert;
+    use citydesk_core::usecases::watch_sla::{WatchSla, watch_sla};
+    let w = World::new();
+    let (request, _) = submit_and_route(&w, report("pothole", 50.0614, 19.9366));
+    let due = request.due_at.unwrap();
+    let warning_at = request.sla_warning_at.unwrap();
+    assert!(request.created_at < warning_at && warning_at < due);
+    w.queues.department_messages();
+    let sweep = WatchSla {
+        store: &w.store,
+        department_queues: &w.queues,
+        catalogues: &w.catalogues,
+    };
+    let at = |t: jiff::Timestamp| block_on(watch_sla(&sweep, t)).unwrap();
+    let before = at(warning_at
+        .checked_sub(jiff::SignedDuration::from_secs(1))
+        .unwrap());
+    assert_eq!(
+        (before.open_requests, before.warnings, before.breaches),
+        (1, 0, 0)
+    );
+    let warned = at(warning_at);
+    assert_eq!((warned.warnings, warned.breaches), (1, 0));
+    assert_eq!(at(warning_at).warnings, 0, "a warning goes out once");
+    let breached = at(due);
+    assert_eq!((breached.warnings, breached.breaches), (0, 1));
+    assert_eq!(at(due).breaches, 0, "a breach goes out once");
+    let alerts: Vec<_> = w
+        .queues
+        .department_messages()
+        .into_iter()
+        .filter_map(|(queue, m)| m.sla_alert.map(|a| (queue, a, m.case_number)))
+        .collect();
+    assert_eq!(
+        alerts,
+        vec![
+            (
+                "roads".to_owned(),
+                SlaAlert::Warning,
+                request.case_number.clone()
+            ),
+            (
+                "roads".to_owned(),
+                SlaAlert::Breached,
+                request.case_number.clone()
+            ),
+        ]
+    );
+    let history = block_on(w.store.history(&request.id)).unwrap();
+    let kinds: Vec<_> = history
+        .iter()
+        .map(|e| serde_json::to_value(&e.kind).unwrap()["kind"].clone())
+        .collect();
+    assert!(
+        kinds.contains(&"sla_warning".into()) && kinds.contains(&"sla_breached".into()),
+        "{kinds:?}"
+    );
 }

@@ -17,25 +17,107 @@ pub struct Classification {
     pub confidence: f64,
 }
 
-/// One classifier per city of the deployment.
+/// One classifier per city of the deployment: the city's trained model when it
+/// has one, else the keyword rule over its catalogue.
 #[derive(Debug, Clone)]
-pub struct Classifiers(Vec<(crate::ids::JurisdictionId, KeywordClassifier)>);
+pub struct Classifiers(Vec<(crate::ids::JurisdictionId, CityClassifier)>);
 
 impl Classifiers {
+    /// Keyword rules only (no trained models).
     pub fn new(catalogues: &crate::catalogue::Catalogues) -> Self {
+        Self::with_models(catalogues, &crate::learning::CityModels::default())
+    }
+
+    pub fn with_models(
+        catalogues: &crate::catalogue::Catalogues,
+        models: &crate::learning::CityModels,
+    ) -> Self {
         Self(
             catalogues
                 .iter()
-                .map(|c| (c.city().jurisdiction_id.clone(), KeywordClassifier::new(c)))
+                .map(|c| {
+                    let jurisdiction = c.city().jurisdiction_id.clone();
+                    let classifier = match models.get(&jurisdiction) {
+                        Some(model) => CityClassifier::Trained(TrainedClassifier::new(model, c)),
+                        None => CityClassifier::Keywords(KeywordClassifier::new(c)),
+                    };
+                    (jurisdiction, classifier)
+                })
                 .collect(),
         )
     }
 
-    pub fn get(&self, jurisdiction: &crate::ids::JurisdictionId) -> Option<&KeywordClassifier> {
+    pub fn get(&self, jurisdiction: &crate::ids::JurisdictionId) -> Option<&CityClassifier> {
         self.0
             .iter()
             .find(|(j, _)| j == jurisdiction)
             .map(|(_, c)| c)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum CityClassifier {
+    Keywords(KeywordClassifier),
+    Trained(TrainedClassifier),
+}
+
+impl CityClassifier {
+    /// Up to three services, most probable first.
+    pub fn top3(&self, text: &str) -> Vec<Classification> {
+        match self {
+            CityClassifier::Keywords(k) => k.classify(text).into_iter().collect(),
+            CityClassifier::Trained(t) => t.top(text, 3),
+        }
+    }
+
+    pub fn classify(&self, text: &str) -> Option<Classification> {
+        self.top3(text).into_iter().next()
+    }
+
+    /// The model's version, or `keywords` for the rule.
+    pub fn version(&self) -> &str {
+        match self {
+            CityClassifier::Keywords(_) => "keywords",
+            CityClassifier::Trained(t) => &t.model.version,
+        }
+    }
+}
+
+/// A trained model restricted to the services of the city's catalogue: labels
+/// the catalogue does not have (old categories of imported history) are never
+/// returned, and their probability counts as doubt.
+#[derive(Debug, Clone)]
+pub struct TrainedClassifier {
+    model: std::sync::Arc<crate::learning::artifact::Model>,
+    services: std::collections::BTreeMap<String, ServiceCode>,
+}
+
+impl TrainedClassifier {
+    pub fn new(model: &crate::learning::artifact::Model, catalogue: &Catalogue) -> Self {
+        Self {
+            model: std::sync::Arc::new(model.clone()),
+            services: catalogue
+                .services()
+                .map(|s| (s.code.as_str().to_owned(), s.code.clone()))
+                .collect(),
+        }
+    }
+
+    pub fn top(&self, text: &str, k: usize) -> Vec<Classification> {
+        let mut extractor = crate::learning::features::FeatureExtractor::default();
+        let labels = self.model.classifier.labels().len();
+        self.model
+            .classifier
+            .top(&mut extractor, text, labels)
+            .into_iter()
+            .filter_map(|c| {
+                Some(Classification {
+                    service_code: self.services.get(c.label)?.clone(),
+                    confidence: c.probability,
+                })
+            })
+            .take(k)
+            .collect()
     }
 }
 

@@ -3,5 +3,6 @@
 
 pub mod calendar;
 pub mod classification;
+pub mod duplicates;
 pub mod routing;
 pub mod text;

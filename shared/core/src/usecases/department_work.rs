@@ -149,6 +149,60 @@ pub async fn note_to_citizen(
     Ok(change.request)
 }
 
+/// "Not ours": the department hands the request back; it is routed again
+/// without that department (and a person decides when nobody is left).
+#[instrument(skip(deps, reason), fields(department = %department, case_number = %case_number))]
+pub async fn hand_back(
+    deps: &DepartmentWork<'_>,
+    department: &DepartmentCode,
+    case_number: &CaseNumber,
+    reason: Option<String>,
+) -> Result<ServiceRequest, DepartmentError> {
+    let reason = reason
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
+    if reason
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS)
+    {
+        return Err(DepartmentError::NoteTooLong);
+    }
+    let request = deps
+        .store
+        .find_by_case_number(case_number)
+        .await?
+        .ok_or_else(|| DepartmentError::NotFound(case_number.clone()))?;
+    let already_handed_back =
+        request.status == Status::Triaged && request.declined_departments.contains(department);
+    if already_handed_back {
+        // The clerk's retry: make sure routing hears of it, change nothing.
+        send_to_routing(deps, &request).await?;
+        return Ok(request);
+    }
+    if request.department.as_ref() != Some(department) {
+        return Err(DepartmentError::NotFound(case_number.clone()));
+    }
+    let actor = format!("department:{department}");
+    let change = request.hand_back(department, reason, deps.clock.now(), &actor)?;
+    match deps.store.apply(&change).await? {
+        ApplyOutcome::Applied => {}
+        ApplyOutcome::Conflict => return Err(DepartmentError::Conflict),
+    }
+    send_to_routing(deps, &change.request).await?;
+    Ok(change.request)
+}
+
+async fn send_to_routing(
+    deps: &DepartmentWork<'_>,
+    request: &ServiceRequest,
+) -> Result<(), PortError> {
+    deps.queue
+        .send(&PipelineMessage::RequestClassified {
+            request_id: request.id.clone(),
+        })
+        .await
+}
+
 async fn notify(
     deps: &DepartmentWork<'_>,
     request: &ServiceRequest,

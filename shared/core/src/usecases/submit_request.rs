@@ -135,6 +135,12 @@ pub async fn submit_request(
         has_contact: contact.is_some(),
         attributes,
         media: submission.media,
+        declined_departments: Vec::new(),
+        duplicate_of: None,
+        followers: Vec::new(),
+        sla_warning_at: None,
+        sla_warned: false,
+        sla_breach_noted: false,
         version: 1,
     };
     let created = HistoryEvent {

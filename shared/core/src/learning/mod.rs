@@ -1,0 +1,33 @@
+//! Learning from a city's history: features, the trained text classifier,
+//! routes learned from who handled what, evaluation, and the model file.
+//! Pure functions; the admin command (`citydesk train`/`evaluate`) and the
+//! classify and route functions are the callers.
+
+pub mod artifact;
+pub mod evaluation;
+pub mod features;
+pub mod routing_table;
+pub mod text_classifier;
+pub mod training;
+
+use crate::ids::JurisdictionId;
+
+/// The models of the cities a deployment serves (a city may have none yet).
+#[derive(Debug, Clone, Default)]
+pub struct CityModels(Vec<artifact::Model>);
+
+impl CityModels {
+    pub fn new(models: Vec<artifact::Model>) -> Self {
+        Self(models)
+    }
+
+    pub fn get(&self, jurisdiction: &JurisdictionId) -> Option<&artifact::Model> {
+        self.0
+            .iter()
+            .find(|m| m.jurisdiction == jurisdiction.as_str())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &artifact::Model> {
+        self.0.iter()
+    }
+}

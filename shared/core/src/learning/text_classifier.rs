@@ -1,0 +1,136 @@
+//! The trained text classifier: multinomial logistic regression over TF-IDF
+//! weighted [features](super::features), with a temperature that calibrates its
+//! probabilities. Prediction touches only the rows of the features a text has.
+
+use serde::{Deserialize, Serialize};
+
+use super::features::{FeatureCounts, FeatureExtractor};
+
+/// A label (for a city's catalogue: a service code) with its probability.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate<'a> {
+    pub label: &'a str,
+    pub probability: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextClassifier {
+    pub(super) labels: Vec<String>,
+    /// Hashed feature ids the model knows, sorted; row `i` of `weights` and
+    /// `idf[i]` belong to `features[i]`.
+    pub(super) features: Vec<u32>,
+    pub(super) idf: Vec<f32>,
+    /// `features.len() × labels.len()`, row-major.
+    pub(super) weights: Vec<f32>,
+    pub(super) bias: Vec<f32>,
+    /// Logits are divided by this before the softmax (fitted on held-out rows).
+    pub(super) temperature: f32,
+}
+
+/// Sparse TF-IDF vector: (row in the model, value), L2-normalised.
+pub(super) type SparseVector = Vec<(u32, f32)>;
+
+impl TextClassifier {
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    pub fn feature_count(&self) -> usize {
+        self.features.len()
+    }
+
+    pub fn temperature(&self) -> f32 {
+        self.temperature
+    }
+
+    /// The `k` most probable labels, most probable first.
+    pub fn top<'a>(
+        &'a self,
+        extractor: &mut FeatureExtractor,
+        text: &str,
+        k: usize,
+    ) -> Vec<Candidate<'a>> {
+        let counts = extractor.extract(text);
+        let x = self.vectorise(&counts);
+        let mut probabilities = self.logits(&x);
+        softmax_in_place(&mut probabilities, self.temperature);
+        let mut order: Vec<usize> = (0..probabilities.len()).collect();
+        let k = k.min(order.len());
+        if k == 0 {
+            return Vec::new();
+        }
+        order.select_nth_unstable_by(k - 1, |a, b| {
+            probabilities[*b].total_cmp(&probabilities[*a])
+        });
+        order.truncate(k);
+        order.sort_by(|a, b| probabilities[*b].total_cmp(&probabilities[*a]));
+        order
+            .into_iter()
+            .map(|i| Candidate {
+                label: &self.labels[i],
+                probability: f64::from(probabilities[i]),
+            })
+            .collect()
+    }
+
+    /// The most probable label.
+    pub fn best<'a>(
+        &'a self,
+        extractor: &mut FeatureExtractor,
+        text: &str,
+    ) -> Option<Candidate<'a>> {
+        self.top(extractor, text, 1).into_iter().next()
+    }
+
+    pub(super) fn vectorise(&self, counts: &FeatureCounts) -> SparseVector {
+        vectorise(&self.features, &self.idf, counts)
+    }
+
+    pub(super) fn logits(&self, x: &SparseVector) -> Vec<f32> {
+        logits(&self.weights, &self.bias, x)
+    }
+}
+
+pub(super) fn vectorise(features: &[u32], idf: &[f32], counts: &FeatureCounts) -> SparseVector {
+    let mut x: SparseVector = counts
+        .0
+        .iter()
+        .filter_map(|(id, count)| {
+            let row = features.binary_search(id).ok()?;
+            Some((row as u32, (1.0 + count.ln()) * idf[row]))
+        })
+        .collect();
+    let norm = x.iter().map(|(_, v)| v * v).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        for (_, v) in &mut x {
+            *v /= norm;
+        }
+    }
+    x
+}
+
+pub(super) fn logits(weights: &[f32], bias: &[f32], x: &SparseVector) -> Vec<f32> {
+    let classes = bias.len();
+    let mut scores = bias.to_vec();
+    for &(row, value) in x {
+        let start = row as usize * classes;
+        for (s, w) in scores.iter_mut().zip(&weights[start..start + classes]) {
+            *s += value * w;
+        }
+    }
+    scores
+}
+
+pub(super) fn softmax_in_place(scores: &mut [f32], temperature: f32) {
+    let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0;
+    for s in scores.iter_mut() {
+        *s = ((*s - max) / temperature).exp();
+        sum += *s;
+    }
+    if sum > 0.0 {
+        for s in scores.iter_mut() {
+            *s /= sum;
+        }
+    }
+}

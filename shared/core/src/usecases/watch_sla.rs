@@ -1,0 +1,121 @@
+//! The SLA sweep: for every department's open work, a warning once the city's
+//! share of the SLA has passed and a breach once the due time has, each emitted
+//! once per assignment (a history event, conditional on the request's version,
+//! and an alert on the department's queue).
+//!
+//! `now` is the schedule's time, not the machine's clock, so a sweep can be
+//! replayed for any moment (and tests control it).
+
+use jiff::Timestamp;
+use tracing::instrument;
+
+use crate::catalogue::Catalogues;
+use crate::messages::{AssignmentMessage, SlaAlert};
+use crate::ports::{ApplyOutcome, DepartmentQueues, RequestStore};
+use crate::request::{EventKind, ServiceRequest};
+use crate::usecases::StepError;
+
+pub struct WatchSla<'a> {
+    pub store: &'a dyn RequestStore,
+    pub department_queues: &'a dyn DepartmentQueues,
+    pub catalogues: &'a Catalogues,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SweepSummary {
+    pub open_requests: usize,
+    pub warnings: usize,
+    pub breaches: usize,
+    /// Requests changed by someone else during the sweep: looked at next time.
+    pub skipped: usize,
+}
+
+pub const ACTOR: &str = "system:sla";
+
+#[instrument(skip(deps))]
+pub async fn watch_sla(deps: &WatchSla<'_>, now: Timestamp) -> Result<SweepSummary, StepError> {
+    let mut summary = SweepSummary::default();
+    for catalogue in deps.catalogues.iter() {
+        for department in catalogue.departments() {
+            let open = deps.store.open_assignments(&department.code, None).await?;
+            for request in open {
+                summary.open_requests += 1;
+                let Some(alert) = alert_due(&request, now) else {
+                    continue;
+                };
+                match emit(deps, &request, alert, now, &department.queue).await? {
+                    true if alert == SlaAlert::Warning => summary.warnings += 1,
+                    true => summary.breaches += 1,
+                    false => summary.skipped += 1,
+                }
+            }
+        }
+    }
+    tracing::info!(
+        open = summary.open_requests,
+        warnings = summary.warnings,
+        breaches = summary.breaches,
+        "sla sweep done"
+    );
+    Ok(summary)
+}
+
+/// The alert this request should get at `now`, if one is still owed.
+pub fn alert_due(request: &ServiceRequest, now: Timestamp) -> Option<SlaAlert> {
+    let due = request.due_at?;
+    if request.status.is_closed() {
+        return None;
+    }
+    if now >= due {
+        return (!request.sla_breach_noted).then_some(SlaAlert::Breached);
+    }
+    let warning_at = request.sla_warning_at?;
+    (now >= warning_at && !request.sla_warned).then_some(SlaAlert::Warning)
+}
+
+/// Writes the event and alerts the department; `false` when another writer got there first.
+async fn emit(
+    deps: &WatchSla<'_>,
+    request: &ServiceRequest,
+    alert: SlaAlert,
+    now: Timestamp,
+    queue: &str,
+) -> Result<bool, StepError> {
+    let (Some(due_at), Some(department), Some(service_code)) = (
+        request.due_at,
+        request.department.clone(),
+        request.service_code.clone(),
+    ) else {
+        return Ok(false);
+    };
+    let kind = match alert {
+        SlaAlert::Warning => EventKind::SlaWarning { due_at },
+        SlaAlert::Breached => EventKind::SlaBreached { due_at },
+    };
+    let mut change = request.record(kind, now, ACTOR);
+    change.request.sla_warned = true;
+    if alert == SlaAlert::Breached {
+        change.request.sla_breach_noted = true;
+    }
+    if matches!(deps.store.apply(&change).await?, ApplyOutcome::Conflict) {
+        return Ok(false);
+    }
+    deps.department_queues
+        .send_assignment(
+            queue,
+            &AssignmentMessage {
+                request_id: request.id.clone(),
+                case_number: request.case_number.clone(),
+                service_code,
+                department,
+                due_at,
+                district: request.location.district.clone(),
+                point: request.location.point,
+                seq: change.event.seq,
+                sla_alert: Some(alert),
+            },
+        )
+        .await?;
+    tracing::info!(request_id = %request.id, alert = ?alert, "sla alert");
+    Ok(true)
+}
