@@ -61,6 +61,7 @@ impl Deps {
     pub async fn init(config: &Config) -> Result<Self, PortError> {
         let clients = Clients::new(&config.common).await;
         let catalogues = clients.load_catalogues(&config.common).await?;
+        let models = clients.load_models(&config.common).await?;
         Ok(Self {
             store: Arc::new(DynamoStore::new(
                 clients.dynamodb.clone(),
@@ -72,7 +73,7 @@ impl Deps {
                     .notify_to(config.notify_queue_url.clone()),
             ),
             clock: Arc::new(SystemClock),
-            classifiers: Classifiers::new(&catalogues),
+            classifiers: Classifiers::with_models(&catalogues, &models),
             threshold: config.threshold,
         })
     }

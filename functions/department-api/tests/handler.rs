@@ -74,6 +74,7 @@ async fn world() -> (Arc<MemoryStore>, Arc<MemoryQueues>, axum::Router) {
         .assign(
             roads.clone(),
             "2026-11-30T09:30:00Z".parse().unwrap(),
+            "2026-11-30T08:00:00Z".parse().unwrap(),
             clock_now(),
             "test",
         )

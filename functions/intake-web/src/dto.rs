@@ -301,6 +301,27 @@ impl PublicEvent {
                 out.event = "note_to_citizen";
                 out.note = private.then(|| note.clone());
             }
+            EventKind::HandedBack { department, .. } => {
+                // The department's reason is for staff.
+                out.event = "handed_back";
+                out.status = Some("triaged".into());
+                out.department = Some(department.to_string());
+            }
+            EventKind::LinkedAsDuplicate { of } => {
+                out.event = "linked_as_duplicate";
+                out.status = Some("duplicate".into());
+                out.note = Some(format!("Follows request {of}"));
+            }
+            EventKind::FollowerAdded { .. } => {
+                out.event = "follower_added";
+            }
+            EventKind::Unlinked { from } => {
+                out.event = "unlinked";
+                out.status = Some("reopened".into());
+                out.note = Some(format!("No longer follows request {from}"));
+            }
+            EventKind::SlaWarning { .. } => out.event = "sla_warning",
+            EventKind::SlaBreached { .. } => out.event = "sla_breached",
         }
         out
     }

@@ -466,6 +466,7 @@ async fn the_citizen_follows_up_with_the_tracking_token() {
             citydesk_core::ids::DepartmentCode::parse("roads").unwrap(),
             now,
             now,
+            now,
             "test",
         )
         .unwrap();

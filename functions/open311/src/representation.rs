@@ -236,8 +236,13 @@ pub fn update_status(e: &HistoryEvent) -> Option<&'static str> {
         EventKind::Created { .. }
         | EventKind::Classified { .. }
         | EventKind::CitizenUpdate { .. }
-        | EventKind::NoteToCitizen { .. } => None,
-        EventKind::Assigned { .. } => Some("open"),
+        | EventKind::NoteToCitizen { .. }
+        | EventKind::FollowerAdded { .. }
+        | EventKind::SlaWarning { .. }
+        | EventKind::SlaBreached { .. } => None,
+        EventKind::Assigned { .. } | EventKind::HandedBack { .. } => Some("open"),
+        EventKind::LinkedAsDuplicate { .. } => Some("duplicate"),
+        EventKind::Unlinked { .. } => Some("reopen"),
         EventKind::StatusChanged { to, .. } => Some(match to {
             Status::New | Status::Triaged | Status::Assigned => "open",
             Status::Acknowledged => "investigating",
@@ -290,6 +295,19 @@ fn note(e: &HistoryEvent, tz: &TimeZone) -> Node {
             "note_to_reporter",
             "A message was sent to the reporter".to_owned(),
         ),
+        EventKind::HandedBack { department, .. } => {
+            ("handed_back", format!("Handed back by {department}"))
+        }
+        EventKind::LinkedAsDuplicate { of } => ("duplicate", format!("Follows request {of}")),
+        EventKind::FollowerAdded { follower } => (
+            "follower",
+            format!("Request {follower} reports the same problem"),
+        ),
+        EventKind::Unlinked { from } => ("unlinked", format!("No longer follows request {from}")),
+        EventKind::SlaWarning { due_at } => ("sla_warning", format!("Due at {}", w3c(*due_at, tz))),
+        EventKind::SlaBreached { due_at } => {
+            ("sla_breached", format!("Was due at {}", w3c(*due_at, tz)))
+        }
         EventKind::StatusChanged { to, note, .. } => (
             "status_change",
             note.clone()

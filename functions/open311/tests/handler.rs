@@ -443,6 +443,7 @@ async fn updated_filters_and_service_request_updates() {
             citydesk_core::ids::DepartmentCode::parse("roads").unwrap(),
             at,
             at,
+            at,
             "test",
         )
         .unwrap();
@@ -566,6 +567,7 @@ async fn citizen_updates_relayed_by_a_client() {
     let assigned = request
         .assign(
             citydesk_core::ids::DepartmentCode::parse("roads").unwrap(),
+            at,
             at,
             at,
             "t",

@@ -16,6 +16,7 @@ use citydesk_aws::sqs::{SqsDepartmentQueues, SqsPipelineQueue};
 use citydesk_aws::sqs_batch::{process_batch, unexpected};
 use citydesk_aws::system::SystemClock;
 use citydesk_core::catalogue::Catalogues;
+use citydesk_core::learning::CityModels;
 use citydesk_core::messages::PipelineMessage;
 use citydesk_core::ports::{Clock, DepartmentQueues, PipelineQueue, PortError, RequestStore};
 use citydesk_core::usecases::route_request::{Route, route_request};
@@ -44,6 +45,8 @@ pub struct Deps {
     pub clock: Arc<dyn Clock>,
     /// Every served city, the default first.
     pub catalogues: Catalogues,
+    /// Routes learned from each city's history (cities without a model have none).
+    pub models: CityModels,
 }
 
 impl Deps {
@@ -51,6 +54,7 @@ impl Deps {
         let clients = Clients::new(&config.common).await;
         Ok(Self {
             catalogues: clients.load_catalogues(&config.common).await?,
+            models: clients.load_models(&config.common).await?,
             store: Arc::new(DynamoStore::new(
                 clients.dynamodb.clone(),
                 &config.common.table_name,
@@ -75,6 +79,7 @@ pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
         department_queues: deps.department_queues.as_ref(),
         clock: deps.clock.as_ref(),
         catalogues: &deps.catalogues,
+        models: &deps.models,
     };
     process_batch(event, |message: PipelineMessage| {
         let step = &step;

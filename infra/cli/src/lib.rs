@@ -1,4 +1,6 @@
 //! The admin command's operations, callable from tests as well as from `citydesk`.
 
 pub mod api_keys;
+pub mod history_import;
+pub mod model_training;
 pub mod target;

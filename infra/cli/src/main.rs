@@ -1,7 +1,12 @@
 //! `citydesk`: the admin command.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
+use anyhow::Context;
+use citydesk_cli::history_import::{ImportOptions, import, schema_from_args};
+use citydesk_cli::model_training::{LabelMap, evaluate_city, load_catalogue, train_city};
+use citydesk_cli::target::{TargetArgs, deployment};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -17,6 +22,9 @@ struct Cli {
     /// The table, instead of a stack file (endpoint and credentials from the environment).
     #[arg(long, global = true)]
     table: Option<String>,
+    /// The bucket, instead of a stack file.
+    #[arg(long, global = true)]
+    bucket: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -26,6 +34,51 @@ enum Command {
     /// Open311 client application keys.
     #[command(subcommand)]
     ApiKey(ApiKey),
+    /// Imports a city's past requests from a CSV export (NYC, San Francisco,
+    /// Boston or Open311 bulk schema, detected from the header, or a mapping file).
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// The city the history belongs to (its jurisdiction id).
+        #[arg(long)]
+        city: String,
+        /// Force a built-in schema: nyc, sf, boston, open311.
+        #[arg(long)]
+        schema: Option<String>,
+        /// A TOML mapping file for any other export.
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+        /// Time zone of the export's local dates (default: the city's catalogue's).
+        #[arg(long)]
+        time_zone: Option<String>,
+        /// Read and report only; store nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Trains the city's classifier and learned routes from its imported
+    /// history and its catalogue, and makes the model current.
+    Train {
+        #[arg(long)]
+        city: String,
+        /// TOML `[labels]` renaming old categories to the catalogue's service codes.
+        #[arg(long)]
+        label_map: Option<PathBuf>,
+        /// At most this many history rows are read.
+        #[arg(long, default_value_t = 1_000_000)]
+        max_rows: usize,
+    },
+    /// Trains on four fifths of the imported history and scores the held-out fifth.
+    Evaluate {
+        #[arg(long)]
+        city: String,
+        #[arg(long)]
+        label_map: Option<PathBuf>,
+        #[arg(long, default_value_t = 1_000_000)]
+        max_rows: usize,
+        /// Also writes train.csv and test.csv (text,label) here, for the baseline script.
+        #[arg(long)]
+        export_split: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -54,21 +107,126 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let stack_file = cli.table.is_none().then_some(cli.stack_file.as_path());
-    let store = citydesk_cli::target::store(stack_file, cli.table.as_deref()).await?;
+    let named_directly = cli.table.is_some() || cli.bucket.is_some();
+    let target = TargetArgs {
+        stack_file: (!named_directly).then_some(cli.stack_file.as_path()),
+        table: cli.table.as_deref(),
+        bucket: cli.bucket.as_deref(),
+    };
+    let deployment = deployment(target).await?;
     match cli.command {
         Command::ApiKey(ApiKey::Create { client }) => {
-            let key = citydesk_cli::api_keys::create(&store, &client).await?;
+            let key = citydesk_cli::api_keys::create(&deployment.store, &client).await?;
             println!("{key}");
             eprintln!("Open311 api_key for {client}; it is not stored and cannot be shown again.");
         }
         Command::ApiKey(ApiKey::Revoke { key }) => {
-            if citydesk_cli::api_keys::revoke(&store, &key).await? {
+            if citydesk_cli::api_keys::revoke(&deployment.store, &key).await? {
                 eprintln!("revoked");
             } else {
                 anyhow::bail!("no such key");
             }
         }
+        Command::Import {
+            file,
+            city,
+            schema,
+            mapping,
+            time_zone,
+            dry_run,
+        } => {
+            let schema = schema_from_args(schema.as_deref(), mapping.as_deref())?;
+            let time_zone = match time_zone {
+                Some(name) => jiff::tz::TimeZone::get(&name)
+                    .with_context(|| format!("--time-zone {name:?} is not a known time zone"))?,
+                None => match load_catalogue(&deployment.blobs, &city).await? {
+                    Some(c) => c.time_zone().clone(),
+                    None => anyhow::bail!(
+                        "{city} has no published catalogue here: name the export's time zone with --time-zone (e.g. America/New_York)"
+                    ),
+                },
+            };
+            let outcome = import(
+                &deployment.blobs,
+                ImportOptions {
+                    file: &file,
+                    city: &city,
+                    schema,
+                    time_zone,
+                    dry_run,
+                    show_progress: std::io::stderr().is_terminal(),
+                },
+            )
+            .await?;
+            if outcome.already_imported {
+                println!(
+                    "{} was imported before: nothing stored again",
+                    file.display()
+                );
+            }
+            println!("{}", outcome.summary);
+            match outcome.stored_as {
+                Some(key) => println!("stored as s3://{}/{key}", deployment.bucket),
+                None => println!("dry run: nothing stored"),
+            }
+        }
+        Command::Train {
+            city,
+            label_map,
+            max_rows,
+        } => {
+            let labels = label_map_from(label_map.as_deref())?;
+            let report = train_city(&deployment.blobs, &city, &labels, max_rows).await?;
+            let m = &report.model;
+            println!(
+                "trained model {} for {city}: {} history rows, {} catalogue examples, {} labels, {} features, temperature {:.2}, {:.2} s",
+                m.version,
+                m.history_examples,
+                m.catalogue_examples,
+                m.classifier.labels().len(),
+                m.classifier.feature_count(),
+                m.classifier.temperature(),
+                report.seconds
+            );
+            if !report.labels_outside_catalogue.is_empty() {
+                println!(
+                    "{} history labels are not services of the catalogue and will not be chosen (rename them with --label-map): {}",
+                    report.labels_outside_catalogue.len(),
+                    report
+                        .labels_outside_catalogue
+                        .iter()
+                        .take(10)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            println!(
+                "stored as s3://{}/{} (current); functions load it at their next cold start",
+                deployment.bucket, report.stored_as
+            );
+        }
+        Command::Evaluate {
+            city,
+            label_map,
+            max_rows,
+            export_split,
+        } => {
+            let labels = label_map_from(label_map.as_deref())?;
+            let report = evaluate_city(
+                &deployment.blobs,
+                &city,
+                &labels,
+                max_rows,
+                export_split.as_deref(),
+            )
+            .await?;
+            println!("{}", report.render(&city));
+        }
     }
     Ok(())
+}
+
+fn label_map_from(path: Option<&std::path::Path>) -> anyhow::Result<LabelMap> {
+    path.map_or_else(|| Ok(LabelMap::default()), LabelMap::from_file)
 }

@@ -215,6 +215,34 @@ impl Clients {
         })
     }
 
+    /// The trained models of the served cities (once per cold start). A city
+    /// without one, or whose model this code refuses (another format version),
+    /// is classified by its catalogue's keyword rule; a refusal is logged as an
+    /// error naming the file and what to do.
+    pub async fn load_models(
+        &self,
+        config: &CommonConfig,
+    ) -> Result<citydesk_core::learning::CityModels, citydesk_core::ports::PortError> {
+        let blobs = crate::s3::S3Blobs::new(self.s3.clone(), &config.bucket_name);
+        let mut models = Vec::new();
+        for jurisdiction in &config.jurisdictions {
+            match blobs.load_model(jurisdiction.as_str()).await {
+                Ok(Some(model)) => {
+                    tracing::info!(jurisdiction = %jurisdiction, version = %model.version, "model loaded");
+                    models.push(model);
+                }
+                Ok(None) => {
+                    tracing::info!(jurisdiction = %jurisdiction, "no trained model: keyword rules");
+                }
+                Err(crate::s3::ModelLoadError::Storage(e)) => return Err(e),
+                Err(refused) => {
+                    tracing::error!(jurisdiction = %jurisdiction, error = %refused, "model refused: keyword rules until it is retrained");
+                }
+            }
+        }
+        Ok(citydesk_core::learning::CityModels::new(models))
+    }
+
     /// The city's catalogue from the bucket, validated (once per cold start).
     pub async fn load_catalogue(
         &self,

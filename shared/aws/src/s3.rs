@@ -5,6 +5,7 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use citydesk_core::catalogue::Catalogue;
 use citydesk_core::ids::JurisdictionId;
+use citydesk_core::learning::artifact::{Model, ModelFileError};
 use citydesk_core::ports::{BlobStore, MediaStore, PortError, StoredObject};
 
 use crate::sdk_error;
@@ -67,6 +68,92 @@ impl S3Blobs {
         Ok(())
     }
 
+    /// Keys under a prefix, in key order (all pages).
+    pub async fn list(&self, prefix: &str) -> Result<Vec<String>, PortError> {
+        let mut keys = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk_error("list objects", &e.into_service_error()))?;
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_owned)),
+            );
+        }
+        keys.sort();
+        Ok(keys)
+    }
+
+    /// Uploads a local file without reading it into memory; create-only, so
+    /// `false` means the key already existed and nothing was written.
+    pub async fn put_new_file(
+        &self,
+        key: &str,
+        content_type: &str,
+        path: &std::path::Path,
+    ) -> Result<bool, PortError> {
+        let body = ByteStream::from_path(path)
+            .await
+            .map_err(|e| PortError::permanent("read upload file", e.to_string()))?;
+        let result = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .if_none_match("*")
+            .body(body)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) => {
+                let status = e.raw_response().map(|r| r.status().as_u16());
+                let err = e.into_service_error();
+                if status == Some(412)
+                    || aws_sdk_s3::error::ProvideErrorMetadata::code(&err)
+                        == Some("PreconditionFailed")
+                {
+                    Ok(false)
+                } else {
+                    Err(sdk_error("put new object", &err))
+                }
+            }
+        }
+    }
+
+    /// An object's body as a stream of bytes (for reading large objects line
+    /// by line); `None` when it does not exist.
+    pub async fn open(
+        &self,
+        key: &str,
+    ) -> Result<Option<impl tokio::io::AsyncBufRead + Unpin + Send + use<>>, PortError> {
+        match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(tokio::io::BufReader::new(out.body.into_async_read()))),
+            Err(e) => {
+                let err = e.into_service_error();
+                if err.is_no_such_key() {
+                    Ok(None)
+                } else {
+                    Err(sdk_error("get object", &err))
+                }
+            }
+        }
+    }
+
     /// Loads and validates the jurisdiction's catalogue (once per cold start).
     pub async fn load_catalogue(
         &self,
@@ -84,6 +171,88 @@ impl S3Blobs {
         })?;
         Catalogue::from_json(&bytes)
             .map_err(|e| PortError::permanent("load catalogue", e.to_string()))
+    }
+}
+
+/// Where a city's current model is named: `{"key": "models/{city}/{version}.model"}`.
+pub fn model_pointer_key(jurisdiction: &str) -> String {
+    format!("models/{jurisdiction}/current.json")
+}
+
+/// Where one version of a city's model lives (never overwritten).
+pub fn model_key(jurisdiction: &str, version: &str) -> String {
+    format!("models/{jurisdiction}/{version}.model")
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ModelPointer {
+    key: String,
+    version: String,
+}
+
+/// Why a city's model was not loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelLoadError {
+    #[error(transparent)]
+    Storage(#[from] PortError),
+    #[error("s3://{bucket}/{key}: {source}")]
+    Refused {
+        bucket: String,
+        key: String,
+        source: ModelFileError,
+    },
+    #[error("s3://{bucket}/{key} names a model that does not exist")]
+    Dangling { bucket: String, key: String },
+}
+
+impl S3Blobs {
+    /// The city's current model, `None` when none was trained yet.
+    pub async fn load_model(&self, jurisdiction: &str) -> Result<Option<Model>, ModelLoadError> {
+        let pointer_key = model_pointer_key(jurisdiction);
+        let Some(pointer) = self.get(&pointer_key).await? else {
+            return Ok(None);
+        };
+        let pointer: ModelPointer =
+            serde_json::from_slice(&pointer).map_err(|e| ModelLoadError::Refused {
+                bucket: self.bucket.clone(),
+                key: pointer_key.clone(),
+                source: ModelFileError::Damaged(e.to_string()),
+            })?;
+        let bytes = self
+            .get(&pointer.key)
+            .await?
+            .ok_or_else(|| ModelLoadError::Dangling {
+                bucket: self.bucket.clone(),
+                key: pointer.key.clone(),
+            })?;
+        let model = Model::from_bytes(&bytes).map_err(|source| ModelLoadError::Refused {
+            bucket: self.bucket.clone(),
+            key: pointer.key.clone(),
+            source,
+        })?;
+        Ok(Some(model))
+    }
+
+    /// Stores a new model version (create-only) and makes it the city's current one.
+    /// Returns the object's key.
+    pub async fn publish_model(&self, model: &Model) -> Result<String, PortError> {
+        let key = model_key(&model.jurisdiction, &model.version);
+        let bytes = model
+            .to_bytes()
+            .map_err(|e| PortError::permanent("encode model", e.to_string()))?;
+        self.put(&key, "application/octet-stream", bytes).await?;
+        let pointer = serde_json::to_vec(&ModelPointer {
+            key: key.clone(),
+            version: model.version.clone(),
+        })
+        .map_err(|e| PortError::permanent("encode model pointer", e.to_string()))?;
+        self.put(
+            &model_pointer_key(&model.jurisdiction),
+            "application/json",
+            pointer,
+        )
+        .await?;
+        Ok(key)
     }
 }
 

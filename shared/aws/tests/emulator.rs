@@ -137,6 +137,12 @@ fn new_request(at: Timestamp, idempotency: Option<&str>) -> NewRequest {
         has_contact: true,
         attributes: Default::default(),
         media: Vec::new(),
+        declined_departments: Vec::new(),
+        duplicate_of: None,
+        followers: Vec::new(),
+        sla_warning_at: None,
+        sla_warned: false,
+        sla_breach_noted: false,
         version: 1,
     };
     NewRequest {
@@ -221,7 +227,7 @@ async fn optimistic_locking_loses_nothing_under_concurrent_updates() {
     let dept = DepartmentCode::parse("roads").unwrap();
     let assign = new
         .request
-        .assign(dept.clone(), now(), now(), "test")
+        .assign(dept.clone(), now(), now(), now(), "test")
         .unwrap();
     assert!(matches!(
         store.apply(&assign).await.unwrap(),
@@ -275,7 +281,7 @@ async fn department_work_and_time_window_queries() {
             roads.clone()
         };
         let due = at + SignedDuration::from_hours(72 - i);
-        let change = new.request.assign(dept, due, at, "test").unwrap();
+        let change = new.request.assign(dept, due, due, at, "test").unwrap();
         store.apply(&change).await.unwrap();
         ids.push(change.request);
     }
@@ -434,7 +440,10 @@ async fn a_change_is_all_or_nothing() {
     let new = new_request(now(), None);
     store.create(&new).await.unwrap();
     let roads = DepartmentCode::parse("roads").unwrap();
-    let mut change = new.request.assign(roads, now(), now(), "test").unwrap();
+    let mut change = new
+        .request
+        .assign(roads, now(), now(), now(), "test")
+        .unwrap();
     // Its history slot is already taken (seq 1 is the creation): the whole change is refused.
     change.event.seq = 1;
     assert!(matches!(
@@ -472,7 +481,7 @@ async fn changes_in_a_window_across_days() {
     store.create(&new).await.unwrap();
     let roads = DepartmentCode::parse("roads").unwrap();
     let at = t0 + SignedDuration::from_hours(2); // the next UTC day
-    let assign = new.request.assign(roads, at, at, "test").unwrap();
+    let assign = new.request.assign(roads, at, at, at, "test").unwrap();
     store.apply(&assign).await.unwrap();
     let all = store
         .changes_between(t0, at + SignedDuration::from_secs(1))

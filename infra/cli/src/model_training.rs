@@ -1,0 +1,337 @@
+//! `citydesk train` and `citydesk evaluate`: a city's classifier and learned
+//! routes from its imported history (and its catalogue's names and keywords),
+//! stored as a versioned model; and the same fit scored on held-out history.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Context;
+use citydesk_aws::s3::{S3Blobs, catalogue_key};
+use citydesk_core::catalogue::Catalogue;
+use citydesk_core::learning::artifact::Model;
+use citydesk_core::learning::evaluation::{Evaluation, evaluate, is_held_out};
+use citydesk_core::learning::features::FeatureExtractor;
+use citydesk_core::learning::routing_table::{HandledCase, LearnedRoutes};
+use citydesk_core::learning::text_classifier::TextClassifier;
+use citydesk_core::learning::training::{
+    TrainingExample, TrainingOptions, catalogue_examples, train,
+};
+use citydesk_history::HistoricalRequest;
+use tokio::io::AsyncBufReadExt;
+
+use crate::history_import::HISTORY_PREFIX;
+
+/// What training keeps of a past request.
+#[derive(Debug, Clone)]
+pub struct HistoryRow {
+    pub source_id: String,
+    pub text: String,
+    pub label: String,
+    pub department: Option<String>,
+    pub district: Option<String>,
+}
+
+/// Old categories renamed to the catalogue's service codes, from a TOML file:
+/// `[labels]` then `"Noise - Residential" = "noise"`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct LabelMap {
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+}
+
+impl LabelMap {
+    pub fn from_file(path: &Path) -> anyhow::Result<Self> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("{}", path.display()))
+    }
+
+    fn apply(&self, label: String) -> String {
+        self.labels.get(&label).cloned().unwrap_or(label)
+    }
+}
+
+/// Every imported row of the city (up to `max_rows`), read line by line from the bucket.
+pub async fn load_history(
+    blobs: &S3Blobs,
+    city: &str,
+    labels: &LabelMap,
+    max_rows: usize,
+) -> anyhow::Result<Vec<HistoryRow>> {
+    let mut rows = Vec::new();
+    let prefix = format!("{HISTORY_PREFIX}/{city}/");
+    for key in blobs.list(&prefix).await? {
+        if !key.ends_with(".jsonl") {
+            continue;
+        }
+        let Some(reader) = blobs.open(&key).await? else {
+            continue;
+        };
+        let mut lines = reader.lines();
+        let mut line_number = 0u64;
+        while let Some(line) = lines
+            .next_line()
+            .await
+            .with_context(|| format!("reading {key}"))?
+        {
+            line_number += 1;
+            let record: HistoricalRequest = serde_json::from_str(&line)
+                .with_context(|| format!("{key} line {line_number} is not an imported record"))?;
+            if record.text.trim().is_empty() {
+                continue;
+            }
+            rows.push(HistoryRow {
+                source_id: record.source_id,
+                text: record.text,
+                label: labels.apply(record.service),
+                department: record.department,
+                district: record.district,
+            });
+            if rows.len() >= max_rows {
+                return Ok(rows);
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// The city's catalogue, if it was published to this bucket.
+pub async fn load_catalogue(blobs: &S3Blobs, city: &str) -> anyhow::Result<Option<Catalogue>> {
+    let Some(bytes) = blobs.get(&catalogue_key(&city.parse_city()?)).await? else {
+        return Ok(None);
+    };
+    Ok(Some(
+        Catalogue::from_json(&bytes).with_context(|| format!("catalogue of {city}"))?,
+    ))
+}
+
+trait ParseCity {
+    fn parse_city(&self) -> anyhow::Result<citydesk_core::ids::JurisdictionId>;
+}
+
+impl ParseCity for str {
+    fn parse_city(&self) -> anyhow::Result<citydesk_core::ids::JurisdictionId> {
+        citydesk_core::ids::JurisdictionId::parse(self)
+            .map_err(|e| anyhow::anyhow!("--city {self:?}: {e}"))
+    }
+}
+
+fn examples(rows: &[&HistoryRow]) -> Vec<TrainingExample> {
+    rows.iter()
+        .map(|r| TrainingExample {
+            text: r.text.clone(),
+            label: r.label.clone(),
+        })
+        .collect()
+}
+
+fn handled(rows: &[&HistoryRow]) -> Vec<HandledCase> {
+    rows.iter()
+        .filter_map(|r| {
+            Some(HandledCase {
+                service: r.label.clone(),
+                district: r.district.clone(),
+                department: r.department.clone()?,
+            })
+        })
+        .collect()
+}
+
+#[derive(Debug)]
+pub struct TrainReport {
+    pub model: Model,
+    pub stored_as: String,
+    pub seconds: f64,
+    /// History labels that are not services of the catalogue (never predicted for it).
+    pub labels_outside_catalogue: Vec<String>,
+}
+
+/// Fits the city's model from all its history plus its catalogue and makes it current.
+pub async fn train_city(
+    blobs: &S3Blobs,
+    city: &str,
+    labels: &LabelMap,
+    max_rows: usize,
+) -> anyhow::Result<TrainReport> {
+    let history = load_history(blobs, city, labels, max_rows).await?;
+    let catalogue = load_catalogue(blobs, city).await?;
+    let all: Vec<&HistoryRow> = history.iter().collect();
+    let mut training = examples(&all);
+    let from_catalogue = catalogue
+        .as_ref()
+        .map(catalogue_examples)
+        .unwrap_or_default();
+    let catalogue_count = from_catalogue.len();
+    training.extend(from_catalogue);
+    if training.is_empty() {
+        anyhow::bail!(
+            "nothing to learn for {city}: no imported history (run `citydesk import`) and no published catalogue"
+        );
+    }
+    let started = Instant::now();
+    let classifier = train(&training, &TrainingOptions::default())?;
+    let seconds = started.elapsed().as_secs_f64();
+    let labels_outside_catalogue = match &catalogue {
+        Some(c) => classifier
+            .labels()
+            .iter()
+            .filter(|l| {
+                citydesk_core::ids::ServiceCode::parse(l)
+                    .ok()
+                    .and_then(|code| c.service(&code))
+                    .is_none()
+            })
+            .cloned()
+            .collect(),
+        None => Vec::new(),
+    };
+    let model = Model {
+        jurisdiction: city.to_owned(),
+        version: jiff::Timestamp::now()
+            .strftime("%Y%m%dT%H%M%SZ")
+            .to_string(),
+        history_examples: history.len() as u64,
+        catalogue_examples: catalogue_count as u64,
+        classifier,
+        routes: LearnedRoutes::learn(&handled(&all)),
+    };
+    let stored_as = blobs.publish_model(&model).await?;
+    Ok(TrainReport {
+        model,
+        stored_as,
+        seconds,
+        labels_outside_catalogue,
+    })
+}
+
+#[derive(Debug)]
+pub struct EvaluationReport {
+    pub train_rows: usize,
+    pub test_rows: usize,
+    pub labels: usize,
+    pub training_seconds: f64,
+    pub micros_per_text: f64,
+    pub classification: Evaluation,
+    /// Held-out rows with a department: (learned routes, most common department for the service).
+    pub routing: Option<(usize, f64, f64)>,
+}
+
+/// Trains on four fifths of the history and scores the held-out fifth.
+pub async fn evaluate_city(
+    blobs: &S3Blobs,
+    city: &str,
+    labels: &LabelMap,
+    max_rows: usize,
+    export_split: Option<&Path>,
+) -> anyhow::Result<EvaluationReport> {
+    let history = load_history(blobs, city, labels, max_rows).await?;
+    let (test, train_rows): (Vec<&HistoryRow>, Vec<&HistoryRow>) =
+        history.iter().partition(|r| is_held_out(&r.source_id));
+    if train_rows.is_empty() || test.is_empty() {
+        anyhow::bail!(
+            "{city} has {} imported rows with text: too few to hold a fifth out (import history first)",
+            history.len()
+        );
+    }
+    if let Some(dir) = export_split {
+        export(dir, "train.csv", &train_rows)?;
+        export(dir, "test.csv", &test)?;
+    }
+    let started = Instant::now();
+    let classifier = train(&examples(&train_rows), &TrainingOptions::default())?;
+    let training_seconds = started.elapsed().as_secs_f64();
+    let (classification, micros_per_text) = score(&classifier, &test);
+    let routes = LearnedRoutes::learn(&handled(&train_rows));
+    let with_department: Vec<&&HistoryRow> =
+        test.iter().filter(|r| r.department.is_some()).collect();
+    let routing = (!with_department.is_empty()).then(|| {
+        let share = |pick: &dyn Fn(&HistoryRow) -> Option<String>| {
+            with_department
+                .iter()
+                .filter(|r| pick(r) == r.department)
+                .count() as f64
+                / with_department.len() as f64
+        };
+        let learned = share(&|r| {
+            routes
+                .department(&r.label, r.district.as_deref())
+                .map(str::to_owned)
+        });
+        let baseline = share(&|r| routes.service_default(&r.label).map(str::to_owned));
+        (with_department.len(), learned, baseline)
+    });
+    Ok(EvaluationReport {
+        train_rows: train_rows.len(),
+        test_rows: test.len(),
+        labels: classifier.labels().len(),
+        training_seconds,
+        micros_per_text,
+        classification,
+        routing,
+    })
+}
+
+fn score(classifier: &TextClassifier, test: &[&HistoryRow]) -> (Evaluation, f64) {
+    let mut extractor = FeatureExtractor::default();
+    let started = Instant::now();
+    let predictions: Vec<String> = test
+        .iter()
+        .map(|r| {
+            classifier
+                .best(&mut extractor, &r.text)
+                .map(|c| c.label.to_owned())
+                .unwrap_or_default()
+        })
+        .collect();
+    let micros = started.elapsed().as_secs_f64() * 1e6 / test.len().max(1) as f64;
+    let evaluation = evaluate(
+        test.iter()
+            .zip(&predictions)
+            .map(|(r, p)| (r.label.as_str(), p.as_str())),
+        5,
+    );
+    (evaluation, micros)
+}
+
+/// `text,label` CSV for the scikit-learn baseline (infra/bench/quality).
+fn export(dir: &Path, name: &str, rows: &[&HistoryRow]) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(name);
+    let mut out = csv::Writer::from_path(&path).with_context(|| format!("{}", path.display()))?;
+    out.write_record(["text", "label"])?;
+    for r in rows {
+        out.write_record([r.text.as_str(), r.label.as_str()])?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+impl EvaluationReport {
+    pub fn render(&self, city: &str) -> String {
+        let c = &self.classification;
+        let mut out = vec![
+            format!(
+                "held-out evaluation for {city}: {} training rows, {} held-out rows (ids hashing to 0 mod 5), {} labels",
+                self.train_rows, self.test_rows, self.labels
+            ),
+            format!(
+                "classification: accuracy {:.3}, macro-F1 {:.3} (trained in {:.2} s; {:.1} µs per text)",
+                c.accuracy, c.macro_f1, self.training_seconds, self.micros_per_text
+            ),
+        ];
+        if !c.confused.is_empty() {
+            out.push("most confused (true → predicted, held-out rows):".into());
+            for (truth, predicted, n) in &c.confused {
+                out.push(format!("  {n:>5}  {truth} → {predicted}"));
+            }
+        }
+        match self.routing {
+            Some((rows, learned, baseline)) => out.push(format!(
+                "routing on {rows} held-out rows with a department: learned routes {learned:.3}, most common department for the service {baseline:.3}"
+            )),
+            None => out.push("routing: the history names no departments".into()),
+        }
+        out.join("\n")
+    }
+}
