@@ -3,13 +3,18 @@
 //! - `POST /v1/department/assignments/{case_number}/status` with `{status, note}`:
 //!   `acknowledged`, `in_progress` or `resolved` (the note is the resolution);
 //! - `POST /v1/department/assignments/{case_number}/notes` with `{note}`: a message
-//!   to the citizen (not public), sent to them like a status change.
+//!   to the citizen (not public), sent to them like a status change;
+//! - `POST /v1/department/assignments/{case_number}/hand-back` with `{reason}`:
+//!   "not ours": routed again without this department;
+//! - `POST /v1/department/assignments/{case_number}/followers/{follower}/unlink`:
+//!   a report linked as a duplicate is another problem after all.
 //!
 //! A department never sees another's work: a foreign case and a missing one both answer 404.
 //!
 //! | variable | meaning |
 //! |---|---|
 //! | `NOTIFY_QUEUE_URL` | where status changes go for the citizen's notification |
+//! | `ROUTE_QUEUE_URL` | where handed-back and unlinked requests go to be routed again |
 
 mod routes;
 
@@ -28,6 +33,7 @@ use citydesk_core::ports::{Clock, DepartmentKeys, PipelineQueue, PortError, Requ
 pub struct Config {
     pub common: CommonConfig,
     pub notify_queue_url: String,
+    pub route_queue_url: String,
 }
 
 impl Config {
@@ -35,6 +41,7 @@ impl Config {
         Ok(Self {
             common: CommonConfig::from_env(env)?,
             notify_queue_url: env.required("NOTIFY_QUEUE_URL")?,
+            route_queue_url: env.required("ROUTE_QUEUE_URL")?,
         })
     }
 }
@@ -61,7 +68,8 @@ impl Deps {
             keys: store,
             queue: Arc::new(
                 SqsPipelineQueue::new(clients.sqs.clone())
-                    .notify_to(config.notify_queue_url.clone()),
+                    .notify_to(config.notify_queue_url.clone())
+                    .route_to(config.route_queue_url.clone()),
             ),
             clock: Arc::new(SystemClock),
         })

@@ -12,7 +12,8 @@ use citydesk_core::ids::{CaseNumber, DepartmentCode, sha256_hex};
 use citydesk_core::request::ServiceRequest;
 use citydesk_core::status::Status;
 use citydesk_core::usecases::department_work::{
-    DepartmentError, DepartmentWork, StatusUpdate, list_assignments, note_to_citizen, update_status,
+    DepartmentError, DepartmentWork, StatusUpdate, hand_back, list_assignments, note_to_citizen,
+    unlink_follower, update_status,
 };
 use citydesk_http_api::{ApiError, JsonBody, method_not_allowed, route_not_found};
 use jiff::Timestamp;
@@ -30,6 +31,14 @@ pub fn router(deps: Arc<Deps>) -> Router {
         .route(
             "/v1/department/assignments/{case_number}/notes",
             post(add_note),
+        )
+        .route(
+            "/v1/department/assignments/{case_number}/hand-back",
+            post(hand_back_request),
+        )
+        .route(
+            "/v1/department/assignments/{case_number}/followers/{follower}/unlink",
+            post(unlink),
         )
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -85,6 +94,13 @@ struct Assignment {
     due_at: Option<Timestamp>,
     overdue: bool,
     resolution: Option<String>,
+    /// Later reports of the same problem (their case numbers).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    followers: Vec<String>,
+    /// Departments that handed it back ("not ours").
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    handed_back_by: Vec<String>,
+    sla_warned: bool,
 }
 
 fn assignment(deps: &Deps, r: &ServiceRequest) -> Assignment {
@@ -108,6 +124,17 @@ fn assignment(deps: &Deps, r: &ServiceRequest) -> Assignment {
         due_at: r.due_at,
         overdue: r.breached_sla(now),
         resolution: r.resolution.clone(),
+        followers: r
+            .followers
+            .iter()
+            .map(|f| f.case_number.to_string())
+            .collect(),
+        handed_back_by: r
+            .declined_departments
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        sla_warned: r.sla_warned,
     }
 }
 
@@ -215,6 +242,54 @@ async fn add_note(
         .await
         .map_err(department_error)?;
     Ok(axum::Json(assignment(&deps, &updated)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HandBackBody {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// "Not ours": the request leaves the department's work and is routed again
+/// without it (a person decides when no department is left).
+async fn hand_back_request(
+    State(deps): State<Arc<Deps>>,
+    CallerDepartment(department): CallerDepartment,
+    Path(case_number): Path<String>,
+    body: JsonBody<HandBackBody>,
+) -> Result<axum::Json<Assignment>, ApiError> {
+    let case_number = CaseNumber::parse(&case_number)
+        .map_err(|e| ApiError::invalid_field("case_number", e.to_string()))?;
+    let updated = hand_back(&work(&deps), &department, &case_number, body.value.reason)
+        .await
+        .map_err(|e| match e {
+            DepartmentError::NoteTooLong => ApiError::invalid_field(
+                "reason",
+                format!(
+                    "reason must be at most {} characters",
+                    citydesk_core::usecases::department_work::MAX_NOTE_CHARS
+                ),
+            ),
+            other => department_error(other),
+        })?;
+    Ok(axum::Json(assignment(&deps, &updated)))
+}
+
+/// A follower is another problem after all: it is routed on its own.
+async fn unlink(
+    State(deps): State<Arc<Deps>>,
+    CallerDepartment(department): CallerDepartment,
+    Path((case_number, follower)): Path<(String, String)>,
+) -> Result<axum::Json<Assignment>, ApiError> {
+    let case_number = CaseNumber::parse(&case_number)
+        .map_err(|e| ApiError::invalid_field("case_number", e.to_string()))?;
+    let follower = CaseNumber::parse(&follower)
+        .map_err(|e| ApiError::invalid_field("follower", e.to_string()))?;
+    let original = unlink_follower(&work(&deps), &department, &case_number, &follower)
+        .await
+        .map_err(department_error)?;
+    Ok(axum::Json(assignment(&deps, &original)))
 }
 
 fn department_error(e: DepartmentError) -> ApiError {

@@ -136,6 +136,22 @@ pub async fn build(
                 })
             }))
         }
+        "sla-watch" => {
+            let config = citydesk_sla_watch::Config::from_env(&env).map_err(config_err)?;
+            let deps = Arc::new(
+                citydesk_sla_watch::Deps::init(&config)
+                    .await
+                    .map_err(init_err)?,
+            );
+            LocalFunction::Scheduled(Arc::new(move |input| {
+                let deps = deps.clone();
+                Box::pin(async move {
+                    citydesk_sla_watch::handle(&deps, input)
+                        .await
+                        .map_err(|e| e.to_string())
+                })
+            }))
+        }
         other => return Err(BuildError::UnknownBinary(other.to_owned())),
     })
 }

@@ -352,7 +352,7 @@ async fn run_schedule(
             ))
         })?;
     let input = if body.is_empty() {
-        entry.input.clone()
+        with_context_attributes(&entry.input, &entry.name, Timestamp::now())
     } else {
         citydesk_http_api::parse_json(&body)?
     };
@@ -362,6 +362,37 @@ async fn run_schedule(
     Ok(Json(
         serde_json::json!({"schedule": name, "result": result}),
     ))
+}
+
+/// Fills in EventBridge Scheduler's context attributes (`<aws.scheduler.scheduled-time>`
+/// and friends) in a schedule's input, as the scheduler does before invoking.
+fn with_context_attributes(
+    input: &serde_json::Value,
+    schedule: &str,
+    scheduled: Timestamp,
+) -> serde_json::Value {
+    let text = input.to_string();
+    if !text.contains("<aws.scheduler.") {
+        return input.clone();
+    }
+    let filled = text
+        .replace(
+            "<aws.scheduler.scheduled-time>",
+            &scheduled
+                .round(jiff::Unit::Second)
+                .unwrap_or(scheduled)
+                .to_string(),
+        )
+        .replace(
+            "<aws.scheduler.schedule-arn>",
+            &format!("arn:aws:scheduler:local:000000000000:schedule/default/{schedule}"),
+        )
+        .replace(
+            "<aws.scheduler.execution-id>",
+            &format!("local-{}", scheduled.as_millisecond()),
+        )
+        .replace("<aws.scheduler.attempt-number>", "1");
+    serde_json::from_str(&filled).unwrap_or_else(|_| input.clone())
 }
 
 fn tz(name: &str) -> TimeZone {
@@ -383,7 +414,7 @@ async fn fire_on_schedule(entry: ScheduleEntry, mut stop: watch::Receiver<bool>)
             _ = tokio::time::sleep(wait) => {}
             _ = stop.changed() => return,
         }
-        match (entry.handler)(entry.input.clone()).await {
+        match (entry.handler)(with_context_attributes(&entry.input, &entry.name, next)).await {
             Ok(result) => tracing::info!(schedule = %entry.name, %result, "schedule fired"),
             Err(error) => tracing::error!(schedule = %entry.name, %error, "scheduled run failed"),
         }

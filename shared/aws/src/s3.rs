@@ -30,6 +30,20 @@ impl S3Blobs {
     }
 
     pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, PortError> {
+        self.get_object(key, false).await
+    }
+
+    /// Like [`Self::get`], but "access denied" also counts as absent: S3 answers
+    /// 403, not 404, for a missing key to a role that may not list the bucket.
+    pub async fn get_if_present(&self, key: &str) -> Result<Option<Vec<u8>>, PortError> {
+        self.get_object(key, true).await
+    }
+
+    async fn get_object(
+        &self,
+        key: &str,
+        denied_is_absent: bool,
+    ) -> Result<Option<Vec<u8>>, PortError> {
         let out = match self
             .client
             .get_object()
@@ -40,8 +54,9 @@ impl S3Blobs {
         {
             Ok(out) => out,
             Err(e) => {
+                let status = e.raw_response().map(|r| r.status().as_u16());
                 let err = e.into_service_error();
-                if err.is_no_such_key() {
+                if err.is_no_such_key() || (denied_is_absent && status == Some(403)) {
                     return Ok(None);
                 }
                 return Err(sdk_error("get object", &err));
@@ -209,7 +224,7 @@ impl S3Blobs {
     /// The city's current model, `None` when none was trained yet.
     pub async fn load_model(&self, jurisdiction: &str) -> Result<Option<Model>, ModelLoadError> {
         let pointer_key = model_pointer_key(jurisdiction);
-        let Some(pointer) = self.get(&pointer_key).await? else {
+        let Some(pointer) = self.get_if_present(&pointer_key).await? else {
             return Ok(None);
         };
         let pointer: ModelPointer =

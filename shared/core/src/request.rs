@@ -433,6 +433,33 @@ impl ServiceRequest {
         Ok(self.change(at, actor, EventKind::Unlinked { from }, next))
     }
 
+    /// Removes a follower that staff unlinked; `None` when it is not one (a repeat).
+    pub fn drop_follower(
+        &self,
+        follower: &DuplicateLink,
+        at: Timestamp,
+        actor: &str,
+    ) -> Option<Change> {
+        if !self
+            .followers
+            .iter()
+            .any(|f| f.request_id == follower.request_id)
+        {
+            return None;
+        }
+        let mut next = self.clone();
+        next.followers
+            .retain(|f| f.request_id != follower.request_id);
+        Some(self.change(
+            at,
+            actor,
+            EventKind::Unlinked {
+                from: follower.case_number.clone(),
+            },
+            next,
+        ))
+    }
+
     pub fn link(&self) -> DuplicateLink {
         DuplicateLink {
             request_id: self.id.clone(),

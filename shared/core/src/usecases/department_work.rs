@@ -192,6 +192,57 @@ pub async fn hand_back(
     Ok(change.request)
 }
 
+/// Staff of the original's department say a follower is another problem after
+/// all: the follower is reopened and routed on its own, the original forgets it.
+/// Safe to repeat.
+#[instrument(skip(deps), fields(department = %department, case_number = %original_case, follower = %follower_case))]
+pub async fn unlink_follower(
+    deps: &DepartmentWork<'_>,
+    department: &DepartmentCode,
+    original_case: &CaseNumber,
+    follower_case: &CaseNumber,
+) -> Result<ServiceRequest, DepartmentError> {
+    let original = deps
+        .store
+        .find_by_case_number(original_case)
+        .await?
+        .filter(|r| r.department.as_ref() == Some(department))
+        .ok_or_else(|| DepartmentError::NotFound(original_case.clone()))?;
+    let follower = deps
+        .store
+        .find_by_case_number(follower_case)
+        .await?
+        .ok_or_else(|| DepartmentError::NotFound(follower_case.clone()))?;
+    let actor = format!("department:{department}");
+    let now = deps.clock.now();
+    let follows = follower
+        .duplicate_of
+        .as_ref()
+        .is_some_and(|l| l.request_id == original.id);
+    if follows {
+        let change = follower.unlink(now, &actor)?;
+        match deps.store.apply(&change).await? {
+            ApplyOutcome::Applied => {}
+            ApplyOutcome::Conflict => return Err(DepartmentError::Conflict),
+        }
+    } else if !original
+        .followers
+        .iter()
+        .any(|f| f.request_id == follower.id)
+    {
+        return Err(DepartmentError::NotFound(follower_case.clone()));
+    }
+    let original = match original.drop_follower(&follower.link(), now, &actor) {
+        Some(change) => match deps.store.apply(&change).await? {
+            ApplyOutcome::Applied => change.request,
+            ApplyOutcome::Conflict => return Err(DepartmentError::Conflict),
+        },
+        None => original,
+    };
+    send_to_routing(deps, &follower).await?;
+    Ok(original)
+}
+
 async fn send_to_routing(
     deps: &DepartmentWork<'_>,
     request: &ServiceRequest,

@@ -1,0 +1,348 @@
+//! `citydesk-brain-bench`: figures for the brain (issue 4), printed side by side
+//! in one run.
+//!
+//! 1. History import: rows per second reading a seeded synthetic NYC export
+//!    (1M rows by default) into normalised JSON lines, and the process's peak
+//!    memory before and after.
+//! 2. Quality: citydesk's classifier beside the scikit-learn TF-IDF + logistic
+//!    regression baseline (`infra/bench/quality/baseline.py`) on the same
+//!    held-out split of the real NYC and Boston samples.
+//! 3. Speed: classification + routing per request in process (the Kraków demo
+//!    catalogue's model and rules), and classifier throughput on one core.
+//!
+//! Figures, not tests: compare ratios within one run. `infra/bench/brain.sh`
+//! (`make bench-brain`) installs scikit-learn into .venv and runs this in release.
+
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use citydesk_core::catalogue::{Catalogue, CatalogueDocument};
+use citydesk_core::learning::evaluation::{evaluate, is_held_out};
+use citydesk_core::learning::features::FeatureExtractor;
+use citydesk_core::learning::training::{
+    TrainingExample, TrainingOptions, catalogue_examples, train,
+};
+use citydesk_core::rules::classification::TrainedClassifier;
+use citydesk_core::rules::routing::route;
+use citydesk_history::{HistoryReader, RowResult, write_synthetic_nyc};
+use clap::Parser;
+
+#[derive(Debug, Parser)]
+#[command(name = "citydesk-brain-bench")]
+struct Args {
+    #[arg(
+        long,
+        default_value = "shared/history/tests/fixtures/nyc311-2022-05-01.csv"
+    )]
+    nyc: PathBuf,
+    #[arg(
+        long,
+        default_value = "shared/history/tests/fixtures/boston311-100.csv"
+    )]
+    boston: PathBuf,
+    /// Synthetic NYC rows for the import figure.
+    #[arg(long, default_value_t = 1_000_000)]
+    import_rows: u64,
+    /// Python with scikit-learn (the baseline); skipped when it does not run.
+    #[arg(long, default_value = ".venv/bin/python")]
+    python: PathBuf,
+    #[arg(long, default_value = "infra/bench/quality/baseline.py")]
+    baseline: PathBuf,
+    #[arg(long, default_value = "infra/demo-city")]
+    catalogue_dir: PathBuf,
+    /// Timed classifications (and classification + routing) per figure.
+    #[arg(long, default_value_t = 200_000)]
+    texts: usize,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    println!(
+        "citydesk-brain-bench: one run on this machine; compare ratios, not absolute figures\n"
+    );
+    let mut training_sample = Vec::new();
+    import_figures(&args, &mut training_sample)?;
+    quality_figures(&args)?;
+    speed_figures(&args, &training_sample)?;
+    Ok(())
+}
+
+/// Peak resident memory of this process so far (Linux `VmHWM`), in MiB.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Rows of the synthetic file kept for the training-time figure.
+const TRAINING_SAMPLE_ROWS: usize = 100_000;
+
+fn import_figures(args: &Args, training_sample: &mut Vec<TrainingExample>) -> anyhow::Result<()> {
+    let before = peak_rss_mib();
+    let file = tempfile::NamedTempFile::new()?;
+    {
+        let mut out = BufWriter::new(file.as_file());
+        write_synthetic_nyc(&mut out, args.import_rows, 311)?;
+        out.flush()?;
+    }
+    let size = file.as_file().metadata()?.len();
+    let started = Instant::now();
+    let reader = HistoryReader::new(
+        BufReader::with_capacity(1 << 16, std::fs::File::open(file.path())?),
+        None,
+        jiff::tz::TimeZone::get("America/New_York")?,
+    )?;
+    let mut sink = BufWriter::new(std::io::sink());
+    let (mut taken, mut rejected) = (0u64, 0u64);
+    for row in reader {
+        match row? {
+            RowResult::Taken(record) => {
+                if training_sample.len() < TRAINING_SAMPLE_ROWS {
+                    training_sample.push(TrainingExample {
+                        text: record.text.clone(),
+                        label: record.service.clone(),
+                    });
+                }
+                serde_json::to_writer(&mut sink, &record)?;
+                sink.write_all(b"\n")?;
+                taken += 1;
+            }
+            RowResult::Rejected(_) => rejected += 1,
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!("1. history import (synthetic NYC schema, seed 311, read + normalised + JSON lines)");
+    println!(
+        "   {taken} rows taken, {rejected} rejected, {:.0} MiB of CSV in {seconds:.2} s: {:.0} rows/s ({:.0} MiB/s)",
+        size as f64 / 1048576.0,
+        taken as f64 / seconds,
+        size as f64 / 1048576.0 / seconds
+    );
+    println!(
+        "   peak memory of the process: {} before, {} after the import\n",
+        mib(before),
+        mib(peak_rss_mib())
+    );
+    Ok(())
+}
+
+fn mib(v: Option<f64>) -> String {
+    v.map_or("?".into(), |m| format!("{m:.1} MiB"))
+}
+
+struct Split {
+    train: Vec<TrainingExample>,
+    test: Vec<TrainingExample>,
+}
+
+fn split(path: &Path) -> anyhow::Result<Split> {
+    let reader = HistoryReader::new(
+        BufReader::new(std::fs::File::open(path).with_context(|| format!("{}", path.display()))?),
+        None,
+        jiff::tz::TimeZone::get("America/New_York")?,
+    )?;
+    let mut s = Split {
+        train: Vec::new(),
+        test: Vec::new(),
+    };
+    for row in reader {
+        if let RowResult::Taken(r) = row?
+            && !r.text.trim().is_empty()
+        {
+            let example = TrainingExample {
+                text: r.text,
+                label: r.service,
+            };
+            if is_held_out(&r.source_id) {
+                s.test.push(example);
+            } else {
+                s.train.push(example);
+            }
+        }
+    }
+    Ok(s)
+}
+
+fn quality_figures(args: &Args) -> anyhow::Result<()> {
+    println!("2. quality on the same held-out fifth (row ids hashing to 0 mod 5)");
+    println!(
+        "   {:<8} {:>6} {:>6} {:>7} | {:>9} {:>9} {:>8} | {:>9} {:>9} {:>8}",
+        "data",
+        "train",
+        "test",
+        "labels",
+        "citydesk",
+        "macro-F1",
+        "train s",
+        "sklearn",
+        "macro-F1",
+        "train s"
+    );
+    for (name, path) in [("nyc", &args.nyc), ("boston", &args.boston)] {
+        let data = split(path)?;
+        let started = Instant::now();
+        let model = train(&data.train, &TrainingOptions::default())?;
+        let train_seconds = started.elapsed().as_secs_f64();
+        let mut x = FeatureExtractor::default();
+        let predictions: Vec<String> = data
+            .test
+            .iter()
+            .map(|e| {
+                model
+                    .best(&mut x, &e.text)
+                    .map(|c| c.label.to_owned())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let ours = evaluate(
+            data.test
+                .iter()
+                .zip(&predictions)
+                .map(|(e, p)| (e.label.as_str(), p.as_str())),
+            0,
+        );
+        let baseline = run_baseline(args, &data).unwrap_or_else(|e| {
+            eprintln!("   baseline for {name} skipped: {e:#}");
+            None
+        });
+        let (b_acc, b_f1, b_s) = baseline
+            .map_or(("-".into(), "-".into(), "-".into()), |(a, f, s)| {
+                (format!("{a:.3}"), format!("{f:.3}"), format!("{s:.2}"))
+            });
+        println!(
+            "   {name:<8} {:>6} {:>6} {:>7} | {:>9.3} {:>9.3} {:>8.2} | {:>9} {:>9} {:>8}",
+            data.train.len(),
+            data.test.len(),
+            model.labels().len(),
+            ours.accuracy,
+            ours.macro_f1,
+            train_seconds,
+            b_acc,
+            b_f1,
+            b_s
+        );
+    }
+    println!("   (citydesk/sklearn columns: accuracy, macro-F1, training seconds)\n");
+    Ok(())
+}
+
+/// (accuracy, macro-F1, training seconds) of the scikit-learn baseline.
+fn run_baseline(args: &Args, data: &Split) -> anyhow::Result<Option<(f64, f64, f64)>> {
+    let dir = tempfile::tempdir()?;
+    for (name, rows) in [("train.csv", &data.train), ("test.csv", &data.test)] {
+        let mut out = csv::Writer::from_path(dir.path().join(name))?;
+        out.write_record(["text", "label"])?;
+        for r in rows.iter() {
+            out.write_record([r.text.as_str(), r.label.as_str()])?;
+        }
+        out.flush()?;
+    }
+    let output = std::process::Command::new(&args.python)
+        .arg(&args.baseline)
+        .arg(dir.path())
+        .output()
+        .with_context(|| format!("running {}", args.python.display()))?;
+    if !output.status.success() {
+        anyhow::bail!("{}", String::from_utf8_lossy(&output.stderr).trim());
+    }
+    let v: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    Ok(Some((
+        v["accuracy"].as_f64().unwrap_or(f64::NAN),
+        v["macro_f1"].as_f64().unwrap_or(f64::NAN),
+        v["training_seconds"].as_f64().unwrap_or(f64::NAN),
+    )))
+}
+
+fn speed_figures(args: &Args, training_sample: &[TrainingExample]) -> anyhow::Result<()> {
+    let dir = &args.catalogue_dir;
+    let toml = std::fs::read_to_string(dir.join("catalogue.toml"))?;
+    let geojson = std::fs::read_to_string(dir.join("districts.geojson"))?;
+    let catalogue = Catalogue::new(CatalogueDocument::from_sources(&toml, &geojson)?)?;
+    let examples = catalogue_examples(&catalogue);
+    let model = citydesk_core::learning::artifact::Model {
+        jurisdiction: catalogue.city().jurisdiction_id.to_string(),
+        version: "bench".into(),
+        history_examples: 0,
+        catalogue_examples: examples.len() as u64,
+        classifier: train(&examples, &TrainingOptions::default())?,
+        routes: Default::default(),
+    };
+    let classifier = TrainedClassifier::new(&model, &catalogue);
+    let texts = [
+        "Na ulicy Długiej przy szkole jest ogromna dziura w jezdni",
+        "A huge pothole outside the school on Dluga street",
+        "Przewrócone drzewo blokuje chodnik przy parku",
+        "Nie świeci latarnia na rogu od tygodnia",
+        "Loud music from the flat upstairs every night",
+        "Ktoś wyrzucił gruz i stare meble do lasu",
+        "Burst pipe, water everywhere on the pavement",
+        "Samochód zaparkowany na przejściu dla pieszych",
+    ];
+    let at: jiff::Timestamp = "2026-11-30T09:00:00Z".parse()?;
+    let n = args.texts;
+    let started = Instant::now();
+    let mut assigned = 0usize;
+    for i in 0..n {
+        let text = texts[i % texts.len()];
+        let top = classifier.top(text, 3);
+        if let Some(best) = top.first()
+            && route(
+                &catalogue,
+                &best.service_code,
+                Some("stare-miasto"),
+                at,
+                Some(&model.routes),
+                &[],
+            )
+            .is_ok()
+        {
+            assigned += 1;
+        }
+    }
+    let per_request = started.elapsed().as_secs_f64() * 1e6 / n as f64;
+    println!("3. speed in process, one core (release build)");
+    println!(
+        "   classification (top 3) + routing, Kraków demo catalogue's model ({} services, {} features): {per_request:.2} µs per request over {n} requests ({assigned} routed)",
+        model.classifier.labels().len(),
+        model.classifier.feature_count()
+    );
+    let nyc = split(&args.nyc)?;
+    let nyc_model = train(&nyc.train, &TrainingOptions::default())?;
+    let nyc_texts: Vec<&str> = nyc
+        .train
+        .iter()
+        .chain(&nyc.test)
+        .map(|e| e.text.as_str())
+        .collect();
+    let mut x = FeatureExtractor::default();
+    let started = Instant::now();
+    let mut found = 0usize;
+    for i in 0..n {
+        if nyc_model
+            .best(&mut x, nyc_texts[i % nyc_texts.len()])
+            .is_some()
+        {
+            found += 1;
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "   classifier throughput, NYC sample's model ({} labels, {} features): {:.0} texts/s ({found} classified)",
+        nyc_model.labels().len(),
+        nyc_model.feature_count(),
+        n as f64 / seconds
+    );
+    let started = Instant::now();
+    let big = train(training_sample, &TrainingOptions::default())?;
+    println!(
+        "   training on {} synthetic NYC rows ({} labels, {} features): {:.2} s",
+        training_sample.len(),
+        big.labels().len(),
+        big.feature_count(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
