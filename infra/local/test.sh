@@ -25,6 +25,9 @@ export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-eu-central-1}"
 export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}" AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
 log="$root/.local/test-output.log"
 mkdir -p "$root/.local"
+# The end-to-end tests run the admin command itself (citydesk import, train, evaluate).
+cargo build -p citydesk-cli --bin citydesk
+export CITYDESK_CLI="$root/target/debug/citydesk"
 # The end-to-end tests start whole systems; keep them from fighting over the two cores.
 set +e
 cargo test --workspace --all-targets -- --test-threads="${TEST_THREADS:-4}" 2>&1 | tee "$log"

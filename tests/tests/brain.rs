@@ -1,0 +1,425 @@
+//! The brain on the local system: `citydesk import`, `train` and `evaluate`
+//! on the real samples; a trained model classifying Polish and English free
+//! text after a cold start; duplicates linked and unlinked; SLA warnings and
+//! breaches from the scheduled sweep at a chosen time.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use citydesk_e2e::{eventually, fetch_json, repo_root, start_system};
+use serde_json::{Value, json};
+
+/// Runs the admin command against the system's stack; (success, stdout, stderr).
+fn citydesk(stack_file: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let binary = std::env::var("CITYDESK_CLI")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo_root().join("target/debug/citydesk"));
+    let out = Command::new(&binary)
+        .arg("--stack-file")
+        .arg(stack_file)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {} (make test builds it first): {e}",
+                binary.display()
+            )
+        });
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn sample(name: &str) -> String {
+    repo_root()
+        .join("shared/history/tests/fixtures")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// The first number after `label` in `text` (e.g. "accuracy 0.976").
+fn figure(text: &str, label: &str) -> f64 {
+    let rest = &text[text
+        .find(label)
+        .unwrap_or_else(|| panic!("no {label} in {text}"))
+        + label.len()..];
+    rest.trim_start()
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no figure after {label} in {text}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_is_imported_a_model_trained_and_free_text_classified_by_it() {
+    let system = start_system().await;
+    let stack = system.stack_file.clone();
+
+    // Import the real NYC day and the Boston sample; a second import of the same file stores nothing.
+    let nyc = sample("nyc311-2022-05-01.csv");
+    let (ok, out, err) = citydesk(
+        &stack,
+        &[
+            "import",
+            &nyc,
+            "--city",
+            "nyc",
+            "--time-zone",
+            "America/New_York",
+        ],
+    );
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("schema nyc: 924 rows taken, 0 rejected"),
+        "{out}"
+    );
+    assert!(
+        out.contains("stored as s3://") && out.contains("/history/nyc/"),
+        "{out}"
+    );
+    let (ok, again, _) = citydesk(
+        &stack,
+        &[
+            "import",
+            &nyc,
+            "--city",
+            "nyc",
+            "--time-zone",
+            "America/New_York",
+        ],
+    );
+    assert!(
+        ok && again.contains("was imported before: nothing stored again"),
+        "{again}"
+    );
+    let (ok, out, err) = citydesk(
+        &stack,
+        &[
+            "import",
+            &sample("boston311-100.csv"),
+            "--city",
+            "boston",
+            "--time-zone",
+            "America/New_York",
+        ],
+    );
+    assert!(
+        ok && out.contains("schema boston: 100 rows taken, 0 rejected"),
+        "{out}{err}"
+    );
+
+    // Malformed rows are reported with their line numbers and do not stop the import.
+    let dir = std::env::temp_dir().join(format!("brain-{}", ulid::Ulid::new()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let header = std::fs::read_to_string(&nyc)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
+    let good = std::fs::read_to_string(&nyc)
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let bad_date = good.replacen("05/01/2022 12:00:03 AM", "13/45/2022 99:00", 1);
+    let broken = format!(
+        "{header}\n{good}\n{bad_date}\nonly,three,fields\n{}\n",
+        good.replacen("54049402", "54049403", 1)
+    );
+    let broken_file = dir.join("broken.csv");
+    std::fs::write(&broken_file, broken).unwrap();
+    let (ok, out, err) = citydesk(
+        &stack,
+        &[
+            "import",
+            broken_file.to_str().unwrap(),
+            "--city",
+            "nyc",
+            "--time-zone",
+            "America/New_York",
+            "--dry-run",
+        ],
+    );
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("2 rows taken, 2 rejected"), "{out}");
+    assert!(out.contains("line 3") && out.contains("line 4"), "{out}");
+    assert!(out.contains("dry run: nothing stored"), "{out}");
+
+    // Evaluate on the held-out fifth: real figures, routing beside its baseline.
+    let (ok, out, err) = citydesk(
+        &stack,
+        &[
+            "evaluate",
+            "--city",
+            "nyc",
+            "--export-split",
+            dir.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{out}{err}");
+    let accuracy = figure(&out, "accuracy");
+    let macro_f1 = figure(&out, "macro-F1");
+    assert!(accuracy > 0.85 && macro_f1 > 0.3, "{out}");
+    assert!(
+        out.contains("learned routes") && out.contains("most common department for the service"),
+        "{out}"
+    );
+    let exported = std::fs::read_to_string(dir.join("test.csv")).unwrap();
+    assert!(
+        exported.starts_with("text,label\n") && exported.lines().count() > 100,
+        "{exported}"
+    );
+    let (ok, out, _) = citydesk(&stack, &["evaluate", "--city", "nowhere"]);
+    assert!(!ok && out.is_empty());
+
+    // Train the demo city's model from its catalogue (it has no history) and
+    // NYC's from its history; the NYC labels are not Kraków services.
+    let (ok, out, err) = citydesk(&stack, &["train", "--city", "krakow"]);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("0 history rows") && out.contains("/models/krakow/"),
+        "{out}"
+    );
+    let (ok, out, err) = citydesk(&stack, &["train", "--city", "nyc"]);
+    assert!(ok && out.contains("924 history rows"), "{out}{err}");
+
+    // The functions load the model at their next cold start.
+    let base_env = system.stack_file.clone();
+    system.shutdown().await;
+    let system = citydesk_local::start(citydesk_local::Options {
+        stack_file: base_env,
+        listen: "127.0.0.1:0".parse().unwrap(),
+        catalogue_dirs: vec![repo_root().join("infra/demo-city")],
+        credentials_file: dir.join("credentials.json"),
+        fire_schedules: false,
+    })
+    .await
+    .unwrap();
+    let base = system.base_url();
+    let http = reqwest::Client::new();
+    for (text, lat) in [
+        (
+            "Na ulicy Długiej przy szkole jest ogromna dziura w jezdni",
+            50.07,
+        ),
+        (
+            "There is a huge pothole in the road outside the school",
+            50.071,
+        ),
+    ] {
+        let r = http
+            .post(format!("{base}/v1/requests"))
+            .json(&json!({"description": text, "lat": lat, "long": 19.935}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+        let case = r.json::<Value>().await.unwrap()["case_number"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let view = eventually(10, || async {
+            let view = fetch_json(&http, format!("{base}/v1/requests/{case}")).await;
+            (view["status"] == "assigned").then_some(view)
+        })
+        .await
+        .unwrap_or_else(|| panic!("{text}: not assigned within 10 s"));
+        assert_eq!(view["service_code"], "pothole", "{text}");
+        assert_eq!(view["department"], "roads", "{text}");
+    }
+    let logs = citydesk_e2e::captured_logs();
+    assert!(
+        logs.contains("model loaded"),
+        "the classifier did not load the trained model"
+    );
+    system.shutdown().await;
+}
+
+async fn post_request(http: &reqwest::Client, base: &str, body: Value) -> String {
+    let r = http
+        .post(format!("{base}/v1/requests"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    r.json::<Value>().await.unwrap()["case_number"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn status_becomes(http: &reqwest::Client, base: &str, case: &str, status: &str) -> Value {
+    eventually(10, || async {
+        let view = fetch_json(http, format!("{base}/v1/requests/{case}")).await;
+        (view["status"] == status).then_some(view)
+    })
+    .await
+    .unwrap_or_else(|| panic!("{case} did not become {status} within 10 s"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_follows_the_open_report_and_the_sla_sweep_warns_once() {
+    let system = start_system().await;
+    let base = system.base_url();
+    let http = reqwest::Client::new();
+    let greenery = system.published.department_keys["greenery"].clone();
+
+    let first = post_request(
+        &http,
+        &base,
+        json!({
+            "service_code": "fallen-tree", "description": "Drzewo leży na chodniku",
+            "lat": 50.0614, "long": 19.9366, "contact": {"phone": "+48600100201"}
+        }),
+    )
+    .await;
+    let assigned = status_becomes(&http, &base, &first, "assigned").await;
+    // About 22 m away: the same tree, reported again.
+    let second = post_request(
+        &http,
+        &base,
+        json!({
+            "service_code": "fallen-tree", "description": "Przewrócone drzewo",
+            "lat": 50.0616, "long": 19.9366, "contact": {"phone": "+48600100202"}
+        }),
+    )
+    .await;
+    status_becomes(&http, &base, &second, "duplicate").await;
+    // Its citizen is told which request it follows.
+    let told = eventually(10, || async {
+        let outbox = fetch_json(&http, format!("{base}/_local/outbox")).await;
+        outbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| {
+                m["to"] == "+48600100202" && m["body"].as_str().unwrap_or("").contains(&first)
+            })
+            .cloned()
+    })
+    .await;
+    assert!(told.is_some(), "the follower was not told");
+    // The department sees the follower on the original.
+    let work = |key: String| {
+        let http = http.clone();
+        let base = base.clone();
+        async move {
+            http.get(format!("{base}/v1/department/assignments"))
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let list = work(greenery.clone()).await;
+    let original = list["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["case_number"] == first.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(original["followers"], json!([second]));
+
+    // The SLA sweep at a chosen time: just before the due time it warns, once.
+    let due: jiff::Timestamp = assigned["due_at"].as_str().unwrap().parse().unwrap();
+    let sweep = |now: jiff::Timestamp| {
+        let http = http.clone();
+        let base = base.clone();
+        async move {
+            let r = http
+                .post(format!("{base}/_local/schedules/SlaSweep/run"))
+                .json(&json!({"now": now}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 200);
+            r.json::<Value>().await.unwrap()["result"].clone()
+        }
+    };
+    let before_due = due.checked_sub(jiff::SignedDuration::from_secs(1)).unwrap();
+    let result = sweep(before_due).await;
+    assert_eq!(
+        (result["warnings"].as_u64(), result["breaches"].as_u64()),
+        (Some(1), Some(0)),
+        "{result}"
+    );
+    assert_eq!(
+        sweep(before_due).await["warnings"],
+        0,
+        "a warning goes out once"
+    );
+    let after_due = due.checked_add(jiff::SignedDuration::from_secs(1)).unwrap();
+    assert_eq!(sweep(after_due).await["breaches"], 1);
+    assert_eq!(
+        sweep(after_due).await["breaches"],
+        0,
+        "a breach goes out once"
+    );
+    let list = work(greenery.clone()).await;
+    let original = list["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["case_number"] == first.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(original["sla_warned"], true);
+    assert_eq!(
+        original["overdue"], false,
+        "overdue is judged by the API's own clock"
+    );
+
+    // Staff unlink the follower: it is routed on its own.
+    let r = http
+        .post(format!(
+            "{base}/v1/department/assignments/{first}/followers/{second}/unlink"
+        ))
+        .bearer_auth(&greenery)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["followers"], Value::Null);
+    status_becomes(&http, &base, &second, "assigned").await;
+
+    // "Not ours": greenery hands the second report back; nobody else takes
+    // fallen trees, so a person decides.
+    let r = http
+        .post(format!(
+            "{base}/v1/department/assignments/{second}/hand-back"
+        ))
+        .bearer_auth(&greenery)
+        .json(&json!({"reason": "Drzewo na terenie prywatnym"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let view = status_becomes(&http, &base, &second, "triaged").await;
+    assert!(
+        !view.to_string().contains("prywatnym"),
+        "the reason is for staff only"
+    );
+    let r = http
+        .post(format!(
+            "{base}/v1/department/assignments/{second}/hand-back"
+        ))
+        .bearer_auth(&greenery)
+        .json(&json!({"reason": 42}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    system.shutdown().await;
+}
