@@ -225,12 +225,18 @@ async fn history_is_imported_a_model_trained_and_free_text_classified_by_it() {
             .as_str()
             .unwrap()
             .to_owned();
-        let view = eventually(10, || async {
+        let view = match eventually(15, || async {
             let view = fetch_json(&http, format!("{base}/v1/requests/{case}")).await;
             (view["status"] == "assigned").then_some(view)
         })
         .await
-        .unwrap_or_else(|| panic!("{text}: not assigned within 10 s"));
+        {
+            Some(view) => view,
+            None => {
+                let view = fetch_json(&http, format!("{base}/v1/requests/{case}")).await;
+                panic!("{text}: not assigned within 15 s: {view}")
+            }
+        };
         assert_eq!(view["service_code"], "pothole", "{text}");
         assert_eq!(view["department"], "roads", "{text}");
     }
@@ -421,5 +427,67 @@ async fn a_duplicate_follows_the_open_report_and_the_sla_sweep_warns_once() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
+    system.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_is_geocoded_and_a_point_gets_the_nearest_address() {
+    let system = start_system().await;
+    let base = system.base_url();
+    let http = reqwest::Client::new();
+    let open311 = |case: String| {
+        let http = http.clone();
+        let base = base.clone();
+        async move {
+            fetch_json(&http, format!("{base}/open311/v2/requests/{case}.json")).await[0].clone()
+        }
+    };
+    // Typed without diacritics, in capitals, with "ulica" and the city: still ul. Długa 10.
+    let typed = post_request(
+        &http,
+        &base,
+        json!({
+            "service_code": "pothole", "description": "Dziura", "address": "ULICA DLUGA 10, Kraków"
+        }),
+    )
+    .await;
+    let view = open311(typed.clone()).await;
+    assert_eq!(
+        (view["lat"].as_f64(), view["long"].as_f64()),
+        (Some(50.07), Some(19.935)),
+        "{view}"
+    );
+    assert_eq!(
+        view["address"], "ULICA DLUGA 10, Kraków",
+        "the citizen's words are kept"
+    );
+    let native = fetch_json(&http, format!("{base}/v1/requests/{typed}")).await;
+    assert_eq!(native["district"], "stare-miasto");
+
+    // A point alone gets the nearest address of the list.
+    let pointed = post_request(
+        &http,
+        &base,
+        json!({
+            "service_code": "pothole", "description": "Dziura", "lat": 50.0612, "long": 19.9380
+        }),
+    )
+    .await;
+    assert_eq!(open311(pointed).await["address"], "Rynek Główny 13");
+
+    // A street the list does not have is kept as text, without a guessed point.
+    let unknown = post_request(
+        &http,
+        &base,
+        json!({
+            "service_code": "pothole", "description": "Dziura", "address": "ul. Nieistniejąca 5"
+        }),
+    )
+    .await;
+    let view = open311(unknown).await;
+    assert!(
+        view["lat"].is_null() && view["address"] == "ul. Nieistniejąca 5",
+        "{view}"
+    );
     system.shutdown().await;
 }

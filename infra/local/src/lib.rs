@@ -231,8 +231,12 @@ async fn publish_catalogues(
             std::fs::read_to_string(dir.join(name))
                 .with_context(|| format!("reading {}/{name}", dir.display()))
         };
-        let document =
+        let mut document =
             CatalogueDocument::from_sources(&read("catalogue.toml")?, &read("districts.geojson")?)?;
+        // The address list is optional.
+        if dir.join("addresses.csv").exists() {
+            document = document.with_addresses_csv(&read("addresses.csv")?)?;
+        }
         let published = publisher.publish(&Catalogue::new(document)?, true).await?;
         match &mut all {
             None => all = Some(published),

@@ -43,6 +43,8 @@ pub enum CatalogueError {
     Duplicates { service: String, reason: String },
     #[error("city sla_warning_share must be above 0 and below 1")]
     SlaWarningShare,
+    #[error(transparent)]
+    Addresses(#[from] crate::places::AddressListError),
 }
 
 /// A text in the catalogue's languages.
@@ -149,6 +151,9 @@ pub struct CatalogueDocument {
     pub districts: geojson::FeatureCollection,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub routing_rules: Vec<RoutingRule>,
+    /// The city's address list (`addresses.csv`), for offline geocoding.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<crate::places::Address>,
 }
 
 #[derive(Deserialize)]
@@ -181,7 +186,14 @@ impl CatalogueDocument {
             services: parsed.services,
             districts,
             routing_rules: parsed.routing_rules,
+            addresses: Vec::new(),
         })
+    }
+
+    /// Adds the city's address list (`street,number,lat,long` CSV).
+    pub fn with_addresses_csv(mut self, csv: &str) -> Result<Self, CatalogueError> {
+        self.addresses = crate::places::parse_address_csv(csv)?;
+        Ok(self)
     }
 }
 
@@ -203,6 +215,7 @@ pub struct Catalogue {
     services: BTreeMap<ServiceCode, Service>,
     districts: Vec<District>,
     routing_rules: Vec<CompiledRule>,
+    addresses: crate::places::AddressBook,
 }
 
 #[derive(Debug, Clone)]
@@ -327,6 +340,7 @@ impl Catalogue {
                 hours,
             });
         }
+        let addresses = crate::places::AddressBook::new(document.addresses.clone());
         Ok(Self {
             calendar,
             timezone,
@@ -335,7 +349,13 @@ impl Catalogue {
             services,
             districts,
             routing_rules,
+            addresses,
         })
+    }
+
+    /// The city's address list (empty when it has none).
+    pub fn addresses(&self) -> &crate::places::AddressBook {
+        &self.addresses
     }
 
     /// The first explicit rule matching service, district and the local time

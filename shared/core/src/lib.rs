@@ -2,7 +2,7 @@
 //! classified and routed, what the citizen is told, and what is reported.
 //!
 //! - [`ids`], [`contact`], [`request`], [`status`]: the types, parsed at the edge.
-//! - [`catalogue`]: services, departments and districts of a city; [`service_form`]: a service's extra questions.
+//! - [`catalogue`]: services, departments and districts of a city; [`places`]: its address list; [`service_form`]: a service's extra questions.
 //! - [`rules`]: classification and routing rules; [`learning`]: the classifier and routes trained from history.
 //! - [`ports`]: the traits adapters implement; [`memory`] has in-memory twins.
 //! - [`usecases`]: one module per thing the system does.
@@ -15,6 +15,7 @@ pub mod media;
 pub mod memory;
 pub mod messages;
 pub mod notifications;
+pub mod places;
 pub mod ports;
 pub mod request;
 pub mod rules;

@@ -105,6 +105,7 @@ pub async fn submit_request(
     let form = service.map_or(&[][..], |s| &s.attributes[..]);
     let attributes = check_answers(form, &submission.answers)?;
     let mut location = submission.location;
+    place(deps.catalogue, &mut location);
     location.district = match location.point {
         None => None,
         Some(point) => district_of(deps.catalogue, point)?,
@@ -191,6 +192,31 @@ pub async fn submit_request(
         "no free case number after several attempts",
     )
     .into())
+}
+
+/// How far the nearest address may be to name a point that came without one.
+const NEAREST_ADDRESS_METRES: f64 = 75.0;
+
+/// Completes a location from the city's address list: an address without a
+/// point is geocoded; a point without an address gets the nearest one.
+fn place(catalogue: &Catalogue, location: &mut crate::request::Location) {
+    let book = catalogue.addresses();
+    if book.is_empty() {
+        return;
+    }
+    match (&location.point, &location.address) {
+        (None, Some(text)) => {
+            if let Some(found) = book.geocode(text) {
+                location.point = Some(found.point());
+            }
+        }
+        (Some(point), None) => {
+            if let Some((near, _)) = book.nearest(*point, NEAREST_ADDRESS_METRES) {
+                location.address = Some(near.label());
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The district of a point; a point outside every district is refused, with a
