@@ -245,6 +245,61 @@ async fn history_is_imported_a_model_trained_and_free_text_classified_by_it() {
         logs.contains("model loaded"),
         "the classifier did not load the trained model"
     );
+
+    // Text the model cannot place goes to the contact centre's triage queue,
+    // with suggestions; the operator's choice routes it and teaches the next model.
+    let vague = post_request(
+        &http,
+        &base,
+        json!({"description": "Proszę o pilny kontakt", "lat": 50.0612, "long": 19.9380}),
+    )
+    .await;
+    status_becomes(&http, &base, &vague, "triaged").await;
+    let operators = system.published.department_keys["contact-centre"].clone();
+    let queue = http
+        .get(format!("{base}/v1/department/triage"))
+        .bearer_auth(&operators)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let waiting = queue["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["case_number"] == vague.as_str())
+        .expect("in the triage queue")
+        .clone();
+    assert_eq!(
+        waiting["suggestions"].as_array().unwrap().len(),
+        3,
+        "{waiting}"
+    );
+    let roads = system.published.department_keys["roads"].clone();
+    let r = http
+        .get(format!("{base}/v1/department/triage"))
+        .bearer_auth(&roads)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    let r = http
+        .post(format!("{base}/v1/department/triage/{vague}"))
+        .bearer_auth(&operators)
+        .json(&json!({"service_code": "streetlight"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let view = status_becomes(&http, &base, &vague, "assigned").await;
+    assert_eq!(
+        (view["service_code"].as_str(), view["department"].as_str()),
+        (Some("streetlight"), Some("roads"))
+    );
+    let (ok, out, err) = citydesk(&stack, &["train", "--city", "krakow"]);
+    assert!(ok && out.contains("1 operator choices"), "{out}{err}");
     system.shutdown().await;
 }
 
@@ -263,12 +318,18 @@ async fn post_request(http: &reqwest::Client, base: &str, body: Value) -> String
 }
 
 async fn status_becomes(http: &reqwest::Client, base: &str, case: &str, status: &str) -> Value {
-    eventually(10, || async {
+    let found = eventually(15, || async {
         let view = fetch_json(http, format!("{base}/v1/requests/{case}")).await;
         (view["status"] == status).then_some(view)
     })
-    .await
-    .unwrap_or_else(|| panic!("{case} did not become {status} within 10 s"))
+    .await;
+    match found {
+        Some(view) => view,
+        None => {
+            let view = fetch_json(http, format!("{base}/v1/requests/{case}")).await;
+            panic!("{case} did not become {status} within 15 s: {view}")
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,7 +7,11 @@
 //! - `POST /v1/department/assignments/{case_number}/hand-back` with `{reason}`:
 //!   "not ours": routed again without this department;
 //! - `POST /v1/department/assignments/{case_number}/followers/{follower}/unlink`:
-//!   a report linked as a duplicate is another problem after all.
+//!   a report linked as a duplicate is another problem after all;
+//! - for the city's triage department (its contact centre): `GET /v1/department/triage`
+//!   lists what the classifier was unsure of, with its suggestions, and
+//!   `POST /v1/department/triage/{case_number}` with `{service_code}` decides it
+//!   (routed at once, and kept as a training example).
 //!
 //! A department never sees another's work: a foreign case and a missing one both answer 404.
 //!
@@ -24,10 +28,13 @@ use std::sync::Arc;
 
 use citydesk_aws::config::{Clients, CommonConfig, ConfigError, Env};
 use citydesk_aws::dynamo::DynamoStore;
+use citydesk_aws::s3::S3Blobs;
 use citydesk_aws::sqs::SqsPipelineQueue;
 use citydesk_aws::system::SystemClock;
 use citydesk_core::catalogue::Catalogues;
-use citydesk_core::ports::{Clock, DepartmentKeys, PipelineQueue, PortError, RequestStore};
+use citydesk_core::ports::{
+    Clock, DepartmentKeys, PipelineQueue, PortError, RequestStore, TrainingExamples,
+};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -51,6 +58,8 @@ pub struct Deps {
     pub keys: Arc<dyn DepartmentKeys>,
     pub queue: Arc<dyn PipelineQueue>,
     pub clock: Arc<dyn Clock>,
+    /// Where operators' triage choices go for the next training run.
+    pub examples: Arc<dyn TrainingExamples>,
     /// Every served city, the default first.
     pub catalogues: Catalogues,
 }
@@ -72,6 +81,7 @@ impl Deps {
                     .route_to(config.route_queue_url.clone()),
             ),
             clock: Arc::new(SystemClock),
+            examples: Arc::new(S3Blobs::new(clients.s3.clone(), &config.common.bucket_name)),
         })
     }
 }

@@ -8,13 +8,14 @@ use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::routing::{get, post};
-use citydesk_core::ids::{CaseNumber, DepartmentCode, sha256_hex};
+use citydesk_core::ids::{CaseNumber, DepartmentCode, ServiceCode, sha256_hex};
 use citydesk_core::request::ServiceRequest;
 use citydesk_core::status::Status;
 use citydesk_core::usecases::department_work::{
     DepartmentError, DepartmentWork, StatusUpdate, hand_back, list_assignments, note_to_citizen,
     unlink_follower, update_status,
 };
+use citydesk_core::usecases::triage::{Triage, TriageError, choose_service, triage_queue};
 use citydesk_http_api::{ApiError, JsonBody, method_not_allowed, route_not_found};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -32,6 +33,8 @@ pub fn router(deps: Arc<Deps>) -> Router {
             "/v1/department/assignments/{case_number}/notes",
             post(add_note),
         )
+        .route("/v1/department/triage", get(triage_list))
+        .route("/v1/department/triage/{case_number}", post(triage_choose))
         .route(
             "/v1/department/assignments/{case_number}/hand-back",
             post(hand_back_request),
@@ -290,6 +293,133 @@ async fn unlink(
         .await
         .map_err(department_error)?;
     Ok(axum::Json(assignment(&deps, &original)))
+}
+
+fn triage(deps: &Deps) -> Triage<'_> {
+    Triage {
+        store: deps.store.as_ref(),
+        queue: deps.queue.as_ref(),
+        clock: deps.clock.as_ref(),
+        examples: deps.examples.as_ref(),
+        catalogues: &deps.catalogues,
+    }
+}
+
+/// A request waiting for an operator, with the classifier's suggestions.
+#[derive(Debug, Serialize)]
+struct TriageItem {
+    case_number: String,
+    description: String,
+    address: Option<String>,
+    district: Option<String>,
+    channel: String,
+    created_at: Timestamp,
+    suggestions: Vec<SuggestionView>,
+    handed_back_by: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct SuggestionView {
+    service_code: String,
+    service_name: Option<String>,
+    probability: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct TriageList {
+    count: usize,
+    requests: Vec<TriageItem>,
+}
+
+async fn triage_list(
+    State(deps): State<Arc<Deps>>,
+    CallerDepartment(department): CallerDepartment,
+) -> Result<axum::Json<TriageList>, ApiError> {
+    let waiting = triage_queue(&triage(&deps), &department)
+        .await
+        .map_err(triage_error)?;
+    let items: Vec<TriageItem> = waiting
+        .iter()
+        .map(|r| TriageItem {
+            case_number: r.case_number.to_string(),
+            description: r.description.clone(),
+            address: r.location.address.clone(),
+            district: r.location.district.clone(),
+            channel: r.channel.as_str().to_owned(),
+            created_at: r.created_at,
+            suggestions: r
+                .suggestions
+                .iter()
+                .map(|s| SuggestionView {
+                    service_code: s.service_code.to_string(),
+                    service_name: deps
+                        .catalogues
+                        .get(&r.jurisdiction)
+                        .and_then(|c| c.service(&s.service_code))
+                        .map(|x| x.name.get(r.language).to_owned()),
+                    probability: s.probability,
+                })
+                .collect(),
+            handed_back_by: r
+                .declined_departments
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+        })
+        .collect();
+    Ok(axum::Json(TriageList {
+        count: items.len(),
+        requests: items,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TriageBody {
+    service_code: String,
+}
+
+#[derive(Debug, Serialize)]
+struct TriageDecision {
+    case_number: String,
+    service_code: String,
+    /// Routing follows at once; the request's own view shows where it went.
+    status: String,
+}
+
+async fn triage_choose(
+    State(deps): State<Arc<Deps>>,
+    CallerDepartment(department): CallerDepartment,
+    Path(case_number): Path<String>,
+    body: JsonBody<TriageBody>,
+) -> Result<axum::Json<TriageDecision>, ApiError> {
+    let case_number = CaseNumber::parse(&case_number)
+        .map_err(|e| ApiError::invalid_field("case_number", e.to_string()))?;
+    let service_code = ServiceCode::parse(body.value.service_code.trim())
+        .map_err(|e| ApiError::invalid_field("service_code", e.to_string()))?;
+    let request = choose_service(
+        &triage(&deps),
+        &department,
+        &case_number,
+        service_code.clone(),
+    )
+    .await
+    .map_err(triage_error)?;
+    Ok(axum::Json(TriageDecision {
+        case_number: request.case_number.to_string(),
+        service_code: service_code.to_string(),
+        status: request.status.to_string(),
+    }))
+}
+
+fn triage_error(e: TriageError) -> ApiError {
+    match e {
+        TriageError::NotTriageDepartment => ApiError::forbidden(e.to_string()),
+        TriageError::NotFound(_) => ApiError::not_found(e.to_string()),
+        TriageError::UnknownService(_) => ApiError::invalid_field("service_code", e.to_string()),
+        TriageError::Conflict => ApiError::conflict(e.to_string()),
+        TriageError::Port(p) => ApiError::dependency(p.retryable, &p),
+    }
 }
 
 fn department_error(e: DepartmentError) -> ApiError {

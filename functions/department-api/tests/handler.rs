@@ -91,6 +91,7 @@ async fn world() -> (Arc<MemoryStore>, Arc<MemoryQueues>, axum::Router) {
         keys: store.clone(),
         queue: queues.clone(),
         clock,
+        examples: Arc::new(citydesk_core::memory::MemoryTrainingExamples::default()),
         catalogues: citydesk_core::catalogue::Catalogues::single(catalogue),
     };
     (store, queues, router(Arc::new(deps)))

@@ -52,6 +52,9 @@ struct Args {
     baseline: PathBuf,
     #[arg(long, default_value = "infra/demo-city")]
     catalogue_dir: PathBuf,
+    /// Quality section only, with this L2 strength × rows (experiments).
+    #[arg(long)]
+    l2_times_rows: Option<f32>,
     /// Timed classifications (and classification + routing) per figure.
     #[arg(long, default_value_t = 200_000)]
     texts: usize,
@@ -63,6 +66,9 @@ fn main() -> anyhow::Result<()> {
         "citydesk-brain-bench: one run on this machine; compare ratios, not absolute figures\n"
     );
     let mut training_sample = Vec::new();
+    if args.l2_times_rows.is_some() {
+        return quality_figures(&args);
+    }
     import_figures(&args, &mut training_sample)?;
     quality_figures(&args)?;
     speed_figures(&args, &training_sample)?;
@@ -184,7 +190,11 @@ fn quality_figures(args: &Args) -> anyhow::Result<()> {
     for (name, path) in [("nyc", &args.nyc), ("boston", &args.boston)] {
         let data = split(path)?;
         let started = Instant::now();
-        let model = train(&data.train, &TrainingOptions::default())?;
+        let options = TrainingOptions {
+            l2: args.l2_times_rows.map(|k| k / data.train.len() as f32),
+            ..TrainingOptions::default()
+        };
+        let model = train(&data.train, &options)?;
         let train_seconds = started.elapsed().as_secs_f64();
         let mut x = FeatureExtractor::default();
         let predictions: Vec<String> = data

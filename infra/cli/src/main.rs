@@ -179,9 +179,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let report = train_city(&deployment.blobs, &city, &labels, max_rows).await?;
             let m = &report.model;
             println!(
-                "trained model {} for {city}: {} history rows, {} catalogue examples, {} labels, {} features, temperature {:.2}, {:.2} s",
+                "trained model {} for {city}: {} history rows, {} operator choices, {} catalogue examples, {} labels, {} features, temperature {:.2}, {:.2} s",
                 m.version,
                 m.history_examples,
+                report.operator_examples,
                 m.catalogue_examples,
                 m.classifier.labels().len(),
                 m.classifier.feature_count(),

@@ -96,6 +96,29 @@ pub async fn load_history(
     Ok(rows)
 }
 
+/// Operators' triage choices for the city (`training/{city}/operator/`).
+pub async fn load_operator_examples(
+    blobs: &S3Blobs,
+    city: &str,
+) -> anyhow::Result<Vec<HistoryRow>> {
+    let mut rows = Vec::new();
+    for key in blobs.list(&format!("training/{city}/operator/")).await? {
+        let Some(bytes) = blobs.get(&key).await? else {
+            continue;
+        };
+        let example: citydesk_core::ports::OperatorExample = serde_json::from_slice(&bytes)
+            .with_context(|| format!("{key} is not an operator's training example"))?;
+        rows.push(HistoryRow {
+            source_id: example.request_id.to_string(),
+            text: example.text,
+            label: example.service_code.to_string(),
+            department: None,
+            district: None,
+        });
+    }
+    Ok(rows)
+}
+
 /// The city's catalogue, if it was published to this bucket.
 pub async fn load_catalogue(blobs: &S3Blobs, city: &str) -> anyhow::Result<Option<Catalogue>> {
     let Some(bytes) = blobs.get(&catalogue_key(&city.parse_city()?)).await? else {
@@ -145,6 +168,8 @@ pub struct TrainReport {
     pub seconds: f64,
     /// History labels that are not services of the catalogue (never predicted for it).
     pub labels_outside_catalogue: Vec<String>,
+    /// Operators' triage choices learned from.
+    pub operator_examples: usize,
 }
 
 /// Fits the city's model from all its history plus its catalogue and makes it current.
@@ -154,7 +179,10 @@ pub async fn train_city(
     labels: &LabelMap,
     max_rows: usize,
 ) -> anyhow::Result<TrainReport> {
-    let history = load_history(blobs, city, labels, max_rows).await?;
+    let mut history = load_history(blobs, city, labels, max_rows).await?;
+    let operator_examples = load_operator_examples(blobs, city).await?;
+    let operator_count = operator_examples.len();
+    history.extend(operator_examples);
     let catalogue = load_catalogue(blobs, city).await?;
     let all: Vec<&HistoryRow> = history.iter().collect();
     let mut training = examples(&all);
@@ -176,6 +204,7 @@ pub async fn train_city(
         Some(c) => classifier
             .labels()
             .iter()
+            .filter(|l| l.as_str() != citydesk_core::learning::training::NOT_A_SERVICE)
             .filter(|l| {
                 citydesk_core::ids::ServiceCode::parse(l)
                     .ok()
@@ -191,7 +220,7 @@ pub async fn train_city(
         version: jiff::Timestamp::now()
             .strftime("%Y%m%dT%H%M%SZ")
             .to_string(),
-        history_examples: history.len() as u64,
+        history_examples: (history.len() - operator_count) as u64,
         catalogue_examples: catalogue_count as u64,
         classifier,
         routes: LearnedRoutes::learn(&handled(&all)),
@@ -202,6 +231,7 @@ pub async fn train_city(
         stored_as,
         seconds,
         labels_outside_catalogue,
+        operator_examples: operator_count,
     })
 }
 

@@ -20,7 +20,7 @@ pub async fn run(
     source: QueueSource,
     region: String,
     handler: SqsHandler,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
     let queue_name = source
         .queue_url
@@ -33,16 +33,17 @@ pub async fn run(
         if *stop.borrow() {
             return;
         }
-        let received = tokio::select! {
-            r = sqs
-                .receive_message()
-                .queue_url(&source.queue_url)
-                .max_number_of_messages(source.batch_size.clamp(1, 10))
-                .wait_time_seconds(WAIT_SECONDS)
-                .message_system_attribute_names(MessageSystemAttributeName::All)
-                .send() => r,
-            _ = stop.changed() => return,
-        };
+        // Not cancelled by `stop`: a long poll dropped half-way still takes
+        // messages off the queue (hidden for the visibility timeout), so it
+        // runs to its end (at most WAIT_SECONDS) and what it got is handled.
+        let received = sqs
+            .receive_message()
+            .queue_url(&source.queue_url)
+            .max_number_of_messages(source.batch_size.clamp(1, 10))
+            .wait_time_seconds(WAIT_SECONDS)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .send()
+            .await;
         let messages = match received {
             Ok(out) => out.messages.unwrap_or_default(),
             Err(e) => {

@@ -414,3 +414,27 @@ impl BlobStore for S3Blobs {
         }
     }
 }
+
+/// Where an operator's triage choice is kept for training.
+pub fn operator_example_key(jurisdiction: &str, request_id: &str) -> String {
+    format!("training/{jurisdiction}/operator/{request_id}.json")
+}
+
+/// Operator choices as JSON objects in the bucket, one per request (a later
+/// choice for the same request replaces the earlier one).
+#[async_trait]
+impl citydesk_core::ports::TrainingExamples for S3Blobs {
+    async fn record(
+        &self,
+        example: &citydesk_core::ports::OperatorExample,
+    ) -> Result<(), PortError> {
+        let body = serde_json::to_vec(example)
+            .map_err(|e| PortError::permanent("encode training example", e.to_string()))?;
+        self.put(
+            &operator_example_key(example.jurisdiction.as_str(), example.request_id.as_str()),
+            "application/json",
+            body,
+        )
+        .await
+    }
+}

@@ -137,6 +137,7 @@ fn new_request(at: Timestamp, idempotency: Option<&str>) -> NewRequest {
         has_contact: true,
         attributes: Default::default(),
         media: Vec::new(),
+        suggestions: Vec::new(),
         declined_departments: Vec::new(),
         duplicate_of: None,
         followers: Vec::new(),

@@ -45,6 +45,8 @@ pub enum CatalogueError {
     SlaWarningShare,
     #[error(transparent)]
     Addresses(#[from] crate::places::AddressListError),
+    #[error("city triage_department {0} is not one of the departments")]
+    TriageDepartment(String),
 }
 
 /// A text in the catalogue's languages.
@@ -83,6 +85,10 @@ pub struct City {
     /// Share of an SLA after which the department is warned (default 0.8).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sla_warning_share: Option<f64>,
+    /// The department whose staff triage what the classifier is unsure of
+    /// (the contact centre's operators).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub triage_department: Option<DepartmentCode>,
 }
 
 /// An explicit routing rule: the first rule matching a request's service,
@@ -154,6 +160,17 @@ pub struct CatalogueDocument {
     /// The city's address list (`addresses.csv`), for offline geocoding.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub addresses: Vec<crate::places::Address>,
+    #[serde(default)]
+    pub classification: ClassificationSettings,
+}
+
+/// What the classifier learns besides the services' names and keywords.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClassificationSettings {
+    /// Phrases that ask for no service in particular ("proszę o kontakt"): a
+    /// text like them is doubtful and goes to a person.
+    #[serde(default)]
+    pub not_a_service: Keywords,
 }
 
 #[derive(Deserialize)]
@@ -163,6 +180,8 @@ struct CatalogueToml {
     services: Vec<Service>,
     #[serde(default)]
     routing_rules: Vec<RoutingRule>,
+    #[serde(default)]
+    classification: ClassificationSettings,
 }
 
 impl CatalogueDocument {
@@ -187,6 +206,7 @@ impl CatalogueDocument {
             districts,
             routing_rules: parsed.routing_rules,
             addresses: Vec::new(),
+            classification: parsed.classification,
         })
     }
 
@@ -308,6 +328,11 @@ impl Catalogue {
             && !(share > 0.0 && share < 1.0)
         {
             return Err(CatalogueError::SlaWarningShare);
+        }
+        if let Some(triage) = &document.city.triage_department
+            && !departments.contains_key(triage)
+        {
+            return Err(CatalogueError::TriageDepartment(triage.to_string()));
         }
         let mut routing_rules = Vec::new();
         for (index, rule) in document.routing_rules.iter().enumerate() {

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use crate::contact::{Contact, Email, PhoneNumber};
-use crate::ids::{CaseNumber, DepartmentCode, RequestId, TrackingToken};
+use crate::ids::{CaseNumber, DepartmentCode, JurisdictionId, RequestId, TrackingToken};
 use crate::messages::{AssignmentMessage, PipelineMessage};
 use crate::ports::*;
 use crate::request::{Change, HistoryEvent, ServiceRequest};
@@ -166,6 +166,36 @@ impl RequestStore for MemoryStore {
             .collect();
         found.sort_by_key(|r| r.id.clone());
         Ok(found)
+    }
+
+    async fn triaged(
+        &self,
+        jurisdiction: &JurisdictionId,
+    ) -> Result<Vec<ServiceRequest>, PortError> {
+        let mut found: Vec<_> = lock(&self.tables)
+            .requests
+            .values()
+            .filter(|r| &r.jurisdiction == jurisdiction && r.status == Status::Triaged)
+            .cloned()
+            .collect();
+        found.sort_by_key(|r| (r.created_at, r.id.clone()));
+        Ok(found)
+    }
+}
+
+/// Operator examples kept in memory.
+#[derive(Debug, Default)]
+pub struct MemoryTrainingExamples {
+    pub examples: Mutex<Vec<OperatorExample>>,
+}
+
+#[async_trait]
+impl TrainingExamples for MemoryTrainingExamples {
+    async fn record(&self, example: &OperatorExample) -> Result<(), PortError> {
+        let mut all = lock(&self.examples);
+        all.retain(|e| e.request_id != example.request_id);
+        all.push(example.clone());
+        Ok(())
     }
 }
 

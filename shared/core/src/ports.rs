@@ -6,7 +6,9 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use crate::contact::{Contact, Email, PhoneNumber};
-use crate::ids::{CaseNumber, DepartmentCode, RequestId, TrackingToken};
+use crate::ids::{
+    CaseNumber, DepartmentCode, JurisdictionId, RequestId, ServiceCode, TrackingToken,
+};
 use crate::messages::{AssignmentMessage, PipelineMessage};
 use crate::request::{Change, HistoryEvent, ServiceRequest};
 use crate::status::Status;
@@ -105,6 +107,28 @@ pub trait RequestStore: Send + Sync {
         from: Timestamp,
         to: Timestamp,
     ) -> Result<Vec<ServiceRequest>, PortError>;
+    /// The city's requests waiting for a person (status `triaged`), oldest first.
+    async fn triaged(
+        &self,
+        jurisdiction: &JurisdictionId,
+    ) -> Result<Vec<ServiceRequest>, PortError>;
+}
+
+/// Labelled texts for the next training run: an operator's choice in triage.
+#[async_trait]
+pub trait TrainingExamples: Send + Sync {
+    async fn record(&self, example: &OperatorExample) -> Result<(), PortError>;
+}
+
+/// A triaged request's text with the service an operator chose for it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OperatorExample {
+    pub jurisdiction: JurisdictionId,
+    pub request_id: RequestId,
+    pub text: String,
+    pub service_code: ServiceCode,
+    pub operator: String,
+    pub at: Timestamp,
 }
 
 /// The citizen's contact details, stored apart from the request.

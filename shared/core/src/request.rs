@@ -228,6 +228,10 @@ pub struct ServiceRequest {
     /// Photos: objects the server stored, or links a client gave.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub media: Vec<crate::media::MediaRef>,
+    /// The classifier's top services with their probabilities, for the person
+    /// who triages an unsure case.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suggestions: Vec<Suggestion>,
     /// Departments that handed the request back; routing passes them over.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub declined_departments: Vec<DepartmentCode>,
@@ -247,6 +251,13 @@ pub struct ServiceRequest {
     pub sla_breach_noted: bool,
     /// Optimistic-locking version: the number of history events so far.
     pub version: u64,
+}
+
+/// A service the classifier considered, with its calibrated probability.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Suggestion {
+    pub service_code: ServiceCode,
+    pub probability: f64,
 }
 
 /// A link between two reports of the same problem.

@@ -616,3 +616,93 @@ fn the_sla_sweep_warns_then_reports_the_breach_once_each() {
         "{kinds:?}"
     );
 }
+
+#[test]
+fn an_operator_decides_a_triaged_request_and_the_choice_is_kept_for_training() {
+    use citydesk_core::usecases::triage::{Triage, TriageError, choose_service, triage_queue};
+    let w = World::new();
+    let examples = MemoryTrainingExamples::default();
+    let triage = Triage {
+        store: &w.store,
+        queue: &w.queues,
+        clock: &w.clock,
+        examples: &examples,
+        catalogues: &w.catalogues,
+    };
+    let mut vague = pothole_text(None);
+    vague.description = "Proszę o kontakt w sprawie hałasu i dziury".into();
+    let request = block_on(submit_request(&w.intake(), vague))
+        .unwrap()
+        .request;
+    assert_eq!(
+        block_on(classify_request(&w.classify(), &request.id)).unwrap(),
+        ClassifyOutcome::Triaged
+    );
+    let operators = DepartmentCode::parse("contact-centre").unwrap();
+    let waiting = block_on(triage_queue(&triage, &operators)).unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert!(
+        !waiting[0].suggestions.is_empty(),
+        "the operator sees the classifier's suggestions"
+    );
+    // Only the city's triage department works the queue.
+    let roads = DepartmentCode::parse("roads").unwrap();
+    assert!(matches!(
+        block_on(triage_queue(&triage, &roads)),
+        Err(TriageError::NotTriageDepartment)
+    ));
+    assert!(matches!(
+        block_on(choose_service(
+            &triage,
+            &operators,
+            &request.case_number,
+            ServiceCode::parse("teleport").unwrap()
+        )),
+        Err(TriageError::UnknownService(_))
+    ));
+    w.queues.take_pipeline();
+    let noise = ServiceCode::parse("noise").unwrap();
+    block_on(choose_service(
+        &triage,
+        &operators,
+        &request.case_number,
+        noise.clone(),
+    ))
+    .unwrap();
+    // Repeating the same choice changes nothing but is answered alike.
+    block_on(choose_service(
+        &triage,
+        &operators,
+        &request.case_number,
+        noise.clone(),
+    ))
+    .unwrap();
+    assert_eq!(
+        w.queues.take_pipeline(),
+        vec![
+            PipelineMessage::RequestClassified {
+                request_id: request.id.clone()
+            },
+            PipelineMessage::RequestClassified {
+                request_id: request.id.clone()
+            },
+        ]
+    );
+    assert_eq!(
+        block_on(route_request(&w.route(), &request.id)).unwrap(),
+        RouteOutcome::Assigned {
+            department: "city-guard".into()
+        }
+    );
+    let kept = examples.examples.lock().unwrap().clone();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(
+        (kept[0].service_code.as_str(), kept[0].text.as_str()),
+        ("noise", "Proszę o kontakt w sprawie hałasu i dziury")
+    );
+    assert!(
+        block_on(triage_queue(&triage, &operators))
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -95,6 +95,18 @@ pub fn index_attributes(request: &ServiceRequest) -> Vec<(&'static str, String)>
             "dept_sk",
             format!("{}#{due}#{}", request.status, request.id),
         ));
+    } else if request.status == citydesk_core::status::Status::Triaged {
+        // The city's triage queue shares the sparse index, under its own keys.
+        attrs.push((
+            "dept_pk",
+            triage_pk(&request.jurisdiction, department_shard(&request.id)),
+        ));
+        attrs.push(("dept_sk", time_sk(request.created_at, &request.id)));
     }
     attrs
+}
+
+/// Partition of one shard of a city's triage queue in the `DepartmentOpenWork` index.
+pub fn triage_pk(jurisdiction: &citydesk_core::ids::JurisdictionId, shard: u8) -> String {
+    format!("TRIAGE#{jurisdiction}#{shard}")
 }

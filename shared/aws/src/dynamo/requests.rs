@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use citydesk_core::contact::Contact;
-use citydesk_core::ids::{CaseNumber, DepartmentCode, RequestId};
+use citydesk_core::ids::{CaseNumber, DepartmentCode, JurisdictionId, RequestId};
 use citydesk_core::ports::{
     ApplyOutcome, ClientKeys, ContactStore, CreateOutcome, DepartmentKeys, NewRequest, PortError,
     RequestStore,
@@ -450,6 +450,33 @@ impl RequestStore for DynamoStore {
         }
         open.sort_by(|a, b| (a.due_at, &a.id).cmp(&(b.due_at, &b.id)));
         Ok(open)
+    }
+
+    async fn triaged(
+        &self,
+        jurisdiction: &JurisdictionId,
+    ) -> Result<Vec<ServiceRequest>, PortError> {
+        let queries = (0..DEPARTMENT_SHARDS).map(|shard| {
+            self.query_all(
+                DEPARTMENT_INDEX,
+                "dept_pk = :pk",
+                vec![(":pk", s(triage_pk(jurisdiction, shard)))],
+            )
+        });
+        let mut waiting = Vec::new();
+        for item in futures::future::try_join_all(queries)
+            .await?
+            .into_iter()
+            .flatten()
+        {
+            let request: ServiceRequest = from_item(item)?;
+            // The index is eventually consistent: drop what has moved on since.
+            if request.status == Status::Triaged && &request.jurisdiction == jurisdiction {
+                waiting.push(request);
+            }
+        }
+        waiting.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(waiting)
     }
 
     async fn changes_between(

@@ -53,13 +53,21 @@ pub async fn classify_request(
             request.jurisdiction
         ))
     })?;
-    let found = classifier.classify(&request.description);
+    let top = classifier.top3(&request.description);
+    let found = top.first().cloned();
     let confident = found
         .as_ref()
         .is_some_and(|c| c.confidence >= deps.threshold);
     let mut current = request;
     if let Some(c) = found {
-        let change = current.classify(c.service_code, c.confidence, now, ACTOR);
+        let mut change = current.classify(c.service_code, c.confidence, now, ACTOR);
+        change.request.suggestions = top
+            .into_iter()
+            .map(|c| crate::request::Suggestion {
+                service_code: c.service_code,
+                probability: c.confidence,
+            })
+            .collect();
         commit(deps.store, &change).await?;
         current = change.request;
     }

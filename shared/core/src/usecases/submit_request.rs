@@ -136,6 +136,7 @@ pub async fn submit_request(
         has_contact: contact.is_some(),
         attributes,
         media: submission.media,
+        suggestions: Vec::new(),
         declined_departments: Vec::new(),
         duplicate_of: None,
         followers: Vec::new(),
