@@ -11,6 +11,9 @@
 //! | `NOTIFY_QUEUE_URL` | where status changes the citizen makes are announced |
 //! | shared | see `citydesk_aws::config` |
 
+// The OpenAPI document is one `json!` literal, deeper than the default limit.
+#![recursion_limit = "256"]
+
 mod dto;
 pub mod openapi;
 mod routes;

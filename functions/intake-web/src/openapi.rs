@@ -139,6 +139,62 @@ pub fn document() -> Value {
                     "415": error_response("not JSON")
                 }
             }},
+            "/v1/department/assignments/{case_number}/hand-back": {"post": {
+                "operationId": "handBack",
+                "description": "\"Not ours\": the request leaves the department's work and is routed again without it (a person decides when no department is left).",
+                "security": [{"departmentKey": []}],
+                "parameters": [case_number()],
+                "requestBody": json_body("HandBack"),
+                "responses": {
+                    "200": ok("Assignment", "handed back"),
+                    "400": error_response("bad field"),
+                    "401": error_response("missing or invalid key"),
+                    "404": error_response("not this department's request"),
+                    "409": error_response("not allowed from the current status"),
+                    "413": error_response("body too large"),
+                    "415": error_response("not JSON")
+                }
+            }},
+            "/v1/department/assignments/{case_number}/followers/{follower}/unlink": {"post": {
+                "operationId": "unlinkFollower",
+                "description": "A report linked as a duplicate of this request is another problem after all: it is routed on its own.",
+                "security": [{"departmentKey": []}],
+                "parameters": [case_number(), {"name": "follower", "in": "path", "required": true, "schema": {"type": "string"}, "example": "9QX2-7H3K"}],
+                "responses": {
+                    "200": ok("Assignment", "the original, without the follower"),
+                    "400": error_response("bad case number"),
+                    "401": error_response("missing or invalid key"),
+                    "404": error_response("not this department's request, or not its follower"),
+                    "409": error_response("changed at the same time")
+                }
+            }},
+            "/v1/department/triage": {"get": {
+                "operationId": "triageQueue",
+                "description": "For the city's triage department (its contact centre): what the classifier was unsure of, oldest first, with its suggestions.",
+                "security": [{"departmentKey": []}],
+                "responses": {
+                    "200": ok("TriageList", "requests waiting for an operator"),
+                    "401": error_response("missing or invalid key"),
+                    "403": error_response("not the city's triage department")
+                }
+            }},
+            "/v1/department/triage/{case_number}": {"post": {
+                "operationId": "triageDecision",
+                "description": "An operator chooses the service: the request is routed, and the choice kept as a training example.",
+                "security": [{"departmentKey": []}],
+                "parameters": [case_number()],
+                "requestBody": json_body("TriageChoice"),
+                "responses": {
+                    "200": ok("TriageDecision", "decided; routing follows"),
+                    "400": error_response("bad field"),
+                    "401": error_response("missing or invalid key"),
+                    "403": error_response("not the city's triage department"),
+                    "404": error_response("no such request waiting for triage"),
+                    "409": error_response("changed at the same time"),
+                    "413": error_response("body too large"),
+                    "415": error_response("not JSON")
+                }
+            }},
             "/open311/v2/discovery.json": {"get": {"operationId": "open311Discovery", "responses": {"200": {"description": "endpoints and formats"}}}},
             "/open311/v2/services.json": {"get": {
                 "operationId": "open311Services",
@@ -245,7 +301,20 @@ pub fn document() -> Value {
                     "status": {"type": "string", "enum": ["acknowledged", "in_progress", "resolved"]}, "note": {"type": "string"}}},
                 "Note": {"type": "object", "additionalProperties": false, "required": ["note"], "properties": {"note": {"type": "string", "minLength": 1}}},
                 "Assignment": {"type": "object", "required": ["case_number", "status"], "properties": {
-                    "case_number": {"type": "string"}, "status": {"type": "string"}}},
+                    "case_number": {"type": "string"}, "status": {"type": "string"},
+                    "followers": {"type": "array", "items": {"type": "string"}},
+                    "handed_back_by": {"type": "array", "items": {"type": "string"}},
+                    "sla_warned": {"type": "boolean"}}},
+                "HandBack": {"type": "object", "additionalProperties": false, "properties": {"reason": {"type": "string"}}},
+                "TriageChoice": {"type": "object", "additionalProperties": false, "required": ["service_code"], "properties": {"service_code": {"type": "string"}}},
+                "TriageDecision": {"type": "object", "required": ["case_number", "service_code", "status"], "properties": {
+                    "case_number": {"type": "string"}, "service_code": {"type": "string"}, "status": {"type": "string"}}},
+                "TriageList": {"type": "object", "required": ["count", "requests"], "properties": {
+                    "count": {"type": "integer"},
+                    "requests": {"type": "array", "items": {"type": "object", "required": ["case_number", "suggestions"], "properties": {
+                        "case_number": {"type": "string"}, "description": {"type": "string"},
+                        "suggestions": {"type": "array", "items": {"type": "object", "properties": {
+                            "service_code": {"type": "string"}, "probability": {"type": "number"}}}}}}}}},
                 "AssignmentList": {"type": "object", "required": ["department", "assignments"], "properties": {
                     "department": {"type": "string"}, "count": {"type": "integer"},
                     "assignments": {"type": "array", "items": {"$ref": "#/components/schemas/Assignment"}}}},
