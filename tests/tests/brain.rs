@@ -179,6 +179,28 @@ async fn history_is_imported_a_model_trained_and_free_text_classified_by_it() {
     let (ok, out, _) = citydesk(&stack, &["evaluate", "--city", "nowhere"]);
     assert!(!ok && out.is_empty());
 
+    // The history's service levels, archived as a report.
+    let (ok, out, err) = citydesk(&stack, &["history-report", "--city", "nyc", "--top", "3"]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("history of nyc: 924 records"), "{out}");
+    let noise = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("Noise - Residential"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(noise.contains(" 379 ") && noise.contains("NYPD"), "{noise}");
+    assert!(out.contains("/reports/nyc/history/services.csv"), "{out}");
+    let (ok, _, err) = citydesk(
+        &stack,
+        &[
+            "history-report",
+            "--city",
+            "nyc",
+            "--duplicate-radius-m",
+            "0",
+        ],
+    );
+    assert!(!ok && err.contains("--duplicate-radius-m"), "{err}");
+
     // Train the demo city's model from its catalogue (it has no history) and
     // NYC's from its history; the NYC labels are not Kraków services.
     let (ok, out, err) = citydesk(&stack, &["train", "--city", "krakow"]);

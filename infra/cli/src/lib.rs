@@ -2,5 +2,6 @@
 
 pub mod api_keys;
 pub mod history_import;
+pub mod history_report;
 pub mod model_training;
 pub mod target;

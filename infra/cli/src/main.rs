@@ -67,6 +67,23 @@ enum Command {
         #[arg(long, default_value_t = 1_000_000)]
         max_rows: usize,
     },
+    /// Service levels of the imported history per service (time to close, on
+    /// time, who handled it, repeated reports), archived under reports/.
+    HistoryReport {
+        #[arg(long)]
+        city: String,
+        #[arg(long)]
+        label_map: Option<PathBuf>,
+        /// Radius of the repeated-report probe, in metres.
+        #[arg(long, default_value_t = 50.0)]
+        duplicate_radius_m: f64,
+        /// Window of the repeated-report probe, in hours.
+        #[arg(long, default_value_t = 48)]
+        duplicate_window_hours: u32,
+        /// Services printed (all are archived).
+        #[arg(long, default_value_t = 15)]
+        top: usize,
+    },
     /// Trains on four fifths of the imported history and scores the held-out fifth.
     Evaluate {
         #[arg(long)]
@@ -205,6 +222,37 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!(
                 "stored as s3://{}/{} (current); functions load it at their next cold start",
                 deployment.bucket, report.stored_as
+            );
+        }
+        Command::HistoryReport {
+            city,
+            label_map,
+            duplicate_radius_m,
+            duplicate_window_hours,
+            top,
+        } => {
+            if duplicate_radius_m.is_nan()
+                || duplicate_radius_m <= 0.0
+                || duplicate_window_hours == 0
+            {
+                anyhow::bail!("--duplicate-radius-m and --duplicate-window-hours must be above 0");
+            }
+            let probe = citydesk_history::DuplicateProbe {
+                radius_m: duplicate_radius_m,
+                window_hours: duplicate_window_hours,
+            };
+            let labels = label_map_from(label_map.as_deref())?;
+            let report = citydesk_cli::history_report::history_report(
+                &deployment.blobs,
+                &city,
+                &labels,
+                probe,
+            )
+            .await?;
+            println!("{}", report.render(&city, probe, top));
+            println!(
+                "archived as s3://{0}/{1} and s3://{0}/{2}",
+                deployment.bucket, report.json_key, report.csv_key
             );
         }
         Command::Evaluate {

@@ -47,7 +47,7 @@ impl LabelMap {
         toml::from_str(&text).with_context(|| format!("{}", path.display()))
     }
 
-    fn apply(&self, label: String) -> String {
+    pub fn apply(&self, label: String) -> String {
         self.labels.get(&label).cloned().unwrap_or(label)
     }
 }
@@ -60,6 +60,30 @@ pub async fn load_history(
     max_rows: usize,
 ) -> anyhow::Result<Vec<HistoryRow>> {
     let mut rows = Vec::new();
+    for_each_record(blobs, city, |record| {
+        if !record.text.trim().is_empty() {
+            rows.push(HistoryRow {
+                source_id: record.source_id,
+                text: record.text,
+                label: labels.apply(record.service),
+                department: record.department,
+                district: record.district,
+            });
+        }
+        rows.len() < max_rows
+    })
+    .await?;
+    Ok(rows)
+}
+
+/// Streams every imported record of the city, file by file in key order, line
+/// by line; stops when `each` returns `false`. Returns the records seen.
+pub async fn for_each_record(
+    blobs: &S3Blobs,
+    city: &str,
+    mut each: impl FnMut(HistoricalRequest) -> bool,
+) -> anyhow::Result<u64> {
+    let mut seen = 0u64;
     let prefix = format!("{HISTORY_PREFIX}/{city}/");
     for key in blobs.list(&prefix).await? {
         if !key.ends_with(".jsonl") {
@@ -78,22 +102,13 @@ pub async fn load_history(
             line_number += 1;
             let record: HistoricalRequest = serde_json::from_str(&line)
                 .with_context(|| format!("{key} line {line_number} is not an imported record"))?;
-            if record.text.trim().is_empty() {
-                continue;
-            }
-            rows.push(HistoryRow {
-                source_id: record.source_id,
-                text: record.text,
-                label: labels.apply(record.service),
-                department: record.department,
-                district: record.district,
-            });
-            if rows.len() >= max_rows {
-                return Ok(rows);
+            seen += 1;
+            if !each(record) {
+                return Ok(seen);
             }
         }
     }
-    Ok(rows)
+    Ok(seen)
 }
 
 /// Operators' triage choices for the city (`training/{city}/operator/`).

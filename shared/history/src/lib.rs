@@ -13,6 +13,8 @@
 //!   line number; it never stops the stream.
 //! - [`summary`]: [`ImportSummary`], bounded counts of what was taken and
 //!   rejected, rendered for the operator.
+//! - [`stats`]: [`HistoryStats`], service levels and duplicate rates of the
+//!   history, for the history report.
 //! - [`digest`]: [`content_digest`], the file's SHA-256, so a re-run of the
 //!   same file is recognised.
 //! - [`synthetic`]: [`write_synthetic_nyc`], reproducible NYC-shaped rows for
@@ -28,6 +30,7 @@ pub mod reader;
 mod record;
 mod reject;
 pub mod schema;
+pub mod stats;
 pub mod summary;
 pub mod synthetic;
 
@@ -37,5 +40,6 @@ pub use reader::{HistoryReader, RowResult};
 pub use record::HistoricalRequest;
 pub use reject::{RejectReason, RejectedRow};
 pub use schema::{Mapping, Schema};
+pub use stats::{DuplicateProbe, HistoryStats, ServiceStats};
 pub use summary::ImportSummary;
 pub use synthetic::write_synthetic_nyc;
