@@ -32,12 +32,17 @@ pub struct HistoryRow {
     pub district: Option<String>,
 }
 
-/// Old categories renamed to the catalogue's service codes, from a TOML file:
-/// `[labels]` then `"Noise - Residential" = "noise"`.
+/// Old categories and departments renamed to the catalogue's codes, from a
+/// TOML file: `[labels]` then `"Noise - Residential" = "noise"`, and
+/// `[departments]` then `"Public Works Department" = "roads"` (so routes
+/// learned from history name the catalogue's departments).
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LabelMap {
     #[serde(default)]
     labels: BTreeMap<String, String>,
+    #[serde(default)]
+    departments: BTreeMap<String, String>,
 }
 
 impl LabelMap {
@@ -49,6 +54,13 @@ impl LabelMap {
 
     pub fn apply(&self, label: String) -> String {
         self.labels.get(&label).cloned().unwrap_or(label)
+    }
+
+    pub fn department(&self, department: String) -> String {
+        self.departments
+            .get(&department)
+            .cloned()
+            .unwrap_or(department)
     }
 }
 
@@ -66,7 +78,7 @@ pub async fn load_history(
                 source_id: record.source_id,
                 text: record.text,
                 label: labels.apply(record.service),
-                department: record.department,
+                department: record.department.map(|d| labels.department(d)),
                 district: record.district,
             });
         }
@@ -378,5 +390,22 @@ impl EvaluationReport {
             None => out.push("routing: the history names no departments".into()),
         }
         out.join("\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_map_renames_categories_and_departments_and_refuses_typos() {
+        let map: LabelMap = toml::from_str(
+            "[labels]\n\"Noise - Residential\" = \"noise\"\n[departments]\nNYPD = \"city-guard\"\n",
+        )
+        .unwrap();
+        assert_eq!(map.apply("Noise - Residential".into()), "noise");
+        assert_eq!(map.apply("Rodent".into()), "Rodent");
+        assert_eq!(map.department("NYPD".into()), "city-guard");
+        assert!(toml::from_str::<LabelMap>("[label]\nx = \"y\"\n").is_err());
     }
 }
