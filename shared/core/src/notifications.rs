@@ -88,6 +88,44 @@ pub fn message_for(
     Some(CitizenMessage { subject, body })
 }
 
+/// What a follower (the reporter of a duplicate) is told when the request it
+/// follows ends: resolved, rejected or closed. `None` for other events.
+pub fn follower_message(
+    catalogue: &Catalogue,
+    follower: &ServiceRequest,
+    original: &ServiceRequest,
+    event: &HistoryEvent,
+    tracking_link: &str,
+) -> Option<CitizenMessage> {
+    let EventKind::StatusChanged { to, note, .. } = &event.kind else {
+        return None;
+    };
+    let lang = follower.language;
+    let city = catalogue.city().name.get(lang);
+    let (case, followed) = (follower.case_number.as_str(), original.case_number.as_str());
+    let note = note.as_deref().map(|n| format!(" {n}")).unwrap_or_default();
+    let body = match (to, lang) {
+        (Status::Resolved, Language::Pl) => format!(
+            "{city} 311: sprawa {followed}, do której dołączyliśmy Twoje zgłoszenie {case}, została załatwiona.{note} Status: {tracking_link}"
+        ),
+        (Status::Resolved, Language::En) => format!(
+            "{city} 311: request {followed}, which your request {case} follows, was resolved.{note} Status: {tracking_link}"
+        ),
+        (Status::Rejected, Language::Pl) => format!(
+            "{city} 311: sprawa {followed}, do której dołączyliśmy Twoje zgłoszenie {case}, została odrzucona.{note} Status: {tracking_link}"
+        ),
+        (Status::Rejected, Language::En) => format!(
+            "{city} 311: request {followed}, which your request {case} follows, was rejected.{note} Status: {tracking_link}"
+        ),
+        _ => return None,
+    };
+    let subject = match lang {
+        Language::Pl => format!("{city} 311: zgłoszenie {case}"),
+        Language::En => format!("{city} 311: request {case}"),
+    };
+    Some(CitizenMessage { subject, body })
+}
+
 fn status_text(
     lang: Language,
     city: &str,

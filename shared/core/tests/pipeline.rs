@@ -448,8 +448,13 @@ fn a_second_report_nearby_follows_the_open_one_and_its_citizen_is_told() {
         "{outcome:?}"
     );
     w.clock.set("2026-11-27T12:00:00Z".parse().unwrap());
-    // About 22 m away, three hours later: the same fallen tree.
-    let (second, outcome) = submit_and_route(&w, report("fallen-tree", 50.0616, 19.9366));
+    // About 22 m away, three hours later: the same fallen tree, from someone else.
+    let mut again = report("fallen-tree", 50.0616, 19.9366);
+    again.contact = Some(Contact {
+        phone: PhoneNumber::parse("+48600100299").ok(),
+        ..Contact::default()
+    });
+    let (second, outcome) = submit_and_route(&w, again);
     assert_eq!(
         outcome,
         RouteOutcome::Duplicate {
@@ -494,6 +499,29 @@ fn a_second_report_nearby_follows_the_open_one_and_its_citizen_is_told() {
     assert!(matches!(far, RouteOutcome::Assigned { .. }), "{far:?}");
     let (_, other) = submit_and_route(&w, report("streetlight", 50.0614, 19.9366));
     assert!(matches!(other, RouteOutcome::Assigned { .. }), "{other:?}");
+
+    // When the original is resolved, its follower hears it too, once.
+    let greenery = DepartmentCode::parse("greenery").unwrap();
+    let resolved = block_on(update_status(
+        &w.dept(),
+        &greenery,
+        StatusUpdate {
+            case_number: first.case_number.clone(),
+            status: Status::Resolved,
+            note: Some("Drzewo usunięte.".into()),
+        },
+    ))
+    .unwrap();
+    w.messenger.sent.lock().unwrap().clear();
+    block_on(notify_citizen(&w.notify(), &first.id, resolved.version)).unwrap();
+    block_on(notify_citizen(&w.notify(), &first.id, resolved.version)).unwrap();
+    let sent = w.messenger.sent();
+    let to_follower: Vec<_> = sent.iter().filter(|m| m.to == "+48600100299").collect();
+    assert_eq!(to_follower.len(), 1, "{sent:?}");
+    assert!(to_follower[0].body.contains(first.case_number.as_str()));
+    assert!(to_follower[0].body.contains(second.case_number.as_str()));
+    assert!(to_follower[0].body.contains("Drzewo usunięte."));
+    assert_eq!(sent.iter().filter(|m| m.to == "+48600100200").count(), 1);
 }
 
 #[test]

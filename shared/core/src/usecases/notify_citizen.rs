@@ -5,8 +5,9 @@ use tracing::instrument;
 
 use crate::catalogue::Catalogues;
 use crate::ids::RequestId;
-use crate::notifications::message_for;
+use crate::notifications::{follower_message, message_for};
 use crate::ports::{CitizenMessenger, Claim, Clock, ContactStore, OnceLedger, RequestStore};
+use crate::status::Status;
 use crate::usecases::StepError;
 use crate::usecases::classify_request::load;
 
@@ -57,7 +58,7 @@ pub async fn notify_citizen(
     seq: u64,
 ) -> Result<NotifyOutcome, StepError> {
     let request = load(deps.store, request_id).await?;
-    if !request.has_contact {
+    if !request.has_contact && request.followers.is_empty() {
         return Ok(NotifyOutcome::NothingToSend);
     }
     let history = deps.store.history(request_id).await?;
@@ -65,26 +66,56 @@ pub async fn notify_citizen(
         .iter()
         .find(|e| e.seq == seq)
         .ok_or_else(|| StepError::Retry(format!("history event {seq} not visible yet")))?;
-    let link = tracking_link(deps.public_base_url, &request, deps.tracking_key);
     let catalogue = deps.catalogues.get(&request.jurisdiction).ok_or_else(|| {
         StepError::Poison(format!(
             "jurisdiction {} is not served here",
             request.jurisdiction
         ))
     })?;
-    let Some(message) = message_for(catalogue, &request, event, Some(&link)) else {
-        return Ok(NotifyOutcome::NothingToSend);
-    };
+    let mut outcome = NotifyOutcome::NothingToSend;
+    if request.has_contact {
+        let link = tracking_link(deps.public_base_url, &request, deps.tracking_key);
+        if let Some(message) = message_for(catalogue, &request, event, Some(&link)) {
+            let key = format!("notify#{request_id}#{seq}");
+            outcome = send_once(deps, &key, &request.id, &message).await?;
+        }
+    }
+    // The reporters of duplicates hear how the request they follow ends.
+    for link in &request.followers {
+        let Some(follower) = deps.store.get(&link.request_id).await? else {
+            continue;
+        };
+        if !follower.has_contact || follower.status != Status::Duplicate {
+            continue;
+        }
+        let their_link = tracking_link(deps.public_base_url, &follower, deps.tracking_key);
+        let Some(message) = follower_message(catalogue, &follower, &request, event, &their_link)
+        else {
+            // Not an ending: nothing for any follower.
+            break;
+        };
+        let key = format!("notify#{}#follows#{request_id}#{seq}", follower.id);
+        send_once(deps, &key, &follower.id, &message).await?;
+    }
+    Ok(outcome)
+}
+
+/// Sends one message to a request's citizen, once (the ledger remembers it).
+async fn send_once(
+    deps: &Notify<'_>,
+    key: &str,
+    request_id: &RequestId,
+    message: &crate::notifications::CitizenMessage,
+) -> Result<NotifyOutcome, StepError> {
     let Some(contact) = deps.contacts.contact(request_id).await? else {
         return Ok(NotifyOutcome::NothingToSend);
     };
     if contact.phone.is_none() && contact.email.is_none() {
         return Ok(NotifyOutcome::NothingToSend);
     }
-    let key = format!("notify#{request_id}#{seq}");
     let now = deps.clock.now();
     let lock_until = now.saturating_add(SEND_LOCK).unwrap_or(now);
-    match deps.ledger.claim(&key, now, lock_until).await? {
+    match deps.ledger.claim(key, now, lock_until).await? {
         Claim::Acquired => {}
         Claim::AlreadyDone => return Ok(NotifyOutcome::AlreadySent),
         Claim::InProgress => {
@@ -108,13 +139,13 @@ pub async fn notify_citizen(
     };
     match sent {
         Ok(outcome) => {
-            deps.ledger.complete(&key).await?;
+            deps.ledger.complete(key).await?;
             tracing::info!(outcome = ?outcome, "citizen notified");
             Ok(outcome)
         }
         Err(err) => {
             // Give the claim back so the queue's retry can send it.
-            deps.ledger.release(&key).await?;
+            deps.ledger.release(key).await?;
             Err(err.into())
         }
     }
