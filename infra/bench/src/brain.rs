@@ -52,6 +52,10 @@ struct Args {
     baseline: PathBuf,
     #[arg(long, default_value = "infra/demo-city")]
     catalogue_dir: PathBuf,
+    /// Only writes the synthetic NYC file (--import-rows rows) here, to time
+    /// `citydesk import` on it.
+    #[arg(long)]
+    write_synthetic: Option<PathBuf>,
     /// Quality section only, with this L2 strength × rows (experiments).
     #[arg(long)]
     l2_times_rows: Option<f32>,
@@ -66,6 +70,17 @@ fn main() -> anyhow::Result<()> {
         "citydesk-brain-bench: one run on this machine; compare ratios, not absolute figures\n"
     );
     let mut training_sample = Vec::new();
+    if let Some(path) = &args.write_synthetic {
+        let mut out = BufWriter::new(std::fs::File::create(path)?);
+        write_synthetic_nyc(&mut out, args.import_rows, 311)?;
+        out.flush()?;
+        println!(
+            "wrote {} synthetic NYC rows to {}",
+            args.import_rows,
+            path.display()
+        );
+        return Ok(());
+    }
     if args.l2_times_rows.is_some() {
         return quality_figures(&args);
     }
@@ -106,12 +121,6 @@ fn import_figures(args: &Args, training_sample: &mut Vec<TrainingExample>) -> an
     for row in reader {
         match row? {
             RowResult::Taken(record) => {
-                if training_sample.len() < TRAINING_SAMPLE_ROWS {
-                    training_sample.push(TrainingExample {
-                        text: record.text.clone(),
-                        label: record.service.clone(),
-                    });
-                }
                 serde_json::to_writer(&mut sink, &record)?;
                 sink.write_all(b"\n")?;
                 taken += 1;
@@ -132,6 +141,23 @@ fn import_figures(args: &Args, training_sample: &mut Vec<TrainingExample>) -> an
         mib(before),
         mib(peak_rss_mib())
     );
+    // The first rows again, kept in memory this time, for the training figure.
+    let reader = HistoryReader::new(
+        BufReader::new(std::fs::File::open(file.path())?),
+        None,
+        jiff::tz::TimeZone::get("America/New_York")?,
+    )?;
+    for row in reader {
+        if let RowResult::Taken(record) = row? {
+            training_sample.push(TrainingExample {
+                text: record.text,
+                label: record.service,
+            });
+            if training_sample.len() >= TRAINING_SAMPLE_ROWS {
+                break;
+            }
+        }
+    }
     Ok(())
 }
 
