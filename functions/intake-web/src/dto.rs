@@ -315,6 +315,9 @@ impl PublicEvent {
             EventKind::FollowerAdded { .. } => {
                 out.event = "follower_added";
             }
+            EventKind::FollowerRemoved { .. } => {
+                out.event = "follower_removed";
+            }
             EventKind::Unlinked { from } => {
                 out.event = "unlinked";
                 out.status = Some("reopened".into());

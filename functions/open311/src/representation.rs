@@ -238,6 +238,7 @@ pub fn update_status(e: &HistoryEvent) -> Option<&'static str> {
         | EventKind::CitizenUpdate { .. }
         | EventKind::NoteToCitizen { .. }
         | EventKind::FollowerAdded { .. }
+        | EventKind::FollowerRemoved { .. }
         | EventKind::SlaWarning { .. }
         | EventKind::SlaBreached { .. } => None,
         EventKind::Assigned { .. } | EventKind::HandedBack { .. } => Some("open"),
@@ -304,6 +305,10 @@ fn note(e: &HistoryEvent, tz: &TimeZone) -> Node {
             format!("Request {follower} reports the same problem"),
         ),
         EventKind::Unlinked { from } => ("unlinked", format!("No longer follows request {from}")),
+        EventKind::FollowerRemoved { follower } => (
+            "follower_removed",
+            format!("Request {follower} is another problem after all"),
+        ),
         EventKind::SlaWarning { due_at } => ("sla_warning", format!("Due at {}", w3c(*due_at, tz))),
         EventKind::SlaBreached { due_at } => {
             ("sla_breached", format!("Was due at {}", w3c(*due_at, tz)))

@@ -99,5 +99,6 @@ pub async fn handle(
         "warnings": summary.warnings,
         "breaches": summary.breaches,
         "skipped": summary.skipped,
+        "failed": summary.failed,
     }))
 }

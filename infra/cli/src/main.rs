@@ -206,6 +206,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 m.classifier.temperature(),
                 report.seconds
             );
+            if !report.catalogue_found {
+                println!(
+                    "no catalogue of {city} is published here: the model is stored, but a city's functions use it only when its labels are services of that city's catalogue (see --label-map)"
+                );
+            }
             if !report.labels_outside_catalogue.is_empty() {
                 println!(
                     "{} history labels are not services of the catalogue and will not be chosen (rename them with --label-map): {}",

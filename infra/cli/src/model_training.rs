@@ -197,6 +197,8 @@ pub struct TrainReport {
     pub labels_outside_catalogue: Vec<String>,
     /// Operators' triage choices learned from.
     pub operator_examples: usize,
+    /// Whether the city's catalogue is published in this bucket.
+    pub catalogue_found: bool,
 }
 
 /// Fits the city's model from all its history plus its catalogue and makes it current.
@@ -259,6 +261,7 @@ pub async fn train_city(
         seconds,
         labels_outside_catalogue,
         operator_examples: operator_count,
+        catalogue_found: catalogue.is_some(),
     })
 }
 

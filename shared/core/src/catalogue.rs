@@ -106,6 +106,10 @@ pub struct RoutingRule {
     pub department: DepartmentCode,
 }
 
+/// The longest duplicate window: the route step reads every request created
+/// in it (see the access patterns), so it stays at a month.
+pub const MAX_DUPLICATE_WINDOW_HOURS: u32 = 720;
+
 /// When a new request is another report of an open one: same service, within
 /// `radius_m` metres and `window_hours` hours of it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -296,11 +300,13 @@ impl Catalogue {
             if let Some(d) = &s.duplicates
                 && !(d.radius_m > 0.0
                     && d.radius_m <= 10_000.0
-                    && (1..=8760).contains(&d.window_hours))
+                    && (1..=MAX_DUPLICATE_WINDOW_HOURS).contains(&d.window_hours))
             {
                 return Err(CatalogueError::Duplicates {
                     service: s.code.to_string(),
-                    reason: "radius_m must be in (0, 10000] and window_hours in 1..=8760".into(),
+                    reason: format!(
+                        "radius_m must be in (0, 10000] and window_hours in 1..={MAX_DUPLICATE_WINDOW_HOURS}"
+                    ),
                 });
             }
             crate::service_form::check_definition(s).map_err(|reason| {

@@ -161,6 +161,9 @@ pub struct AddressBook {
 /// Metres per degree of latitude.
 const METRES_PER_DEGREE: f64 = 111_195.0;
 
+/// How far a missing house number may be from the nearest listed one.
+const NEAREST_NUMBER_GAP: u32 = 10;
+
 impl AddressBook {
     pub fn new(addresses: Vec<Address>) -> Self {
         let reference_lat = if addresses.is_empty() {
@@ -220,6 +223,9 @@ impl AddressBook {
                 ))
             })
             .min()
+            // A neighbouring building, not the other end of the street: its
+            // point would be wrong enough to link unrelated reports as duplicates.
+            .filter(|(gap, _)| *gap <= NEAREST_NUMBER_GAP)
             .map(|(_, i)| &self.addresses[i])
     }
 
@@ -270,6 +276,8 @@ Rynek Główny,1,50.0617,19.9373
             Some("ul. Długa 20".into())
         );
         assert!(book.geocode("ul. Krótka 5").is_none());
+        // The far end of the street is not guessed.
+        assert!(book.geocode("Długa 250").is_none());
         assert!(book.geocode("Długa").is_none());
     }
 

@@ -164,6 +164,10 @@ pub enum EventKind {
     Unlinked {
         from: crate::ids::CaseNumber,
     },
+    /// A report that followed this request was unlinked from it.
+    FollowerRemoved {
+        follower: crate::ids::CaseNumber,
+    },
     /// Most of the SLA has passed (the city's warning share).
     SlaWarning {
         due_at: Timestamp,
@@ -464,8 +468,8 @@ impl ServiceRequest {
         Some(self.change(
             at,
             actor,
-            EventKind::Unlinked {
-                from: follower.case_number.clone(),
+            EventKind::FollowerRemoved {
+                follower: follower.case_number.clone(),
             },
             next,
         ))

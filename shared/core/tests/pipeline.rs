@@ -582,6 +582,83 @@ fn a_department_hands_a_request_back_and_it_goes_elsewhere() {
         block_on(hand_back(&w.dept(), &roads, &request.case_number, None)),
         Err(DepartmentError::NotFound(_))
     ));
+    // The contact centre decides it is graffiti after all: a person's choice
+    // stands over the refusals, and the request is routed again.
+    let examples = MemoryTrainingExamples::default();
+    let triage = citydesk_core::usecases::triage::Triage {
+        store: &w.store,
+        queue: &w.queues,
+        clock: &w.clock,
+        examples: &examples,
+        catalogues: &w.catalogues,
+    };
+    let operators = DepartmentCode::parse("contact-centre").unwrap();
+    block_on(citydesk_core::usecases::triage::choose_service(
+        &triage,
+        &operators,
+        &request.case_number,
+        ServiceCode::parse("graffiti").unwrap(),
+    ))
+    .unwrap();
+    assert_eq!(
+        block_on(route_request(&w.route(), &request.id)).unwrap(),
+        RouteOutcome::Assigned {
+            department: "heritage".into()
+        }
+    );
+}
+
+#[test]
+fn an_unlink_whose_routing_message_failed_is_finished_by_the_retry() {
+    use citydesk_core::usecases::department_work::unlink_follower;
+    let w = World::new();
+    let (first, _) = submit_and_route(&w, report("fallen-tree", 50.0614, 19.9366));
+    let (second, outcome) = submit_and_route(&w, report("fallen-tree", 50.0615, 19.9366));
+    assert!(matches!(outcome, RouteOutcome::Duplicate { .. }));
+    let greenery = DepartmentCode::parse("greenery").unwrap();
+    w.queues.take_pipeline();
+    w.queues
+        .failing
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        block_on(unlink_follower(
+            &w.dept(),
+            &greenery,
+            &first.case_number,
+            &second.case_number
+        ))
+        .is_err()
+    );
+    w.queues
+        .failing
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let original = block_on(unlink_follower(
+        &w.dept(),
+        &greenery,
+        &first.case_number,
+        &second.case_number,
+    ))
+    .unwrap();
+    assert!(original.followers.is_empty());
+    assert_eq!(
+        w.queues.take_pipeline(),
+        vec![PipelineMessage::RequestClassified {
+            request_id: second.id.clone()
+        }]
+    );
+    assert!(matches!(
+        block_on(route_request(&w.route(), &second.id)).unwrap(),
+        RouteOutcome::Assigned { .. }
+    ));
+    // The original's own timeline does not look reopened.
+    let last = block_on(w.store.history(&first.id)).unwrap().pop().unwrap();
+    assert!(
+        matches!(
+            last.kind,
+            citydesk_core::request::EventKind::FollowerRemoved { .. }
+        ),
+        "{last:?}"
+    );
 }
 
 #[test]

@@ -58,7 +58,14 @@ pub struct HistoryStats {
     probe: DuplicateProbe,
     services: BTreeMap<String, ServiceAccumulator>,
     out_of_order: u64,
+    /// cos of the first row's latitude: one projection for the whole city, so
+    /// the same longitude always falls in the same grid column.
+    cos_reference: Option<f64>,
+    added: u64,
 }
+
+/// Every this many rows, reports that left the window are dropped everywhere.
+const PRUNE_EVERY: u64 = 50_000;
 
 /// Metres per degree of latitude.
 const METRES_PER_DEGREE: f64 = 111_195.0;
@@ -69,10 +76,16 @@ impl HistoryStats {
             probe,
             services: BTreeMap::new(),
             out_of_order: 0,
+            cos_reference: None,
+            added: 0,
         }
     }
 
     pub fn add(&mut self, r: &HistoricalRequest) {
+        self.added += 1;
+        if self.added.is_multiple_of(PRUNE_EVERY) {
+            self.prune();
+        }
         let probe = self.probe;
         let s = self.services.entry(r.service.clone()).or_default();
         s.rows += 1;
@@ -106,7 +119,9 @@ impl HistoryStats {
         let window = SignedDuration::from_hours(i64::from(probe.window_hours));
         let earliest = created.saturating_sub(window).unwrap_or(created);
         let cell_deg = probe.radius_m / METRES_PER_DEGREE;
-        let cos = lat.to_radians().cos().max(0.01);
+        let cos = *self
+            .cos_reference
+            .get_or_insert_with(|| lat.to_radians().cos().max(0.01));
         let cell = |lat: f64, long: f64| {
             (
                 (lat / cell_deg).floor() as i64,
@@ -136,6 +151,22 @@ impl HistoryStats {
             .entry((cy, cx))
             .or_default()
             .push_back((created, lat, long, r.closed_at));
+    }
+
+    /// Drops the reports that left the window of their service's latest one.
+    fn prune(&mut self) {
+        let window = SignedDuration::from_hours(i64::from(self.probe.window_hours));
+        for s in self.services.values_mut() {
+            let Some(earliest) = s.latest.and_then(|l| l.checked_sub(window).ok()) else {
+                continue;
+            };
+            s.recent.retain(|_, queue| {
+                while queue.front().is_some_and(|(t, ..)| *t < earliest) {
+                    queue.pop_front();
+                }
+                !queue.is_empty()
+            });
+        }
     }
 
     /// Rows skipped by the duplicate probe because they came out of time order.

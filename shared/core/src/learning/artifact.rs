@@ -98,7 +98,13 @@ impl Model {
             && c.weights.len() == c.features.len() * c.labels.len()
             && c.bias.len() == c.labels.len()
             && c.features.windows(2).all(|w| w[0] < w[1])
-            && c.temperature > 0.0;
+            && c.temperature.is_finite()
+            && c.temperature > 0.0
+            && c.weights
+                .iter()
+                .chain(&c.bias)
+                .chain(&c.idf)
+                .all(|v| v.is_finite());
         if ok {
             Ok(())
         } else {

@@ -12,22 +12,23 @@ pub mod training;
 
 use crate::ids::JurisdictionId;
 
-/// The models of the cities a deployment serves (a city may have none yet).
+/// The models of the cities a deployment serves (a city may have none yet),
+/// shared, not copied, by the classifiers built from them.
 #[derive(Debug, Clone, Default)]
-pub struct CityModels(Vec<artifact::Model>);
+pub struct CityModels(Vec<std::sync::Arc<artifact::Model>>);
 
 impl CityModels {
     pub fn new(models: Vec<artifact::Model>) -> Self {
-        Self(models)
+        Self(models.into_iter().map(std::sync::Arc::new).collect())
     }
 
-    pub fn get(&self, jurisdiction: &JurisdictionId) -> Option<&artifact::Model> {
+    pub fn get(&self, jurisdiction: &JurisdictionId) -> Option<&std::sync::Arc<artifact::Model>> {
         self.0
             .iter()
             .find(|m| m.jurisdiction == jurisdiction.as_str())
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &artifact::Model> {
+    pub fn iter(&self) -> impl Iterator<Item = &std::sync::Arc<artifact::Model>> {
         self.0.iter()
     }
 }

@@ -37,7 +37,8 @@ impl Default for TrainingOptions {
         Self {
             epochs: None,
             learning_rate: 0.5,
-            max_features: 1 << 17,
+            // Weights are dense per feature: 32k features × 200 labels is 26 MB.
+            max_features: 1 << 15,
             min_document_frequency: 1,
             seed: 311,
             l2: None,
@@ -203,17 +204,20 @@ fn sgd(
 ) -> (Vec<f32>, Vec<f32>) {
     let mut v = vec![0.0f32; n_features * n_labels];
     let mut b = vec![0.0f32; n_labels];
-    let mut scale = 1.0f32;
+    // f64: with a million rows `1 - lr · l2` is too close to 1 for f32.
+    let mut scale = 1.0f64;
     let mut avg_w = vec![0.0f32; n_features * n_labels];
     let mut avg_b = vec![0.0f32; n_labels];
     let mut averaged = 0.0f32;
     let mut order: Vec<usize> = (0..rows.len()).collect();
     let mut rng = SplitMix(options.seed);
     let lr = options.learning_rate;
-    let l2 = options
-        .l2
-        .unwrap_or(DEFAULT_L2_TIMES_ROWS / rows.len().max(1) as f32);
-    let decay = (1.0 - lr * l2).max(0.5);
+    let l2 = f64::from(
+        options
+            .l2
+            .unwrap_or(DEFAULT_L2_TIMES_ROWS / rows.len().max(1) as f32),
+    );
+    let decay = (1.0 - f64::from(lr) * l2).max(0.5);
     let mut p = vec![0.0f32; n_labels];
     for epoch in 0..epochs {
         for i in (1..order.len()).rev() {
@@ -223,14 +227,16 @@ fn sgd(
         for &i in &order {
             let (x, y) = &rows[i];
             p.copy_from_slice(&b);
+            let current = scale as f32;
             for &(row, value) in x {
                 let start = row as usize * n_labels;
                 for (pk, vk) in p.iter_mut().zip(&v[start..start + n_labels]) {
-                    *pk += scale * value * vk;
+                    *pk += current * value * vk;
                 }
             }
             softmax_in_place(&mut p, 1.0);
             scale *= decay;
+            let current = scale as f32;
             for (k, pk) in p.iter().enumerate() {
                 let gradient = pk - if k == *y { 1.0 } else { 0.0 };
                 if gradient.abs() < 1e-5 {
@@ -239,19 +245,20 @@ fn sgd(
                 let step = -lr * gradient;
                 b[k] += step;
                 for &(row, value) in x {
-                    v[row as usize * n_labels + k] += step * value / scale;
+                    v[row as usize * n_labels + k] += step * value / current;
                 }
             }
             if scale < 1e-6 {
                 for vi in &mut v {
-                    *vi *= scale;
+                    *vi *= current;
                 }
                 scale = 1.0;
             }
         }
         if epoch >= epochs / 2 {
+            let current = scale as f32;
             for (a, vi) in avg_w.iter_mut().zip(&v) {
-                *a += scale * vi;
+                *a += current * vi;
             }
             for (a, bi) in avg_b.iter_mut().zip(&b) {
                 *a += bi;

@@ -37,8 +37,18 @@ impl Classifiers {
                 .iter()
                 .map(|c| {
                     let jurisdiction = c.city().jurisdiction_id.clone();
-                    let classifier = match models.get(&jurisdiction) {
-                        Some(model) => CityClassifier::Trained(TrainedClassifier::new(model, c)),
+                    let trained = models
+                        .get(&jurisdiction)
+                        .map(|model| TrainedClassifier::shared(model.clone(), c))
+                        .filter(|t| {
+                            let useful = t.knows_any_service();
+                            if !useful {
+                                tracing::error!(jurisdiction = %jurisdiction, "the model knows none of the catalogue's services (retrain with --label-map): keyword rules");
+                            }
+                            useful
+                        });
+                    let classifier = match trained {
+                        Some(t) => CityClassifier::Trained(t),
                         None => CityClassifier::Keywords(KeywordClassifier::new(c)),
                     };
                     (jurisdiction, classifier)
@@ -94,13 +104,29 @@ pub struct TrainedClassifier {
 
 impl TrainedClassifier {
     pub fn new(model: &crate::learning::artifact::Model, catalogue: &Catalogue) -> Self {
+        Self::shared(std::sync::Arc::new(model.clone()), catalogue)
+    }
+
+    pub fn shared(
+        model: std::sync::Arc<crate::learning::artifact::Model>,
+        catalogue: &Catalogue,
+    ) -> Self {
         Self {
-            model: std::sync::Arc::new(model.clone()),
+            model,
             services: catalogue
                 .services()
                 .map(|s| (s.code.as_str().to_owned(), s.code.clone()))
                 .collect(),
         }
+    }
+
+    /// Whether any of the model's labels is a service of the catalogue.
+    pub fn knows_any_service(&self) -> bool {
+        self.model
+            .classifier
+            .labels()
+            .iter()
+            .any(|l| self.services.contains_key(l))
     }
 
     pub fn top(&self, text: &str, k: usize) -> Vec<Classification> {

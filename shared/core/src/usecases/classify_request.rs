@@ -43,34 +43,42 @@ pub async fn classify_request(
     if request.status != Status::New {
         return Ok(ClassifyOutcome::NothingToDo(request.status));
     }
-    if request.service_code.is_some() {
-        return forward(deps, &request).await;
-    }
     let now = deps.clock.now();
-    let classifier = deps.classifiers.get(&request.jurisdiction).ok_or_else(|| {
-        StepError::Poison(format!(
-            "jurisdiction {} is not served here",
-            request.jurisdiction
-        ))
-    })?;
-    let top = classifier.top3(&request.description);
-    let found = top.first().cloned();
-    let confident = found
-        .as_ref()
-        .is_some_and(|c| c.confidence >= deps.threshold);
     let mut current = request;
-    if let Some(c) = found {
-        let mut change = current.classify(c.service_code, c.confidence, now, ACTOR);
-        change.request.suggestions = top
-            .into_iter()
-            .map(|c| crate::request::Suggestion {
-                service_code: c.service_code,
-                probability: c.confidence,
-            })
-            .collect();
-        commit(deps.store, &change).await?;
-        current = change.request;
-    }
+    let confident = if let Some(confidence) = current
+        .service_code
+        .as_ref()
+        .map(|_| current.classification_confidence)
+    {
+        // The citizen's own choice (no confidence), or this step's earlier
+        // choice found by a repeated delivery: sure enough, or still to triage.
+        confidence.is_none_or(|c| c >= deps.threshold)
+    } else {
+        let classifier = deps.classifiers.get(&current.jurisdiction).ok_or_else(|| {
+            StepError::Poison(format!(
+                "jurisdiction {} is not served here",
+                current.jurisdiction
+            ))
+        })?;
+        let top = classifier.top3(&current.description);
+        let found = top.first().cloned();
+        let confident = found
+            .as_ref()
+            .is_some_and(|c| c.confidence >= deps.threshold);
+        if let Some(c) = found {
+            let mut change = current.classify(c.service_code, c.confidence, now, ACTOR);
+            change.request.suggestions = top
+                .into_iter()
+                .map(|c| crate::request::Suggestion {
+                    service_code: c.service_code,
+                    probability: c.confidence,
+                })
+                .collect();
+            commit(deps.store, &change).await?;
+            current = change.request;
+        }
+        confident
+    };
     if confident {
         tracing::info!(confidence = ?current.classification_confidence, "classified");
         return forward(deps, &current).await;

@@ -219,19 +219,23 @@ pub async fn unlink_follower(
         .duplicate_of
         .as_ref()
         .is_some_and(|l| l.request_id == original.id);
+    // A retry after a failure further down: the follower is already unlinked.
+    let unlinked_before = follower.status == Status::Reopened
+        && deps.store.history(&follower.id).await?.last().is_some_and(
+            |e| matches!(&e.kind, EventKind::Unlinked { from } if *from == original.case_number),
+        );
     if follows {
         let change = follower.unlink(now, &actor)?;
         match deps.store.apply(&change).await? {
             ApplyOutcome::Applied => {}
             ApplyOutcome::Conflict => return Err(DepartmentError::Conflict),
         }
-    } else if !original
-        .followers
-        .iter()
-        .any(|f| f.request_id == follower.id)
-    {
+    } else if !unlinked_before {
         return Err(DepartmentError::NotFound(follower_case.clone()));
     }
+    // Routed before the original is tidied: a reopened request is never left
+    // without its routing message (a retry lands in `unlinked_before`).
+    send_to_routing(deps, &follower).await?;
     let original = match original.drop_follower(&follower.link(), now, &actor) {
         Some(change) => match deps.store.apply(&change).await? {
             ApplyOutcome::Applied => change.request,
@@ -239,7 +243,6 @@ pub async fn unlink_follower(
         },
         None => original,
     };
-    send_to_routing(deps, &follower).await?;
     Ok(original)
 }
 

@@ -8,7 +8,7 @@ use crate::ids::RequestId;
 use crate::learning::CityModels;
 use crate::messages::{AssignmentMessage, PipelineMessage};
 use crate::ports::{Clock, DepartmentQueues, PipelineQueue, RequestStore};
-use crate::request::ServiceRequest;
+use crate::request::{EventKind, ServiceRequest};
 use crate::rules::routing::{RoutingError, route};
 use crate::status::Status;
 use crate::usecases::StepError;
@@ -52,14 +52,18 @@ pub async fn route_request(
     request_id: &RequestId,
 ) -> Result<RouteOutcome, StepError> {
     let request = load(deps.store, request_id).await?;
-    match request.status {
+    let reentry = match request.status {
         // New, or reopened by its citizen: (re)assign.
-        Status::New | Status::Reopened => {}
+        Status::New | Status::Reopened => None,
         Status::Assigned => return resend(deps, &request).await,
+        Status::Duplicate => return resend_link(deps, &request).await,
         // Handed back by a department, or decided by an operator: route again.
-        Status::Triaged if awaits_routing(deps, &request).await? => {}
+        Status::Triaged => match reentry(deps, &request).await? {
+            Some(reentry) => Some(reentry),
+            None => return Ok(RouteOutcome::NothingToDo(Status::Triaged)),
+        },
         other => return Ok(RouteOutcome::NothingToDo(other)),
-    }
+    };
     let service_code = request
         .service_code
         .clone()
@@ -70,21 +74,32 @@ pub async fn route_request(
     {
         return Ok(outcome);
     }
-    // The clock of a reopened or handed-back request starts again.
-    let clock_start = if request.status == Status::New {
-        request.created_at
-    } else {
-        deps.clock.now()
+    // The clock of a reopened or handed-back request starts again; one an
+    // operator placed has been waiting since it came in.
+    let clock_start = match (request.status, reentry) {
+        (Status::New, _) | (_, Some(Reentry::OperatorChoice)) => request.created_at,
+        _ => deps.clock.now(),
     };
     let learned = deps.models.get(&request.jurisdiction).map(|m| &m.routes);
-    let decision = match route(
-        catalogue,
-        &service_code,
-        request.location.district.as_deref(),
-        clock_start,
-        learned,
-        &request.declined_departments,
-    ) {
+    let route_passing_over = |declined: &[crate::ids::DepartmentCode]| {
+        route(
+            catalogue,
+            &service_code,
+            request.location.district.as_deref(),
+            clock_start,
+            learned,
+            declined,
+        )
+    };
+    let routed = match route_passing_over(&request.declined_departments) {
+        // A person chose the service knowing every department had declined
+        // it: the choice stands over the refusals.
+        Err(RoutingError::EveryoneDeclined(_)) if reentry == Some(Reentry::OperatorChoice) => {
+            route_passing_over(&[])
+        }
+        other => other,
+    };
+    let decision = match routed {
         Ok(decision) => decision,
         Err(RoutingError::EveryoneDeclined(_)) if request.status != Status::Triaged => {
             let change = request
@@ -173,29 +188,51 @@ async fn link_if_duplicate(
     }))
 }
 
+/// Why a triaged request comes back to routing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reentry {
+    HandedBack,
+    OperatorChoice,
+}
+
 /// A triaged request is routed again only after a hand-back or an operator's choice.
-async fn awaits_routing(deps: &Route<'_>, request: &ServiceRequest) -> Result<bool, StepError> {
+async fn reentry(deps: &Route<'_>, request: &ServiceRequest) -> Result<Option<Reentry>, StepError> {
     if request.service_code.is_none() {
-        return Ok(false);
+        return Ok(None);
     }
     let history = deps.store.history(&request.id).await?;
-    Ok(history.last().is_some_and(|e| match &e.kind {
-        crate::request::EventKind::HandedBack { .. } => true,
-        crate::request::EventKind::Classified { .. } => e.actor.starts_with("operator:"),
-        _ => false,
+    Ok(history.last().and_then(|e| match &e.kind {
+        EventKind::HandedBack { .. } => Some(Reentry::HandedBack),
+        EventKind::Classified { .. } if e.actor.starts_with("operator:") => {
+            Some(Reentry::OperatorChoice)
+        }
+        _ => None,
     }))
 }
 
-/// The assignment exists; send its messages again only if it is still the latest event.
+/// The assignment exists; send its messages again unless the request has
+/// moved on since (events that change no status, such as a follower added,
+/// do not count).
 async fn resend(deps: &Route<'_>, request: &ServiceRequest) -> Result<RouteOutcome, StepError> {
     let history = deps.store.history(&request.id).await?;
-    let latest_is_assignment = history
-        .last()
-        .is_some_and(|e| matches!(e.kind, crate::request::EventKind::Assigned { .. }));
-    if !latest_is_assignment {
+    let Some(assigned) = history
+        .iter()
+        .rposition(|e| matches!(e.kind, EventKind::Assigned { .. }))
+    else {
+        return Ok(RouteOutcome::NothingToDo(request.status));
+    };
+    let moved_on = history[assigned + 1..].iter().any(|e| {
+        matches!(
+            e.kind,
+            EventKind::StatusChanged { .. }
+                | EventKind::HandedBack { .. }
+                | EventKind::Assigned { .. }
+        )
+    });
+    if moved_on {
         return Ok(RouteOutcome::NothingToDo(request.status));
     }
-    announce(deps, request, request.version).await?;
+    announce(deps, request, history[assigned].seq).await?;
     Ok(RouteOutcome::Resent {
         department: request
             .department
@@ -215,6 +252,29 @@ fn catalogue_of<'a>(
             request.jurisdiction
         ))
     })
+}
+
+/// The link exists (a repeated delivery, or the citizen's message failed to
+/// go out): tell the citizen again; the notify step sends it once.
+async fn resend_link(
+    deps: &Route<'_>,
+    request: &ServiceRequest,
+) -> Result<RouteOutcome, StepError> {
+    let history = deps.store.history(&request.id).await?;
+    let Some(link) = history
+        .iter()
+        .rev()
+        .find(|e| e.actor == ACTOR && matches!(e.kind, EventKind::LinkedAsDuplicate { .. }))
+    else {
+        return Ok(RouteOutcome::NothingToDo(request.status));
+    };
+    deps.queue
+        .send(&PipelineMessage::StatusChanged {
+            request_id: request.id.clone(),
+            seq: link.seq,
+        })
+        .await?;
+    Ok(RouteOutcome::NothingToDo(Status::Duplicate))
 }
 
 async fn announce(deps: &Route<'_>, request: &ServiceRequest, seq: u64) -> Result<(), StepError> {

@@ -1,7 +1,9 @@
 //! The SLA sweep: for every department's open work, a warning once the city's
-//! share of the SLA has passed and a breach once the due time has, each emitted
-//! once per assignment (a history event, conditional on the request's version,
-//! and an alert on the department's queue).
+//! share of the SLA has passed and a breach once the due time has. Each is
+//! recorded once per assignment (a history event, conditional on the request's
+//! version); the alert on the department's queue goes out first and at least
+//! once, keyed by `(request_id, seq)` for the consumer to de-duplicate, so a
+//! failure between the two never loses it.
 //!
 //! `now` is the schedule's time, not the machine's clock, so a sweep can be
 //! replayed for any moment (and tests control it).
@@ -28,6 +30,8 @@ pub struct SweepSummary {
     pub breaches: usize,
     /// Requests changed by someone else during the sweep: looked at next time.
     pub skipped: usize,
+    /// Requests whose alert or record failed: looked at next time.
+    pub failed: usize,
 }
 
 pub const ACTOR: &str = "system:sla";
@@ -43,10 +47,15 @@ pub async fn watch_sla(deps: &WatchSla<'_>, now: Timestamp) -> Result<SweepSumma
                 let Some(alert) = alert_due(&request, now) else {
                     continue;
                 };
-                match emit(deps, &request, alert, now, &department.queue).await? {
-                    true if alert == SlaAlert::Warning => summary.warnings += 1,
-                    true => summary.breaches += 1,
-                    false => summary.skipped += 1,
+                // One request's failure does not stop the sweep of the others.
+                match emit(deps, &request, alert, now, &department.queue).await {
+                    Ok(true) if alert == SlaAlert::Warning => summary.warnings += 1,
+                    Ok(true) => summary.breaches += 1,
+                    Ok(false) => summary.skipped += 1,
+                    Err(error) => {
+                        tracing::warn!(request_id = %request.id, %error, "sla alert failed; next sweep");
+                        summary.failed += 1;
+                    }
                 }
             }
         }
@@ -55,6 +64,7 @@ pub async fn watch_sla(deps: &WatchSla<'_>, now: Timestamp) -> Result<SweepSumma
         open = summary.open_requests,
         warnings = summary.warnings,
         breaches = summary.breaches,
+        failed = summary.failed,
         "sla sweep done"
     );
     Ok(summary)
@@ -97,9 +107,6 @@ async fn emit(
     if alert == SlaAlert::Breached {
         change.request.sla_breach_noted = true;
     }
-    if matches!(deps.store.apply(&change).await?, ApplyOutcome::Conflict) {
-        return Ok(false);
-    }
     deps.department_queues
         .send_assignment(
             queue,
@@ -116,6 +123,10 @@ async fn emit(
             },
         )
         .await?;
+    if matches!(deps.store.apply(&change).await?, ApplyOutcome::Conflict) {
+        // Someone changed it meanwhile; the next sweep decides again.
+        return Ok(false);
+    }
     tracing::info!(request_id = %request.id, alert = ?alert, "sla alert");
     Ok(true)
 }
