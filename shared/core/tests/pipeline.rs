@@ -364,6 +364,13 @@ fn unclear_text_is_triaged_and_unknown_service_refused() {
         block_on(w.store.get(&id)).unwrap().unwrap().status,
         Status::Triaged
     );
+    // A repeated delivery offers the citizen's triage notice again, nothing more.
+    let notice = w.queues.take_pipeline().pop().unwrap();
+    assert_eq!(
+        block_on(classify_request(&w.classify(), &id)).unwrap(),
+        ClassifyOutcome::NothingToDo(Status::Triaged)
+    );
+    assert_eq!(w.queues.take_pipeline(), vec![notice]);
 
     let mut unknown = pothole_text(None);
     unknown.service_code = Some(ServiceCode::parse("teleport").unwrap());

@@ -40,6 +40,9 @@ pub async fn classify_request(
     request_id: &RequestId,
 ) -> Result<ClassifyOutcome, StepError> {
     let request = load(deps.store, request_id).await?;
+    if request.status == Status::Triaged {
+        resend_triage_notice(deps, &request).await?;
+    }
     if request.status != Status::New {
         return Ok(ClassifyOutcome::NothingToDo(request.status));
     }
@@ -95,6 +98,34 @@ pub async fn classify_request(
         .await?;
     tracing::info!("left for triage");
     Ok(ClassifyOutcome::Triaged)
+}
+
+/// A repeated delivery finds the request left for triage by this step: the
+/// citizen's notice may not have gone out, so it is offered again (the notify
+/// step sends it once).
+async fn resend_triage_notice(
+    deps: &Classify<'_>,
+    request: &ServiceRequest,
+) -> Result<(), StepError> {
+    let history = deps.store.history(&request.id).await?;
+    if let Some(event) = history.last().filter(|e| {
+        e.actor == ACTOR
+            && matches!(
+                e.kind,
+                crate::request::EventKind::StatusChanged {
+                    to: Status::Triaged,
+                    ..
+                }
+            )
+    }) {
+        deps.queue
+            .send(&PipelineMessage::StatusChanged {
+                request_id: request.id.clone(),
+                seq: event.seq,
+            })
+            .await?;
+    }
+    Ok(())
 }
 
 async fn forward(
