@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: prints citydesk's benchmark figures as one table (see infra/bench/README.md).
 #   1. .venv with the emulator (infra/local/ensure-venv.sh) and cargo-lambda (infra/bench/requirements.txt);
-#   2. `cargo lambda build --release --x86-64 -p PACKAGE` of each of the six function
+#   2. `cargo lambda build --release --x86-64 -p PACKAGE` of each of the eight function
 #      binaries and the bench-hello baseline (falls back to `cargo build --release`, and says why);
 #   3. moto server on 127.0.0.1:$BENCH_MOTO_PORT (default 4568), stopped on exit;
 #   4. the stack of template.yaml deployed on it (infra/local/deploy_stack.py);
@@ -24,12 +24,13 @@ mkdir -p "$out_dir"
 step() { printf '\n==> %s\n' "$*" >&2; }
 die() { printf '\nbench: %s\n' "$*" >&2; exit 1; }
 
-# The six function binaries of template.yaml and the hello-world baseline. Each is
+# The eight function binaries of template.yaml and the hello-world baseline. Each is
 # built by its own cargo invocation, as SAM builds each function: one invocation for
 # all would unify features across them (the hello world grows by a third that way).
 packages=(
   citydesk-bench-hello citydesk-intake-web citydesk-classify citydesk-route
-  citydesk-department-api citydesk-notify citydesk-report
+  citydesk-department-api citydesk-notify citydesk-report citydesk-open311
+  citydesk-sla-watch
 )
 
 step "virtualenv (.venv): emulator and cargo-lambda"

@@ -27,11 +27,13 @@ use crate::stack::Stack;
 /// The function binaries of template.yaml, in pipeline order.
 const FUNCTIONS: &[&str] = &[
     "intake-web",
+    "open311",
     "classify",
     "route",
     "department-api",
     "notify",
     "report",
+    "sla-watch",
 ];
 const HELLO: &str = "bench-hello";
 
@@ -160,6 +162,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             .context("--stack-file is needed for cold init (or pass --skip-cold)")?;
         let stack = Stack::load(stack_file)?;
         let key = stack::publish_catalogue(&stack, &args.catalogue_dir).await?;
+        stack::store_secrets(&stack).await?;
         let subjects = binaries
             .iter()
             .map(|(name, path)| subject(&stack, name, path))

@@ -70,6 +70,43 @@ impl Stack {
     }
 }
 
+/// Stores a value in every SSM parameter a function's environment names
+/// (`*_PARAMETER`: the tracking key, the providers' tokens), as an operator
+/// does before the first deploy: the functions read them at start.
+pub async fn store_secrets(stack: &Stack) -> anyhow::Result<usize> {
+    let mut names: Vec<String> = stack
+        .functions
+        .values()
+        .flat_map(|f| {
+            f.environment
+                .iter()
+                .filter(|(k, v)| k.ends_with("_PARAMETER") && !v.is_empty())
+                .map(|(_, v)| v.clone())
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    let any = stack
+        .functions
+        .values()
+        .next()
+        .context("the stack has no functions")?;
+    let env = Env::from_map(stack.function_env(any).into_iter().collect());
+    let common = CommonConfig::from_env(&env)?;
+    let ssm = aws_sdk_ssm::Client::new(&common.sdk_config().await);
+    for name in &names {
+        ssm.put_parameter()
+            .name(name)
+            .value(citydesk_aws::catalogue_publisher::new_api_key())
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .overwrite(true)
+            .send()
+            .await
+            .with_context(|| format!("storing SSM parameter {name} on the emulator"))?;
+    }
+    Ok(names.len())
+}
+
 /// Publishes the demo catalogue to the stack's bucket and creates the
 /// department queues, as `citydesk_local::start` does (no API keys: the
 /// benchmark calls no department API).
