@@ -188,10 +188,11 @@ pub async fn run(catalogue_dir: &Path, options: IntakeOptions) -> anyhow::Result
             .context("POST /v1/requests answer has no case_number")?;
         cases.push(case.to_owned());
     }
+    // Two hand-offs per new request: to classification, and the citizen's confirmation.
     let queued = queues.take_pipeline().len();
-    if queued != options.creates {
+    if queued != 2 * options.creates {
         bail!(
-            "{queued} pipeline messages for {} created requests",
+            "{queued} pipeline messages for {} created requests (expected two each)",
             options.creates
         );
     }
