@@ -818,3 +818,44 @@ fn an_operator_decides_a_triaged_request_and_the_choice_is_kept_for_training() {
             .is_empty()
     );
 }
+
+#[test]
+fn the_route_step_uses_routes_learned_from_history_under_the_rules() {
+    use citydesk_core::learning::artifact::Model;
+    use citydesk_core::learning::routing_table::{HandledCase, LearnedRoutes};
+    use citydesk_core::learning::training::{TrainingOptions, catalogue_examples, train};
+    let mut w = World::new();
+    // In the city's history, the roads authority cleared fallen trees in the Old Town.
+    // Elsewhere (Nowa Huta, more often) the greenery authority did.
+    let case = |district: &str, department: &str| HandledCase {
+        service: "fallen-tree".into(),
+        district: Some(district.into()),
+        department: department.into(),
+    };
+    let history: Vec<HandledCase> = std::iter::repeat_n(case("stare-miasto", "roads"), 3)
+        .chain(std::iter::repeat_n(case("nowa-huta", "greenery"), 4))
+        .collect();
+    let examples = catalogue_examples(&w.catalogue);
+    w.models = citydesk_core::learning::CityModels::new(vec![Model {
+        jurisdiction: "krakow".into(),
+        version: "test".into(),
+        history_examples: 7,
+        catalogue_examples: examples.len() as u64,
+        classifier: train(&examples, &TrainingOptions::default()).unwrap(),
+        routes: LearnedRoutes::learn(&history),
+    }]);
+    let (_, outcome) = submit_and_route(&w, report("fallen-tree", 50.0614, 19.9366));
+    assert_eq!(
+        outcome,
+        RouteOutcome::Assigned {
+            department: "roads".into()
+        }
+    );
+    let (_, outcome) = submit_and_route(&w, report("fallen-tree", 50.09, 20.1));
+    assert_eq!(
+        outcome,
+        RouteOutcome::Assigned {
+            department: "greenery".into()
+        }
+    );
+}
