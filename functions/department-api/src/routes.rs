@@ -207,8 +207,7 @@ async fn change_status(
     Path(case_number): Path<String>,
     body: JsonBody<StatusBody>,
 ) -> Result<axum::Json<Assignment>, ApiError> {
-    let case_number = CaseNumber::parse(&case_number)
-        .map_err(|e| ApiError::invalid_field("case_number", e.to_string()))?;
+    let case_number = parse_case(&case_number, "case_number")?;
     let status = Status::parse(body.value.status.trim()).ok_or_else(|| {
         ApiError::invalid_field(
             "status",
@@ -239,8 +238,7 @@ async fn add_note(
     Path(case_number): Path<String>,
     body: JsonBody<NoteBody>,
 ) -> Result<axum::Json<Assignment>, ApiError> {
-    let case_number = CaseNumber::parse(&case_number)
-        .map_err(|e| ApiError::invalid_field("case_number", e.to_string()))?;
+    let case_number = parse_case(&case_number, "case_number")?;
     let updated = note_to_citizen(&work(&deps), &department, &case_number, &body.value.note)
         .await
         .map_err(department_error)?;
@@ -262,8 +260,7 @@ async fn hand_back_request(
     Path(case_number): Path<String>,
     body: JsonBody<HandBackBody>,
 ) -> Result<axum::Json<Assignment>, ApiError> {
-    let case_number = CaseNumber::parse(&case_number)
-        .map_err(|e| ApiError::invalid_field("case_number", e.to_string()))?;
+    let case_number = parse_case(&case_number, "case_number")?;
     let updated = hand_back(&work(&deps), &department, &case_number, body.value.reason)
         .await
         .map_err(|e| match e {
@@ -285,14 +282,17 @@ async fn unlink(
     CallerDepartment(department): CallerDepartment,
     Path((case_number, follower)): Path<(String, String)>,
 ) -> Result<axum::Json<Assignment>, ApiError> {
-    let case_number = CaseNumber::parse(&case_number)
-        .map_err(|e| ApiError::invalid_field("case_number", e.to_string()))?;
-    let follower = CaseNumber::parse(&follower)
-        .map_err(|e| ApiError::invalid_field("follower", e.to_string()))?;
+    let case_number = parse_case(&case_number, "case_number")?;
+    let follower = parse_case(&follower, "follower")?;
     let original = unlink_follower(&work(&deps), &department, &case_number, &follower)
         .await
         .map_err(department_error)?;
     Ok(axum::Json(assignment(&deps, &original)))
+}
+
+/// A case number from the path; a malformed one is a 400 naming the parameter.
+fn parse_case(raw: &str, field: &str) -> Result<CaseNumber, ApiError> {
+    CaseNumber::parse(raw).map_err(|e| ApiError::invalid_field(field, e.to_string()))
 }
 
 fn triage(deps: &Deps) -> Triage<'_> {
@@ -393,8 +393,7 @@ async fn triage_choose(
     Path(case_number): Path<String>,
     body: JsonBody<TriageBody>,
 ) -> Result<axum::Json<TriageDecision>, ApiError> {
-    let case_number = CaseNumber::parse(&case_number)
-        .map_err(|e| ApiError::invalid_field("case_number", e.to_string()))?;
+    let case_number = parse_case(&case_number, "case_number")?;
     let service_code = ServiceCode::parse(body.value.service_code.trim())
         .map_err(|e| ApiError::invalid_field("service_code", e.to_string()))?;
     let request = choose_service(

@@ -54,7 +54,7 @@ pub async fn history_report(
         .put(
             &csv_key,
             "text/csv; charset=utf-8",
-            stats_csv(&services).into_bytes(),
+            stats_csv(&services)?.into_bytes(),
         )
         .await?;
     Ok(HistoryReport {

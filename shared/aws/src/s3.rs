@@ -44,7 +44,24 @@ impl S3Blobs {
         key: &str,
         denied_is_absent: bool,
     ) -> Result<Option<Vec<u8>>, PortError> {
-        let out = match self
+        let Some(body) = self.fetch(key, denied_is_absent).await? else {
+            return Ok(None);
+        };
+        let bytes = body
+            .collect()
+            .await
+            .map_err(|e| PortError::retryable("read object", e.to_string()))?;
+        Ok(Some(bytes.into_bytes().to_vec()))
+    }
+
+    /// An object's body, `None` when the key does not exist (or, with
+    /// `denied_is_absent`, when reading it is denied).
+    async fn fetch(
+        &self,
+        key: &str,
+        denied_is_absent: bool,
+    ) -> Result<Option<ByteStream>, PortError> {
+        match self
             .client
             .get_object()
             .bucket(&self.bucket)
@@ -52,22 +69,52 @@ impl S3Blobs {
             .send()
             .await
         {
-            Ok(out) => out,
+            Ok(out) => Ok(Some(out.body)),
             Err(e) => {
                 let status = e.raw_response().map(|r| r.status().as_u16());
                 let err = e.into_service_error();
                 if err.is_no_such_key() || (denied_is_absent && status == Some(403)) {
-                    return Ok(None);
+                    Ok(None)
+                } else {
+                    Err(sdk_error("get object", &err))
                 }
-                return Err(sdk_error("get object", &err));
             }
-        };
-        let bytes = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| PortError::retryable("read object", e.to_string()))?;
-        Ok(Some(bytes.into_bytes().to_vec()))
+        }
+    }
+
+    /// Writes only when the key does not exist yet (`If-None-Match: *`);
+    /// `false` when it did and nothing was written.
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        content_type: &str,
+        body: ByteStream,
+    ) -> Result<bool, PortError> {
+        let result = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .if_none_match("*")
+            .body(body)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) => {
+                let status = e.raw_response().map(|r| r.status().as_u16());
+                let err = e.into_service_error();
+                if status == Some(412)
+                    || aws_sdk_s3::error::ProvideErrorMetadata::code(&err)
+                        == Some("PreconditionFailed")
+                {
+                    Ok(false)
+                } else {
+                    Err(sdk_error("put new object", &err))
+                }
+            }
+        }
     }
 
     pub async fn put(&self, key: &str, content_type: &str, body: Vec<u8>) -> Result<(), PortError> {
@@ -116,31 +163,7 @@ impl S3Blobs {
         let body = ByteStream::from_path(path)
             .await
             .map_err(|e| PortError::permanent("read upload file", e.to_string()))?;
-        let result = self
-            .client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .content_type(content_type)
-            .if_none_match("*")
-            .body(body)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) => {
-                let status = e.raw_response().map(|r| r.status().as_u16());
-                let err = e.into_service_error();
-                if status == Some(412)
-                    || aws_sdk_s3::error::ProvideErrorMetadata::code(&err)
-                        == Some("PreconditionFailed")
-                {
-                    Ok(false)
-                } else {
-                    Err(sdk_error("put new object", &err))
-                }
-            }
-        }
+        self.put_if_absent(key, content_type, body).await
     }
 
     /// An object's body as a stream of bytes (for reading large objects line
@@ -149,24 +172,10 @@ impl S3Blobs {
         &self,
         key: &str,
     ) -> Result<Option<impl tokio::io::AsyncBufRead + Unpin + Send + use<>>, PortError> {
-        match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(out) => Ok(Some(tokio::io::BufReader::new(out.body.into_async_read()))),
-            Err(e) => {
-                let err = e.into_service_error();
-                if err.is_no_such_key() {
-                    Ok(None)
-                } else {
-                    Err(sdk_error("get object", &err))
-                }
-            }
-        }
+        Ok(self
+            .fetch(key, false)
+            .await?
+            .map(|body| tokio::io::BufReader::new(body.into_async_read())))
     }
 
     /// Loads and validates the jurisdiction's catalogue (once per cold start).
@@ -387,31 +396,8 @@ impl BlobStore for S3Blobs {
         content_type: &str,
         body: Vec<u8>,
     ) -> Result<bool, PortError> {
-        let result = self
-            .client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .content_type(content_type)
-            .if_none_match("*")
-            .body(ByteStream::from(body))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) => {
-                let status = e.raw_response().map(|r| r.status().as_u16());
-                let err = e.into_service_error();
-                if status == Some(412)
-                    || aws_sdk_s3::error::ProvideErrorMetadata::code(&err)
-                        == Some("PreconditionFailed")
-                {
-                    Ok(false)
-                } else {
-                    Err(sdk_error("put new object", &err))
-                }
-            }
-        }
+        self.put_if_absent(key, content_type, ByteStream::from(body))
+            .await
     }
 }
 

@@ -217,30 +217,40 @@ fn metres(lat1: f64, long1: f64, lat2: f64, long2: f64) -> f64 {
 }
 
 /// The statistics as CSV (one row per service).
-pub fn stats_csv(stats: &[ServiceStats]) -> String {
-    let mut out = String::from(
-        "service,rows,closed,median_hours_to_close,p90_hours_to_close,on_time_share,main_department,duplicate_share\n",
-    );
-    let quote = |s: &str| {
-        if s.contains([',', '"', '\n']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_owned()
-        }
-    };
+pub fn stats_csv(stats: &[ServiceStats]) -> Result<String, csv::Error> {
     let num = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_default();
-    for s in stats {
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{:.4}\n",
-            quote(&s.service),
-            s.rows,
-            s.closed,
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let rows = std::iter::once(
+        [
+            "service",
+            "rows",
+            "closed",
+            "median_hours_to_close",
+            "p90_hours_to_close",
+            "on_time_share",
+            "main_department",
+            "duplicate_share",
+        ]
+        .map(str::to_owned),
+    )
+    .chain(stats.iter().map(|s| {
+        [
+            s.service.clone(),
+            s.rows.to_string(),
+            s.closed.to_string(),
             num(s.median_hours_to_close),
             num(s.p90_hours_to_close),
             num(s.on_time_share),
-            quote(s.main_department.as_deref().unwrap_or("")),
-            s.duplicate_share
-        ));
+            s.main_department.clone().unwrap_or_default(),
+            format!("{:.4}", s.duplicate_share),
+        ]
+    }));
+    for row in rows {
+        out.write_record(&row)?;
     }
-    out
+    let bytes = out
+        .into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))?;
+    // Every field came from a `String`.
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }

@@ -95,7 +95,7 @@ fn closing_times_on_time_share_and_reports_near_an_open_one() {
         (0.0, Some(0.0))
     );
     assert_eq!(all[0].service, "noise", "most rows first");
-    let csv = stats_csv(&all);
+    let csv = stats_csv(&all).unwrap();
     assert!(csv.starts_with("service,rows,closed,"));
     assert!(
         csv.contains("\nnoise,5,3,4.00,6.00,0.50,NYPD,0.2000\n"),

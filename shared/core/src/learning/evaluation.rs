@@ -6,12 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The held-out fifth of a history: chosen by a hash of the row's id, so the
 /// split is the same in every run and in the baseline script fed from it.
 pub fn is_held_out(source_id: &str) -> bool {
-    let mut h: u32 = 0x811c_9dc5;
-    for b in source_id.bytes() {
-        h ^= u32::from(b);
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    h.is_multiple_of(5)
+    super::features::fnv1a32(source_id.as_bytes()).is_multiple_of(5)
 }
 
 #[derive(Debug, Clone, PartialEq)]

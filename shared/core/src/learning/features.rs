@@ -75,13 +75,18 @@ impl FeatureExtractor {
 const FNV_OFFSET: u32 = 0x811c_9dc5;
 const FNV_PRIME: u32 = 0x0100_0193;
 
-fn hash_parts(kind: u8, bytes: &[u8]) -> u32 {
+/// 32-bit FNV-1a: fixed here forever, as models and the evaluation split depend on it.
+pub(crate) fn fnv1a32<'a>(bytes: impl IntoIterator<Item = &'a u8>) -> u32 {
     let mut h = FNV_OFFSET;
-    for &b in std::iter::once(&kind).chain(bytes) {
+    for &b in bytes {
         h ^= u32::from(b);
         h = h.wrapping_mul(FNV_PRIME);
     }
-    h % FEATURE_SPACE
+    h
+}
+
+fn hash_parts(kind: u8, bytes: &[u8]) -> u32 {
+    fnv1a32(std::iter::once(&kind).chain(bytes)) % FEATURE_SPACE
 }
 
 fn hash_chars(kind: u8, chars: &[char]) -> u32 {
