@@ -5,14 +5,22 @@
    function's Timeout + its MaximumBatchingWindowInSeconds.
 2. partial-batch: every SQS event reports partial batch failures
    (FunctionResponseTypes includes ReportBatchItemFailures).
-3. dlq: every SQS queue has a RedrivePolicy to a dead-letter queue, and every
+3. dlq: every SQS queue has a RedrivePolicy to a dead-letter queue, or is
+   itself a dead-letter queue (the deadLetterTargetArn of a RedrivePolicy, or
+   the DestinationConfig.OnFailure.Destination of a function event), and every
    dead-letter queue has a CloudWatch alarm on it.
 4. secrets: no environment variable carries a secret (a NoEcho parameter, or a
    name ending in TOKEN, SECRET, PASSWORD or API_KEY); pass the name of an SSM
    parameter instead (…_PARAMETER).
 5. iam-wildcards: no Allow statement grants the action or resource "*".
+6. stream-partial-batch: every DynamoDB and Kinesis stream event reports
+   partial batch failures (ReportBatchItemFailures), bisects a failing batch
+   (BisectBatchOnFunctionError: true), retries a finite number of times
+   (MaximumRetryAttempts set, not -1) and has an OnFailure destination, so one
+   bad record neither blocks its shard nor is lost.
 
-Usage: template_rules.py TEMPLATE...   (exit 1 and one line per violation)
+Usage: template_rules.py TEMPLATE...   (prints nothing and exits 0 when all pass;
+exit 1 and one line per violation otherwise)
 """
 import re
 import sys
@@ -20,6 +28,7 @@ import sys
 from samtranslator.yaml_helper import yaml_parse
 
 SECRET_NAME = re.compile(r"(TOKEN|SECRET|PASSWORD|API_KEY)$")
+STREAM_EVENT_TYPES = ("DynamoDB", "Kinesis")
 
 
 def ref_name(value):
@@ -33,6 +42,34 @@ def ref_name(value):
     return None
 
 
+def on_failure_destination(event_props):
+    """The DestinationConfig.OnFailure.Destination of a function event, else None."""
+    return ((event_props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+
+
+def function_events(resources):
+    """(function name, event name, event) of every event of every serverless function."""
+    for fname, fn in resources.items():
+        if fn.get("Type") == "AWS::Serverless::Function":
+            for ename, event in (fn.get("Properties", {}).get("Events") or {}).items():
+                yield fname, ename, event
+
+
+def check_stream_event(fname, ename, eprops):
+    where = f"stream-partial-batch: {fname} event {ename}"
+    problems = []
+    if "ReportBatchItemFailures" not in (eprops.get("FunctionResponseTypes") or []):
+        problems.append(f"{where} does not report batch item failures")
+    if eprops.get("BisectBatchOnFunctionError") is not True:
+        problems.append(f"{where} does not bisect a failing batch (BisectBatchOnFunctionError: true)")
+    retries = eprops.get("MaximumRetryAttempts")
+    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+        problems.append(f"{where} has no finite MaximumRetryAttempts (a record would be retried until it expires)")
+    if on_failure_destination(eprops) is None:
+        problems.append(f"{where} has no DestinationConfig.OnFailure destination for the records it gives up on")
+    return problems
+
+
 def check(template):
     problems = []
     resources = template.get("Resources", {})
@@ -40,6 +77,11 @@ def check(template):
     globals_fn = template.get("Globals", {}).get("Function", {})
     queues = {k: r for k, r in resources.items() if r.get("Type") == "AWS::SQS::Queue"}
     dlqs = {ref_name(q.get("Properties", {}).get("RedrivePolicy", {}).get("deadLetterTargetArn")) for q in queues.values()}
+    # A queue that receives what a function's event gave up on is a dead-letter queue too.
+    dlqs |= {
+        ref_name(on_failure_destination(event.get("Properties") or {}))
+        for _, _, event in function_events(resources)
+    }
     dlqs.discard(None)
     alarmed = set()
     for r in resources.values():
@@ -66,6 +108,8 @@ def check(template):
             if noecho or (SECRET_NAME.search(var) and not var.endswith("_PARAMETER")):
                 problems.append(f"secrets: {fname} environment variable {var} carries a secret; pass an SSM parameter name")
         for ename, event in props.get("Events", {}).items():
+            if event.get("Type") in STREAM_EVENT_TYPES:
+                problems.extend(check_stream_event(fname, ename, event.get("Properties") or {}))
             if event.get("Type") != "SQS":
                 continue
             eprops = event.get("Properties", {})
@@ -99,8 +143,6 @@ def main(paths):
         for p in problems:
             print(f"{path}: {p}")
         failed = failed or bool(problems)
-    if not failed:
-        print(f"template rules: {len(paths)} template(s) pass")
     return 1 if failed else 0
 
 

@@ -4,8 +4,6 @@
 //!
 //! | variable | meaning | default |
 //! |---|---|---|
-//! | `ROUTE_QUEUE_URL` | where classified requests go | required |
-//! | `NOTIFY_QUEUE_URL` | where status changes go (triage notice) | required |
 //! | `CLASSIFY_CONFIDENCE_THRESHOLD` | below this, a person decides | 0.35 |
 
 use std::sync::Arc;
@@ -13,11 +11,10 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use citydesk_aws::config::{Clients, CommonConfig, ConfigError, Env};
 use citydesk_aws::dynamo::DynamoStore;
-use citydesk_aws::sqs::SqsPipelineQueue;
 use citydesk_aws::sqs_batch::{process_batch, unexpected};
 use citydesk_aws::system::SystemClock;
 use citydesk_core::messages::PipelineMessage;
-use citydesk_core::ports::{Clock, PipelineQueue, PortError, RequestStore};
+use citydesk_core::ports::{Clock, PortError, RequestStore};
 use citydesk_core::rules::classification::Classifiers;
 use citydesk_core::usecases::classify_request::{Classify, classify_request};
 
@@ -26,8 +23,6 @@ pub const DEFAULT_THRESHOLD: f64 = 0.35;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub common: CommonConfig,
-    pub route_queue_url: String,
-    pub notify_queue_url: String,
     pub threshold: f64,
 }
 
@@ -42,8 +37,6 @@ impl Config {
         }
         Ok(Self {
             common: CommonConfig::from_env(env)?,
-            route_queue_url: env.required("ROUTE_QUEUE_URL")?,
-            notify_queue_url: env.required("NOTIFY_QUEUE_URL")?,
             threshold,
         })
     }
@@ -51,7 +44,6 @@ impl Config {
 
 pub struct Deps {
     pub store: Arc<dyn RequestStore>,
-    pub queue: Arc<dyn PipelineQueue>,
     pub clock: Arc<dyn Clock>,
     pub classifiers: Classifiers,
     pub threshold: f64,
@@ -67,11 +59,6 @@ impl Deps {
                 clients.dynamodb.clone(),
                 &config.common.table_name,
             )),
-            queue: Arc::new(
-                SqsPipelineQueue::new(clients.sqs.clone())
-                    .route_to(config.route_queue_url.clone())
-                    .notify_to(config.notify_queue_url.clone()),
-            ),
             clock: Arc::new(SystemClock),
             classifiers: Classifiers::with_models(&catalogues, &models),
             threshold: config.threshold,
@@ -83,7 +70,6 @@ impl Deps {
 pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
     let step = Classify {
         store: deps.store.as_ref(),
-        queue: deps.queue.as_ref(),
         clock: deps.clock.as_ref(),
         classifiers: &deps.classifiers,
         threshold: deps.threshold,

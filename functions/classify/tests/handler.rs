@@ -8,7 +8,7 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::SqsEvent;
 use citydesk_classify::{Deps, handle};
 use citydesk_core::catalogue::{Catalogue, CatalogueDocument};
-use citydesk_core::memory::{ManualClock, MemoryQueues, MemoryStore, SequentialIds};
+use citydesk_core::memory::{ManualClock, MemoryStore, SequentialIds};
 use citydesk_core::messages::PipelineMessage;
 use citydesk_core::ports::RequestStore;
 use citydesk_core::request::{Channel, Language, Location};
@@ -25,11 +25,9 @@ async fn poison_record_fails_alone() {
     )
     .unwrap();
     let store = Arc::new(MemoryStore::default());
-    let queues = Arc::new(MemoryQueues::default());
     let clock = Arc::new(ManualClock::at("2026-11-27T09:30:00Z".parse().unwrap()));
     let intake = Intake {
         store: store.as_ref(),
-        queue: queues.as_ref(),
         clock: clock.as_ref(),
         ids: &SequentialIds::default(),
         catalogue: &catalogue,
@@ -50,7 +48,7 @@ async fn poison_record_fails_alone() {
         .unwrap()
         .request
         .id;
-    queues.take_pipeline();
+    store.take_pipeline_reactions();
 
     // The fixture's first record names a request; point it at ours. The second is not JSON.
     let fixture = include_str!("../../../events/sqs/classify-batch.json")
@@ -60,7 +58,6 @@ async fn poison_record_fails_alone() {
 
     let deps = Deps {
         store: store.clone(),
-        queue: queues.clone(),
         clock,
         classifiers: citydesk_core::rules::classification::Classifiers::new(
             &citydesk_core::catalogue::Catalogues::single(catalogue.clone()),
@@ -77,7 +74,7 @@ async fn poison_record_fails_alone() {
     let request = store.get(&id).await.unwrap().unwrap();
     assert_eq!(request.service_code.unwrap().as_str(), "pothole");
     assert_eq!(
-        queues.take_pipeline(),
+        store.take_pipeline_reactions(),
         vec![PipelineMessage::RequestClassified { request_id: id }]
     );
 }

@@ -17,8 +17,6 @@
 //!
 //! | variable | meaning |
 //! |---|---|
-//! | `NOTIFY_QUEUE_URL` | where status changes go for the citizen's notification |
-//! | `ROUTE_QUEUE_URL` | where handed-back and unlinked requests go to be routed again |
 
 mod routes;
 
@@ -29,26 +27,21 @@ use std::sync::Arc;
 use citydesk_aws::config::{Clients, CommonConfig, ConfigError, Env};
 use citydesk_aws::dynamo::DynamoStore;
 use citydesk_aws::s3::S3Blobs;
-use citydesk_aws::sqs::SqsPipelineQueue;
 use citydesk_aws::system::SystemClock;
 use citydesk_core::catalogue::Catalogues;
 use citydesk_core::ports::{
-    Clock, DepartmentKeys, PipelineQueue, PortError, RequestStore, TrainingExamples,
+    Clock, DepartmentKeys, PortError, RequestStore, TrainingExamples,
 };
 
 #[derive(Debug, Clone)]
 pub struct Config {
     pub common: CommonConfig,
-    pub notify_queue_url: String,
-    pub route_queue_url: String,
 }
 
 impl Config {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
             common: CommonConfig::from_env(env)?,
-            notify_queue_url: env.required("NOTIFY_QUEUE_URL")?,
-            route_queue_url: env.required("ROUTE_QUEUE_URL")?,
         })
     }
 }
@@ -56,7 +49,6 @@ impl Config {
 pub struct Deps {
     pub store: Arc<dyn RequestStore>,
     pub keys: Arc<dyn DepartmentKeys>,
-    pub queue: Arc<dyn PipelineQueue>,
     pub clock: Arc<dyn Clock>,
     /// Where operators' triage choices go for the next training run.
     pub examples: Arc<dyn TrainingExamples>,
@@ -75,11 +67,6 @@ impl Deps {
             catalogues: clients.load_catalogues(&config.common).await?,
             store: store.clone(),
             keys: store,
-            queue: Arc::new(
-                SqsPipelineQueue::new(clients.sqs.clone())
-                    .notify_to(config.notify_queue_url.clone())
-                    .route_to(config.route_queue_url.clone()),
-            ),
             clock: Arc::new(SystemClock),
             examples: Arc::new(S3Blobs::new(clients.s3.clone(), &config.common.bucket_name)),
         })

@@ -151,7 +151,6 @@ struct AssignmentList {
 fn work(deps: &Deps) -> DepartmentWork<'_> {
     DepartmentWork {
         store: deps.store.as_ref(),
-        queue: deps.queue.as_ref(),
         clock: deps.clock.as_ref(),
     }
 }
@@ -298,7 +297,6 @@ fn parse_case(raw: &str, field: &str) -> Result<CaseNumber, ApiError> {
 fn triage(deps: &Deps) -> Triage<'_> {
     Triage {
         store: deps.store.as_ref(),
-        queue: deps.queue.as_ref(),
         clock: deps.clock.as_ref(),
         examples: deps.examples.as_ref(),
         catalogues: &deps.catalogues,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use citydesk_core::catalogue::{Catalogue, CatalogueDocument};
 use citydesk_core::ids::{DepartmentCode, sha256_hex};
-use citydesk_core::memory::{ManualClock, MemoryQueues, MemoryStore, SequentialIds};
+use citydesk_core::memory::{ManualClock, MemoryStore, SequentialIds};
 use citydesk_core::messages::PipelineMessage;
 use citydesk_core::ports::RequestStore;
 use citydesk_core::request::{Channel, Language, Location};
@@ -31,15 +31,13 @@ fn catalogue() -> Catalogue {
 }
 
 /// A store with one request assigned to roads under the fixtures' case number.
-async fn world() -> (Arc<MemoryStore>, Arc<MemoryQueues>, axum::Router) {
+async fn world() -> (Arc<MemoryStore>, axum::Router) {
     let store = Arc::new(MemoryStore::default());
-    let queues = Arc::new(MemoryQueues::default());
     let clock = Arc::new(ManualClock::at("2026-11-27T09:30:00Z".parse().unwrap()));
     let catalogue = catalogue();
     let ids = SequentialIds::default();
     let intake = Intake {
         store: store.as_ref(),
-        queue: queues.as_ref(),
         clock: clock.as_ref(),
         ids: &ids,
         catalogue: &catalogue,
@@ -85,16 +83,15 @@ async fn world() -> (Arc<MemoryStore>, Arc<MemoryQueues>, axum::Router) {
         &sha256_hex(b"cdk_demo-water-key"),
         DepartmentCode::parse("water").unwrap(),
     );
-    queues.take_pipeline();
+    store.take_pipeline_reactions();
     let deps = Deps {
         store: store.clone(),
         keys: store.clone(),
-        queue: queues.clone(),
         clock,
         examples: Arc::new(citydesk_core::memory::MemoryTrainingExamples::default()),
         catalogues: citydesk_core::catalogue::Catalogues::single(catalogue),
     };
-    (store, queues, router(Arc::new(deps)))
+    (store, router(Arc::new(deps)))
 }
 
 fn clock_now() -> jiff::Timestamp {
@@ -119,7 +116,7 @@ async fn call(app: &axum::Router, req: http::Request<Body>) -> (u16, Value) {
 
 #[tokio::test]
 async fn list_and_resolve_from_fixtures() {
-    let (_store, queues, app) = world().await;
+    let (store, app) = world().await;
     let (status, list) = call(
         &app,
         event(include_str!(
@@ -140,7 +137,7 @@ async fn list_and_resolve_from_fixtures() {
     assert_eq!(resolved["status"], "resolved");
     assert_eq!(resolved["resolution"], "Ubytek załatany.");
     assert!(matches!(
-        queues.take_pipeline()[..],
+        store.take_pipeline_reactions()[..],
         [PipelineMessage::StatusChanged { seq: 3, .. }]
     ));
 
@@ -164,7 +161,7 @@ async fn list_and_resolve_from_fixtures() {
 
 #[tokio::test]
 async fn other_departments_and_bad_input_are_refused() {
-    let (_store, _queues, app) = world().await;
+    let (_store, app) = world().await;
     let post = |key: Option<&str>, body: &str, content_type: &str| {
         let mut b =
             http::Request::post(format!("/v1/department/assignments/{FIXTURE_CASE}/status"))

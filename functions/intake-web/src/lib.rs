@@ -5,10 +5,7 @@
 //!
 //! | variable | meaning |
 //! |---|---|
-//! | `CLASSIFY_QUEUE_URL` | where new requests go for classification |
 //! | `TRACKING_SECRET_PARAMETER` | SSM parameter of the key tracking tokens are derived with |
-//! | `ROUTE_QUEUE_URL` | where requests the citizen reopens go back to routing |
-//! | `NOTIFY_QUEUE_URL` | where status changes the citizen makes are announced |
 //! | shared | see `citydesk_aws::config` |
 
 // The OpenAPI document is one `json!` literal, deeper than the default limit.
@@ -22,10 +19,9 @@ pub use routes::router;
 
 use citydesk_aws::config::{Clients, CommonConfig, ConfigError, Env};
 use citydesk_aws::dynamo::DynamoStore;
-use citydesk_aws::sqs::SqsPipelineQueue;
 use citydesk_aws::system::{RandomIds, SystemClock};
 use citydesk_core::catalogue::Catalogue;
-use citydesk_core::ports::{Clock, IdSource, MediaStore, PipelineQueue, PortError, RequestStore};
+use citydesk_core::ports::{Clock, IdSource, MediaStore, PortError, RequestStore};
 use std::sync::Arc;
 
 #[derive(Debug, Clone)]
@@ -33,11 +29,6 @@ pub struct Config {
     pub common: CommonConfig,
     /// SSM parameter of the key tracking tokens are derived with.
     pub tracking_secret_parameter: String,
-    pub classify_queue_url: String,
-    /// Reopened requests go back to routing.
-    pub route_queue_url: String,
-    /// Status changes the citizen makes are announced like any other.
-    pub notify_queue_url: String,
 }
 
 impl Config {
@@ -45,9 +36,6 @@ impl Config {
         Ok(Self {
             common: CommonConfig::from_env(env)?,
             tracking_secret_parameter: env.required("TRACKING_SECRET_PARAMETER")?,
-            classify_queue_url: env.required("CLASSIFY_QUEUE_URL")?,
-            route_queue_url: env.required("ROUTE_QUEUE_URL")?,
-            notify_queue_url: env.required("NOTIFY_QUEUE_URL")?,
         })
     }
 }
@@ -56,7 +44,6 @@ impl Config {
 /// objects so tests run the same router over in-memory twins.
 pub struct Deps {
     pub store: Arc<dyn RequestStore>,
-    pub queue: Arc<dyn PipelineQueue>,
     pub catalogue: Catalogue,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdSource>,
@@ -74,12 +61,6 @@ impl Deps {
                 clients.dynamodb.clone(),
                 &config.common.table_name,
             )),
-            queue: Arc::new(
-                SqsPipelineQueue::new(clients.sqs.clone())
-                    .classify_to(config.classify_queue_url.clone())
-                    .route_to(config.route_queue_url.clone())
-                    .notify_to(config.notify_queue_url.clone()),
-            ),
             clock: Arc::new(SystemClock),
             ids: Arc::new(RandomIds::new(
                 citydesk_aws::secrets::tracking_key(

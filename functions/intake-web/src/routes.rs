@@ -107,7 +107,6 @@ async fn create_request(
     submission.media = uploaded_media(&deps, &keys).await?;
     let intake = Intake {
         store: deps.store.as_ref(),
-        queue: deps.queue.as_ref(),
         clock: deps.clock.as_ref(),
         ids: deps.ids.as_ref(),
         catalogue: &deps.catalogue,
@@ -239,7 +238,6 @@ async fn citizen_update(
     })?;
     let follow = FollowUp {
         store: deps.store.as_ref(),
-        queue: deps.queue.as_ref(),
         clock: deps.clock.as_ref(),
     };
     let update = CitizenUpdate {

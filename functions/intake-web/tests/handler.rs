@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use citydesk_core::catalogue::{Catalogue, CatalogueDocument};
-use citydesk_core::memory::{ManualClock, MemoryQueues, MemoryStore, SequentialIds};
+use citydesk_core::memory::{ManualClock, MemoryStore, SequentialIds};
 use citydesk_core::messages::PipelineMessage;
 use citydesk_core::ports::ContactStore;
 use citydesk_intake_web::{Deps, router};
@@ -17,7 +17,6 @@ use tower::ServiceExt;
 struct Harness {
     store: Arc<MemoryStore>,
     media: Arc<citydesk_core::memory::MemoryBlobs>,
-    queues: Arc<MemoryQueues>,
     app: axum::Router,
 }
 
@@ -28,11 +27,9 @@ fn harness() -> Harness {
     )
     .unwrap();
     let store = Arc::new(MemoryStore::default());
-    let queues = Arc::new(MemoryQueues::default());
     let media = Arc::new(citydesk_core::memory::MemoryBlobs::default());
     let deps = Deps {
         store: store.clone(),
-        queue: queues.clone(),
         catalogue: Catalogue::new(doc).unwrap(),
         clock: Arc::new(ManualClock::at("2026-11-27T09:30:00Z".parse().unwrap())),
         ids: Arc::new(SequentialIds::default()),
@@ -41,7 +38,6 @@ fn harness() -> Harness {
     Harness {
         store,
         media,
-        queues,
         app: router(Arc::new(deps)),
     }
 }
@@ -82,7 +78,7 @@ async fn create_from_fixture_then_replay_and_view() {
     assert!(created["tracking_token"].as_str().unwrap().len() >= 6);
     let id = citydesk_core::ids::RequestId::parse(created["id"].as_str().unwrap()).unwrap();
     assert_eq!(
-        h.queues.take_pipeline(),
+        h.store.take_pipeline_reactions(),
         vec![
             PipelineMessage::RequestCreated {
                 request_id: id.clone()
@@ -476,7 +472,7 @@ async fn the_citizen_follows_up_with_the_tracking_token() {
         .move_to(Status::Resolved, Some("Załatane".into()), now, "test")
         .unwrap();
     h.store.apply(&resolved).await.unwrap();
-    h.queues.take_pipeline();
+    h.store.take_pipeline_reactions();
     let (status, body) = call(
         &h.app,
         update(r#"{"fixed": false, "note": "Nadal jest dziura"}"#, &token),
@@ -484,7 +480,7 @@ async fn the_citizen_follows_up_with_the_tracking_token() {
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "reopened");
-    let sent = h.queues.take_pipeline();
+    let sent = h.store.take_pipeline_reactions();
     assert!(
         sent.iter()
             .any(|m| matches!(m, PipelineMessage::RequestClassified { .. })),

@@ -17,9 +17,7 @@
 //!
 //! | variable | meaning |
 //! |---|---|
-//! | `CLASSIFY_QUEUE_URL` | where new requests go for classification |
 //! | `TRACKING_SECRET_PARAMETER` | SSM parameter of the key tracking tokens are derived with |
-//! | `ROUTE_QUEUE_URL`, `NOTIFY_QUEUE_URL` | where reopened requests and citizens' status changes go |
 //! | `PUBLIC_BASE_URL` | this deployment's public URL, for discovery |
 
 mod format;
@@ -35,11 +33,10 @@ use std::sync::Arc;
 
 use citydesk_aws::config::{Clients, CommonConfig, ConfigError, Env};
 use citydesk_aws::dynamo::DynamoStore;
-use citydesk_aws::sqs::SqsPipelineQueue;
 use citydesk_aws::system::{RandomIds, SystemClock};
 use citydesk_core::catalogue::Catalogues;
 use citydesk_core::ports::{
-    ClientKeys, Clock, IdSource, MediaStore, OnceLedger, PipelineQueue, PortError, RequestStore,
+    ClientKeys, Clock, IdSource, MediaStore, OnceLedger, PortError, RequestStore,
 };
 
 #[derive(Debug, Clone)]
@@ -47,9 +44,6 @@ pub struct Config {
     pub common: CommonConfig,
     /// SSM parameter of the key tracking tokens are derived with.
     pub tracking_secret_parameter: String,
-    pub classify_queue_url: String,
-    pub route_queue_url: String,
-    pub notify_queue_url: String,
     pub public_base_url: String,
 }
 
@@ -58,9 +52,6 @@ impl Config {
         Ok(Self {
             common: CommonConfig::from_env(env)?,
             tracking_secret_parameter: env.required("TRACKING_SECRET_PARAMETER")?,
-            classify_queue_url: env.required("CLASSIFY_QUEUE_URL")?,
-            route_queue_url: env.required("ROUTE_QUEUE_URL")?,
-            notify_queue_url: env.required("NOTIFY_QUEUE_URL")?,
             public_base_url: env
                 .optional("PUBLIC_BASE_URL")
                 .unwrap_or_else(|| "https://311.example.org".into()),
@@ -75,7 +66,6 @@ pub struct Deps {
     pub media: Arc<dyn MediaStore>,
     /// Remembers client update ids already applied.
     pub ledger: Arc<dyn OnceLedger>,
-    pub queue: Arc<dyn PipelineQueue>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdSource>,
     /// Every served city, the default first.
@@ -99,12 +89,6 @@ impl Deps {
                 clients.s3.clone(),
                 &config.common.bucket_name,
             )),
-            queue: Arc::new(
-                SqsPipelineQueue::new(clients.sqs.clone())
-                    .classify_to(config.classify_queue_url.clone())
-                    .route_to(config.route_queue_url.clone())
-                    .notify_to(config.notify_queue_url.clone()),
-            ),
             clock: Arc::new(SystemClock),
             ids: Arc::new(RandomIds::new(
                 citydesk_aws::secrets::tracking_key(

@@ -500,7 +500,6 @@ async fn post_resource(
             submission.media = media(&deps, catalogue, &params, photo).await.map_err(fail)?;
             let intake = Intake {
                 store: deps.store.as_ref(),
-                queue: deps.queue.as_ref(),
                 clock: deps.clock.as_ref(),
                 ids: deps.ids.as_ref(),
                 catalogue,
@@ -586,7 +585,6 @@ async fn post_update(deps: &Deps, catalogue: &Catalogue, p: &Params) -> Result<N
     }
     let follow = FollowUp {
         store: deps.store.as_ref(),
-        queue: deps.queue.as_ref(),
         clock: deps.clock.as_ref(),
     };
     let result = follow_up_by_client(&follow, &case, CitizenUpdate { note, fixed }).await;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use citydesk_core::catalogue::{Catalogue, CatalogueDocument};
 use citydesk_core::ids::sha256_hex;
-use citydesk_core::memory::{ManualClock, MemoryQueues, MemoryStore, SequentialIds};
+use citydesk_core::memory::{ManualClock, MemoryStore, SequentialIds};
 use citydesk_open311::{Deps, router};
 use http_body_util::BodyExt;
 use serde_json::Value;
@@ -48,7 +48,6 @@ fn app_with_media() -> (
         keys: store.clone(),
         ledger: store.clone(),
         media: media.clone(),
-        queue: Arc::new(MemoryQueues::default()),
         clock: clock.clone(),
         ids: Arc::new(SequentialIds::default()),
         catalogues: citydesk_core::catalogue::Catalogues::single(catalogue),

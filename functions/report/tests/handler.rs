@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use citydesk_core::catalogue::{Catalogue, CatalogueDocument};
-use citydesk_core::memory::{ManualClock, MemoryBlobs, MemoryQueues, MemoryStore, SequentialIds};
+use citydesk_core::memory::{ManualClock, MemoryBlobs, MemoryStore, SequentialIds};
 use citydesk_core::request::{Channel, Language, Location};
 use citydesk_core::usecases::submit_request::{Intake, RequestSubmission, submit_request};
 use citydesk_report::{Deps, TriggerError, handle};
@@ -23,11 +23,9 @@ async fn fixtures_report_the_right_day_once() {
     let store = Arc::new(MemoryStore::default());
     // 23:30 UTC on 26 Nov is 00:30 on 27 Nov in Kraków: it belongs to the 27th.
     let clock = Arc::new(ManualClock::at("2026-11-26T23:30:00Z".parse().unwrap()));
-    let queues = MemoryQueues::default();
     let ids = SequentialIds::default();
     let intake = Intake {
         store: store.as_ref(),
-        queue: &queues,
         clock: clock.as_ref(),
         ids: &ids,
         catalogue: &catalogue,

@@ -4,44 +4,35 @@
 //!
 //! | variable | meaning |
 //! |---|---|
-//! | `NOTIFY_QUEUE_URL` | where status changes go |
-//! | `DEPARTMENT_QUEUE_PREFIX` | department queues are `<prefix><queue from the catalogue>` |
 
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use citydesk_aws::config::{Clients, CommonConfig, ConfigError, Env};
 use citydesk_aws::dynamo::DynamoStore;
-use citydesk_aws::sqs::{SqsDepartmentQueues, SqsPipelineQueue};
 use citydesk_aws::sqs_batch::{process_batch, unexpected};
 use citydesk_aws::system::SystemClock;
 use citydesk_core::catalogue::Catalogues;
 use citydesk_core::learning::CityModels;
 use citydesk_core::messages::PipelineMessage;
-use citydesk_core::ports::{Clock, DepartmentQueues, PipelineQueue, PortError, RequestStore};
+use citydesk_core::ports::{Clock, PortError, RequestStore};
 use citydesk_core::usecases::route_request::{Route, route_request};
 
 #[derive(Debug, Clone)]
 pub struct Config {
     pub common: CommonConfig,
-    pub notify_queue_url: String,
-    pub department_queue_prefix: String,
 }
 
 impl Config {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
             common: CommonConfig::from_env(env)?,
-            notify_queue_url: env.required("NOTIFY_QUEUE_URL")?,
-            department_queue_prefix: env.required("DEPARTMENT_QUEUE_PREFIX")?,
         })
     }
 }
 
 pub struct Deps {
     pub store: Arc<dyn RequestStore>,
-    pub queue: Arc<dyn PipelineQueue>,
-    pub department_queues: Arc<dyn DepartmentQueues>,
     pub clock: Arc<dyn Clock>,
     /// Every served city, the default first.
     pub catalogues: Catalogues,
@@ -59,14 +50,6 @@ impl Deps {
                 clients.dynamodb.clone(),
                 &config.common.table_name,
             )),
-            queue: Arc::new(
-                SqsPipelineQueue::new(clients.sqs.clone())
-                    .notify_to(config.notify_queue_url.clone()),
-            ),
-            department_queues: Arc::new(SqsDepartmentQueues::new(
-                clients.sqs.clone(),
-                config.department_queue_prefix.clone(),
-            )),
             clock: Arc::new(SystemClock),
         })
     }
@@ -75,8 +58,6 @@ impl Deps {
 pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
     let step = Route {
         store: deps.store.as_ref(),
-        queue: deps.queue.as_ref(),
-        department_queues: deps.department_queues.as_ref(),
         clock: deps.clock.as_ref(),
         catalogues: &deps.catalogues,
         models: &deps.models,

@@ -12,10 +12,9 @@ use std::sync::Arc;
 
 use citydesk_aws::config::{Clients, CommonConfig, ConfigError, Env};
 use citydesk_aws::dynamo::DynamoStore;
-use citydesk_aws::sqs::SqsDepartmentQueues;
 use citydesk_aws::system::SystemClock;
 use citydesk_core::catalogue::Catalogues;
-use citydesk_core::ports::{Clock, DepartmentQueues, PortError, RequestStore};
+use citydesk_core::ports::{Clock, PortError, RequestStore};
 use citydesk_core::usecases::StepError;
 use citydesk_core::usecases::watch_sla::{WatchSla, watch_sla};
 use serde::Deserialize;
@@ -23,21 +22,18 @@ use serde::Deserialize;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub common: CommonConfig,
-    pub department_queue_prefix: String,
 }
 
 impl Config {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
             common: CommonConfig::from_env(env)?,
-            department_queue_prefix: env.required("DEPARTMENT_QUEUE_PREFIX")?,
         })
     }
 }
 
 pub struct Deps {
     pub store: Arc<dyn RequestStore>,
-    pub department_queues: Arc<dyn DepartmentQueues>,
     pub clock: Arc<dyn Clock>,
     /// Every served city, the default first.
     pub catalogues: Catalogues,
@@ -51,10 +47,6 @@ impl Deps {
             store: Arc::new(DynamoStore::new(
                 clients.dynamodb.clone(),
                 &config.common.table_name,
-            )),
-            department_queues: Arc::new(SqsDepartmentQueues::new(
-                clients.sqs.clone(),
-                config.department_queue_prefix.clone(),
             )),
             clock: Arc::new(SystemClock),
         })
@@ -89,7 +81,6 @@ pub async fn handle(
     let now = trigger.now.unwrap_or_else(|| deps.clock.now());
     let sweep = WatchSla {
         store: deps.store.as_ref(),
-        department_queues: deps.department_queues.as_ref(),
         catalogues: &deps.catalogues,
     };
     let summary = watch_sla(&sweep, now).await?;

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use citydesk_core::catalogue::{Catalogue, CatalogueDocument, Catalogues};
-use citydesk_core::memory::{ManualClock, MemoryQueues, MemoryStore};
+use citydesk_core::memory::{ManualClock, MemoryStore};
 use citydesk_sla_watch::{Deps, TriggerError, handle};
 
 fn deps() -> Deps {
@@ -19,7 +19,6 @@ fn deps() -> Deps {
     .unwrap();
     Deps {
         store: Arc::new(MemoryStore::default()),
-        department_queues: Arc::new(MemoryQueues::default()),
         clock: Arc::new(ManualClock::at("2026-11-30T08:00:00Z".parse().unwrap())),
         catalogues: Catalogues::single(catalogue),
     }

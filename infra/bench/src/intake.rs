@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use axum::body::Body;
 use citydesk_aws::system::{RandomIds, SystemClock};
 use citydesk_core::catalogue::{Catalogue, CatalogueDocument};
-use citydesk_core::memory::{MemoryBlobs, MemoryQueues, MemoryStore};
+use citydesk_core::memory::{MemoryBlobs, MemoryStore};
 use citydesk_intake_web::{Deps, router};
 use hdrhistogram::Histogram;
 use http_body_util::BodyExt;
@@ -128,10 +128,8 @@ pub async fn run(catalogue_dir: &Path, options: IntakeOptions) -> anyhow::Result
         CatalogueDocument::from_sources(&read("catalogue.toml")?, &read("districts.geojson")?)
             .context("parsing the demo catalogue")?;
     let store = Arc::new(MemoryStore::default());
-    let queues = Arc::new(MemoryQueues::default());
     let deps = Deps {
         store: store.clone(),
-        queue: queues.clone(),
         catalogue: Catalogue::new(doc).context("building the demo catalogue")?,
         clock: Arc::new(SystemClock),
         ids: Arc::new(RandomIds::new(citydesk_core::ids::TrackingKey::new(
@@ -151,7 +149,7 @@ pub async fn run(catalogue_dir: &Path, options: IntakeOptions) -> anyhow::Result
             );
         }
     }
-    let _ = queues.take_pipeline();
+    let _ = store.take_committed();
 
     // Requests are built before the clock starts; the loop only calls the router.
     let requests = (0..options.creates)
@@ -188,11 +186,12 @@ pub async fn run(catalogue_dir: &Path, options: IntakeOptions) -> anyhow::Result
             .context("POST /v1/requests answer has no case_number")?;
         cases.push(case.to_owned());
     }
-    // Two hand-offs per new request: to classification, and the citizen's confirmation.
-    let queued = queues.take_pipeline().len();
-    if queued != 2 * options.creates {
+    // One committed creation per new request reaches the outbox (its
+    // classification and confirmation follow from it).
+    let committed = store.take_committed().len();
+    if committed != options.creates {
         bail!(
-            "{queued} pipeline messages for {} created requests (expected two each)",
+            "{committed} committed events for {} created requests (expected one each)",
             options.creates
         );
     }

@@ -11,6 +11,15 @@ use citydesk_aws::config::Env;
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 pub type SqsHandler = Arc<dyn Fn(SqsEvent) -> BoxFuture<SqsBatchResponse> + Send + Sync>;
+/// A DynamoDB stream function, with the time its invocation has.
+pub type StreamHandler = Arc<
+    dyn Fn(
+            aws_lambda_events::event::dynamodb::Event,
+            citydesk_aws::deadline::Deadline,
+        ) -> BoxFuture<aws_lambda_events::event::streams::DynamoDbEventResponse>
+        + Send
+        + Sync,
+>;
 pub type ScheduledHandler =
     Arc<dyn Fn(serde_json::Value) -> BoxFuture<Result<serde_json::Value, String>> + Send + Sync>;
 
@@ -19,6 +28,7 @@ pub type ScheduledHandler =
 pub enum LocalFunction {
     Http(axum::Router),
     Sqs(SqsHandler),
+    Stream(StreamHandler),
     Scheduled(ScheduledHandler),
 }
 
@@ -27,6 +37,7 @@ impl std::fmt::Debug for LocalFunction {
         f.write_str(match self {
             LocalFunction::Http(_) => "LocalFunction::Http",
             LocalFunction::Sqs(_) => "LocalFunction::Sqs",
+            LocalFunction::Stream(_) => "LocalFunction::Stream",
             LocalFunction::Scheduled(_) => "LocalFunction::Scheduled",
         })
     }
@@ -118,6 +129,18 @@ pub async fn build(
             LocalFunction::Sqs(Arc::new(move |event| {
                 let deps = deps.clone();
                 Box::pin(async move { citydesk_notify::handle(&deps, event).await })
+            }))
+        }
+        "dispatch" => {
+            let config = citydesk_dispatch::Config::from_env(&env).map_err(config_err)?;
+            let deps = Arc::new(
+                citydesk_dispatch::Deps::init(&config)
+                    .await
+                    .map_err(init_err)?,
+            );
+            LocalFunction::Stream(Arc::new(move |event, deadline| {
+                let deps = deps.clone();
+                Box::pin(async move { citydesk_dispatch::handle(&deps, event, deadline).await })
             }))
         }
         "report" => {

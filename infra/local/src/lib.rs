@@ -6,6 +6,7 @@
 //! it, and then:
 //! - serves the template's HTTP routes ([`gateway`]),
 //! - polls the template's SQS event sources with Lambda's semantics ([`poller`]),
+//! - reads the table's change stream into the outbox's dispatcher ([`stream_poller`]),
 //! - fires the template's schedules ([`cron`]), or on demand,
 //! - fakes the SMS and e-mail providers on loopback ([`provider`]).
 //!
@@ -13,11 +14,13 @@
 //! endpoint and credentials differ.
 
 pub mod cron;
+pub mod event_filter;
 pub mod functions;
 pub mod gateway;
 pub mod poller;
 pub mod provider;
 pub mod stack;
+pub mod stream_poller;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -425,9 +428,38 @@ async fn fire_on_schedule(entry: ScheduleEntry, mut stop: watch::Receiver<bool>)
     }
 }
 
+/// The runner must be the only consumer of every queue and stream: an enabled
+/// event source mapping (the emulator's own, or a real account's deployed
+/// trigger) would take records first, or lose them.
+fn refuse_second_consumers(stack: &Stack) -> anyhow::Result<()> {
+    let enabled: Vec<String> = stack
+        .event_source_mappings
+        .iter()
+        .filter(|m| m.enabled)
+        .map(|m| {
+            format!(
+                "{} ({} <- {})",
+                m.uuid,
+                m.function_name.as_deref().unwrap_or("?"),
+                m.event_source_arn.as_deref().unwrap_or("?")
+            )
+        })
+        .collect();
+    if enabled.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "these event source mappings would consume the stack's queues or stream besides this runner: {}. \
+         On the emulator, deploy again with infra/local/deploy_stack.py --recreate (it creates none); \
+         on a real account, disable them first (aws lambda update-event-source-mapping --uuid <uuid> --no-enabled)",
+        enabled.join(", ")
+    )
+}
+
 /// Starts everything and returns once the HTTP API answers.
 pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
     let stack = Stack::load(&options.stack_file)?;
+    refuse_second_consumers(&stack)?;
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
         .with_context(|| format!("binding {}", options.listen))?;
@@ -452,6 +484,7 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
 
     let mut http_functions = BTreeMap::new();
     let mut sqs_functions = BTreeMap::new();
+    let mut stream_functions = BTreeMap::new();
     let mut scheduled_functions = BTreeMap::new();
     for (logical_id, f) in &stack.functions {
         let env = function_env(&stack, &f.binary, &f.environment, &local_url);
@@ -465,6 +498,9 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
             LocalFunction::Sqs(handler) => {
                 sqs_functions.insert(logical_id.clone(), handler);
             }
+            LocalFunction::Stream(handler) => {
+                stream_functions.insert(logical_id.clone(), handler);
+            }
             LocalFunction::Scheduled(handler) => {
                 scheduled_functions.insert(logical_id.clone(), handler);
             }
@@ -474,9 +510,9 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
 
-    let sqs = Clients::new(&CommonConfig::from_env(&Env::from_map(any_env))?)
-        .await
-        .sqs;
+    let clients = Clients::new(&CommonConfig::from_env(&Env::from_map(any_env))?).await;
+    let sqs = clients.sqs.clone();
+    let streams = aws_sdk_dynamodbstreams::Client::new(&clients.sdk);
     for source in &stack.queue_sources {
         let handler = sqs_functions
             .get(&source.function)
@@ -494,6 +530,34 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
             handler,
             stop_rx.clone(),
         )));
+    }
+
+    for source in &stack.stream_sources {
+        let handler = stream_functions
+            .get(&source.function)
+            .cloned()
+            .with_context(|| {
+                format!(
+                    "stream source for {} which is not a stream function",
+                    source.function
+                )
+            })?;
+        let timeout = stack
+            .functions
+            .get(&source.function)
+            .map_or(3, |f| f.timeout);
+        let poller = stream_poller::StreamPoller {
+            streams: streams.clone(),
+            sqs: sqs.clone(),
+            source: source.clone(),
+            region: stack.region.clone(),
+            handler,
+            checkpoints: stream_poller::Checkpoints::at(
+                options.stack_file.with_extension("stream-checkpoints.json"),
+            ),
+            function_timeout: std::time::Duration::from_secs(timeout),
+        };
+        tasks.push(tokio::spawn(poller.run(stop_rx.clone())));
     }
 
     let mut schedules = Vec::new();

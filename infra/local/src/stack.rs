@@ -17,7 +17,44 @@ pub struct Stack {
     pub functions: BTreeMap<String, StackFunction>,
     pub http_routes: Vec<HttpRoute>,
     pub queue_sources: Vec<QueueSource>,
+    /// DynamoDB stream triggers (the outbox's dispatcher).
+    #[serde(default)]
+    pub stream_sources: Vec<StreamSource>,
     pub schedules: Vec<ScheduleSpec>,
+    /// Event source mappings the emulator or account itself runs; the runner
+    /// refuses to start while one is enabled (it must be the only consumer).
+    #[serde(default)]
+    pub event_source_mappings: Vec<EventSourceMapping>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StreamSource {
+    pub function: String,
+    pub table_name: String,
+    pub stream_arn: String,
+    #[serde(default)]
+    pub starting_position: Option<String>,
+    pub batch_size: i32,
+    #[serde(default)]
+    pub report_batch_item_failures: bool,
+    /// `None` or -1: retry until the record expires (Lambda's default).
+    #[serde(default)]
+    pub maximum_retry_attempts: Option<i64>,
+    #[serde(default)]
+    pub on_failure_queue_url: Option<String>,
+    /// Lambda event filter patterns; a record must match one (none: every record).
+    #[serde(default)]
+    pub filter_patterns: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EventSourceMapping {
+    pub uuid: String,
+    #[serde(default)]
+    pub function_name: Option<String>,
+    #[serde(default)]
+    pub event_source_arn: Option<String>,
+    pub enabled: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -25,6 +62,13 @@ pub struct StackFunction {
     pub binary: String,
     pub function_name: String,
     pub environment: BTreeMap<String, String>,
+    /// The function's timeout in seconds (each local invocation gets as long).
+    #[serde(default = "default_timeout")]
+    pub timeout: u64,
+}
+
+fn default_timeout() -> u64 {
+    3
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -9,17 +9,23 @@
 //! | [`s3`] | catalogue document, create-only archive writes |
 //! | [`secrets`] | provider secrets from SSM SecureString parameters |
 //! | [`sqs_batch`] | runs a use case per SQS record, reports partial batch failures |
+//! | [`stream_batch`] | runs a use case per committed event of the table's stream, reports the first failure |
+//! | [`eventbridge`] | the city's event bus |
+//! | [`deadline`] | the time an invocation has left |
 //! | [`catalogue_publisher`] | publishes a catalogue: S3 document, department queues, API keys |
 //! | [`system`] | the real clock and id source |
 //! | [`telemetry`] | tracing set-up honouring Lambda's log settings |
 
 pub mod catalogue_publisher;
 pub mod config;
+pub mod deadline;
 pub mod dynamo;
+pub mod eventbridge;
 pub mod s3;
 pub mod secrets;
 pub mod sqs;
 pub mod sqs_batch;
+pub mod stream_batch;
 pub mod system;
 pub mod telemetry;
 

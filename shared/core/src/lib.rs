@@ -4,6 +4,7 @@
 //! - [`ids`], [`contact`], [`request`], [`status`]: the types, parsed at the edge.
 //! - [`catalogue`]: services, departments and districts of a city; [`places`]: its address list; [`service_form`]: a service's extra questions.
 //! - [`rules`]: classification and routing rules; [`learning`]: the classifier and routes trained from history.
+//! - [`outbox`]: what a committed change sets off, and the domain events of the city's bus.
 //! - [`ports`]: the traits adapters implement; [`memory`] has in-memory twins.
 //! - [`usecases`]: one module per thing the system does.
 
@@ -15,6 +16,7 @@ pub mod media;
 pub mod memory;
 pub mod messages;
 pub mod notifications;
+pub mod outbox;
 pub mod places;
 pub mod ports;
 pub mod request;

@@ -28,6 +28,8 @@ struct Tables {
     keys: HashMap<String, DepartmentCode>,
     client_keys: HashMap<String, String>,
     ledger: HashMap<String, LedgerEntry>,
+    /// Committed history events not yet taken: the in-memory change stream.
+    stream: Vec<crate::outbox::CommittedEvent>,
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +58,32 @@ impl MemoryStore {
     pub fn request_count(&self) -> usize {
         lock(&self.tables).requests.len()
     }
+    /// Takes the committed events since the last call, in commit order (what
+    /// the table's change stream would deliver).
+    pub fn take_committed(&self) -> Vec<crate::outbox::CommittedEvent> {
+        std::mem::take(&mut lock(&self.tables).stream)
+    }
+    /// The pipeline messages the outbox's dispatcher sends for what was
+    /// committed since the last take (department messages left out).
+    pub fn take_pipeline_reactions(&self) -> Vec<PipelineMessage> {
+        self.take_committed()
+            .iter()
+            .filter_map(|c| crate::outbox::reactions::reactions(c).ok())
+            .flatten()
+            .filter_map(|r| match r {
+                crate::outbox::reactions::Reaction::Pipeline(m) => Some(m),
+                crate::outbox::reactions::Reaction::Department(_) => None,
+            })
+            .collect()
+    }
+}
+
+fn committed(request: &ServiceRequest, event: &HistoryEvent) -> crate::outbox::CommittedEvent {
+    crate::outbox::CommittedEvent {
+        request_id: request.id.clone(),
+        event: event.clone(),
+        snapshot: crate::outbox::RequestSnapshot::of(request),
+    }
 }
 
 #[async_trait]
@@ -77,6 +105,7 @@ impl RequestStore for MemoryStore {
         t.cases.insert(new.request.case_number.clone(), id.clone());
         t.requests.insert(id.clone(), new.request.clone());
         t.history.insert(id.clone(), vec![new.created.clone()]);
+        t.stream.push(committed(&new.request, &new.created));
         if let Some(c) = &new.contact {
             t.contacts.insert(id.clone(), c.clone());
         }
@@ -119,6 +148,7 @@ impl RequestStore for MemoryStore {
             .entry(id.clone())
             .or_default()
             .push(change.event.clone());
+        t.stream.push(committed(&change.request, &change.event));
         Ok(ApplyOutcome::Applied)
     }
 
@@ -297,6 +327,31 @@ impl DepartmentQueues for MemoryQueues {
     ) -> Result<(), PortError> {
         self.check()?;
         lock(&self.departments).push((queue_name.to_owned(), message.clone()));
+        Ok(())
+    }
+}
+
+/// Records every event published to the bus.
+#[derive(Debug, Default)]
+pub struct MemoryBus {
+    pub published: Mutex<Vec<crate::outbox::bus_events::BusEvent>>,
+    /// When set, every publish fails (dependency fault injection).
+    pub failing: std::sync::atomic::AtomicBool,
+}
+
+impl MemoryBus {
+    pub fn published(&self) -> Vec<crate::outbox::bus_events::BusEvent> {
+        lock(&self.published).clone()
+    }
+}
+
+#[async_trait]
+impl EventBus for MemoryBus {
+    async fn publish(&self, events: &[crate::outbox::bus_events::BusEvent]) -> Result<(), PortError> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(PortError::retryable("put events", "injected failure"));
+        }
+        lock(&self.published).extend(events.iter().cloned());
         Ok(())
     }
 }

@@ -4,7 +4,6 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{CaseNumber, DepartmentCode, RequestId, ServiceCode};
-use crate::request::GeoPoint;
 
 /// A step of the pipeline to run for a request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,7 +27,8 @@ impl PipelineMessage {
     }
 }
 
-/// To a department's own queue: new work for it.
+/// To a department's own queue: new work for it. Ids and public fields only:
+/// the place and the citizen's words are read through the department API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AssignmentMessage {
     pub request_id: RequestId,
@@ -38,8 +38,6 @@ pub struct AssignmentMessage {
     pub due_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub district: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub point: Option<GeoPoint>,
     /// History sequence of the assignment: consumers de-duplicate on (request_id, seq).
     pub seq: u64,
     /// Set when this is not new work but an SLA alert about work already assigned.

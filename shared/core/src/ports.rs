@@ -153,6 +153,14 @@ pub trait DepartmentQueues: Send + Sync {
     ) -> Result<(), PortError>;
 }
 
+/// The city's integration bus (EventBridge in AWS): versioned domain events
+/// for the city's other systems.
+#[async_trait]
+pub trait EventBus: Send + Sync {
+    async fn publish(&self, events: &[crate::outbox::bus_events::BusEvent])
+    -> Result<(), PortError>;
+}
+
 /// Department API keys, stored as SHA-256 hashes.
 #[async_trait]
 pub trait DepartmentKeys: Send + Sync {

@@ -29,6 +29,10 @@ const GEOJSON: &str = include_str!("../../../infra/demo-city/districts.geojson")
 struct World {
     store: MemoryStore,
     queues: MemoryQueues,
+    bus: MemoryBus,
+    /// Committed events the dispatcher has not handed on yet (a failed
+    /// dispatch keeps its event and those after it, as a stream shard does).
+    undelivered: std::sync::Mutex<Vec<citydesk_core::outbox::CommittedEvent>>,
     messenger: MemoryMessenger,
     blobs: MemoryBlobs,
     clock: ManualClock,
@@ -52,6 +56,8 @@ impl World {
             catalogue,
             store: MemoryStore::default(),
             queues: MemoryQueues::default(),
+            bus: MemoryBus::default(),
+            undelivered: Default::default(),
             messenger: MemoryMessenger::default(),
             blobs: MemoryBlobs::default(),
             clock: ManualClock::at("2026-11-27T09:30:00Z".parse().unwrap()),
@@ -63,7 +69,6 @@ impl World {
     fn intake(&self) -> Intake<'_> {
         Intake {
             store: &self.store,
-            queue: &self.queues,
             clock: &self.clock,
             ids: &self.ids,
             catalogue: &self.catalogue,
@@ -72,7 +77,6 @@ impl World {
     fn classify(&self) -> Classify<'_> {
         Classify {
             store: &self.store,
-            queue: &self.queues,
             clock: &self.clock,
             classifiers: &self.classifiers,
             threshold: 0.35,
@@ -81,8 +85,6 @@ impl World {
     fn route(&self) -> Route<'_> {
         Route {
             store: &self.store,
-            queue: &self.queues,
-            department_queues: &self.queues,
             clock: &self.clock,
             catalogues: &self.catalogues,
             models: &self.models,
@@ -91,9 +93,36 @@ impl World {
     fn dept(&self) -> DepartmentWork<'_> {
         DepartmentWork {
             store: &self.store,
-            queue: &self.queues,
             clock: &self.clock,
         }
+    }
+    /// Runs the outbox's dispatcher over everything committed so far, in
+    /// order; stops at the first failure and keeps the rest for the next try.
+    fn dispatch(&self) -> Result<(), citydesk_core::usecases::StepError> {
+        use citydesk_core::usecases::dispatch_change::{Dispatch, dispatch_change};
+        let mut pending = self.undelivered.lock().unwrap();
+        pending.extend(self.store.take_committed());
+        let deps = Dispatch {
+            queue: &self.queues,
+            department_queues: &self.queues,
+            bus: &self.bus,
+            catalogues: &self.catalogues,
+        };
+        while let Some(next) = pending.first().cloned() {
+            block_on(dispatch_change(&deps, &next))?;
+            pending.remove(0);
+        }
+        Ok(())
+    }
+    /// The pipeline messages the dispatcher sent since the last call.
+    fn sent(&self) -> Vec<PipelineMessage> {
+        self.dispatch().unwrap();
+        self.queues.take_pipeline()
+    }
+    /// Every message sent to department queues so far.
+    fn department_messages(&self) -> Vec<(String, citydesk_core::messages::AssignmentMessage)> {
+        self.dispatch().unwrap();
+        self.queues.department_messages()
     }
     fn notify(&self) -> Notify<'_> {
         Notify {
@@ -137,7 +166,7 @@ fn a_request_goes_all_the_way_and_repeats_are_harmless() {
     assert_eq!(submitted.request.status, Status::New);
     let id = submitted.request.id.clone();
     assert_eq!(
-        w.queues.take_pipeline(),
+        w.sent(),
         vec![
             PipelineMessage::RequestCreated {
                 request_id: id.clone()
@@ -172,7 +201,7 @@ fn a_request_goes_all_the_way_and_repeats_are_harmless() {
         submitted.tracking_token.expose()
     );
     assert_eq!(w.store.request_count(), 1);
-    w.queues.take_pipeline();
+    w.sent();
 
     // Classification finds the pothole service; a second delivery changes nothing.
     let outcome = block_on(classify_request(&w.classify(), &id)).unwrap();
@@ -188,7 +217,7 @@ fn a_request_goes_all_the_way_and_repeats_are_harmless() {
         block_on(w.store.get(&id)).unwrap().unwrap().version,
         version
     );
-    w.queues.take_pipeline();
+    w.sent();
 
     // Routing assigns to the roads department of the district, sends to its queue.
     let routed = block_on(route_request(&w.route(), &id)).unwrap();
@@ -202,10 +231,10 @@ fn a_request_goes_all_the_way_and_repeats_are_harmless() {
     assert_eq!(assigned.status, Status::Assigned);
     // 72 working hours from Friday 10:30 in Kraków: office days only, 07:30-15:30.
     assert_eq!(assigned.due_at.unwrap().to_string(), "2026-12-10T09:30:00Z");
-    let dept_msgs = w.queues.department_messages();
+    let dept_msgs = w.department_messages();
     assert_eq!(dept_msgs.len(), 1);
     assert_eq!(dept_msgs[0].0, "roads");
-    let notify_msgs = w.queues.take_pipeline();
+    let notify_msgs = w.sent();
     let PipelineMessage::StatusChanged { seq, .. } = notify_msgs[0] else {
         panic!("expected a status change, got {notify_msgs:?}");
     };
@@ -364,13 +393,14 @@ fn unclear_text_is_triaged_and_unknown_service_refused() {
         block_on(w.store.get(&id)).unwrap().unwrap().status,
         Status::Triaged
     );
-    // A repeated delivery offers the citizen's triage notice again, nothing more.
-    let notice = w.queues.take_pipeline().pop().unwrap();
+    // The citizen hears it is with a person; a repeated delivery changes nothing.
+    let notice = w.sent().pop().unwrap();
+    assert!(matches!(notice, PipelineMessage::StatusChanged { seq: 2, .. }), "{notice:?}");
     assert_eq!(
         block_on(classify_request(&w.classify(), &id)).unwrap(),
         ClassifyOutcome::NothingToDo(Status::Triaged)
     );
-    assert_eq!(w.queues.take_pipeline(), vec![notice]);
+    assert!(w.sent().is_empty());
 
     let mut unknown = pothole_text(None);
     unknown.service_code = Some(ServiceCode::parse("teleport").unwrap());
@@ -379,29 +409,33 @@ fn unclear_text_is_triaged_and_unknown_service_refused() {
 }
 
 #[test]
-fn a_failed_send_is_retried_not_lost() {
+fn a_failed_dispatch_is_retried_not_lost_and_not_doubled() {
     let w = World::new();
     let id = block_on(submit_request(&w.intake(), pothole_text(None)))
         .unwrap()
         .request
         .id;
     block_on(classify_request(&w.classify(), &id)).unwrap();
+    w.sent();
+    block_on(route_request(&w.route(), &id)).unwrap();
     w.queues
         .failing
         .store(true, std::sync::atomic::Ordering::SeqCst);
-    assert!(block_on(route_request(&w.route(), &id)).is_err());
+    assert!(w.dispatch().is_err());
     w.queues
         .failing
         .store(false, std::sync::atomic::Ordering::SeqCst);
-    // The retry finds the assignment written and sends its messages again.
-    let again = block_on(route_request(&w.route(), &id)).unwrap();
+    // The stream delivers the assignment again; a redelivered route message changes nothing.
+    assert_eq!(w.department_messages().len(), 1);
     assert_eq!(
-        again,
-        RouteOutcome::Resent {
-            department: "roads".into()
-        }
+        block_on(route_request(&w.route(), &id)).unwrap(),
+        RouteOutcome::NothingToDo(Status::Assigned)
     );
-    assert_eq!(w.queues.department_messages().len(), 1);
+    w.dispatch().unwrap();
+    assert_eq!(w.department_messages().len(), 1);
+    // Every committed change reached the bus once, under its own event id.
+    let ids: Vec<String> = w.bus.published().iter().map(|e| e.detail.event_id.clone()).collect();
+    assert_eq!(ids, vec![format!("{id}/1"), format!("{id}/2"), format!("{id}/3")]);
 }
 
 #[test]
@@ -544,7 +578,7 @@ fn a_department_hands_a_request_back_and_it_goes_elsewhere() {
         }
     );
     let heritage = DepartmentCode::parse("heritage").unwrap();
-    w.queues.take_pipeline();
+    w.sent();
     let handed = block_on(hand_back(
         &w.dept(),
         &heritage,
@@ -555,7 +589,7 @@ fn a_department_hands_a_request_back_and_it_goes_elsewhere() {
     assert_eq!(handed.status, Status::Triaged);
     assert_eq!(handed.declined_departments, vec![heritage.clone()]);
     assert_eq!(
-        w.queues.take_pipeline(),
+        w.sent(),
         vec![PipelineMessage::RequestClassified {
             request_id: request.id.clone()
         }]
@@ -594,7 +628,6 @@ fn a_department_hands_a_request_back_and_it_goes_elsewhere() {
     let examples = MemoryTrainingExamples::default();
     let triage = citydesk_core::usecases::triage::Triage {
         store: &w.store,
-        queue: &w.queues,
         clock: &w.clock,
         examples: &examples,
         catalogues: &w.catalogues,
@@ -616,29 +649,22 @@ fn a_department_hands_a_request_back_and_it_goes_elsewhere() {
 }
 
 #[test]
-fn an_unlink_whose_routing_message_failed_is_finished_by_the_retry() {
+fn an_unlink_routes_the_follower_and_a_retry_is_harmless() {
     use citydesk_core::usecases::department_work::unlink_follower;
     let w = World::new();
     let (first, _) = submit_and_route(&w, report("fallen-tree", 50.0614, 19.9366));
     let (second, outcome) = submit_and_route(&w, report("fallen-tree", 50.0615, 19.9366));
     assert!(matches!(outcome, RouteOutcome::Duplicate { .. }));
     let greenery = DepartmentCode::parse("greenery").unwrap();
-    w.queues.take_pipeline();
-    w.queues
-        .failing
-        .store(true, std::sync::atomic::Ordering::SeqCst);
-    assert!(
-        block_on(unlink_follower(
-            &w.dept(),
-            &greenery,
-            &first.case_number,
-            &second.case_number
-        ))
-        .is_err()
-    );
-    w.queues
-        .failing
-        .store(false, std::sync::atomic::Ordering::SeqCst);
+    w.sent();
+    block_on(unlink_follower(
+        &w.dept(),
+        &greenery,
+        &first.case_number,
+        &second.case_number,
+    ))
+    .unwrap();
+    // The clerk's retry after a lost answer changes nothing.
     let original = block_on(unlink_follower(
         &w.dept(),
         &greenery,
@@ -648,7 +674,7 @@ fn an_unlink_whose_routing_message_failed_is_finished_by_the_retry() {
     .unwrap();
     assert!(original.followers.is_empty());
     assert_eq!(
-        w.queues.take_pipeline(),
+        w.sent(),
         vec![PipelineMessage::RequestClassified {
             request_id: second.id.clone()
         }]
@@ -677,10 +703,9 @@ fn the_sla_sweep_warns_then_reports_the_breach_once_each() {
     let due = request.due_at.unwrap();
     let warning_at = request.sla_warning_at.unwrap();
     assert!(request.created_at < warning_at && warning_at < due);
-    w.queues.department_messages();
+    w.department_messages();
     let sweep = WatchSla {
         store: &w.store,
-        department_queues: &w.queues,
         catalogues: &w.catalogues,
     };
     let at = |t: jiff::Timestamp| block_on(watch_sla(&sweep, t)).unwrap();
@@ -698,7 +723,6 @@ fn the_sla_sweep_warns_then_reports_the_breach_once_each() {
     assert_eq!((breached.warnings, breached.breaches), (0, 1));
     assert_eq!(at(due).breaches, 0, "a breach goes out once");
     let alerts: Vec<_> = w
-        .queues
         .department_messages()
         .into_iter()
         .filter_map(|(queue, m)| m.sla_alert.map(|a| (queue, a, m.case_number)))
@@ -736,7 +760,6 @@ fn an_operator_decides_a_triaged_request_and_the_choice_is_kept_for_training() {
     let examples = MemoryTrainingExamples::default();
     let triage = Triage {
         store: &w.store,
-        queue: &w.queues,
         clock: &w.clock,
         examples: &examples,
         catalogues: &w.catalogues,
@@ -772,7 +795,7 @@ fn an_operator_decides_a_triaged_request_and_the_choice_is_kept_for_training() {
         )),
         Err(TriageError::UnknownService(_))
     ));
-    w.queues.take_pipeline();
+    w.sent();
     let noise = ServiceCode::parse("noise").unwrap();
     block_on(choose_service(
         &triage,
@@ -781,7 +804,8 @@ fn an_operator_decides_a_triaged_request_and_the_choice_is_kept_for_training() {
         noise.clone(),
     ))
     .unwrap();
-    // Repeating the same choice changes nothing but is answered alike.
+    // Repeating the same choice changes nothing but is answered alike; the
+    // committed choice alone sends it to routing.
     block_on(choose_service(
         &triage,
         &operators,
@@ -790,15 +814,10 @@ fn an_operator_decides_a_triaged_request_and_the_choice_is_kept_for_training() {
     ))
     .unwrap();
     assert_eq!(
-        w.queues.take_pipeline(),
-        vec![
-            PipelineMessage::RequestClassified {
-                request_id: request.id.clone()
-            },
-            PipelineMessage::RequestClassified {
-                request_id: request.id.clone()
-            },
-        ]
+        w.sent(),
+        vec![PipelineMessage::RequestClassified {
+            request_id: request.id.clone()
+        }]
     );
     assert_eq!(
         block_on(route_request(&w.route(), &request.id)).unwrap(),

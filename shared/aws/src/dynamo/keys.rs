@@ -4,9 +4,18 @@ use citydesk_core::ids::{CaseNumber, DepartmentCode, RequestId};
 use citydesk_core::request::{HistoryEvent, ServiceRequest};
 use jiff::Timestamp;
 
+pub const REQUEST_PREFIX: &str = "REQ#";
 pub const REQUEST_SK: &str = "REQUEST";
 pub const CONTACT_SK: &str = "CONTACT";
 pub const EVENT_PREFIX: &str = "EVENT#";
+pub const CASE_SK: &str = "CASE";
+pub const IDEMPOTENCY_SK: &str = "IDEMPOTENCY";
+pub const API_KEY_SK: &str = "APIKEY";
+pub const CLIENT_KEY_SK: &str = "CLIENTKEY";
+pub const ONCE_SK: &str = "ONCE";
+/// Attribute of a history event item: the request's public fields after it
+/// (`citydesk_core::outbox::RequestSnapshot`), read by the stream's dispatcher.
+pub const SNAPSHOT_ATTRIBUTE: &str = "snapshot";
 
 pub const DEPARTMENT_INDEX: &str = "DepartmentOpenWork";
 pub const DAY_INDEX: &str = "CreatedByDay";
@@ -16,7 +25,7 @@ pub const CHANGES_INDEX: &str = "ChangesByDay";
 pub const DEPARTMENT_SHARDS: u8 = 8;
 
 pub fn request_pk(id: &RequestId) -> String {
-    format!("REQ#{id}")
+    format!("{REQUEST_PREFIX}{id}")
 }
 pub fn event_sk(seq: u64) -> String {
     format!("{EVENT_PREFIX}{seq:010}")
@@ -50,7 +59,13 @@ pub fn department_pk(department: &DepartmentCode, shard: u8) -> String {
 }
 
 pub fn day_pk(at: Timestamp) -> String {
-    format!("DAY#{}", at.to_zoned(jiff::tz::TimeZone::UTC).date())
+    day_pk_for(at.to_zoned(jiff::tz::TimeZone::UTC).date())
+}
+pub fn day_pk_for(date: jiff::civil::Date) -> String {
+    format!("DAY#{date}")
+}
+pub fn changes_pk_for(date: jiff::civil::Date) -> String {
+    format!("CHG#{date}")
 }
 
 pub fn time_sk(at: Timestamp, id: &RequestId) -> String {
@@ -62,7 +77,7 @@ pub fn event_index_attributes(id: &RequestId, event: &HistoryEvent) -> [(&'stati
     [
         (
             "chg_pk",
-            format!("CHG#{}", event.at.to_zoned(jiff::tz::TimeZone::UTC).date()),
+            changes_pk_for(event.at.to_zoned(jiff::tz::TimeZone::UTC).date()),
         ),
         (
             "chg_sk",

@@ -4,6 +4,7 @@
 mod keys;
 mod once_ledger;
 mod requests;
+pub mod stream;
 
 pub use keys::{DEPARTMENT_SHARDS, department_shard};
 

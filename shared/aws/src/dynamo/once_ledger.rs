@@ -10,7 +10,7 @@ use super::keys::once_pk;
 use super::{DynamoStore, LEDGER_TTL_DAYS};
 use crate::sdk_error;
 
-const SK: &str = "ONCE";
+const SK: &str = super::keys::ONCE_SK;
 
 #[async_trait]
 impl OnceLedger for DynamoStore {

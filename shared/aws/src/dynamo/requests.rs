@@ -11,6 +11,7 @@ use citydesk_core::ports::{
     ApplyOutcome, ClientKeys, ContactStore, CreateOutcome, DepartmentKeys, NewRequest, PortError,
     RequestStore,
 };
+use citydesk_core::outbox::RequestSnapshot;
 use citydesk_core::request::{Change, HistoryEvent, ServiceRequest};
 use citydesk_core::status::Status;
 use jiff::{SignedDuration, Timestamp};
@@ -86,11 +87,21 @@ impl DynamoStore {
         Ok(item)
     }
 
-    fn event_item(&self, id: &RequestId, event: &HistoryEvent) -> Result<Item, PortError> {
+    /// A history event, with the request's public fields after it (the
+    /// snapshot the stream's dispatcher reads: no second read, no personal data).
+    fn event_item(
+        &self,
+        request: &ServiceRequest,
+        event: &HistoryEvent,
+    ) -> Result<Item, PortError> {
+        let id = &request.id;
         let mut item = to_item(event, request_pk(id), &event_sk(event.seq))?;
         for (k, v) in event_index_attributes(id, event) {
             item.insert(k.to_owned(), s(v));
         }
+        let snapshot = serde_dynamo::to_attribute_value(RequestSnapshot::of(request))
+            .map_err(|e| PortError::permanent("encode snapshot", e.to_string()))?;
+        item.insert(SNAPSHOT_ATTRIBUTE.to_owned(), snapshot);
         Ok(item)
     }
 
@@ -113,7 +124,7 @@ impl DynamoStore {
         key: &str,
         now: Timestamp,
     ) -> Result<Option<CreateOutcome>, PortError> {
-        let Some(item) = self.get_item(idempotency_pk(key), "IDEMPOTENCY").await? else {
+        let Some(item) = self.get_item(idempotency_pk(key), IDEMPOTENCY_SK).await? else {
             return Ok(None);
         };
         let expired = item
@@ -149,7 +160,7 @@ impl DynamoStore {
             .put_item()
             .table_name(&self.table)
             .item("pk", s(client_key_pk(key_hash)))
-            .item("sk", s("CLIENTKEY"))
+            .item("sk", s(CLIENT_KEY_SK))
             .item("client", s(client))
             .item("created_at", s(at.to_string()))
             .send()
@@ -171,7 +182,7 @@ impl DynamoStore {
                 .update_item()
                 .table_name(&self.table)
                 .key("pk", s(client_key_pk(hash)))
-                .key("sk", s("CLIENTKEY"))
+                .key("sk", s(CLIENT_KEY_SK))
                 .update_expression("SET revoked_at = :at")
                 .condition_expression("attribute_exists(pk)")
                 .expression_attribute_values(":at", s(at.to_string()))
@@ -200,7 +211,7 @@ impl DynamoStore {
             .put_item()
             .table_name(&self.table)
             .item("pk", s(api_key_pk(key_hash)))
-            .item("sk", s("APIKEY"))
+            .item("sk", s(API_KEY_SK))
             .item("department", s(department.as_str()))
             .send()
             .await
@@ -254,7 +265,7 @@ impl RequestStore for DynamoStore {
             )?,
             put(
                 &self.table,
-                self.event_item(&request.id, &new.created)?,
+                self.event_item(request, &new.created)?,
                 Some("attribute_not_exists(pk)"),
                 &[],
             )?,
@@ -262,7 +273,7 @@ impl RequestStore for DynamoStore {
         let case_index = writes.len();
         let mut case_item = Item::new();
         case_item.insert("pk".into(), s(case_pk(&request.case_number)));
-        case_item.insert("sk".into(), s("CASE"));
+        case_item.insert("sk".into(), s(CASE_SK));
         case_item.insert("request_id".into(), s(request.id.as_str()));
         writes.push(put(
             &self.table,
@@ -290,7 +301,7 @@ impl RequestStore for DynamoStore {
                 .unwrap_or(now);
             let mut item = Item::new();
             item.insert("pk".into(), s(idempotency_pk(&claim.key)));
-            item.insert("sk".into(), s("IDEMPOTENCY"));
+            item.insert("sk".into(), s(IDEMPOTENCY_SK));
             item.insert("request_id".into(), s(request.id.as_str()));
             item.insert("payload_hash".into(), s(&claim.payload_hash));
             item.insert("expires_at".into(), n(epoch(expires)));
@@ -343,7 +354,7 @@ impl RequestStore for DynamoStore {
         &self,
         case: &CaseNumber,
     ) -> Result<Option<ServiceRequest>, PortError> {
-        let Some(item) = self.get_item(case_pk(case), "CASE").await? else {
+        let Some(item) = self.get_item(case_pk(case), CASE_SK).await? else {
             return Ok(None);
         };
         let id = item
@@ -392,7 +403,7 @@ impl RequestStore for DynamoStore {
             )?,
             put(
                 &self.table,
-                self.event_item(&change.request.id, &change.event)?,
+                self.event_item(&change.request, &change.event)?,
                 Some("attribute_not_exists(pk)"),
                 &[],
             )?,
@@ -499,7 +510,7 @@ impl RequestStore for DynamoStore {
                     CHANGES_INDEX,
                     "chg_pk = :pk AND chg_sk BETWEEN :lo AND :hi",
                     vec![
-                        (":pk", s(format!("CHG#{day}"))),
+                        (":pk", s(changes_pk_for(day))),
                         (":lo", s(lo.clone())),
                         (":hi", s(hi.clone())),
                     ],
@@ -509,7 +520,7 @@ impl RequestStore for DynamoStore {
                 let id = item
                     .get("pk")
                     .and_then(|v| v.as_s().ok())
-                    .and_then(|pk| pk.strip_prefix("REQ#"))
+                    .and_then(|pk| pk.strip_prefix(REQUEST_PREFIX))
                     .and_then(|raw| RequestId::parse(raw).ok())
                     .ok_or_else(|| {
                         PortError::permanent("changes between", "event item without a request key")
@@ -542,7 +553,7 @@ impl RequestStore for DynamoStore {
         let (lo, hi) = (time_key(from), time_key(to));
         let mut found = Vec::new();
         while day <= last {
-            let pk = format!("DAY#{day}");
+            let pk = day_pk_for(day);
             let items = self
                 .query_all(
                     DAY_INDEX,
@@ -582,7 +593,7 @@ impl ContactStore for DynamoStore {
 #[async_trait]
 impl ClientKeys for DynamoStore {
     async fn client_for_key_hash(&self, key_hash: &str) -> Result<Option<String>, PortError> {
-        let Some(item) = self.get_item(client_key_pk(key_hash), "CLIENTKEY").await? else {
+        let Some(item) = self.get_item(client_key_pk(key_hash), CLIENT_KEY_SK).await? else {
             return Ok(None);
         };
         let revoked = item.contains_key("revoked_at");
@@ -600,7 +611,7 @@ impl DepartmentKeys for DynamoStore {
         &self,
         key_hash: &str,
     ) -> Result<Option<DepartmentCode>, PortError> {
-        let Some(item) = self.get_item(api_key_pk(key_hash), "APIKEY").await? else {
+        let Some(item) = self.get_item(api_key_pk(key_hash), API_KEY_SK).await? else {
             return Ok(None);
         };
         Ok(item

@@ -6,8 +6,7 @@
 use tracing::instrument;
 
 use crate::ids::CaseNumber;
-use crate::messages::PipelineMessage;
-use crate::ports::{ApplyOutcome, Clock, PipelineQueue, PortError, RequestStore};
+use crate::ports::{ApplyOutcome, Clock, PortError, RequestStore};
 use crate::request::{EventKind, HistoryEvent, ServiceRequest};
 use crate::status::{IllegalTransition, Status};
 
@@ -16,7 +15,6 @@ const ACTOR: &str = "citizen";
 
 pub struct FollowUp<'a> {
     pub store: &'a dyn RequestStore,
-    pub queue: &'a dyn PipelineQueue,
     pub clock: &'a dyn Clock,
 }
 
@@ -160,22 +158,10 @@ async fn apply_follow_up(
     }
     if let Some(to) = target {
         let change = request.move_to(to, None, now, ACTOR)?;
+        // A reopened request goes back to routing (the department gets it
+        // again with a new due time) from the committed event, via the outbox.
         commit(deps.store, &change).await?;
         request = change.request;
-        if to == Status::Reopened {
-            // Back to routing: the department gets it again with a new due time.
-            deps.queue
-                .send(&PipelineMessage::RequestClassified {
-                    request_id: request.id.clone(),
-                })
-                .await?;
-        }
-        deps.queue
-            .send(&PipelineMessage::StatusChanged {
-                request_id: request.id.clone(),
-                seq: change.event.seq,
-            })
-            .await?;
     }
     Ok(request)
 }

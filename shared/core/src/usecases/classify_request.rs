@@ -1,11 +1,11 @@
 //! Classification step: a request without a service gets one from its text;
-//! when the classifier is unsure the request is triaged for a person.
+//! when the classifier is unsure the request is triaged for a person. The
+//! committed `classified` event takes it on to routing through the outbox.
 
 use tracing::instrument;
 
 use crate::ids::RequestId;
-use crate::messages::PipelineMessage;
-use crate::ports::{ApplyOutcome, Clock, PipelineQueue, RequestStore};
+use crate::ports::{ApplyOutcome, Clock, RequestStore};
 use crate::request::ServiceRequest;
 use crate::rules::classification::Classifiers;
 use crate::status::Status;
@@ -13,7 +13,6 @@ use crate::usecases::StepError;
 
 pub struct Classify<'a> {
     pub store: &'a dyn RequestStore,
-    pub queue: &'a dyn PipelineQueue,
     pub clock: &'a dyn Clock,
     /// One per city the deployment serves; chosen by the request's jurisdiction.
     pub classifiers: &'a Classifiers,
@@ -40,104 +39,47 @@ pub async fn classify_request(
     request_id: &RequestId,
 ) -> Result<ClassifyOutcome, StepError> {
     let request = load(deps.store, request_id).await?;
-    if request.status == Status::Triaged {
-        resend_triage_notice(deps, &request).await?;
-    }
-    if request.status != Status::New {
+    // Past this step, or a service already chosen (by the citizen, or by this
+    // step on an earlier delivery): the outbox has carried it on.
+    if request.status != Status::New || request.service_code.is_some() {
         return Ok(ClassifyOutcome::NothingToDo(request.status));
     }
+    let classifier = deps.classifiers.get(&request.jurisdiction).ok_or_else(|| {
+        StepError::Poison(format!(
+            "jurisdiction {} is not served here",
+            request.jurisdiction
+        ))
+    })?;
+    let top = classifier.top3(&request.description);
+    let suggestions: Vec<_> = top
+        .iter()
+        .map(|c| crate::request::Suggestion {
+            service_code: c.service_code.clone(),
+            probability: c.confidence,
+        })
+        .collect();
     let now = deps.clock.now();
-    let mut current = request;
-    let confident = if let Some(confidence) = current
-        .service_code
-        .as_ref()
-        .map(|_| current.classification_confidence)
-    {
-        // The citizen's own choice (no confidence), or this step's earlier
-        // choice found by a repeated delivery: sure enough, or still to triage.
-        confidence.is_none_or(|c| c >= deps.threshold)
-    } else {
-        let classifier = deps.classifiers.get(&current.jurisdiction).ok_or_else(|| {
-            StepError::Poison(format!(
-                "jurisdiction {} is not served here",
-                current.jurisdiction
-            ))
-        })?;
-        let top = classifier.top3(&current.description);
-        let found = top.first().cloned();
-        let confident = found
-            .as_ref()
-            .is_some_and(|c| c.confidence >= deps.threshold);
-        if let Some(c) = found {
-            let mut change = current.classify(c.service_code, c.confidence, now, ACTOR);
-            change.request.suggestions = top
-                .into_iter()
-                .map(|c| crate::request::Suggestion {
-                    service_code: c.service_code,
-                    probability: c.confidence,
-                })
-                .collect();
+    match top.into_iter().next() {
+        Some(best) if best.confidence >= deps.threshold => {
+            let mut change = request.classify(best.service_code, best.confidence, now, ACTOR);
+            change.request.suggestions = suggestions;
             commit(deps.store, &change).await?;
-            current = change.request;
+            tracing::info!(confidence = best.confidence, "classified");
+            Ok(ClassifyOutcome::SentToRouting)
         }
-        confident
-    };
-    if confident {
-        tracing::info!(confidence = ?current.classification_confidence, "classified");
-        return forward(deps, &current).await;
+        best => {
+            // Unsure: one change leaves it for a person, with the classifier's
+            // guesses kept as suggestions (no `classified` event, so nothing routes it).
+            let mut change = request
+                .move_to(Status::Triaged, None, now, ACTOR)
+                .map_err(|e| StepError::Poison(e.to_string()))?;
+            change.request.classification_confidence = best.map(|b| b.confidence);
+            change.request.suggestions = suggestions;
+            commit(deps.store, &change).await?;
+            tracing::info!("left for triage");
+            Ok(ClassifyOutcome::Triaged)
+        }
     }
-    let change = current
-        .move_to(Status::Triaged, None, now, ACTOR)
-        .map_err(|e| StepError::Poison(e.to_string()))?;
-    commit(deps.store, &change).await?;
-    deps.queue
-        .send(&PipelineMessage::StatusChanged {
-            request_id: current.id.clone(),
-            seq: change.event.seq,
-        })
-        .await?;
-    tracing::info!("left for triage");
-    Ok(ClassifyOutcome::Triaged)
-}
-
-/// A repeated delivery finds the request left for triage by this step: the
-/// citizen's notice may not have gone out, so it is offered again (the notify
-/// step sends it once).
-async fn resend_triage_notice(
-    deps: &Classify<'_>,
-    request: &ServiceRequest,
-) -> Result<(), StepError> {
-    let history = deps.store.history(&request.id).await?;
-    if let Some(event) = history.last().filter(|e| {
-        e.actor == ACTOR
-            && matches!(
-                e.kind,
-                crate::request::EventKind::StatusChanged {
-                    to: Status::Triaged,
-                    ..
-                }
-            )
-    }) {
-        deps.queue
-            .send(&PipelineMessage::StatusChanged {
-                request_id: request.id.clone(),
-                seq: event.seq,
-            })
-            .await?;
-    }
-    Ok(())
-}
-
-async fn forward(
-    deps: &Classify<'_>,
-    request: &ServiceRequest,
-) -> Result<ClassifyOutcome, StepError> {
-    deps.queue
-        .send(&PipelineMessage::RequestClassified {
-            request_id: request.id.clone(),
-        })
-        .await?;
-    Ok(ClassifyOutcome::SentToRouting)
 }
 
 /// Loads a request a queue message names; a missing one can never succeed.

@@ -1,11 +1,12 @@
 //! A department works its queue: lists its open work and moves a request
 //! through acknowledged, in progress and resolved. A department sees only its own work.
+//! What follows a change (the citizen's notification, routing again after a
+//! hand-back or an unlink) comes from the committed event through the outbox.
 
 use tracing::instrument;
 
 use crate::ids::{CaseNumber, DepartmentCode};
-use crate::messages::PipelineMessage;
-use crate::ports::{ApplyOutcome, Clock, PipelineQueue, PortError, RequestStore};
+use crate::ports::{ApplyOutcome, Clock, PortError, RequestStore};
 use crate::request::{EventKind, ServiceRequest};
 use crate::status::{IllegalTransition, Status};
 
@@ -18,7 +19,6 @@ pub const DEPARTMENT_STATUSES: [Status; 3] =
 
 pub struct DepartmentWork<'a> {
     pub store: &'a dyn RequestStore,
-    pub queue: &'a dyn PipelineQueue,
     pub clock: &'a dyn Clock,
 }
 
@@ -97,9 +97,7 @@ pub async fn update_status(
         .filter(|r| r.department.as_ref() == Some(department))
         .ok_or_else(|| DepartmentError::NotFound(update.case_number.clone()))?;
     if request.status == update.status {
-        // A repeated call (the clerk's retry): same answer, and the citizen's
-        // notification is offered again in case the first hand-off failed.
-        notify(deps, &request, request.version).await?;
+        // A repeated call (the clerk's retry): the same answer, nothing new.
         return Ok(request);
     }
     let actor = format!("department:{department}");
@@ -108,7 +106,6 @@ pub async fn update_status(
         ApplyOutcome::Applied => {}
         ApplyOutcome::Conflict => return Err(DepartmentError::Conflict),
     }
-    notify(deps, &change.request, change.event.seq).await?;
     Ok(change.request)
 }
 
@@ -145,7 +142,6 @@ pub async fn note_to_citizen(
         ApplyOutcome::Applied => {}
         ApplyOutcome::Conflict => return Err(DepartmentError::Conflict),
     }
-    notify(deps, &change.request, change.event.seq).await?;
     Ok(change.request)
 }
 
@@ -175,8 +171,7 @@ pub async fn hand_back(
     let already_handed_back =
         request.status == Status::Triaged && request.declined_departments.contains(department);
     if already_handed_back {
-        // The clerk's retry: make sure routing hears of it, change nothing.
-        send_to_routing(deps, &request).await?;
+        // The clerk's retry: change nothing.
         return Ok(request);
     }
     if request.department.as_ref() != Some(department) {
@@ -188,7 +183,6 @@ pub async fn hand_back(
         ApplyOutcome::Applied => {}
         ApplyOutcome::Conflict => return Err(DepartmentError::Conflict),
     }
-    send_to_routing(deps, &change.request).await?;
     Ok(change.request)
 }
 
@@ -233,9 +227,8 @@ pub async fn unlink_follower(
     } else if !unlinked_before {
         return Err(DepartmentError::NotFound(follower_case.clone()));
     }
-    // Routed before the original is tidied: a reopened request is never left
-    // without its routing message (a retry lands in `unlinked_before`).
-    send_to_routing(deps, &follower).await?;
+    // The committed unlink routes the follower (outbox); a retry after a
+    // failure below lands in `unlinked_before` and tidies the original.
     let original = match original.drop_follower(&follower.link(), now, &actor) {
         Some(change) => match deps.store.apply(&change).await? {
             ApplyOutcome::Applied => change.request,
@@ -244,28 +237,4 @@ pub async fn unlink_follower(
         None => original,
     };
     Ok(original)
-}
-
-async fn send_to_routing(
-    deps: &DepartmentWork<'_>,
-    request: &ServiceRequest,
-) -> Result<(), PortError> {
-    deps.queue
-        .send(&PipelineMessage::RequestClassified {
-            request_id: request.id.clone(),
-        })
-        .await
-}
-
-async fn notify(
-    deps: &DepartmentWork<'_>,
-    request: &ServiceRequest,
-    seq: u64,
-) -> Result<(), PortError> {
-    deps.queue
-        .send(&PipelineMessage::StatusChanged {
-            request_id: request.id.clone(),
-            seq,
-        })
-        .await
 }

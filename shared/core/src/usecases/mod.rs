@@ -5,6 +5,7 @@ pub mod build_report;
 pub mod citizen_follow_up;
 pub mod classify_request;
 pub mod department_work;
+pub mod dispatch_change;
 pub mod notify_citizen;
 pub mod route_request;
 pub mod submit_request;

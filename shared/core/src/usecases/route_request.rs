@@ -1,13 +1,13 @@
-//! Routing step: the department and due time from the routing rule, the
-//! assignment written, then the department's queue and the citizen told.
+//! Routing step: the department and due time from the routing rule, and the
+//! assignment written. The department's queue and the citizen hear of it from
+//! the committed `assigned` event, through the outbox.
 
 use tracing::instrument;
 
 use crate::catalogue::{Catalogue, Catalogues};
 use crate::ids::RequestId;
 use crate::learning::CityModels;
-use crate::messages::{AssignmentMessage, PipelineMessage};
-use crate::ports::{Clock, DepartmentQueues, PipelineQueue, RequestStore};
+use crate::ports::{Clock, RequestStore};
 use crate::request::{EventKind, ServiceRequest};
 use crate::rules::routing::{RoutingError, route};
 use crate::status::Status;
@@ -16,8 +16,6 @@ use crate::usecases::classify_request::{commit, load};
 
 pub struct Route<'a> {
     pub store: &'a dyn RequestStore,
-    pub queue: &'a dyn PipelineQueue,
-    pub department_queues: &'a dyn DepartmentQueues,
     pub clock: &'a dyn Clock,
     /// Every city's catalogue; the request's jurisdiction picks one.
     pub catalogues: &'a Catalogues,
@@ -28,11 +26,6 @@ pub struct Route<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum RouteOutcome {
     Assigned {
-        department: String,
-    },
-    /// A repeated delivery found the assignment done; its messages were sent again
-    /// (consumers de-duplicate on request id and sequence).
-    Resent {
         department: String,
     },
     NothingToDo(Status),
@@ -55,8 +48,6 @@ pub async fn route_request(
     let reentry = match request.status {
         // New, or reopened by its citizen: (re)assign.
         Status::New | Status::Reopened => None,
-        Status::Assigned => return resend(deps, &request).await,
-        Status::Duplicate => return resend_link(deps, &request).await,
         // Handed back by a department, or decided by an operator: route again.
         Status::Triaged => match reentry(deps, &request).await? {
             Some(reentry) => Some(reentry),
@@ -129,7 +120,7 @@ pub async fn route_request(
         .map_err(|e| StepError::Poison(e.to_string()))?;
     tracing::info!(basis = ?decision.basis, "route chosen");
     commit(deps.store, &change).await?;
-    announce(deps, &change.request, change.event.seq).await?;
+    tracing::info!(department = %decision.department.code, "assigned");
     Ok(RouteOutcome::Assigned {
         department: decision.department.code.to_string(),
     })
@@ -176,12 +167,6 @@ async fn link_if_duplicate(
         .link_as_duplicate(original.link(), now, ACTOR)
         .map_err(|e| StepError::Poison(e.to_string()))?;
     commit(deps.store, &change).await?;
-    deps.queue
-        .send(&PipelineMessage::StatusChanged {
-            request_id: request.id.clone(),
-            seq: change.event.seq,
-        })
-        .await?;
     tracing::info!(original = %original.id, "linked as a duplicate");
     Ok(Some(RouteOutcome::Duplicate {
         original: original.case_number.to_string(),
@@ -201,45 +186,24 @@ async fn reentry(deps: &Route<'_>, request: &ServiceRequest) -> Result<Option<Re
         return Ok(None);
     }
     let history = deps.store.history(&request.id).await?;
-    Ok(history.last().and_then(|e| match &e.kind {
+    // Notes and follower changes since do not count (a citizen may write
+    // between the hand-back and the routing).
+    let last_step = history.iter().rev().find(|e| {
+        !matches!(
+            e.kind,
+            EventKind::CitizenUpdate { .. }
+                | EventKind::NoteToCitizen { .. }
+                | EventKind::FollowerAdded { .. }
+                | EventKind::FollowerRemoved { .. }
+        )
+    });
+    Ok(last_step.and_then(|e| match &e.kind {
         EventKind::HandedBack { .. } => Some(Reentry::HandedBack),
         EventKind::Classified { .. } if e.actor.starts_with("operator:") => {
             Some(Reentry::OperatorChoice)
         }
         _ => None,
     }))
-}
-
-/// The assignment exists; send its messages again unless the request has
-/// moved on since (events that change no status, such as a follower added,
-/// do not count).
-async fn resend(deps: &Route<'_>, request: &ServiceRequest) -> Result<RouteOutcome, StepError> {
-    let history = deps.store.history(&request.id).await?;
-    let Some(assigned) = history
-        .iter()
-        .rposition(|e| matches!(e.kind, EventKind::Assigned { .. }))
-    else {
-        return Ok(RouteOutcome::NothingToDo(request.status));
-    };
-    let moved_on = history[assigned + 1..].iter().any(|e| {
-        matches!(
-            e.kind,
-            EventKind::StatusChanged { .. }
-                | EventKind::HandedBack { .. }
-                | EventKind::Assigned { .. }
-        )
-    });
-    if moved_on {
-        return Ok(RouteOutcome::NothingToDo(request.status));
-    }
-    announce(deps, request, history[assigned].seq).await?;
-    Ok(RouteOutcome::Resent {
-        department: request
-            .department
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default(),
-    })
 }
 
 fn catalogue_of<'a>(
@@ -252,67 +216,4 @@ fn catalogue_of<'a>(
             request.jurisdiction
         ))
     })
-}
-
-/// The link exists (a repeated delivery, or the citizen's message failed to
-/// go out): tell the citizen again; the notify step sends it once.
-async fn resend_link(
-    deps: &Route<'_>,
-    request: &ServiceRequest,
-) -> Result<RouteOutcome, StepError> {
-    let history = deps.store.history(&request.id).await?;
-    let Some(link) = history
-        .iter()
-        .rev()
-        .find(|e| e.actor == ACTOR && matches!(e.kind, EventKind::LinkedAsDuplicate { .. }))
-    else {
-        return Ok(RouteOutcome::NothingToDo(request.status));
-    };
-    deps.queue
-        .send(&PipelineMessage::StatusChanged {
-            request_id: request.id.clone(),
-            seq: link.seq,
-        })
-        .await?;
-    Ok(RouteOutcome::NothingToDo(Status::Duplicate))
-}
-
-async fn announce(deps: &Route<'_>, request: &ServiceRequest, seq: u64) -> Result<(), StepError> {
-    let (Some(department), Some(service_code), Some(due_at)) =
-        (&request.department, &request.service_code, request.due_at)
-    else {
-        return Err(StepError::Poison(
-            "assigned request lacks department, service or due time".into(),
-        ));
-    };
-    let queue_name = catalogue_of(deps, request)?
-        .department(department)
-        .map(|d| d.queue.clone())
-        .ok_or_else(|| {
-            StepError::Poison(format!("department {department} is not in the catalogue"))
-        })?;
-    deps.department_queues
-        .send_assignment(
-            &queue_name,
-            &AssignmentMessage {
-                request_id: request.id.clone(),
-                case_number: request.case_number.clone(),
-                service_code: service_code.clone(),
-                department: department.clone(),
-                due_at,
-                district: request.location.district.clone(),
-                point: request.location.point,
-                seq,
-                sla_alert: None,
-            },
-        )
-        .await?;
-    deps.queue
-        .send(&PipelineMessage::StatusChanged {
-            request_id: request.id.clone(),
-            seq,
-        })
-        .await?;
-    tracing::info!(department = %department, "assigned");
-    Ok(())
 }

@@ -1,15 +1,14 @@
 //! A citizen submits a request (any channel): stored with its contact apart,
-//! idempotent on the client's key, then handed to classification.
+//! idempotent on the client's key. Classification and the confirmation follow
+//! from the committed creation through the outbox (nothing is sent from here).
 
 use tracing::instrument;
 
 use crate::catalogue::Catalogue;
 use crate::contact::Contact;
 use crate::ids::{RequestId, ServiceCode, TrackingToken};
-use crate::messages::PipelineMessage;
 use crate::ports::{
-    Clock, CreateOutcome, IdSource, IdempotencyClaim, NewRequest, PipelineQueue, PortError,
-    RequestStore,
+    Clock, CreateOutcome, IdSource, IdempotencyClaim, NewRequest, PortError, RequestStore,
 };
 use crate::request::{
     Channel, EventKind, GeoPoint, HistoryEvent, Language, Location, ServiceRequest,
@@ -70,7 +69,6 @@ pub enum SubmitError {
 
 pub struct Intake<'a> {
     pub store: &'a dyn RequestStore,
-    pub queue: &'a dyn PipelineQueue,
     pub clock: &'a dyn Clock,
     pub ids: &'a dyn IdSource,
     pub catalogue: &'a Catalogue,
@@ -163,7 +161,6 @@ pub async fn submit_request(
         match deps.store.create(&new).await? {
             CreateOutcome::Created => {
                 tracing::info!(request_id = %id, case_number = %request.case_number, "request created");
-                hand_off(deps, &id).await?;
                 return Ok(Submitted {
                     request,
                     tracking_token: token,
@@ -239,24 +236,8 @@ fn district_of(catalogue: &Catalogue, point: GeoPoint) -> Result<Option<String>,
     })
 }
 
-/// Hands a new request to classification, and its confirmation (with the
-/// tracking link) to the notification step. Both consumers are idempotent.
-async fn hand_off(deps: &Intake<'_>, id: &RequestId) -> Result<(), PortError> {
-    deps.queue
-        .send(&PipelineMessage::RequestCreated {
-            request_id: id.clone(),
-        })
-        .await?;
-    deps.queue
-        .send(&PipelineMessage::StatusChanged {
-            request_id: id.clone(),
-            seq: 1,
-        })
-        .await
-}
-
-/// Answers a repeated submission like the first one, and re-sends the hand-off
-/// to classification if the request has not moved on (the first send may have failed).
+/// Answers a repeated submission like the first one (the creation it
+/// committed already went on through the outbox).
 async fn replay_earlier(
     deps: &Intake<'_>,
     request_id: &RequestId,
@@ -267,9 +248,6 @@ async fn replay_earlier(
             "idempotency record points to a missing request",
         )
     })?;
-    if request.status == Status::New {
-        hand_off(deps, &request.id).await?;
-    }
     // The token is derived from the request id: the same answer as the first time.
     let tracking_token = deps.ids.tracking_token(&request.id);
     Ok(Submitted {

@@ -7,16 +7,14 @@ use tracing::instrument;
 
 use crate::catalogue::{Catalogue, Catalogues};
 use crate::ids::{CaseNumber, DepartmentCode, ServiceCode};
-use crate::messages::PipelineMessage;
 use crate::ports::{
-    ApplyOutcome, Clock, OperatorExample, PipelineQueue, PortError, RequestStore, TrainingExamples,
+    ApplyOutcome, Clock, OperatorExample, PortError, RequestStore, TrainingExamples,
 };
 use crate::request::{EventKind, ServiceRequest};
 use crate::status::Status;
 
 pub struct Triage<'a> {
     pub store: &'a dyn RequestStore,
-    pub queue: &'a dyn PipelineQueue,
     pub clock: &'a dyn Clock,
     pub examples: &'a dyn TrainingExamples,
     pub catalogues: &'a Catalogues,
@@ -106,10 +104,6 @@ pub async fn choose_service(
             at: deps.clock.now(),
         })
         .await?;
-    deps.queue
-        .send(&PipelineMessage::RequestClassified {
-            request_id: request.id.clone(),
-        })
-        .await?;
+    // The committed choice routes it (outbox).
     Ok(request)
 }

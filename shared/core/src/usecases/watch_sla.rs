@@ -1,9 +1,8 @@
 //! The SLA sweep: for every department's open work, a warning once the city's
 //! share of the SLA has passed and a breach once the due time has. Each is
 //! recorded once per assignment (a history event, conditional on the request's
-//! version); the alert on the department's queue goes out first and at least
-//! once, keyed by `(request_id, seq)` for the consumer to de-duplicate, so a
-//! failure between the two never loses it.
+//! version); the alert on the department's queue follows from that committed
+//! event through the outbox, keyed by `(request_id, seq)`.
 //!
 //! `now` is the schedule's time, not the machine's clock, so a sweep can be
 //! replayed for any moment (and tests control it).
@@ -12,14 +11,13 @@ use jiff::Timestamp;
 use tracing::instrument;
 
 use crate::catalogue::Catalogues;
-use crate::messages::{AssignmentMessage, SlaAlert};
-use crate::ports::{ApplyOutcome, DepartmentQueues, RequestStore};
+use crate::messages::SlaAlert;
+use crate::ports::{ApplyOutcome, RequestStore};
 use crate::request::{EventKind, ServiceRequest};
 use crate::usecases::StepError;
 
 pub struct WatchSla<'a> {
     pub store: &'a dyn RequestStore,
-    pub department_queues: &'a dyn DepartmentQueues,
     pub catalogues: &'a Catalogues,
 }
 
@@ -48,7 +46,7 @@ pub async fn watch_sla(deps: &WatchSla<'_>, now: Timestamp) -> Result<SweepSumma
                     continue;
                 };
                 // One request's failure does not stop the sweep of the others.
-                match emit(deps, &request, alert, now, &department.queue).await {
+                match emit(deps, &request, alert, now).await {
                     Ok(true) if alert == SlaAlert::Warning => summary.warnings += 1,
                     Ok(true) => summary.breaches += 1,
                     Ok(false) => summary.skipped += 1,
@@ -83,19 +81,15 @@ pub fn alert_due(request: &ServiceRequest, now: Timestamp) -> Option<SlaAlert> {
     (now >= warning_at && !request.sla_warned).then_some(SlaAlert::Warning)
 }
 
-/// Writes the event and alerts the department; `false` when another writer got there first.
+/// Records the alert (the department hears of it from the outbox); `false`
+/// when another writer got there first.
 async fn emit(
     deps: &WatchSla<'_>,
     request: &ServiceRequest,
     alert: SlaAlert,
     now: Timestamp,
-    queue: &str,
 ) -> Result<bool, StepError> {
-    let (Some(due_at), Some(department), Some(service_code)) = (
-        request.due_at,
-        request.department.clone(),
-        request.service_code.clone(),
-    ) else {
+    let Some(due_at) = request.due_at else {
         return Ok(false);
     };
     let kind = match alert {
@@ -107,22 +101,6 @@ async fn emit(
     if alert == SlaAlert::Breached {
         change.request.sla_breach_noted = true;
     }
-    deps.department_queues
-        .send_assignment(
-            queue,
-            &AssignmentMessage {
-                request_id: request.id.clone(),
-                case_number: request.case_number.clone(),
-                service_code,
-                department,
-                due_at,
-                district: request.location.district.clone(),
-                point: request.location.point,
-                seq: change.event.seq,
-                sla_alert: Some(alert),
-            },
-        )
-        .await?;
     if matches!(deps.store.apply(&change).await?, ApplyOutcome::Conflict) {
         // Someone changed it meanwhile; the next sweep decides again.
         return Ok(false);
