@@ -145,3 +145,26 @@ pub async fn fetch_text(http: &reqwest::Client, url: impl reqwest::IntoUrl) -> S
         .await
         .expect("a text body")
 }
+
+/// The shared configuration a function of `system` gets (for the tests' own SDK clients).
+pub fn common_config(system: &RunningSystem) -> citydesk_aws::config::CommonConfig {
+    let env = citydesk_aws::config::Env::from_map(std::collections::HashMap::from([
+        (
+            "TABLE_NAME".to_owned(),
+            system.stack.resource("Table").expect("stack resource").to_owned(),
+        ),
+        (
+            "BUCKET_NAME".to_owned(),
+            system.stack.resource("Bucket").expect("stack resource").to_owned(),
+        ),
+        ("JURISDICTION_ID".to_owned(), "krakow".to_owned()),
+        (
+            "AWS_ENDPOINT_URL".to_owned(),
+            system.stack.endpoint_url.clone(),
+        ),
+        ("AWS_REGION".to_owned(), system.stack.region.clone()),
+        ("AWS_ACCESS_KEY_ID".to_owned(), "test".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY".to_owned(), "test".to_owned()),
+    ]));
+    citydesk_aws::config::CommonConfig::from_env(&env).expect("stack resource")
+}

@@ -49,7 +49,7 @@ async fn a_request_from_post_to_report() {
 
     // The assignment reached the department's own queue.
     let roads_queue = system.published.department_queues["roads"].clone();
-    let sqs = citydesk_aws::config::Clients::new(&common_config(&system))
+    let sqs = citydesk_aws::config::Clients::new(&citydesk_e2e::common_config(&system))
         .await
         .sqs;
     // (The route step sends it right after writing the assignment: wait for it.)
@@ -199,7 +199,7 @@ async fn a_request_from_post_to_report() {
         .unwrap()
         .to_owned();
     assert_eq!(key, format!("reports/krakow/daily/{today}.json"));
-    let s3 = citydesk_aws::config::Clients::new(&common_config(&system))
+    let s3 = citydesk_aws::config::Clients::new(&citydesk_e2e::common_config(&system))
         .await
         .s3;
     let bucket = system.stack.resource("Bucket").unwrap();
@@ -322,26 +322,4 @@ async fn english_request_by_email_and_bad_input_over_real_http() {
     let health = http.get(format!("{base}/health")).send().await.unwrap();
     assert_eq!(health.status().as_u16(), 200);
     system.shutdown().await;
-}
-
-fn common_config(system: &citydesk_e2e::RunningSystem) -> citydesk_aws::config::CommonConfig {
-    let env = citydesk_aws::config::Env::from_map(std::collections::HashMap::from([
-        (
-            "TABLE_NAME".to_owned(),
-            system.stack.resource("Table").unwrap().to_owned(),
-        ),
-        (
-            "BUCKET_NAME".to_owned(),
-            system.stack.resource("Bucket").unwrap().to_owned(),
-        ),
-        ("JURISDICTION_ID".to_owned(), "krakow".to_owned()),
-        (
-            "AWS_ENDPOINT_URL".to_owned(),
-            system.stack.endpoint_url.clone(),
-        ),
-        ("AWS_REGION".to_owned(), system.stack.region.clone()),
-        ("AWS_ACCESS_KEY_ID".to_owned(), "test".to_owned()),
-        ("AWS_SECRET_ACCESS_KEY".to_owned(), "test".to_owned()),
-    ]));
-    citydesk_aws::config::CommonConfig::from_env(&env).unwrap()
 }

@@ -48,6 +48,8 @@ impl Config {
 
 pub struct Deps {
     pub store: Arc<dyn RequestStore>,
+    /// The lists (department work, triage), a page at a time.
+    pub queries: Arc<dyn citydesk_core::ports::RequestQueries>,
     pub keys: Arc<dyn DepartmentKeys>,
     pub clock: Arc<dyn Clock>,
     /// Where operators' triage choices go for the next training run.
@@ -66,6 +68,7 @@ impl Deps {
         Ok(Self {
             catalogues: clients.load_catalogues(&config.common).await?,
             store: store.clone(),
+            queries: store.clone(),
             keys: store,
             clock: Arc::new(SystemClock),
             examples: Arc::new(S3Blobs::new(clients.s3.clone(), &config.common.bucket_name)),

@@ -144,8 +144,20 @@ fn assignment(deps: &Deps, r: &ServiceRequest) -> Assignment {
 #[derive(Debug, Serialize)]
 struct AssignmentList {
     department: String,
+    /// Items on this page.
     count: usize,
     assignments: Vec<Assignment>,
+    /// The cursor of the following page; `null` on the last.
+    next: Option<String>,
+}
+
+/// `limit` and `cursor` of a list query, checked (400 naming the field).
+fn page_request(
+    limit: Option<&str>,
+    cursor: Option<&str>,
+) -> Result<citydesk_core::paging::PageRequest, ApiError> {
+    citydesk_core::paging::PageRequest::parse(limit, cursor)
+        .map_err(|e| ApiError::invalid_field(e.field(), e.to_string()))
 }
 
 fn work(deps: &Deps) -> DepartmentWork<'_> {
@@ -160,6 +172,10 @@ fn work(deps: &Deps) -> DepartmentWork<'_> {
 struct ListQuery {
     #[serde(default)]
     status: Option<String>,
+    #[serde(default)]
+    limit: Option<String>,
+    #[serde(default)]
+    cursor: Option<String>,
 }
 
 async fn list(
@@ -182,13 +198,15 @@ async fn list(
             )
         })?),
     };
-    let open = list_assignments(&work(&deps), &department, status)
+    let page = page_request(query.limit.as_deref(), query.cursor.as_deref())?;
+    let open = list_assignments(deps.queries.as_ref(), &department, status, &page)
         .await
         .map_err(department_error)?;
     Ok(axum::Json(AssignmentList {
         department: department.to_string(),
-        count: open.len(),
-        assignments: open.iter().map(|r| assignment(&deps, r)).collect(),
+        count: open.items.len(),
+        assignments: open.items.iter().map(|r| assignment(&deps, r)).collect(),
+        next: open.next.map(|k| k.cursor()),
     }))
 }
 
@@ -327,16 +345,32 @@ struct SuggestionView {
 struct TriageList {
     count: usize,
     requests: Vec<TriageItem>,
+    /// The cursor of the following page; `null` on the last.
+    next: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PageQuery {
+    #[serde(default)]
+    limit: Option<String>,
+    #[serde(default)]
+    cursor: Option<String>,
 }
 
 async fn triage_list(
     State(deps): State<Arc<Deps>>,
     CallerDepartment(department): CallerDepartment,
+    query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<axum::Json<TriageList>, ApiError> {
-    let waiting = triage_queue(&triage(&deps), &department)
+    let Query(query) = query.map_err(|e| ApiError::invalid_field("query", e.body_text()))?;
+    let page = page_request(query.limit.as_deref(), query.cursor.as_deref())?;
+    let waiting = triage_queue(&triage(&deps), deps.queries.as_ref(), &department, &page)
         .await
         .map_err(triage_error)?;
+    let next = waiting.next.map(|k| k.cursor());
     let items: Vec<TriageItem> = waiting
+        .items
         .iter()
         .map(|r| TriageItem {
             case_number: r.case_number.to_string(),
@@ -368,6 +402,7 @@ async fn triage_list(
     Ok(axum::Json(TriageList {
         count: items.len(),
         requests: items,
+        next,
     }))
 }
 

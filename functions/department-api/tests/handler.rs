@@ -86,6 +86,7 @@ async fn world() -> (Arc<MemoryStore>, axum::Router) {
     store.take_pipeline_reactions();
     let deps = Deps {
         store: store.clone(),
+        queries: store.clone(),
         keys: store.clone(),
         clock,
         examples: Arc::new(citydesk_core::memory::MemoryTrainingExamples::default()),

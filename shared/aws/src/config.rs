@@ -14,6 +14,14 @@
 //! | `JURISDICTION_IDS` | further cities one deployment serves, comma-separated | none |
 //! | `AWS_ENDPOINT_URL` | AWS-API emulator (moto, LocalStack); unset in AWS | unset |
 //! | `AWS_REGION` | region | from the SDK's chain |
+//! | `SDK_MAX_ATTEMPTS` | attempts per AWS call (throttling, 5xx, timeouts are retried) | 4 |
+//! | `SDK_INITIAL_BACKOFF_MS` | first retry's backoff; doubles, with full jitter | 50 |
+//! | `SDK_MAX_BACKOFF_MS` | longest backoff between attempts | 1000 |
+//! | `SDK_ATTEMPT_TIMEOUT_MS` | one attempt's limit, so a stuck call is retried, not waited out | 3000 |
+//!
+//! After the last attempt the failure is a retryable `PortError`: a queue or
+//! stream consumer reports the record as a batch item failure, an HTTP
+//! handler answers 503.
 
 use std::collections::HashMap;
 
@@ -81,6 +89,52 @@ pub struct CommonConfig {
     /// Static credentials from the function's environment (as Lambda injects
     /// them); `None` uses the SDK's default chain.
     pub credentials: Option<StaticCredentials>,
+    /// How AWS calls are retried (set explicitly, not left to the SDK's defaults).
+    pub retry: RetrySettings,
+}
+
+/// Retries of AWS calls: the SDK's standard mode (exponential backoff with
+/// full jitter, throttling and transient errors only), with these figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetrySettings {
+    pub max_attempts: u32,
+    pub initial_backoff: std::time::Duration,
+    pub max_backoff: std::time::Duration,
+    pub attempt_timeout: std::time::Duration,
+}
+
+impl Default for RetrySettings {
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            initial_backoff: std::time::Duration::from_millis(50),
+            max_backoff: std::time::Duration::from_millis(1000),
+            attempt_timeout: std::time::Duration::from_millis(3000),
+        }
+    }
+}
+
+impl RetrySettings {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let d = Self::default();
+        let ms = |name, default: std::time::Duration| {
+            env.parsed(name, default.as_millis() as u64)
+                .map(std::time::Duration::from_millis)
+        };
+        let settings = Self {
+            max_attempts: env.parsed("SDK_MAX_ATTEMPTS", d.max_attempts)?,
+            initial_backoff: ms("SDK_INITIAL_BACKOFF_MS", d.initial_backoff)?,
+            max_backoff: ms("SDK_MAX_BACKOFF_MS", d.max_backoff)?,
+            attempt_timeout: ms("SDK_ATTEMPT_TIMEOUT_MS", d.attempt_timeout)?,
+        };
+        if settings.max_attempts == 0 {
+            return Err(ConfigError::Invalid {
+                name: "SDK_MAX_ATTEMPTS",
+                reason: "must be at least 1".into(),
+            });
+        }
+        Ok(settings)
+    }
 }
 
 #[derive(Clone)]
@@ -124,6 +178,7 @@ impl CommonConfig {
             }
         }
         Ok(Self {
+            retry: RetrySettings::from_env(env)?,
             jurisdictions,
             table_name: env.required("TABLE_NAME")?,
             bucket_name: env.required("BUCKET_NAME")?,
@@ -156,6 +211,18 @@ impl CommonConfig {
         if let Some(region) = &self.region {
             loader = loader.region(aws_config::Region::new(region.clone()));
         }
+        loader = loader
+            .retry_config(
+                aws_config::retry::RetryConfig::standard()
+                    .with_max_attempts(self.retry.max_attempts)
+                    .with_initial_backoff(self.retry.initial_backoff)
+                    .with_max_backoff(self.retry.max_backoff),
+            )
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .operation_attempt_timeout(self.retry.attempt_timeout)
+                    .build(),
+            );
         if let Some(c) = &self.credentials {
             loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
                 c.access_key_id.clone(),

@@ -41,6 +41,10 @@ impl EventBus for EventBridgeBus {
                         .source(SOURCE)
                         .detail_type(event.detail_type)
                         .detail(detail)
+                        // The envelope's time is when the change happened, not when it was put.
+                        .time(aws_sdk_eventbridge::primitives::DateTime::from_millis(
+                            event.detail.occurred_at.as_millisecond(),
+                        ))
                         .build(),
                 );
             }

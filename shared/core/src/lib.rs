@@ -17,6 +17,7 @@ pub mod memory;
 pub mod messages;
 pub mod notifications;
 pub mod outbox;
+pub mod paging;
 pub mod places;
 pub mod ports;
 pub mod request;

@@ -213,6 +213,47 @@ impl RequestStore for MemoryStore {
     }
 }
 
+#[async_trait]
+impl RequestQueries for MemoryStore {
+    async fn page(
+        &self,
+        listing: &crate::paging::Listing,
+        page: &crate::paging::PageRequest,
+    ) -> Result<crate::paging::Page<ServiceRequest>, PortError> {
+        use crate::paging::{Listing, Page, PageKey};
+        let t = lock(&self.tables);
+        let keyed = t.requests.values().filter_map(|r| {
+            let key = match listing {
+                Listing::DepartmentWork { department, status } => {
+                    (r.department.as_ref() == Some(department)
+                        && r.status.is_department_work()
+                        && status.is_none_or(|s| r.status == s))
+                    .then(|| {
+                        let due = r.due_at.map(|d| d.to_string()).unwrap_or_default();
+                        format!("{}#{due}#{}", r.status, r.id)
+                    })
+                }
+                Listing::Triage { jurisdiction } => (&r.jurisdiction == jurisdiction
+                    && r.status == Status::Triaged)
+                    .then(|| format!("{}#{}", r.created_at, r.id)),
+            }?;
+            let after = page.after.as_ref().is_none_or(|a| key.as_str() > a.as_str());
+            after.then(|| (key, r.clone()))
+        });
+        let mut all: Vec<(String, ServiceRequest)> = keyed.collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        let more = all.len() > page.limit;
+        all.truncate(page.limit);
+        let next = more
+            .then(|| all.last().map(|(k, _)| PageKey::new(k.clone())))
+            .flatten();
+        Ok(Page {
+            items: all.into_iter().map(|(_, r)| r).collect(),
+            next,
+        })
+    }
+}
+
 /// Operator examples kept in memory.
 #[derive(Debug, Default)]
 pub struct MemoryTrainingExamples {

@@ -114,6 +114,19 @@ pub trait RequestStore: Send + Sync {
     ) -> Result<Vec<ServiceRequest>, PortError>;
 }
 
+/// Lists read a page at a time (department work, triage), so a storm's
+/// backlog never has to fit in one read or one response.
+#[async_trait]
+pub trait RequestQueries: Send + Sync {
+    /// At most `page.limit` items of `listing` after `page.after`, in the
+    /// listing's order, and the key of the last one when more may follow.
+    async fn page(
+        &self,
+        listing: &crate::paging::Listing,
+        page: &crate::paging::PageRequest,
+    ) -> Result<crate::paging::Page<ServiceRequest>, PortError>;
+}
+
 /// Labelled texts for the next training run: an operator's choice in triage.
 #[async_trait]
 pub trait TrainingExamples: Send + Sync {

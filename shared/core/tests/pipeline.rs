@@ -261,14 +261,16 @@ fn a_request_goes_all_the_way_and_repeats_are_harmless() {
     let roads = DepartmentCode::parse("roads").unwrap();
     let parks = DepartmentCode::parse("greenery").unwrap();
     assert_eq!(
-        block_on(list_assignments(&w.dept(), &roads, None))
+        block_on(list_assignments(&w.store, &roads, None, &Default::default()))
             .unwrap()
+            .items
             .len(),
         1
     );
     assert!(
-        block_on(list_assignments(&w.dept(), &parks, None))
+        block_on(list_assignments(&w.store, &parks, None, &Default::default()))
             .unwrap()
+            .items
             .is_empty()
     );
     let update = |status, note: Option<&str>| StatusUpdate {
@@ -315,8 +317,9 @@ fn a_request_goes_all_the_way_and_repeats_are_harmless() {
     .unwrap();
     assert_eq!(resolved.status, Status::Resolved);
     assert!(
-        block_on(list_assignments(&w.dept(), &roads, None))
+        block_on(list_assignments(&w.store, &roads, None, &Default::default()))
             .unwrap()
+            .items
             .is_empty()
     );
     let illegal = block_on(update_status(
@@ -597,8 +600,9 @@ fn a_department_hands_a_request_back_and_it_goes_elsewhere() {
     // The clerk's retry is harmless; the department no longer sees it.
     block_on(hand_back(&w.dept(), &heritage, &request.case_number, None)).unwrap();
     assert!(
-        block_on(list_assignments(&w.dept(), &heritage, None))
+        block_on(list_assignments(&w.store, &heritage, None, &Default::default()))
             .unwrap()
+            .items
             .is_empty()
     );
     assert_eq!(
@@ -774,7 +778,9 @@ fn an_operator_decides_a_triaged_request_and_the_choice_is_kept_for_training() {
         ClassifyOutcome::Triaged
     );
     let operators = DepartmentCode::parse("contact-centre").unwrap();
-    let waiting = block_on(triage_queue(&triage, &operators)).unwrap();
+    let waiting = block_on(triage_queue(&triage, &w.store, &operators, &Default::default()))
+        .unwrap()
+        .items;
     assert_eq!(waiting.len(), 1);
     assert!(
         !waiting[0].suggestions.is_empty(),
@@ -783,7 +789,7 @@ fn an_operator_decides_a_triaged_request_and_the_choice_is_kept_for_training() {
     // Only the city's triage department works the queue.
     let roads = DepartmentCode::parse("roads").unwrap();
     assert!(matches!(
-        block_on(triage_queue(&triage, &roads)),
+        block_on(triage_queue(&triage, &w.store, &roads, &Default::default())),
         Err(TriageError::NotTriageDepartment)
     ));
     assert!(matches!(
@@ -832,8 +838,9 @@ fn an_operator_decides_a_triaged_request_and_the_choice_is_kept_for_training() {
         ("noise", "Proszę o kontakt w sprawie hałasu i dziury")
     );
     assert!(
-        block_on(triage_queue(&triage, &operators))
+        block_on(triage_queue(&triage, &w.store, &operators, &Default::default()))
             .unwrap()
+            .items
             .is_empty()
     );
 }

@@ -3,6 +3,7 @@
 
 mod keys;
 mod once_ledger;
+mod queries;
 mod requests;
 pub mod stream;
 
@@ -18,6 +19,8 @@ use aws_sdk_dynamodb::Client;
 pub struct DynamoStore {
     client: Client,
     table: String,
+    /// Items returned by queries so far (for the bounded-reads tests and bench).
+    items_read: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl DynamoStore {
@@ -25,7 +28,18 @@ impl DynamoStore {
         Self {
             client,
             table: table.into(),
+            items_read: Default::default(),
         }
+    }
+
+    /// How many items this store's queries have returned so far.
+    pub fn items_read(&self) -> u64 {
+        self.items_read.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_read(&self, items: usize) {
+        self.items_read
+            .fetch_add(items as u64, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn client(&self) -> &Client {

@@ -23,7 +23,7 @@ use crate::sdk_error;
 
 type Item = HashMap<String, AttributeValue>;
 
-fn s(v: impl Into<String>) -> AttributeValue {
+pub(super) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 fn n(v: impl ToString) -> AttributeValue {
@@ -38,7 +38,7 @@ fn to_item<T: Serialize>(value: &T, pk: String, sk: &str) -> Result<Item, PortEr
     Ok(item)
 }
 
-fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, PortError> {
+pub(super) fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, PortError> {
     serde_dynamo::from_item(item).map_err(|e| PortError::permanent("decode item", e.to_string()))
 }
 
@@ -66,14 +66,19 @@ fn epoch(t: Timestamp) -> i64 {
 }
 
 /// Which transaction items failed their condition, when the service says so.
+/// A transaction cancelled for another reason (throttling, a conflicting
+/// transaction in flight) is not a lost race: `None`, and the caller retries.
 fn cancelled_items(err: &TransactWriteItemsError) -> Option<Vec<bool>> {
     match err {
-        TransactWriteItemsError::TransactionCanceledException(e) => Some(
-            e.cancellation_reasons()
+        TransactWriteItemsError::TransactionCanceledException(e) => {
+            let reasons = e.cancellation_reasons();
+            let failed: Vec<bool> = reasons
                 .iter()
                 .map(|r| r.code() == Some("ConditionalCheckFailed"))
-                .collect(),
-        ),
+                .collect();
+            // No reasons at all: moto's answer to a failed condition.
+            (reasons.is_empty() || failed.contains(&true)).then_some(failed)
+        }
         _ => None,
     }
 }
@@ -242,6 +247,7 @@ impl DynamoStore {
                 .send()
                 .await
                 .map_err(|e| sdk_error("query", &e.into_service_error()))?;
+            self.count_read(out.items().len());
             items.extend(out.items.unwrap_or_default());
             match out.last_evaluated_key {
                 Some(k) if !k.is_empty() => start = Some(k),

@@ -6,7 +6,8 @@
 use tracing::instrument;
 
 use crate::ids::{CaseNumber, DepartmentCode};
-use crate::ports::{ApplyOutcome, Clock, PortError, RequestStore};
+use crate::paging::{Listing, Page, PageRequest};
+use crate::ports::{ApplyOutcome, Clock, PortError, RequestQueries, RequestStore};
 use crate::request::{EventKind, ServiceRequest};
 use crate::status::{IllegalTransition, Status};
 
@@ -56,16 +57,23 @@ pub enum DepartmentError {
 pub const OPEN_WORK_STATUSES: [Status; 3] =
     [Status::Assigned, Status::Acknowledged, Status::InProgress];
 
-#[instrument(skip(deps), fields(department = %department))]
+/// One page of the department's open work: by status (new work first), then
+/// due time; a status filter keeps one status.
+#[instrument(skip(queries, page), fields(department = %department, limit = page.limit))]
 pub async fn list_assignments(
-    deps: &DepartmentWork<'_>,
+    queries: &dyn RequestQueries,
     department: &DepartmentCode,
     status: Option<Status>,
-) -> Result<Vec<ServiceRequest>, DepartmentError> {
+    page: &PageRequest,
+) -> Result<Page<ServiceRequest>, DepartmentError> {
     if status.is_some_and(|s| !OPEN_WORK_STATUSES.contains(&s)) {
         return Err(DepartmentError::StatusFilter);
     }
-    Ok(deps.store.open_assignments(department, status).await?)
+    let listing = Listing::DepartmentWork {
+        department: department.clone(),
+        status,
+    };
+    Ok(queries.page(&listing, page).await?)
 }
 
 #[instrument(skip(deps, update), fields(department = %department, case_number = %update.case_number, status = %update.status))]

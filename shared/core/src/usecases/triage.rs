@@ -45,17 +45,19 @@ pub fn city_of<'a>(
         .ok_or(TriageError::NotTriageDepartment)
 }
 
-/// The city's triage queue, oldest first.
-#[instrument(skip(deps), fields(department = %department))]
+/// One page of the city's triage queue, oldest first.
+#[instrument(skip(deps, queries, page), fields(department = %department, limit = page.limit))]
 pub async fn triage_queue(
     deps: &Triage<'_>,
+    queries: &dyn crate::ports::RequestQueries,
     department: &DepartmentCode,
-) -> Result<Vec<ServiceRequest>, TriageError> {
+    page: &crate::paging::PageRequest,
+) -> Result<crate::paging::Page<ServiceRequest>, TriageError> {
     let catalogue = city_of(deps.catalogues, department)?;
-    Ok(deps
-        .store
-        .triaged(&catalogue.city().jurisdiction_id)
-        .await?)
+    let listing = crate::paging::Listing::Triage {
+        jurisdiction: catalogue.city().jurisdiction_id.clone(),
+    };
+    Ok(queries.page(&listing, page).await?)
 }
 
 /// An operator chooses the service of a triaged request: it goes to routing,

@@ -1,0 +1,121 @@
+//! Lists read a page at a time from the sparse `DepartmentOpenWork` index:
+//! one Query per shard for the keys after the cursor, merged in key order.
+//! A page reads at most `shards × (limit + 1)` items, however long the list.
+
+use async_trait::async_trait;
+use citydesk_core::paging::{Listing, Page, PageKey, PageRequest};
+use citydesk_core::ports::{PortError, RequestQueries};
+use citydesk_core::request::ServiceRequest;
+use citydesk_core::status::Status;
+
+use super::DynamoStore;
+use super::keys::{DEPARTMENT_INDEX, DEPARTMENT_SHARDS, department_pk, triage_pk};
+use super::requests::{from_item, s};
+use crate::sdk_error;
+
+/// Above every character a sort key of these lists uses (digits, letters, `#:.-_`).
+const KEY_CEILING: &str = "~";
+
+impl DynamoStore {
+    /// Items of one shard partition with `lo <= sort key <= hi`, at most `limit`,
+    /// and whether the partition has more.
+    async fn shard_page(
+        &self,
+        pk: String,
+        lo: &str,
+        hi: &str,
+        limit: usize,
+    ) -> Result<(Vec<(String, ServiceRequest)>, bool), PortError> {
+        let out = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .index_name(DEPARTMENT_INDEX)
+            .key_condition_expression("dept_pk = :pk AND dept_sk BETWEEN :lo AND :hi")
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":lo", s(lo))
+            .expression_attribute_values(":hi", s(hi))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| sdk_error("query page", &e.into_service_error()))?;
+        self.count_read(out.items().len());
+        let more = out.last_evaluated_key.as_ref().is_some_and(|k| !k.is_empty());
+        let mut found = Vec::new();
+        for item in out.items.unwrap_or_default() {
+            let key = item
+                .get("dept_sk")
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default();
+            found.push((key, from_item::<ServiceRequest>(item)?));
+        }
+        Ok((found, more))
+    }
+}
+
+#[async_trait]
+impl RequestQueries for DynamoStore {
+    async fn page(
+        &self,
+        listing: &Listing,
+        page: &PageRequest,
+    ) -> Result<Page<ServiceRequest>, PortError> {
+        let (prefix, partition): (String, Box<dyn Fn(u8) -> String + Send + Sync>) = match listing
+        {
+            Listing::DepartmentWork { department, status } => {
+                let d = department.clone();
+                (
+                    status.map(|s| format!("{s}#")).unwrap_or_default(),
+                    Box::new(move |shard| department_pk(&d, shard)),
+                )
+            }
+            Listing::Triage { jurisdiction } => {
+                let j = jurisdiction.clone();
+                (String::new(), Box::new(move |shard| triage_pk(&j, shard)))
+            }
+        };
+        let lo = match &page.after {
+            Some(after) if after.as_str() > prefix.as_str() => after.as_str().to_owned(),
+            _ => prefix.clone(),
+        };
+        let hi = format!("{prefix}{KEY_CEILING}");
+        // One more than the page, for the item equal to the cursor (BETWEEN is inclusive).
+        let per_shard = page.limit + 1;
+        let queries =
+            (0..DEPARTMENT_SHARDS).map(|shard| self.shard_page(partition(shard), &lo, &hi, per_shard));
+        let mut merged = Vec::new();
+        let mut shard_has_more = false;
+        for (items, more) in futures::future::try_join_all(queries).await? {
+            shard_has_more |= more;
+            merged.extend(items);
+        }
+        let after = page.after.as_ref().map(PageKey::as_str);
+        merged.retain(|(key, _)| after.is_none_or(|a| key.as_str() > a));
+        merged.sort_by(|a, b| a.0.cmp(&b.0));
+        let more = shard_has_more || merged.len() > page.limit;
+        merged.truncate(page.limit);
+        let next = if more {
+            merged.last().map(|(k, _)| PageKey::new(k.clone()))
+        } else {
+            None
+        };
+        // The index is eventually consistent: what has moved on since is left
+        // out (the page may come out shorter; the cursor still moves past it).
+        let items = merged
+            .into_iter()
+            .map(|(_, r)| r)
+            .filter(|r| match listing {
+                Listing::DepartmentWork { department, status } => {
+                    r.status.is_department_work()
+                        && r.department.as_ref() == Some(department)
+                        && status.is_none_or(|st| r.status == st)
+                }
+                Listing::Triage { jurisdiction } => {
+                    r.status == Status::Triaged && &r.jurisdiction == jurisdiction
+                }
+            })
+            .collect();
+        Ok(Page { items, next })
+    }
+}
