@@ -151,11 +151,19 @@ pub fn common_config(system: &RunningSystem) -> citydesk_aws::config::CommonConf
     let env = citydesk_aws::config::Env::from_map(std::collections::HashMap::from([
         (
             "TABLE_NAME".to_owned(),
-            system.stack.resource("Table").expect("stack resource").to_owned(),
+            system
+                .stack
+                .resource("Table")
+                .expect("stack resource")
+                .to_owned(),
         ),
         (
             "BUCKET_NAME".to_owned(),
-            system.stack.resource("Bucket").expect("stack resource").to_owned(),
+            system
+                .stack
+                .resource("Bucket")
+                .expect("stack resource")
+                .to_owned(),
         ),
         ("JURISDICTION_ID".to_owned(), "krakow".to_owned()),
         (

@@ -18,7 +18,11 @@ async fn subscribe_to_bus(system: &RunningSystem) -> (aws_sdk_sqs::Client, Strin
     let clients = citydesk_aws::config::Clients::new(&common_config(system)).await;
     let sqs = clients.sqs.clone();
     let events = aws_sdk_eventbridge::Client::new(&clients.sdk);
-    let bus = system.stack.resource("CityEventBus").expect("the bus").to_owned();
+    let bus = system
+        .stack
+        .resource("CityEventBus")
+        .expect("the bus")
+        .to_owned();
     let name = format!("bus-tap-{}", ulid::Ulid::new().to_string().to_lowercase());
     let url = sqs
         .create_queue()
@@ -161,9 +165,11 @@ async fn every_change_reaches_the_bus_once_per_event_id_matching_its_schema() {
     .await;
     let case = created["case_number"].as_str().unwrap().to_owned();
     let id = created["id"].as_str().unwrap().to_owned();
-    eventually(15, || async { (status_of(&http, &base, &case).await == "assigned").then_some(()) })
-        .await
-        .expect("assigned through the outbox");
+    eventually(15, || async {
+        (status_of(&http, &base, &case).await == "assigned").then_some(())
+    })
+    .await
+    .expect("assigned through the outbox");
     let roads = system.published.department_keys["roads"].clone();
     for body in [
         json!({"status": "acknowledged"}),
@@ -193,7 +199,10 @@ async fn every_change_reaches_the_bus_once_per_event_id_matching_its_schema() {
         .iter()
         .filter(|e| e["detail"]["request_id"] == id.as_str())
         .collect();
-    let types: BTreeSet<&str> = mine.iter().filter_map(|e| e["detail-type"].as_str()).collect();
+    let types: BTreeSet<&str> = mine
+        .iter()
+        .filter_map(|e| e["detail-type"].as_str())
+        .collect();
     for t in wanted {
         assert!(types.contains(t), "{t} missing from {types:?}");
     }
@@ -204,7 +213,10 @@ async fn every_change_reaches_the_bus_once_per_event_id_matching_its_schema() {
         let detail = &e["detail"];
         let detail_type = e["detail-type"].as_str().unwrap();
         let validator = schema_for(detail_type);
-        let errors: Vec<String> = validator.iter_errors(detail).map(|e| e.to_string()).collect();
+        let errors: Vec<String> = validator
+            .iter_errors(detail)
+            .map(|e| e.to_string())
+            .collect();
         assert!(errors.is_empty(), "{detail_type}: {errors:?}\n{detail}");
         assert_eq!(
             detail["event_id"],
@@ -214,11 +226,21 @@ async fn every_change_reaches_the_bus_once_per_event_id_matching_its_schema() {
             .entry(detail["event_id"].as_str().unwrap().to_owned())
             .or_default() += 1;
         let text = e.to_string();
-        for private in ["600100200", "anna@example.org", "Nowak", "Długiej", "Załatane", "50.07"] {
+        for private in [
+            "600100200",
+            "anna@example.org",
+            "Nowak",
+            "Długiej",
+            "Załatane",
+            "50.07",
+        ] {
             assert!(!text.contains(private), "{private} on the bus: {text}");
         }
     }
-    let seqs: Vec<u64> = mine.iter().filter_map(|e| e["detail"]["seq"].as_u64()).collect();
+    let seqs: Vec<u64> = mine
+        .iter()
+        .filter_map(|e| e["detail"]["seq"].as_u64())
+        .collect();
     assert_eq!(
         seqs.iter().copied().collect::<BTreeSet<_>>(),
         (1..=5).collect::<BTreeSet<_>>(),
@@ -246,10 +268,7 @@ async fn depth(sqs: &aws_sdk_sqs::Client, url: &str) -> usize {
         .unwrap()
         .attributes
         .unwrap_or_default();
-    attrs
-        .values()
-        .filter_map(|v| v.parse::<usize>().ok())
-        .sum()
+    attrs.values().filter_map(|v| v.parse::<usize>().ok()).sum()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -258,7 +277,13 @@ async fn a_burst_is_routed_whole_and_nothing_is_dead_lettered() {
     let base = system.base_url();
     let http = reqwest::Client::new();
     // The emulator was given no event source mapping: the runner is the only consumer.
-    assert!(system.stack.event_source_mappings.iter().all(|m| !m.enabled));
+    assert!(
+        system
+            .stack
+            .event_source_mappings
+            .iter()
+            .all(|m| !m.enabled)
+    );
     const BURST: usize = 60;
     let posts = (0..BURST).map(|i| {
         let http = http.clone();
@@ -300,7 +325,10 @@ async fn a_burst_is_routed_whole_and_nothing_is_dead_lettered() {
         let url = system.stack.resource(dlq).unwrap();
         assert_eq!(depth(&sqs, url).await, 0, "{dlq} is not empty");
     }
-    assert!(all_assigned.is_some(), "not every request of the burst was assigned");
+    assert!(
+        all_assigned.is_some(),
+        "not every request of the burst was assigned"
+    );
     system.shutdown().await;
 }
 
@@ -324,9 +352,11 @@ async fn a_writer_that_dies_right_after_its_commit_loses_nothing() {
         store.create(&new).await.unwrap(),
         citydesk_core::ports::CreateOutcome::Created
     ));
-    eventually(20, || async { (status_of(&http, &base, &case).await == "assigned").then_some(()) })
-        .await
-        .expect("classified and routed from the commit alone");
+    eventually(20, || async {
+        (status_of(&http, &base, &case).await == "assigned").then_some(())
+    })
+    .await
+    .expect("classified and routed from the commit alone");
     let sms = eventually(15, || async {
         let outbox: Value = http
             .get(format!("{base}/_local/outbox"))

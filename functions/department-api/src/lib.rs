@@ -29,9 +29,7 @@ use citydesk_aws::dynamo::DynamoStore;
 use citydesk_aws::s3::S3Blobs;
 use citydesk_aws::system::SystemClock;
 use citydesk_core::catalogue::Catalogues;
-use citydesk_core::ports::{
-    Clock, DepartmentKeys, PortError, RequestStore, TrainingExamples,
-};
+use citydesk_core::ports::{Clock, DepartmentKeys, PortError, RequestStore, TrainingExamples};
 
 #[derive(Debug, Clone)]
 pub struct Config {

@@ -76,7 +76,11 @@ impl Deps {
     }
 }
 
-pub async fn handle(deps: &Deps, event: DynamoDbEvent, deadline: Deadline) -> DynamoDbEventResponse {
+pub async fn handle(
+    deps: &Deps,
+    event: DynamoDbEvent,
+    deadline: Deadline,
+) -> DynamoDbEventResponse {
     let step = Dispatch {
         queue: deps.queue.as_ref(),
         department_queues: deps.department_queues.as_ref(),

@@ -102,9 +102,13 @@ pub fn document() -> Value {
             "/v1/department/assignments": {"get": {
                 "operationId": "listAssignments",
                 "security": [{"departmentKey": []}],
-                "parameters": [{"name": "status", "in": "query", "required": false, "schema": {"type": "string", "enum": ["assigned", "acknowledged", "in_progress"]}}],
+                "parameters": [
+                    {"name": "status", "in": "query", "required": false, "schema": {"type": "string", "enum": ["assigned", "acknowledged", "in_progress"]}},
+                    {"name": "limit", "in": "query", "required": false, "description": "items per page (default 50)", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+                    {"name": "cursor", "in": "query", "required": false, "description": "the \"next\" of the previous page", "schema": {"type": "string"}}
+                ],
                 "responses": {
-                    "200": ok("AssignmentList", "the department's open work, due first"),
+                    "200": ok("AssignmentList", "a page of the department's open work, by status (new work first), then due time"),
                     "400": error_response("bad filter"),
                     "401": error_response("missing or invalid key")
                 }
@@ -172,8 +176,13 @@ pub fn document() -> Value {
                 "operationId": "triageQueue",
                 "description": "For the city's triage department (its contact centre): what the classifier was unsure of, oldest first, with its suggestions.",
                 "security": [{"departmentKey": []}],
+                "parameters": [
+                    {"name": "limit", "in": "query", "required": false, "description": "items per page (default 50)", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+                    {"name": "cursor", "in": "query", "required": false, "description": "the \"next\" of the previous page", "schema": {"type": "string"}}
+                ],
                 "responses": {
-                    "200": ok("TriageList", "requests waiting for an operator"),
+                    "200": ok("TriageList", "a page of the requests waiting for an operator"),
+                    "400": error_response("bad limit or cursor"),
                     "401": error_response("missing or invalid key"),
                     "403": error_response("not the city's triage department")
                 }
@@ -309,14 +318,16 @@ pub fn document() -> Value {
                 "TriageChoice": {"type": "object", "additionalProperties": false, "required": ["service_code"], "properties": {"service_code": {"type": "string"}}},
                 "TriageDecision": {"type": "object", "required": ["case_number", "service_code", "status"], "properties": {
                     "case_number": {"type": "string"}, "service_code": {"type": "string"}, "status": {"type": "string"}}},
-                "TriageList": {"type": "object", "required": ["count", "requests"], "properties": {
+                "TriageList": {"type": "object", "required": ["count", "requests", "next"], "properties": {
                     "count": {"type": "integer"},
+                    "next": {"type": "string", "nullable": true, "description": "cursor of the following page; null on the last"},
                     "requests": {"type": "array", "items": {"type": "object", "required": ["case_number", "suggestions"], "properties": {
                         "case_number": {"type": "string"}, "description": {"type": "string"},
                         "suggestions": {"type": "array", "items": {"type": "object", "properties": {
                             "service_code": {"type": "string"}, "probability": {"type": "number"}}}}}}}}},
-                "AssignmentList": {"type": "object", "required": ["department", "assignments"], "properties": {
+                "AssignmentList": {"type": "object", "required": ["department", "assignments", "next"], "properties": {
                     "department": {"type": "string"}, "count": {"type": "integer"},
+                    "next": {"type": "string", "nullable": true, "description": "cursor of the following page; null on the last"},
                     "assignments": {"type": "array", "items": {"$ref": "#/components/schemas/Assignment"}}}},
                 "Open311NewRequest": {"type": "object", "required": ["service_code", "api_key"], "properties": {
                     "api_key": {"type": "string"}, "service_code": {"type": "string"}, "lat": {"type": "number"}, "long": {"type": "number"},

@@ -47,9 +47,7 @@ mod tests {
     #[test]
     fn the_outbox_filter_takes_new_history_events_only() {
         let pattern = json!({"eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": [{"prefix": "EVENT#"}]}}}});
-        let record = |name: &str, sk: &str| {
-            json!({"eventName": name, "dynamodb": {"Keys": {"pk": {"S": "REQ#1"}, "sk": {"S": sk}}}})
-        };
+        let record = |name: &str, sk: &str| json!({"eventName": name, "dynamodb": {"Keys": {"pk": {"S": "REQ#1"}, "sk": {"S": sk}}}});
         assert!(matches(&pattern, &record("INSERT", "EVENT#0000000001")));
         assert!(!matches(&pattern, &record("MODIFY", "EVENT#0000000001")));
         assert!(!matches(&pattern, &record("INSERT", "CONTACT")));

@@ -137,7 +137,10 @@ impl StreamPoller {
             .get_shard_iterator()
             .stream_arn(&self.source.stream_arn)
             .shard_id(shard);
-        request = match (at_sequence, self.checkpoints.last_done(&self.source.stream_arn, shard)) {
+        request = match (
+            at_sequence,
+            self.checkpoints.last_done(&self.source.stream_arn, shard),
+        ) {
             (Some(seq), _) => request
                 .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
                 .sequence_number(seq),
@@ -240,7 +243,11 @@ impl StreamPoller {
 
     /// Describes a record the function gave up on to the on-failure queue
     /// (Lambda sends the same kind of description, not the record itself).
-    async fn give_up(&self, shard: &str, (seq, record): &(String, EventRecord)) -> anyhow::Result<()> {
+    async fn give_up(
+        &self,
+        shard: &str,
+        (seq, record): &(String, EventRecord),
+    ) -> anyhow::Result<()> {
         tracing::error!(shard, sequence_number = %seq, "stream record failed every retry; sent to the on-failure destination");
         let Some(url) = &self.source.on_failure_queue_url else {
             return Ok(());

@@ -37,7 +37,9 @@ impl Deadline {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)
             .unwrap_or(0);
-        Self::after(Duration::from_millis(context.deadline.saturating_sub(now_ms)))
+        Self::after(Duration::from_millis(
+            context.deadline.saturating_sub(now_ms),
+        ))
     }
 
     pub fn with_margin(mut self, margin: Duration) -> Self {

@@ -60,11 +60,18 @@ impl EventBus for EventBridgeBus {
                 let first = out
                     .entries()
                     .iter()
-                    .find_map(|e| e.error_code().map(|c| format!("{c}: {}", e.error_message().unwrap_or(""))))
+                    .find_map(|e| {
+                        e.error_code()
+                            .map(|c| format!("{c}: {}", e.error_message().unwrap_or("")))
+                    })
                     .unwrap_or_default();
                 return Err(PortError::retryable(
                     "put events",
-                    format!("{} of {} entries refused ({first})", out.failed_entry_count, chunk.len()),
+                    format!(
+                        "{} of {} entries refused ({first})",
+                        out.failed_entry_count,
+                        chunk.len()
+                    ),
                 ));
             }
         }

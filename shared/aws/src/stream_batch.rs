@@ -34,7 +34,10 @@ where
         };
         if deadline.is_near() {
             // Stop before the function's time runs out: the rest comes again.
-            tracing::warn!(sequence_number, "time is short; the rest of the batch is handed back");
+            tracing::warn!(
+                sequence_number,
+                "time is short; the rest of the batch is handed back"
+            );
             fail(&mut response);
             return response;
         }

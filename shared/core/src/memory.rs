@@ -224,20 +224,22 @@ impl RequestQueries for MemoryStore {
         let t = lock(&self.tables);
         let keyed = t.requests.values().filter_map(|r| {
             let key = match listing {
-                Listing::DepartmentWork { department, status } => {
-                    (r.department.as_ref() == Some(department)
-                        && r.status.is_department_work()
-                        && status.is_none_or(|s| r.status == s))
-                    .then(|| {
-                        let due = r.due_at.map(|d| d.to_string()).unwrap_or_default();
-                        format!("{}#{due}#{}", r.status, r.id)
-                    })
-                }
+                Listing::DepartmentWork { department, status } => (r.department.as_ref()
+                    == Some(department)
+                    && r.status.is_department_work()
+                    && status.is_none_or(|s| r.status == s))
+                .then(|| {
+                    let due = r.due_at.map(|d| d.to_string()).unwrap_or_default();
+                    format!("{}#{due}#{}", r.status, r.id)
+                }),
                 Listing::Triage { jurisdiction } => (&r.jurisdiction == jurisdiction
                     && r.status == Status::Triaged)
                     .then(|| format!("{}#{}", r.created_at, r.id)),
             }?;
-            let after = page.after.as_ref().is_none_or(|a| key.as_str() > a.as_str());
+            let after = page
+                .after
+                .as_ref()
+                .is_none_or(|a| key.as_str() > a.as_str());
             after.then(|| (key, r.clone()))
         });
         let mut all: Vec<(String, ServiceRequest)> = keyed.collect();
@@ -388,7 +390,10 @@ impl MemoryBus {
 
 #[async_trait]
 impl EventBus for MemoryBus {
-    async fn publish(&self, events: &[crate::outbox::bus_events::BusEvent]) -> Result<(), PortError> {
+    async fn publish(
+        &self,
+        events: &[crate::outbox::bus_events::BusEvent],
+    ) -> Result<(), PortError> {
         if self.failing.load(Ordering::SeqCst) {
             return Err(PortError::retryable("put events", "injected failure"));
         }

@@ -14,7 +14,9 @@ const CURSOR_PREFIX: &str = "c1.";
 pub enum PagingError {
     #[error("limit must be a whole number from 1 to {MAX_LIMIT}")]
     Limit,
-    #[error("cursor is not one this API gave out: pass the \"next\" of the previous page, or leave it out to start again")]
+    #[error(
+        "cursor is not one this API gave out: pass the \"next\" of the previous page, or leave it out to start again"
+    )]
     Cursor,
 }
 

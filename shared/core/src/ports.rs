@@ -170,8 +170,10 @@ pub trait DepartmentQueues: Send + Sync {
 /// for the city's other systems.
 #[async_trait]
 pub trait EventBus: Send + Sync {
-    async fn publish(&self, events: &[crate::outbox::bus_events::BusEvent])
-    -> Result<(), PortError>;
+    async fn publish(
+        &self,
+        events: &[crate::outbox::bus_events::BusEvent],
+    ) -> Result<(), PortError>;
 }
 
 /// Department API keys, stored as SHA-256 hashes.

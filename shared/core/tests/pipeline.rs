@@ -261,17 +261,27 @@ fn a_request_goes_all_the_way_and_repeats_are_harmless() {
     let roads = DepartmentCode::parse("roads").unwrap();
     let parks = DepartmentCode::parse("greenery").unwrap();
     assert_eq!(
-        block_on(list_assignments(&w.store, &roads, None, &Default::default()))
-            .unwrap()
-            .items
-            .len(),
+        block_on(list_assignments(
+            &w.store,
+            &roads,
+            None,
+            &Default::default()
+        ))
+        .unwrap()
+        .items
+        .len(),
         1
     );
     assert!(
-        block_on(list_assignments(&w.store, &parks, None, &Default::default()))
-            .unwrap()
-            .items
-            .is_empty()
+        block_on(list_assignments(
+            &w.store,
+            &parks,
+            None,
+            &Default::default()
+        ))
+        .unwrap()
+        .items
+        .is_empty()
     );
     let update = |status, note: Option<&str>| StatusUpdate {
         case_number: assigned.case_number.clone(),
@@ -317,10 +327,15 @@ fn a_request_goes_all_the_way_and_repeats_are_harmless() {
     .unwrap();
     assert_eq!(resolved.status, Status::Resolved);
     assert!(
-        block_on(list_assignments(&w.store, &roads, None, &Default::default()))
-            .unwrap()
-            .items
-            .is_empty()
+        block_on(list_assignments(
+            &w.store,
+            &roads,
+            None,
+            &Default::default()
+        ))
+        .unwrap()
+        .items
+        .is_empty()
     );
     let illegal = block_on(update_status(
         &w.dept(),
@@ -398,7 +413,10 @@ fn unclear_text_is_triaged_and_unknown_service_refused() {
     );
     // The citizen hears it is with a person; a repeated delivery changes nothing.
     let notice = w.sent().pop().unwrap();
-    assert!(matches!(notice, PipelineMessage::StatusChanged { seq: 2, .. }), "{notice:?}");
+    assert!(
+        matches!(notice, PipelineMessage::StatusChanged { seq: 2, .. }),
+        "{notice:?}"
+    );
     assert_eq!(
         block_on(classify_request(&w.classify(), &id)).unwrap(),
         ClassifyOutcome::NothingToDo(Status::Triaged)
@@ -437,8 +455,16 @@ fn a_failed_dispatch_is_retried_not_lost_and_not_doubled() {
     w.dispatch().unwrap();
     assert_eq!(w.department_messages().len(), 1);
     // Every committed change reached the bus once, under its own event id.
-    let ids: Vec<String> = w.bus.published().iter().map(|e| e.detail.event_id.clone()).collect();
-    assert_eq!(ids, vec![format!("{id}/1"), format!("{id}/2"), format!("{id}/3")]);
+    let ids: Vec<String> = w
+        .bus
+        .published()
+        .iter()
+        .map(|e| e.detail.event_id.clone())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![format!("{id}/1"), format!("{id}/2"), format!("{id}/3")]
+    );
 }
 
 #[test]
@@ -600,10 +626,15 @@ fn a_department_hands_a_request_back_and_it_goes_elsewhere() {
     // The clerk's retry is harmless; the department no longer sees it.
     block_on(hand_back(&w.dept(), &heritage, &request.case_number, None)).unwrap();
     assert!(
-        block_on(list_assignments(&w.store, &heritage, None, &Default::default()))
-            .unwrap()
-            .items
-            .is_empty()
+        block_on(list_assignments(
+            &w.store,
+            &heritage,
+            None,
+            &Default::default()
+        ))
+        .unwrap()
+        .items
+        .is_empty()
     );
     assert_eq!(
         block_on(route_request(&w.route(), &request.id)).unwrap(),
@@ -778,9 +809,14 @@ fn an_operator_decides_a_triaged_request_and_the_choice_is_kept_for_training() {
         ClassifyOutcome::Triaged
     );
     let operators = DepartmentCode::parse("contact-centre").unwrap();
-    let waiting = block_on(triage_queue(&triage, &w.store, &operators, &Default::default()))
-        .unwrap()
-        .items;
+    let waiting = block_on(triage_queue(
+        &triage,
+        &w.store,
+        &operators,
+        &Default::default(),
+    ))
+    .unwrap()
+    .items;
     assert_eq!(waiting.len(), 1);
     assert!(
         !waiting[0].suggestions.is_empty(),
@@ -838,10 +874,15 @@ fn an_operator_decides_a_triaged_request_and_the_choice_is_kept_for_training() {
         ("noise", "Proszę o kontakt w sprawie hałasu i dziury")
     );
     assert!(
-        block_on(triage_queue(&triage, &w.store, &operators, &Default::default()))
-            .unwrap()
-            .items
-            .is_empty()
+        block_on(triage_queue(
+            &triage,
+            &w.store,
+            &operators,
+            &Default::default()
+        ))
+        .unwrap()
+        .items
+        .is_empty()
     );
 }
 

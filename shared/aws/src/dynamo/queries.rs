@@ -26,21 +26,31 @@ impl DynamoStore {
         hi: &str,
         limit: usize,
     ) -> Result<(Vec<(String, ServiceRequest)>, bool), PortError> {
-        let out = self
+        // An empty string is not a valid key value: from the start, only the upper bound.
+        let query = self
             .client()
             .query()
             .table_name(self.table())
             .index_name(DEPARTMENT_INDEX)
-            .key_condition_expression("dept_pk = :pk AND dept_sk BETWEEN :lo AND :hi")
             .expression_attribute_values(":pk", s(pk))
-            .expression_attribute_values(":lo", s(lo))
-            .expression_attribute_values(":hi", s(hi))
+            .expression_attribute_values(":hi", s(hi));
+        let query = if lo.is_empty() {
+            query.key_condition_expression("dept_pk = :pk AND dept_sk <= :hi")
+        } else {
+            query
+                .key_condition_expression("dept_pk = :pk AND dept_sk BETWEEN :lo AND :hi")
+                .expression_attribute_values(":lo", s(lo))
+        };
+        let out = query
             .limit(i32::try_from(limit).unwrap_or(i32::MAX))
             .send()
             .await
             .map_err(|e| sdk_error("query page", &e.into_service_error()))?;
         self.count_read(out.items().len());
-        let more = out.last_evaluated_key.as_ref().is_some_and(|k| !k.is_empty());
+        let more = out
+            .last_evaluated_key
+            .as_ref()
+            .is_some_and(|k| !k.is_empty());
         let mut found = Vec::new();
         for item in out.items.unwrap_or_default() {
             let key = item
@@ -61,8 +71,7 @@ impl RequestQueries for DynamoStore {
         listing: &Listing,
         page: &PageRequest,
     ) -> Result<Page<ServiceRequest>, PortError> {
-        let (prefix, partition): (String, Box<dyn Fn(u8) -> String + Send + Sync>) = match listing
-        {
+        let (prefix, partition): (String, Box<dyn Fn(u8) -> String + Send + Sync>) = match listing {
             Listing::DepartmentWork { department, status } => {
                 let d = department.clone();
                 (
@@ -82,8 +91,8 @@ impl RequestQueries for DynamoStore {
         let hi = format!("{prefix}{KEY_CEILING}");
         // One more than the page, for the item equal to the cursor (BETWEEN is inclusive).
         let per_shard = page.limit + 1;
-        let queries =
-            (0..DEPARTMENT_SHARDS).map(|shard| self.shard_page(partition(shard), &lo, &hi, per_shard));
+        let queries = (0..DEPARTMENT_SHARDS)
+            .map(|shard| self.shard_page(partition(shard), &lo, &hi, per_shard));
         let mut merged = Vec::new();
         let mut shard_has_more = false;
         for (items, more) in futures::future::try_join_all(queries).await? {

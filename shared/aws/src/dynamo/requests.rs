@@ -7,11 +7,11 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use citydesk_core::contact::Contact;
 use citydesk_core::ids::{CaseNumber, DepartmentCode, JurisdictionId, RequestId};
+use citydesk_core::outbox::RequestSnapshot;
 use citydesk_core::ports::{
     ApplyOutcome, ClientKeys, ContactStore, CreateOutcome, DepartmentKeys, NewRequest, PortError,
     RequestStore,
 };
-use citydesk_core::outbox::RequestSnapshot;
 use citydesk_core::request::{Change, HistoryEvent, ServiceRequest};
 use citydesk_core::status::Status;
 use jiff::{SignedDuration, Timestamp};
@@ -599,7 +599,10 @@ impl ContactStore for DynamoStore {
 #[async_trait]
 impl ClientKeys for DynamoStore {
     async fn client_for_key_hash(&self, key_hash: &str) -> Result<Option<String>, PortError> {
-        let Some(item) = self.get_item(client_key_pk(key_hash), CLIENT_KEY_SK).await? else {
+        let Some(item) = self
+            .get_item(client_key_pk(key_hash), CLIENT_KEY_SK)
+            .await?
+        else {
             return Ok(None);
         };
         let revoked = item.contains_key("revoked_at");

@@ -26,9 +26,7 @@ struct WithSnapshot {
 
 /// The committed event a stream record's new image holds; `None` for items
 /// that are not history events.
-pub fn committed_event(
-    new_image: serde_dynamo::Item,
-) -> Result<Option<CommittedEvent>, PortError> {
+pub fn committed_event(new_image: serde_dynamo::Item) -> Result<Option<CommittedEvent>, PortError> {
     let decode = |what: &'static str, e: serde_dynamo::Error| {
         PortError::permanent("decode stream record", format!("{what}: {e}"))
     };

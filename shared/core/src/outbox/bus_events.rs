@@ -271,7 +271,11 @@ mod tests {
             EventKind::SlaBreached { due_at: due },
         ] {
             let event = bus_event(&committed(kind));
-            assert!(DETAIL_TYPES.contains(&event.detail_type), "{}", event.detail_type);
+            assert!(
+                DETAIL_TYPES.contains(&event.detail_type),
+                "{}",
+                event.detail_type
+            );
             let json = serde_json::to_string(&event.detail).unwrap();
             assert!(!json.contains("nie nasze"));
         }

@@ -73,10 +73,18 @@ pub fn reactions(committed: &CommittedEvent) -> Result<Vec<Reaction>, UnusableEv
         }
         EventKind::LinkedAsDuplicate { .. } | EventKind::NoteToCitizen { .. } => vec![notify()],
         EventKind::SlaWarning { due_at } => {
-            vec![department_message(committed, *due_at, Some(SlaAlert::Warning))?]
+            vec![department_message(
+                committed,
+                *due_at,
+                Some(SlaAlert::Warning),
+            )?]
         }
         EventKind::SlaBreached { due_at } => {
-            vec![department_message(committed, *due_at, Some(SlaAlert::Breached))?]
+            vec![department_message(
+                committed,
+                *due_at,
+                Some(SlaAlert::Breached),
+            )?]
         }
         EventKind::CitizenUpdate { .. }
         | EventKind::FollowerAdded { .. }
