@@ -30,7 +30,7 @@ cargo build -p citydesk-cli --bin citydesk
 export CITYDESK_CLI="$root/target/debug/citydesk"
 # The end-to-end tests start whole systems; keep them from fighting over the two cores.
 set +e
-cargo test --workspace --all-targets -- --test-threads="${TEST_THREADS:-4}" 2>&1 | tee "$log"
+cargo test --workspace --all-targets --no-fail-fast -- --test-threads="${TEST_THREADS:-4}" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 # One closing line for the whole suite (cargo prints one per test binary).

@@ -118,6 +118,12 @@ fn function_env(
     if !stack.endpoint_url.is_empty() {
         env.insert("AWS_ENDPOINT_URL".into(), stack.endpoint_url.clone());
     }
+    if endpoint_is_local {
+        // One emulator process answers every function here: under a burst a
+        // call can take seconds, which in AWS would be a stuck attempt.
+        env.entry("SDK_ATTEMPT_TIMEOUT_MS".into())
+            .or_insert_with(|| "20000".into());
+    }
     env.insert("AWS_REGION".into(), stack.region.clone());
     if binary == "notify" {
         // Links in messages lead to this machine's API.
