@@ -7,7 +7,7 @@
 //! - serves the template's HTTP routes ([`gateway`]),
 //! - polls the template's SQS event sources with Lambda's semantics ([`poller`]),
 //! - reads the table's change stream into the outbox's dispatcher ([`stream_poller`]),
-//! - fires the template's schedules ([`cron`]), or on demand,
+//! - fires the template's schedules ([`schedules`], expressions in [`cron`]), or on demand,
 //! - fakes the SMS and e-mail providers on loopback ([`provider`]).
 //!
 //! The same runner works against LocalStack or a real account: only the
@@ -19,30 +19,26 @@ pub mod functions;
 pub mod gateway;
 pub mod poller;
 pub mod provider;
+pub mod schedules;
 pub mod stack;
 pub mod stream_poller;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::Context;
-use axum::extract::{Path, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
 use citydesk_aws::catalogue_publisher::{CataloguePublisher, Published};
 use citydesk_aws::config::{Clients, CommonConfig, Env};
 use citydesk_aws::dynamo::DynamoStore;
 use citydesk_aws::s3::S3Blobs;
 use citydesk_core::catalogue::{Catalogue, CatalogueDocument};
-use citydesk_http_api::ApiError;
 use jiff::Timestamp;
-use jiff::tz::TimeZone;
 use serde::Serialize;
 use tokio::sync::watch;
 
-use crate::functions::{LocalFunction, ScheduledHandler};
+use crate::functions::LocalFunction;
 use crate::provider::Outbox;
 use crate::stack::Stack;
 
@@ -302,138 +298,6 @@ fn write_credentials(
         .with_context(|| format!("writing {}", path.display()))
 }
 
-#[derive(Clone)]
-struct ScheduleEntry {
-    name: String,
-    function: String,
-    expression: String,
-    timezone: String,
-    input: serde_json::Value,
-    parsed: Option<cron::Expression>,
-    handler: ScheduledHandler,
-}
-
-#[derive(Clone)]
-struct LocalState {
-    schedules: Arc<Vec<ScheduleEntry>>,
-}
-
-#[derive(Serialize)]
-struct ScheduleView {
-    name: String,
-    function: String,
-    expression: String,
-    timezone: String,
-    input: serde_json::Value,
-    next_run: Option<Timestamp>,
-}
-
-async fn list_schedules(State(state): State<LocalState>) -> Json<Vec<ScheduleView>> {
-    let now = Timestamp::now();
-    Json(
-        state
-            .schedules
-            .iter()
-            .map(|s| ScheduleView {
-                name: s.name.clone(),
-                function: s.function.clone(),
-                expression: s.expression.clone(),
-                timezone: s.timezone.clone(),
-                input: s.input.clone(),
-                next_run: s
-                    .parsed
-                    .as_ref()
-                    .and_then(|e| e.next_after(now, &tz(&s.timezone))),
-            })
-            .collect(),
-    )
-}
-
-/// Fires a schedule now; a JSON body, when given, replaces the schedule's input.
-async fn run_schedule(
-    State(state): State<LocalState>,
-    Path(name): Path<String>,
-    body: axum::body::Bytes,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let entry = state
-        .schedules
-        .iter()
-        .find(|s| s.name == name)
-        .ok_or_else(|| {
-            ApiError::not_found(format!(
-                "no schedule named {name}; GET /_local/schedules lists them"
-            ))
-        })?;
-    let input = if body.is_empty() {
-        with_context_attributes(&entry.input, &entry.name, Timestamp::now())
-    } else {
-        citydesk_http_api::parse_json(&body)?
-    };
-    let result = (entry.handler)(input)
-        .await
-        .map_err(|e| ApiError::new(http::StatusCode::BAD_GATEWAY, "function_error", e))?;
-    Ok(Json(
-        serde_json::json!({"schedule": name, "result": result}),
-    ))
-}
-
-/// Fills in EventBridge Scheduler's context attributes (`<aws.scheduler.scheduled-time>`
-/// and friends) in a schedule's input, as the scheduler does before invoking.
-fn with_context_attributes(
-    input: &serde_json::Value,
-    schedule: &str,
-    scheduled: Timestamp,
-) -> serde_json::Value {
-    let text = input.to_string();
-    if !text.contains("<aws.scheduler.") {
-        return input.clone();
-    }
-    let filled = text
-        .replace(
-            "<aws.scheduler.scheduled-time>",
-            &scheduled
-                .round(jiff::Unit::Second)
-                .unwrap_or(scheduled)
-                .to_string(),
-        )
-        .replace(
-            "<aws.scheduler.schedule-arn>",
-            &format!("arn:aws:scheduler:local:000000000000:schedule/default/{schedule}"),
-        )
-        .replace(
-            "<aws.scheduler.execution-id>",
-            &format!("local-{}", scheduled.as_millisecond()),
-        )
-        .replace("<aws.scheduler.attempt-number>", "1");
-    serde_json::from_str(&filled).unwrap_or_else(|_| input.clone())
-}
-
-fn tz(name: &str) -> TimeZone {
-    TimeZone::get(name).unwrap_or(TimeZone::UTC)
-}
-
-async fn fire_on_schedule(entry: ScheduleEntry, mut stop: watch::Receiver<bool>) {
-    let Some(expression) = entry.parsed.clone() else {
-        return;
-    };
-    let zone = tz(&entry.timezone);
-    loop {
-        let now = Timestamp::now();
-        let Some(next) = expression.next_after(now, &zone) else {
-            return;
-        };
-        let wait = std::time::Duration::try_from(next.duration_since(now)).unwrap_or_default();
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = stop.changed() => return,
-        }
-        match (entry.handler)(with_context_attributes(&entry.input, &entry.name, next)).await {
-            Ok(result) => tracing::info!(schedule = %entry.name, %result, "schedule fired"),
-            Err(error) => tracing::error!(schedule = %entry.name, %error, "scheduled run failed"),
-        }
-    }
-}
-
 /// The runner must be the only consumer of every queue and stream: an enabled
 /// event source mapping (the emulator's own, or a real account's deployed
 /// trigger) would take records first, or lose them.
@@ -566,33 +430,10 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
         tasks.push(tokio::spawn(poller.run(stop_rx.clone())));
     }
 
-    let mut schedules = Vec::new();
-    for s in &stack.schedules {
-        let handler = scheduled_functions
-            .get(&s.function)
-            .cloned()
-            .with_context(|| {
-                format!(
-                    "schedule {} targets {} which is not a scheduled function",
-                    s.name, s.function
-                )
-            })?;
-        let parsed = cron::Expression::parse(&s.expression)
-            .inspect_err(|e| tracing::warn!(schedule = %s.name, error = %e, "will not fire by itself; run it by hand"))
-            .ok();
-        schedules.push(ScheduleEntry {
-            name: s.name.clone(),
-            function: s.function.clone(),
-            expression: s.expression.clone(),
-            timezone: s.timezone.clone().unwrap_or_else(|| "UTC".into()),
-            input: s.input.clone().unwrap_or_else(|| serde_json::json!({})),
-            parsed,
-            handler,
-        });
-    }
+    let schedules = schedules::entries(&stack, &scheduled_functions)?;
     if options.fire_schedules {
         for entry in &schedules {
-            tasks.push(tokio::spawn(fire_on_schedule(
+            tasks.push(tokio::spawn(schedules::fire_on_schedule(
                 entry.clone(),
                 stop_rx.clone(),
             )));
@@ -601,12 +442,7 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
 
     let outbox = Outbox::default();
     let gateway = gateway::Gateway::new(stack.http_routes.clone(), http_functions);
-    let local = Router::new()
-        .route("/_local/schedules", get(list_schedules))
-        .route("/_local/schedules/{name}/run", post(run_schedule))
-        .with_state(LocalState {
-            schedules: Arc::new(schedules),
-        });
+    let local = schedules::routes(schedules);
     let api: Router = Router::new()
         .fallback(gateway::Gateway::dispatch)
         .with_state(gateway);

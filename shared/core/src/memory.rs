@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use crate::contact::{Contact, Email, PhoneNumber};
-use crate::ids::{CaseNumber, DepartmentCode, JurisdictionId, RequestId, TrackingToken};
+use crate::ids::{CaseNumber, DepartmentCode, RequestId, TrackingToken};
 use crate::messages::{AssignmentMessage, PipelineMessage};
 use crate::ports::*;
 use crate::request::{Change, HistoryEvent, ServiceRequest};
@@ -195,20 +195,6 @@ impl RequestStore for MemoryStore {
             .cloned()
             .collect();
         found.sort_by_key(|r| r.id.clone());
-        Ok(found)
-    }
-
-    async fn triaged(
-        &self,
-        jurisdiction: &JurisdictionId,
-    ) -> Result<Vec<ServiceRequest>, PortError> {
-        let mut found: Vec<_> = lock(&self.tables)
-            .requests
-            .values()
-            .filter(|r| &r.jurisdiction == jurisdiction && r.status == Status::Triaged)
-            .cloned()
-            .collect();
-        found.sort_by_key(|r| (r.created_at, r.id.clone()));
         Ok(found)
     }
 }

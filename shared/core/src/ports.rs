@@ -107,11 +107,6 @@ pub trait RequestStore: Send + Sync {
         from: Timestamp,
         to: Timestamp,
     ) -> Result<Vec<ServiceRequest>, PortError>;
-    /// The city's requests waiting for a person (status `triaged`), oldest first.
-    async fn triaged(
-        &self,
-        jurisdiction: &JurisdictionId,
-    ) -> Result<Vec<ServiceRequest>, PortError>;
 }
 
 /// Lists read a page at a time (department work, triage), so a storm's

@@ -1,6 +1,8 @@
 //! The one DynamoDB table. Item layout and access patterns: `ACCESS_PATTERNS.md`
 //! beside this file.
 
+mod api_keys;
+mod items;
 mod keys;
 mod once_ledger;
 mod queries;

@@ -9,8 +9,8 @@ use citydesk_core::request::ServiceRequest;
 use citydesk_core::status::Status;
 
 use super::DynamoStore;
+use super::items::{from_item, s};
 use super::keys::{DEPARTMENT_INDEX, DEPARTMENT_SHARDS, department_pk, triage_pk};
-use super::requests::{from_item, s};
 use crate::sdk_error;
 
 /// Above every character a sort key of these lists uses (digits, letters, `#:.-_`).

@@ -1,69 +1,23 @@
 //! Requests, their history, contacts, case numbers, idempotency and API keys.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::AttributeValue;
 use citydesk_core::contact::Contact;
-use citydesk_core::ids::{CaseNumber, DepartmentCode, JurisdictionId, RequestId};
+use citydesk_core::ids::{CaseNumber, DepartmentCode, RequestId};
 use citydesk_core::outbox::RequestSnapshot;
 use citydesk_core::ports::{
-    ApplyOutcome, ClientKeys, ContactStore, CreateOutcome, DepartmentKeys, NewRequest, PortError,
-    RequestStore,
+    ApplyOutcome, ContactStore, CreateOutcome, NewRequest, PortError, RequestStore,
 };
 use citydesk_core::request::{Change, HistoryEvent, ServiceRequest};
 use citydesk_core::status::Status;
 use jiff::{SignedDuration, Timestamp};
-use serde::{Serialize, de::DeserializeOwned};
 
+use super::DynamoStore;
+use super::IDEMPOTENCY_TTL_HOURS;
+use super::items::{Item, epoch, from_item, n, put, s, to_item};
 use super::keys::*;
-use super::{DynamoStore, IDEMPOTENCY_TTL_HOURS};
 use crate::sdk_error;
-
-type Item = HashMap<String, AttributeValue>;
-
-pub(super) fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
-fn n(v: impl ToString) -> AttributeValue {
-    AttributeValue::N(v.to_string())
-}
-
-fn to_item<T: Serialize>(value: &T, pk: String, sk: &str) -> Result<Item, PortError> {
-    let mut item: Item = serde_dynamo::to_item(value)
-        .map_err(|e| PortError::permanent("encode item", e.to_string()))?;
-    item.insert("pk".into(), s(pk));
-    item.insert("sk".into(), s(sk));
-    Ok(item)
-}
-
-pub(super) fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, PortError> {
-    serde_dynamo::from_item(item).map_err(|e| PortError::permanent("decode item", e.to_string()))
-}
-
-fn put(
-    table: &str,
-    item: Item,
-    condition: Option<&str>,
-    values: &[(&str, AttributeValue)],
-) -> Result<TransactWriteItem, PortError> {
-    let mut builder = Put::builder().table_name(table).set_item(Some(item));
-    if let Some(c) = condition {
-        builder = builder.condition_expression(c);
-    }
-    for (k, v) in values {
-        builder = builder.expression_attribute_values(*k, v.clone());
-    }
-    let put = builder
-        .build()
-        .map_err(|e| PortError::permanent("build put", e.to_string()))?;
-    Ok(TransactWriteItem::builder().put(put).build())
-}
-
-fn epoch(t: Timestamp) -> i64 {
-    t.as_second()
-}
 
 /// Which transaction items failed their condition, when the service says so.
 /// A transaction cancelled for another reason (throttling, a conflicting
@@ -110,20 +64,6 @@ impl DynamoStore {
         Ok(item)
     }
 
-    async fn get_item(&self, pk: String, sk: &str) -> Result<Option<Item>, PortError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(pk))
-            .key("sk", s(sk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_error("get item", &e.into_service_error()))?;
-        Ok(out.item)
-    }
-
     async fn read_idempotency(
         &self,
         key: &str,
@@ -152,76 +92,6 @@ impl DynamoStore {
             request_id,
             payload_hash: text("payload_hash"),
         }))
-    }
-
-    /// Stores an Open311 client application's key hash (the key itself is shown once).
-    pub async fn put_client_key(
-        &self,
-        key_hash: &str,
-        client: &str,
-        at: Timestamp,
-    ) -> Result<(), PortError> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s(client_key_pk(key_hash)))
-            .item("sk", s(CLIENT_KEY_SK))
-            .item("client", s(client))
-            .item("created_at", s(at.to_string()))
-            .send()
-            .await
-            .map_err(|e| sdk_error("put client key", &e.into_service_error()))?;
-        Ok(())
-    }
-
-    /// Revokes every key of a client application; returns how many were revoked.
-    pub async fn revoke_client_keys(
-        &self,
-        key_hashes: &[String],
-        at: Timestamp,
-    ) -> Result<usize, PortError> {
-        let mut revoked = 0;
-        for hash in key_hashes {
-            let result = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .key("pk", s(client_key_pk(hash)))
-                .key("sk", s(CLIENT_KEY_SK))
-                .update_expression("SET revoked_at = :at")
-                .condition_expression("attribute_exists(pk)")
-                .expression_attribute_values(":at", s(at.to_string()))
-                .send()
-                .await;
-            match result {
-                Ok(_) => revoked += 1,
-                Err(e) => {
-                    let err = e.into_service_error();
-                    if !err.is_conditional_check_failed_exception() {
-                        return Err(sdk_error("revoke client key", &err));
-                    }
-                }
-            }
-        }
-        Ok(revoked)
-    }
-
-    /// Stores a department API key's hash (used by the catalogue publisher).
-    pub async fn put_department_key(
-        &self,
-        key_hash: &str,
-        department: &DepartmentCode,
-    ) -> Result<(), PortError> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s(api_key_pk(key_hash)))
-            .item("sk", s(API_KEY_SK))
-            .item("department", s(department.as_str()))
-            .send()
-            .await
-            .map_err(|e| sdk_error("put api key", &e.into_service_error()))?;
-        Ok(())
     }
 
     async fn query_all(
@@ -469,33 +339,6 @@ impl RequestStore for DynamoStore {
         Ok(open)
     }
 
-    async fn triaged(
-        &self,
-        jurisdiction: &JurisdictionId,
-    ) -> Result<Vec<ServiceRequest>, PortError> {
-        let queries = (0..DEPARTMENT_SHARDS).map(|shard| {
-            self.query_all(
-                DEPARTMENT_INDEX,
-                "dept_pk = :pk",
-                vec![(":pk", s(triage_pk(jurisdiction, shard)))],
-            )
-        });
-        let mut waiting = Vec::new();
-        for item in futures::future::try_join_all(queries)
-            .await?
-            .into_iter()
-            .flatten()
-        {
-            let request: ServiceRequest = from_item(item)?;
-            // The index is eventually consistent: drop what has moved on since.
-            if request.status == Status::Triaged && &request.jurisdiction == jurisdiction {
-                waiting.push(request);
-            }
-        }
-        waiting.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-        Ok(waiting)
-    }
-
     async fn changes_between(
         &self,
         from: Timestamp,
@@ -593,39 +436,5 @@ impl ContactStore for DynamoStore {
             .await?
             .map(from_item)
             .transpose()
-    }
-}
-
-#[async_trait]
-impl ClientKeys for DynamoStore {
-    async fn client_for_key_hash(&self, key_hash: &str) -> Result<Option<String>, PortError> {
-        let Some(item) = self
-            .get_item(client_key_pk(key_hash), CLIENT_KEY_SK)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let revoked = item.contains_key("revoked_at");
-        Ok(item
-            .get("client")
-            .and_then(|v| v.as_s().ok())
-            .filter(|_| !revoked)
-            .cloned())
-    }
-}
-
-#[async_trait]
-impl DepartmentKeys for DynamoStore {
-    async fn department_for_key_hash(
-        &self,
-        key_hash: &str,
-    ) -> Result<Option<DepartmentCode>, PortError> {
-        let Some(item) = self.get_item(api_key_pk(key_hash), API_KEY_SK).await? else {
-            return Ok(None);
-        };
-        Ok(item
-            .get("department")
-            .and_then(|v| v.as_s().ok())
-            .and_then(|v| DepartmentCode::parse(v).ok()))
     }
 }
