@@ -176,3 +176,39 @@ pub fn common_config(system: &RunningSystem) -> citydesk_aws::config::CommonConf
     ]));
     citydesk_aws::config::CommonConfig::from_env(&env).expect("stack resource")
 }
+
+/// POSTs a new request to the native API and returns the 201 answer.
+pub async fn create_request(
+    http: &reqwest::Client,
+    base: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let r = http
+        .post(format!("{base}/v1/requests"))
+        .json(&body)
+        .send()
+        .await
+        .expect("POST /v1/requests");
+    assert_eq!(r.status().as_u16(), 201, "POST /v1/requests");
+    r.json().await.expect("a JSON body")
+}
+
+/// A request's status in its public view (empty when it cannot be read).
+pub async fn public_status(http: &reqwest::Client, base: &str, case: &str) -> String {
+    let view = fetch_json(http, format!("{base}/v1/requests/{case}")).await;
+    view["status"].as_str().unwrap_or_default().to_owned()
+}
+
+/// Waits until the public view shows `status`, for at most `seconds`.
+pub async fn wait_for_status(
+    http: &reqwest::Client,
+    base: &str,
+    case: &str,
+    status: &str,
+    seconds: u64,
+) -> Option<()> {
+    eventually(seconds, || async {
+        (public_status(http, base, case).await == status).then_some(())
+    })
+    .await
+}

@@ -9,7 +9,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_sqs::types::QueueAttributeName;
-use citydesk_e2e::{RunningSystem, common_config, eventually, start_system};
+use citydesk_e2e::{
+    RunningSystem, common_config, create_request, eventually, public_status, start_system,
+    wait_for_status,
+};
 use serde_json::{Value, json};
 
 /// A queue subscribed to every citydesk event on the stack's bus, as a city
@@ -32,16 +35,7 @@ async fn subscribe_to_bus(system: &RunningSystem) -> (aws_sdk_sqs::Client, Strin
         .unwrap()
         .queue_url
         .unwrap();
-    let arn = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&QueueAttributeName::QueueArn]
-        .clone();
+    let arn = citydesk_aws::sqs::queue_arn(&sqs, &url).await.unwrap();
     events
         .put_rule()
         .name(&name)
@@ -123,29 +117,6 @@ fn schema_for(detail_type: &str) -> jsonschema::Validator {
         .unwrap()
 }
 
-async fn create(http: &reqwest::Client, base: &str, body: Value) -> Value {
-    let r = http
-        .post(format!("{base}/v1/requests"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 201);
-    r.json().await.unwrap()
-}
-
-async fn status_of(http: &reqwest::Client, base: &str, case: &str) -> String {
-    let view: Value = http
-        .get(format!("{base}/v1/requests/{case}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    view["status"].as_str().unwrap_or_default().to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_change_reaches_the_bus_once_per_event_id_matching_its_schema() {
     let system = start_system().await;
@@ -153,7 +124,7 @@ async fn every_change_reaches_the_bus_once_per_event_id_matching_its_schema() {
     let http = reqwest::Client::new();
     let (sqs, tap) = subscribe_to_bus(&system).await;
 
-    let created = create(
+    let created = create_request(
         &http,
         &base,
         json!({
@@ -165,11 +136,9 @@ async fn every_change_reaches_the_bus_once_per_event_id_matching_its_schema() {
     .await;
     let case = created["case_number"].as_str().unwrap().to_owned();
     let id = created["id"].as_str().unwrap().to_owned();
-    eventually(60, || async {
-        (status_of(&http, &base, &case).await == "assigned").then_some(())
-    })
-    .await
-    .expect("assigned through the outbox");
+    wait_for_status(&http, &base, &case, "assigned", 60)
+        .await
+        .expect("assigned through the outbox");
     let roads = system.published.department_keys["roads"].clone();
     for body in [
         json!({"status": "acknowledged"}),
@@ -291,7 +260,7 @@ async fn a_burst_is_routed_whole_and_nothing_is_dead_lettered() {
         async move {
             // Spread along ul. Długa, further apart than any duplicate radius.
             let lat = 50.0650 + (i as f64) * 0.0008;
-            create(
+            create_request(
                 &http,
                 &base,
                 json!({"description": "Ogromna dziura w jezdni", "lat": lat, "long": 19.935}),
@@ -302,16 +271,16 @@ async fn a_burst_is_routed_whole_and_nothing_is_dead_lettered() {
                 .to_owned()
         }
     });
-    // Ten at a time, with no ramp-up: as fast as one emulator process answers.
+    // All at once, with no ramp-up.
     use futures::StreamExt;
     let cases: Vec<String> = futures::stream::iter(posts)
-        .buffer_unordered(10)
+        .buffer_unordered(BURST)
         .collect()
         .await;
     let all_assigned = eventually(120, || async {
         let mut assigned = 0;
         for case in &cases {
-            if status_of(&http, &base, case).await == "assigned" {
+            if public_status(&http, &base, case).await == "assigned" {
                 assigned += 1;
             }
         }
@@ -357,11 +326,9 @@ async fn a_writer_that_dies_right_after_its_commit_loses_nothing() {
         store.create(&new).await.unwrap(),
         citydesk_core::ports::CreateOutcome::Created
     ));
-    eventually(20, || async {
-        (status_of(&http, &base, &case).await == "assigned").then_some(())
-    })
-    .await
-    .expect("classified and routed from the commit alone");
+    wait_for_status(&http, &base, &case, "assigned", 20)
+        .await
+        .expect("classified and routed from the commit alone");
     let sms = eventually(15, || async {
         let outbox: Value = http
             .get(format!("{base}/_local/outbox"))

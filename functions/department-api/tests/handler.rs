@@ -280,3 +280,28 @@ async fn other_departments_and_bad_input_are_refused() {
     .await;
     assert_eq!(missing["error"]["code"], foreign["error"]["code"]);
 }
+
+#[tokio::test]
+async fn the_list_comes_a_page_at_a_time_and_bad_paging_names_its_field() {
+    let (_store, app) = world().await;
+    let get = |query: &str| {
+        http::Request::get(format!("/v1/department/assignments{query}"))
+            .header("authorization", "Bearer cdk_demo-roads-key")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (status, whole) = call(&app, get("")).await;
+    assert_eq!(status, 200, "{whole}");
+    assert_eq!(whole["count"], 1);
+    assert_eq!(whole["next"], Value::Null, "one page holds it all");
+    for (query, field) in [
+        ("?limit=0", "limit"),
+        ("?limit=201", "limit"),
+        ("?limit=ten", "limit"),
+        ("?cursor=not-one-of-ours", "cursor"),
+    ] {
+        let (status, body) = call(&app, get(query)).await;
+        assert_eq!(status, 400, "{query}: {body}");
+        assert_eq!(body["error"]["field"], field, "{query}: {body}");
+    }
+}

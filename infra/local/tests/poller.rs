@@ -4,12 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_sqs::types::QueueAttributeName;
-use citydesk_aws::config::{Clients, CommonConfig, Env};
+use citydesk_aws::config::Clients;
 use citydesk_core::catalogue::{Catalogue, CatalogueDocument};
 use citydesk_core::memory::{ManualClock, MemoryStore, SequentialIds};
 use citydesk_core::messages::PipelineMessage;
@@ -22,18 +21,7 @@ use citydesk_local::stack::QueueSource;
 async fn sqs() -> aws_sdk_sqs::Client {
     let endpoint = std::env::var("CITYDESK_TEST_ENDPOINT")
         .expect("CITYDESK_TEST_ENDPOINT is not set: run the tests with `make test`, which starts the emulator");
-    let env = Env::from_map(HashMap::from([
-        ("TABLE_NAME".into(), "unused".into()),
-        ("BUCKET_NAME".into(), "unused".into()),
-        ("JURISDICTION_ID".into(), "krakow".into()),
-        ("AWS_ENDPOINT_URL".into(), endpoint),
-        ("AWS_REGION".into(), "eu-central-1".into()),
-        ("AWS_ACCESS_KEY_ID".into(), "test".into()),
-        ("AWS_SECRET_ACCESS_KEY".into(), "test".into()),
-    ]));
-    Clients::new(&CommonConfig::from_env(&env).unwrap())
-        .await
-        .sqs
+    Clients::for_emulator(&endpoint).await.unwrap().sqs
 }
 
 async fn depth(sqs: &aws_sdk_sqs::Client, url: &str) -> usize {
@@ -73,16 +61,7 @@ async fn poison_goes_to_the_dlq_and_the_rest_of_the_batch_succeeds() {
         .unwrap()
         .queue_url
         .unwrap();
-    let dlq_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&dlq_url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&QueueAttributeName::QueueArn]
-        .clone();
+    let dlq_arn = citydesk_aws::sqs::queue_arn(&sqs, &dlq_url).await.unwrap();
     let url = sqs
         .create_queue()
         .queue_name(&name)

@@ -98,17 +98,7 @@ impl CataloguePublisher<'_> {
                 ],
             )
             .await?;
-        let dlq_arn = self
-            .sqs
-            .get_queue_attributes()
-            .queue_url(&dlq_url)
-            .attribute_names(QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .map_err(|e| sdk_error("queue arn", &e.into_service_error()))?
-            .attributes
-            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
-            .ok_or_else(|| PortError::permanent("queue arn", "no ARN returned"))?;
+        let dlq_arn = crate::sqs::queue_arn(self.sqs, &dlq_url).await?;
         let redrive = serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT}).to_string();
         self.create_queue(
             &name,

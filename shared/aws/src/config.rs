@@ -255,6 +255,21 @@ pub struct Clients {
 }
 
 impl Clients {
+    /// Clients for an AWS-API emulator at `endpoint` with its dummy
+    /// credentials (tests and local tools; no table or bucket implied).
+    pub async fn for_emulator(endpoint: &str) -> Result<Self, ConfigError> {
+        let env = Env::from_map(HashMap::from([
+            ("TABLE_NAME".into(), "unused".into()),
+            ("BUCKET_NAME".into(), "unused".into()),
+            ("JURISDICTION_ID".into(), "unused".into()),
+            ("AWS_ENDPOINT_URL".into(), endpoint.into()),
+            ("AWS_REGION".into(), "eu-central-1".into()),
+            ("AWS_ACCESS_KEY_ID".into(), "test".into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), "test".into()),
+        ]));
+        Ok(Self::new(&CommonConfig::from_env(&env)?).await)
+    }
+
     pub async fn new(config: &CommonConfig) -> Self {
         let sdk = config.sdk_config().await;
         Self {

@@ -68,6 +68,23 @@ impl PipelineQueue for SqsPipelineQueue {
     }
 }
 
+/// The ARN of the queue at `url` (for redrive policies and subscriptions).
+pub async fn queue_arn(client: &Client, url: &str) -> Result<String, PortError> {
+    client
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(|e| sdk_error("queue arn", &e.into_service_error()))?
+        .attributes
+        .and_then(|a| {
+            a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                .cloned()
+        })
+        .ok_or_else(|| PortError::permanent("queue arn", "no ARN returned"))
+}
+
 /// Department queues are named `<prefix><queue>`; URLs are looked up once and cached.
 #[derive(Debug)]
 pub struct SqsDepartmentQueues {

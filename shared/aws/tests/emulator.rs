@@ -3,14 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ScalarAttributeType,
 };
-use citydesk_aws::config::{Clients, CommonConfig, Env};
+use citydesk_aws::config::Clients;
 use citydesk_aws::dynamo::DynamoStore;
 use citydesk_aws::s3::S3Blobs;
 use citydesk_aws::system::RandomIds;
@@ -33,16 +32,7 @@ fn unique(prefix: &str) -> String {
 }
 
 async fn clients() -> Clients {
-    let env = Env::from_map(HashMap::from([
-        ("TABLE_NAME".into(), "unused".into()),
-        ("BUCKET_NAME".into(), "unused".into()),
-        ("JURISDICTION_ID".into(), "krakow".into()),
-        ("AWS_ENDPOINT_URL".into(), endpoint()),
-        ("AWS_REGION".into(), "eu-central-1".into()),
-        ("AWS_ACCESS_KEY_ID".into(), "test".into()),
-        ("AWS_SECRET_ACCESS_KEY".into(), "test".into()),
-    ]));
-    Clients::new(&CommonConfig::from_env(&env).unwrap()).await
+    Clients::for_emulator(&endpoint()).await.unwrap()
 }
 
 fn key(name: &str, kind: KeyType) -> KeySchemaElement {
@@ -53,57 +43,74 @@ fn key(name: &str, kind: KeyType) -> KeySchemaElement {
         .unwrap()
 }
 
-fn gsi(name: &str, pk: &str, sk: &str, projection: ProjectionType) -> GlobalSecondaryIndex {
-    GlobalSecondaryIndex::builder()
-        .index_name(name)
-        .key_schema(key(pk, KeyType::Hash))
-        .key_schema(key(sk, KeyType::Range))
-        .projection(Projection::builder().projection_type(projection).build())
-        .build()
+/// The `Table` resource of template.yaml, so the tests' tables cannot drift
+/// from the deployed one (keys, indexes, projections, stream).
+fn template_table() -> serde_norway::Value {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml"))
+        .unwrap();
+    let template: serde_norway::Value = serde_norway::from_str(&text).unwrap();
+    template["Resources"]["Table"]["Properties"].clone()
+}
+
+fn text(v: &serde_norway::Value) -> &str {
+    v.as_str()
+        .unwrap_or_else(|| panic!("template.yaml Table: {v:?} is not a string"))
+}
+
+fn key_schema(keys: &serde_norway::Value) -> Vec<KeySchemaElement> {
+    keys.as_sequence()
         .unwrap()
+        .iter()
+        .map(|k| {
+            key(
+                text(&k["AttributeName"]),
+                KeyType::from(text(&k["KeyType"])),
+            )
+        })
+        .collect()
 }
 
 /// A fresh table shaped like template.yaml's `Table`.
 async fn fresh_store() -> DynamoStore {
     let c = clients().await;
     let table = unique("table");
+    let spec = template_table();
     let mut create = c
         .dynamodb
         .create_table()
         .table_name(&table)
         .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(key("pk", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .global_secondary_indexes(gsi(
-            "DepartmentOpenWork",
-            "dept_pk",
-            "dept_sk",
-            ProjectionType::All,
-        ))
-        .global_secondary_indexes(gsi("CreatedByDay", "day_pk", "day_sk", ProjectionType::All))
-        .global_secondary_indexes(gsi("ChangesByDay", "chg_pk", "chg_sk", ProjectionType::All))
-        .global_secondary_indexes(gsi(
-            "ByContact",
-            "contact_pk",
-            "contact_sk",
-            ProjectionType::KeysOnly,
-        ));
-    for name in [
-        "pk",
-        "sk",
-        "dept_pk",
-        "dept_sk",
-        "day_pk",
-        "day_sk",
-        "contact_pk",
-        "contact_sk",
-        "chg_pk",
-        "chg_sk",
-    ] {
+        .set_key_schema(Some(key_schema(&spec["KeySchema"])));
+    for index in spec["GlobalSecondaryIndexes"].as_sequence().unwrap() {
+        create = create.global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(text(&index["IndexName"]))
+                .set_key_schema(Some(key_schema(&index["KeySchema"])))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::from(text(
+                            &index["Projection"]["ProjectionType"],
+                        )))
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        );
+    }
+    for attribute in spec["AttributeDefinitions"].as_sequence().unwrap() {
         create = create.attribute_definitions(
             AttributeDefinition::builder()
-                .attribute_name(name)
-                .attribute_type(ScalarAttributeType::S)
+                .attribute_name(text(&attribute["AttributeName"]))
+                .attribute_type(ScalarAttributeType::from(text(&attribute["AttributeType"])))
+                .build()
+                .unwrap(),
+        );
+    }
+    if let Some(view) = spec["StreamSpecification"]["StreamViewType"].as_str() {
+        create = create.stream_specification(
+            aws_sdk_dynamodb::types::StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(aws_sdk_dynamodb::types::StreamViewType::from(view))
                 .build()
                 .unwrap(),
         );
@@ -337,6 +344,80 @@ async fn department_work_and_time_window_queries() {
             .iter()
             .all(|r| r.created_at >= from && r.created_at < to)
     );
+}
+
+#[tokio::test]
+async fn department_work_pages_through_every_item_once_while_work_arrives() {
+    use citydesk_core::paging::{Listing, PageRequest};
+    let store = fresh_store().await;
+    let roads = DepartmentCode::parse("roads").unwrap();
+    let day: Timestamp = "2026-11-27T10:00:00Z".parse().unwrap();
+    let assign = |i: i64| {
+        let store = store.clone();
+        let roads = roads.clone();
+        async move {
+            let at = day + SignedDuration::from_mins(i);
+            let new = new_request(at, None);
+            store.create(&new).await.unwrap();
+            let due = at + SignedDuration::from_hours(72);
+            let change = new.request.assign(roads, due, due, at, "test").unwrap();
+            store.apply(&change).await.unwrap();
+            change.request.id
+        }
+    };
+    let mut present = Vec::new();
+    for i in 0..23 {
+        present.push(assign(i).await);
+    }
+    let listing = Listing::DepartmentWork {
+        department: roads.clone(),
+        status: None,
+    };
+    let mut seen = Vec::new();
+    let mut page = PageRequest {
+        limit: 5,
+        after: None,
+    };
+    let mut pages = 0;
+    let mut arrived = Vec::new();
+    loop {
+        let before = store.items_read();
+        let got = store.page(&listing, &page).await.unwrap();
+        // Eight shards, at most limit + 1 items each, however long the list.
+        assert!(
+            store.items_read() - before <= 8 * 6,
+            "a page reads a bounded number of items"
+        );
+        assert!(got.items.len() <= 5);
+        seen.extend(got.items.iter().map(|r| r.id.clone()));
+        pages += 1;
+        if pages == 2 {
+            // New work arrives while the clerk pages: due later, so after the cursor.
+            for i in 100..104 {
+                arrived.push(assign(i).await);
+            }
+        }
+        match got.next {
+            Some(next) => page.after = Some(next),
+            None => break,
+        }
+    }
+    let unique: std::collections::BTreeSet<_> = seen.iter().cloned().collect();
+    assert_eq!(unique.len(), seen.len(), "no item twice");
+    for id in present.iter().chain(&arrived) {
+        assert!(unique.contains(id), "{id} missing");
+    }
+    assert_eq!(seen.len(), 27);
+    // A status filter pages within that status only.
+    let acknowledged = Listing::DepartmentWork {
+        department: roads,
+        status: Some(Status::Acknowledged),
+    };
+    let none = store
+        .page(&acknowledged, &PageRequest::default())
+        .await
+        .unwrap();
+    assert!(none.items.is_empty() && none.next.is_none());
 }
 
 #[tokio::test]

@@ -205,7 +205,7 @@ fn a_request_goes_all_the_way_and_repeats_are_harmless() {
 
     // Classification finds the pothole service; a second delivery changes nothing.
     let outcome = block_on(classify_request(&w.classify(), &id)).unwrap();
-    assert_eq!(outcome, ClassifyOutcome::SentToRouting);
+    assert_eq!(outcome, ClassifyOutcome::Classified);
     let stored = block_on(w.store.get(&id)).unwrap().unwrap();
     assert_eq!(
         stored.service_code.as_ref().map(|s| s.as_str()),

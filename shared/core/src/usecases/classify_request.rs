@@ -23,8 +23,8 @@ pub struct Classify<'a> {
 /// What the step did, for logs and tests.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClassifyOutcome {
-    /// Sent on to routing (service known or found with enough confidence).
-    SentToRouting,
+    /// A service found with enough confidence (its committed event routes it).
+    Classified,
     /// Left for a person.
     Triaged,
     /// Already past this step: nothing to do (duplicate delivery).
@@ -65,7 +65,7 @@ pub async fn classify_request(
             change.request.suggestions = suggestions;
             commit(deps.store, &change).await?;
             tracing::info!(confidence = best.confidence, "classified");
-            Ok(ClassifyOutcome::SentToRouting)
+            Ok(ClassifyOutcome::Classified)
         }
         best => {
             // Unsure: one change leaves it for a person, with the classifier's
