@@ -33,6 +33,8 @@ impl Config {
 
 pub struct Deps {
     pub store: Arc<dyn RequestStore>,
+    /// Duplicate candidates, read by place.
+    pub queries: Arc<dyn citydesk_core::ports::RequestQueries>,
     pub clock: Arc<dyn Clock>,
     /// Every served city, the default first.
     pub catalogues: Catalogues,
@@ -43,13 +45,15 @@ pub struct Deps {
 impl Deps {
     pub async fn init(config: &Config) -> Result<Self, PortError> {
         let clients = Clients::new(&config.common).await;
+        let store = Arc::new(DynamoStore::new(
+            clients.dynamodb.clone(),
+            &config.common.table_name,
+        ));
         Ok(Self {
             catalogues: clients.load_catalogues(&config.common).await?,
             models: clients.load_models(&config.common).await?,
-            store: Arc::new(DynamoStore::new(
-                clients.dynamodb.clone(),
-                &config.common.table_name,
-            )),
+            store: store.clone(),
+            queries: store,
             clock: Arc::new(SystemClock),
         })
     }
@@ -58,6 +62,7 @@ impl Deps {
 pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
     let step = Route {
         store: deps.store.as_ref(),
+        queries: deps.queries.as_ref(),
         clock: deps.clock.as_ref(),
         catalogues: &deps.catalogues,
         models: &deps.models,

@@ -585,3 +585,85 @@ async fn changes_in_a_window_across_days() {
     assert_eq!(later.len(), 1);
     assert_eq!(later[0].1.seq, 2);
 }
+
+/// A request of `service` at a point, assigned (open work), created at `at`.
+async fn open_report(store: &DynamoStore, service: &str, lat: f64, long: f64, at: Timestamp) {
+    let mut new = new_request(at, None);
+    new.request.service_code = Some(citydesk_core::ids::ServiceCode::parse(service).unwrap());
+    new.request.location = Location::parse(Some(lat), Some(long), None).unwrap();
+    store.create(&new).await.unwrap();
+    let due = at + SignedDuration::from_hours(24);
+    let dept = DepartmentCode::parse("greenery").unwrap();
+    let change = new.request.assign(dept, due, due, at, "test").unwrap();
+    store.apply(&change).await.unwrap();
+}
+
+#[tokio::test]
+async fn routing_reads_a_bounded_number_of_items_however_busy_the_day() {
+    use citydesk_core::usecases::route_request::{Route, RouteOutcome, route_request};
+    let store = fresh_store().await;
+    let catalogue = citydesk_core::catalogue::Catalogue::new(
+        citydesk_core::catalogue::CatalogueDocument::from_sources(
+            include_str!("../../../infra/demo-city/catalogue.toml"),
+            include_str!("../../../infra/demo-city/districts.geojson"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let catalogues = citydesk_core::catalogue::Catalogues::single(catalogue);
+    let models = citydesk_core::learning::CityModels::default();
+    let clock = citydesk_core::memory::ManualClock::at(now());
+    let day = now() - SignedDuration::from_hours(6);
+    // The tree already reported, open.
+    open_report(&store, "fallen-tree", 50.0614, 19.9366, day).await;
+    // Reads for routing one new report of the same tree, 20 m away.
+    let route_one = |minute: i64| {
+        let store = store.clone();
+        let (catalogues, models, clock) = (&catalogues, &models, &clock);
+        async move {
+            let mut new = new_request(day + SignedDuration::from_mins(minute), None);
+            new.request.service_code =
+                Some(citydesk_core::ids::ServiceCode::parse("fallen-tree").unwrap());
+            new.request.location = Location::parse(Some(50.0616), Some(19.9366), None).unwrap();
+            store.create(&new).await.unwrap();
+            let step = Route {
+                store: &store,
+                queries: &store,
+                clock,
+                catalogues,
+                models,
+            };
+            let before = store.items_read();
+            let outcome = route_request(&step, &new.request.id).await.unwrap();
+            assert!(
+                matches!(outcome, RouteOutcome::Duplicate { .. }),
+                "{outcome:?}"
+            );
+            store.items_read() - before
+        }
+    };
+    // The day's other work: other services on the same spot, the same
+    // service kilometres away.
+    let busy_day = |from: i64, count: i64| {
+        let store = store.clone();
+        async move {
+            for i in from..from + count {
+                let at = day + SignedDuration::from_secs(i);
+                if i % 2 == 0 {
+                    open_report(&store, "pothole", 50.0614, 19.9366, at).await;
+                } else {
+                    open_report(&store, "fallen-tree", 50.10, 19.99, at).await;
+                }
+            }
+        }
+    };
+    busy_day(0, 10).await;
+    let quiet = route_one(60).await;
+    busy_day(10, 50).await;
+    let busy = route_one(61).await;
+    assert_eq!(
+        quiet, busy,
+        "items read per routed request: {quiet} with 10 others in the day, {busy} with 60"
+    );
+    assert!(busy <= 10, "{busy} items read to route one request");
+}

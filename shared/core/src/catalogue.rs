@@ -106,9 +106,12 @@ pub struct RoutingRule {
     pub department: DepartmentCode,
 }
 
-/// The longest duplicate window: the route step reads every request created
-/// in it (see the access patterns), so it stays at a month.
+/// The longest duplicate window: the open reports a new one may follow are
+/// the ones of the last month at most.
 pub const MAX_DUPLICATE_WINDOW_HOURS: u32 = 720;
+/// The widest duplicate radius: candidates are looked up in the place index's
+/// cell and its neighbours, which cover at least this far from any point.
+pub const MAX_DUPLICATE_RADIUS_M: f64 = 500.0;
 
 /// When a new request is another report of an open one: same service, within
 /// `radius_m` metres and `window_hours` hours of it.
@@ -299,13 +302,13 @@ impl Catalogue {
             }
             if let Some(d) = &s.duplicates
                 && !(d.radius_m > 0.0
-                    && d.radius_m <= 10_000.0
+                    && d.radius_m <= MAX_DUPLICATE_RADIUS_M
                     && (1..=MAX_DUPLICATE_WINDOW_HOURS).contains(&d.window_hours))
             {
                 return Err(CatalogueError::Duplicates {
                     service: s.code.to_string(),
                     reason: format!(
-                        "radius_m must be in (0, 10000] and window_hours in 1..={MAX_DUPLICATE_WINDOW_HOURS}"
+                        "radius_m must be in (0, {MAX_DUPLICATE_RADIUS_M}] and window_hours in 1..={MAX_DUPLICATE_WINDOW_HOURS}"
                     ),
                 });
             }

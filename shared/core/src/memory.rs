@@ -240,6 +240,26 @@ impl RequestQueries for MemoryStore {
             next,
         })
     }
+
+    async fn open_near(
+        &self,
+        near: &crate::paging::NearbyOpen,
+    ) -> Result<Vec<ServiceRequest>, PortError> {
+        let mut found: Vec<_> = lock(&self.tables)
+            .requests
+            .values()
+            .filter(|r| {
+                r.jurisdiction == near.jurisdiction
+                    && r.service_code.as_ref() == Some(&near.service_code)
+                    && crate::rules::duplicates::is_open_original(r.status)
+                    && r.location.point.is_some()
+                    && r.created_at >= near.created_from
+            })
+            .cloned()
+            .collect();
+        found.sort_by_key(|r| (r.created_at, r.id.clone()));
+        Ok(found)
+    }
 }
 
 /// Operator examples kept in memory.

@@ -101,6 +101,17 @@ pub struct Page<T> {
     pub next: Option<PageKey>,
 }
 
+/// Open reports a new one may repeat: same city and service, open, created
+/// since `created_from`, near `point` (at least `radius_m` around it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NearbyOpen {
+    pub jurisdiction: JurisdictionId,
+    pub service_code: crate::ids::ServiceCode,
+    pub point: crate::request::GeoPoint,
+    pub radius_m: f64,
+    pub created_from: jiff::Timestamp,
+}
+
 /// The lists a page can be read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Listing {

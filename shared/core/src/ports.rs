@@ -120,6 +120,12 @@ pub trait RequestQueries: Send + Sync {
         listing: &crate::paging::Listing,
         page: &crate::paging::PageRequest,
     ) -> Result<crate::paging::Page<ServiceRequest>, PortError>;
+    /// Candidates for a duplicate: a bounded read by place, however busy the
+    /// day (the rule then keeps those within the radius and window).
+    async fn open_near(
+        &self,
+        near: &crate::paging::NearbyOpen,
+    ) -> Result<Vec<ServiceRequest>, PortError>;
 }
 
 /// Labelled texts for the next training run: an operator's choice in triage.

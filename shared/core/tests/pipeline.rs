@@ -85,6 +85,7 @@ impl World {
     fn route(&self) -> Route<'_> {
         Route {
             store: &self.store,
+            queries: &self.store,
             clock: &self.clock,
             catalogues: &self.catalogues,
             models: &self.models,

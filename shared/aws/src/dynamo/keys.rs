@@ -1,7 +1,8 @@
 //! Key builders: the only place that knows how items are addressed.
 
-use citydesk_core::ids::{CaseNumber, DepartmentCode, RequestId};
-use citydesk_core::request::{HistoryEvent, ServiceRequest};
+use citydesk_core::ids::{CaseNumber, DepartmentCode, JurisdictionId, RequestId, ServiceCode};
+use citydesk_core::request::{GeoPoint, HistoryEvent, ServiceRequest};
+use citydesk_core::rules::duplicates::is_open_original;
 use jiff::Timestamp;
 
 pub const REQUEST_PREFIX: &str = "REQ#";
@@ -18,6 +19,11 @@ pub const ONCE_SK: &str = "ONCE";
 pub const SNAPSHOT_ATTRIBUTE: &str = "snapshot";
 
 pub const DEPARTMENT_INDEX: &str = "DepartmentOpenWork";
+pub const PLACE_INDEX: &str = "OpenByPlace";
+/// Geohash length of the place index's cells: about 0.6 × 0.6-1.2 km, so a
+/// cell and its eight neighbours cover more than the widest duplicate radius
+/// (`citydesk_core::catalogue::MAX_DUPLICATE_RADIUS_M`) around any point.
+pub const PLACE_CELL_PRECISION: usize = 6;
 pub const DAY_INDEX: &str = "CreatedByDay";
 pub const CHANGES_INDEX: &str = "ChangesByDay";
 
@@ -118,7 +124,48 @@ pub fn index_attributes(request: &ServiceRequest) -> Vec<(&'static str, String)>
         ));
         attrs.push(("dept_sk", time_sk(request.created_at, &request.id)));
     }
+    // Open originals with a place and a service: the candidates a new report may repeat.
+    if let (Some(point), Some(service), true) = (
+        request.location.point,
+        &request.service_code,
+        is_open_original(request.status),
+    ) && let Some(cell) = place_cell(point)
+    {
+        attrs.push(("place_pk", place_pk(&request.jurisdiction, service, &cell)));
+        attrs.push(("place_sk", time_sk(request.created_at, &request.id)));
+    }
     attrs
+}
+
+/// The place index's cell of a point (a geohash), `None` for a point it cannot encode.
+pub fn place_cell(point: GeoPoint) -> Option<String> {
+    geohash::encode(
+        geohash::Coord {
+            x: point.long,
+            y: point.lat,
+        },
+        PLACE_CELL_PRECISION,
+    )
+    .ok()
+}
+
+/// The cell and its eight neighbours.
+pub fn place_cells_around(point: GeoPoint) -> Vec<String> {
+    let Some(cell) = place_cell(point) else {
+        return Vec::new();
+    };
+    let mut cells = vec![cell.clone()];
+    if let Ok(n) = geohash::neighbors(&cell) {
+        cells.extend([n.n, n.ne, n.e, n.se, n.s, n.sw, n.w, n.nw]);
+    }
+    cells.sort();
+    cells.dedup();
+    cells
+}
+
+/// Partition of the place index: one city's open reports of one service in one cell.
+pub fn place_pk(jurisdiction: &JurisdictionId, service: &ServiceCode, cell: &str) -> String {
+    format!("PLACE#{jurisdiction}#{service}#{cell}")
 }
 
 /// Partition of one shard of a city's triage queue in the `DepartmentOpenWork` index.

@@ -1,16 +1,22 @@
-//! Lists read a page at a time from the sparse `DepartmentOpenWork` index:
-//! one Query per shard for the keys after the cursor, merged in key order.
-//! A page reads at most `shards × (limit + 1)` items, however long the list.
+//! Bounded reads. Lists come a page at a time from the sparse
+//! `DepartmentOpenWork` index: one Query per shard for the keys after the
+//! cursor, merged in key order, at most `shards × (limit + 1)` items a page.
+//! Duplicate candidates come from the sparse `OpenByPlace` index: the open
+//! reports of one service in a point's cell and its neighbours, since the
+//! window's start, however many requests the day has.
 
 use async_trait::async_trait;
-use citydesk_core::paging::{Listing, Page, PageKey, PageRequest};
+use citydesk_core::paging::{Listing, NearbyOpen, Page, PageKey, PageRequest};
 use citydesk_core::ports::{PortError, RequestQueries};
 use citydesk_core::request::ServiceRequest;
 use citydesk_core::status::Status;
 
 use super::DynamoStore;
 use super::items::{from_item, s};
-use super::keys::{DEPARTMENT_INDEX, DEPARTMENT_SHARDS, department_pk, triage_pk};
+use super::keys::{
+    DEPARTMENT_INDEX, DEPARTMENT_SHARDS, PLACE_INDEX, department_pk, place_cells_around, place_pk,
+    time_key, triage_pk,
+};
 use crate::sdk_error;
 
 /// Above every character a sort key of these lists uses (digits, letters, `#:.-_`).
@@ -126,5 +132,50 @@ impl RequestQueries for DynamoStore {
             })
             .collect();
         Ok(Page { items, next })
+    }
+
+    async fn open_near(&self, near: &NearbyOpen) -> Result<Vec<ServiceRequest>, PortError> {
+        let from = time_key(near.created_from);
+        let queries = place_cells_around(near.point).into_iter().map(|cell| {
+            let pk = place_pk(&near.jurisdiction, &near.service_code, &cell);
+            let from = from.clone();
+            async move {
+                let mut found = Vec::new();
+                let mut start = None;
+                loop {
+                    let out = self
+                        .client()
+                        .query()
+                        .table_name(self.table())
+                        .index_name(PLACE_INDEX)
+                        .key_condition_expression("place_pk = :pk AND place_sk >= :from")
+                        .expression_attribute_values(":pk", s(pk.clone()))
+                        .expression_attribute_values(":from", s(from.clone()))
+                        .set_exclusive_start_key(start.take())
+                        .send()
+                        .await
+                        .map_err(|e| {
+                            sdk_error("query open reports near", &e.into_service_error())
+                        })?;
+                    self.count_read(out.items().len());
+                    for item in out.items.unwrap_or_default() {
+                        found.push(from_item::<ServiceRequest>(item)?);
+                    }
+                    match out.last_evaluated_key {
+                        Some(k) if !k.is_empty() => start = Some(k),
+                        _ => return Ok::<_, PortError>(found),
+                    }
+                }
+            }
+        });
+        let mut candidates: Vec<ServiceRequest> = futures::future::try_join_all(queries)
+            .await?
+            .into_iter()
+            .flatten()
+            // The index is eventually consistent: drop what has moved on since.
+            .filter(|r| citydesk_core::rules::duplicates::is_open_original(r.status))
+            .collect();
+        candidates.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(candidates)
     }
 }

@@ -39,8 +39,8 @@ pub fn original_of<'a>(
         .map(|(_, c)| c)
 }
 
-/// Open work a new report can follow.
-fn is_open_original(status: Status) -> bool {
+/// Open work a new report can follow (what the place index keeps).
+pub fn is_open_original(status: Status) -> bool {
     matches!(
         status,
         Status::Assigned | Status::Acknowledged | Status::InProgress | Status::Reopened

@@ -16,6 +16,8 @@ use crate::usecases::classify_request::{commit, load};
 
 pub struct Route<'a> {
     pub store: &'a dyn RequestStore,
+    /// Duplicate candidates, read by place.
+    pub queries: &'a dyn crate::ports::RequestQueries,
     pub clock: &'a dyn Clock,
     /// Every city's catalogue; the request's jurisdiction picks one.
     pub catalogues: &'a Catalogues,
@@ -142,19 +144,23 @@ async fn link_if_duplicate(
     else {
         return Ok(None);
     };
-    if request.location.point.is_none() {
+    let (Some(point), Some(service_code)) = (request.location.point, &request.service_code) else {
         return Ok(None);
-    }
+    };
     let window = jiff::SignedDuration::from_hours(i64::from(settings.window_hours));
-    let from = request
-        .created_at
-        .saturating_sub(window)
-        .unwrap_or(request.created_at);
-    let to = request
-        .created_at
-        .saturating_add(jiff::SignedDuration::from_millis(1))
-        .unwrap_or(request.created_at);
-    let candidates = deps.store.created_between(from, to).await?;
+    // Open reports of this service near here, by place: a bounded read
+    // however many requests the day has.
+    let near = crate::paging::NearbyOpen {
+        jurisdiction: request.jurisdiction.clone(),
+        service_code: service_code.clone(),
+        point,
+        radius_m: settings.radius_m,
+        created_from: request
+            .created_at
+            .saturating_sub(window)
+            .unwrap_or(request.created_at),
+    };
+    let candidates = deps.queries.open_near(&near).await?;
     let Some(original) = crate::rules::duplicates::original_of(request, &candidates, &settings)
     else {
         return Ok(None);
