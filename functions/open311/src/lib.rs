@@ -61,6 +61,8 @@ impl Config {
 
 pub struct Deps {
     pub store: Arc<dyn RequestStore>,
+    /// Searches and updates, a bounded page at a time.
+    pub queries: Arc<dyn citydesk_core::ports::RequestQueries>,
     pub keys: Arc<dyn ClientKeys>,
     /// Photos uploaded with requests.
     pub media: Arc<dyn MediaStore>,
@@ -83,6 +85,7 @@ impl Deps {
         Ok(Self {
             catalogues: clients.load_catalogues(&config.common).await?,
             store: store.clone(),
+            queries: store.clone(),
             keys: store.clone(),
             ledger: store,
             media: Arc::new(citydesk_aws::s3::S3Blobs::new(

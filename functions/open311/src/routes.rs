@@ -12,11 +12,15 @@ use citydesk_core::catalogue::Catalogue;
 use citydesk_core::contact::{Contact, Email, PersonName, PhoneNumber};
 use citydesk_core::ids::{CaseNumber, JurisdictionId, RequestId, ServiceCode, sha256_hex};
 use citydesk_core::media::{MediaRef, parse_link, prepare_photo};
+use citydesk_core::paging::TimeWindow;
 use citydesk_core::ports::Claim;
 use citydesk_core::request::{Channel, Language, Location, LocationError, ServiceRequest};
 use citydesk_core::status::Status;
 use citydesk_core::usecases::citizen_follow_up::{
     CitizenUpdate, FollowUp, FollowUpError, follow_up_by_client,
+};
+use citydesk_core::usecases::search_requests::{
+    Openness, RequestSearch, request_updates, search_requests,
 };
 use citydesk_core::usecases::submit_request::{
     Intake, RequestSubmission, SubmitError, submit_request,
@@ -243,9 +247,13 @@ async fn list_requests(
 ) -> Result<Node, Open311Error> {
     let extensions = params.flag("extensions");
     let ids = params.list("service_request_id");
-    let mut found: Vec<ServiceRequest> = Vec::new();
-    if !ids.is_empty() {
+    let page_size = params
+        .count("page_size", 1, MAX_PAGE_SIZE)?
+        .unwrap_or(DEFAULT_LIMIT);
+    let page = params.count("page", 1, usize::MAX)?.unwrap_or(1);
+    let found: Vec<ServiceRequest> = if !ids.is_empty() {
         // A list of ids overrides every other filter.
+        let mut found = Vec::new();
         for id in ids.iter().take(DEFAULT_LIMIT) {
             match find(deps, catalogue, id).await {
                 Ok(r) => found.push(r),
@@ -253,70 +261,22 @@ async fn list_requests(
                 Err(e) => return Err(e),
             }
         }
-    } else {
-        let codes = params.list("service_code");
-        let status = status_filter(params)?;
-        let (start, end) = (params.datetime("start_date")?, params.datetime("end_date")?);
-        let (after, before) = (
-            params.datetime("updated_after")?,
-            params.datetime("updated_before")?,
-        );
-        let by_update = after.is_some() || before.is_some();
-        let candidates = if by_update {
-            updated_in(deps, window(deps.clock.now(), after, before)?).await?
-        } else {
-            let (from, to) = window(deps.clock.now(), start, end)?;
-            deps.store
-                .created_between(from, to)
-                .await
-                .map_err(dependency)?
-        };
-        // With updated_after/before, start_date/end_date still narrow by creation.
-        let created = match (by_update, start.is_some() || end.is_some()) {
-            (true, true) => Some(window(deps.clock.now(), start, end)?),
-            _ => None,
-        };
-        found = candidates
+        found
             .into_iter()
-            .filter(|r| r.jurisdiction == catalogue.city().jurisdiction_id)
-            .filter(|r| created.is_none_or(|(from, to)| r.created_at >= from && r.created_at < to))
-            .filter(|r| {
-                codes.is_empty()
-                    || r.service_code
-                        .as_ref()
-                        .is_some_and(|c| codes.iter().any(|w| w == c.as_str()))
-            })
-            .filter(|r| {
-                status
-                    .as_ref()
-                    .is_none_or(|s| s.iter().any(|w| w == repr::open_or_closed(r)))
-            })
-            .collect();
-        if by_update {
-            found.sort_by(|a, b| {
-                b.updated_at
-                    .cmp(&a.updated_at)
-                    .then_with(|| b.id.cmp(&a.id))
-            });
-        } else {
-            found.sort_by(|a, b| {
-                b.created_at
-                    .cmp(&a.created_at)
-                    .then_with(|| b.id.cmp(&a.id))
-            });
+            .skip((page - 1).saturating_mul(page_size))
+            .take(page_size)
+            .collect()
+    } else {
+        match search(deps, catalogue, params, page, page_size)? {
+            Some(search) => search_requests(deps.store.as_ref(), deps.queries.as_ref(), &search)
+                .await
+                .map_err(dependency)?,
+            // Only service codes that cannot exist: nothing matches.
+            None => Vec::new(),
         }
-    }
-    let page_size = params
-        .count("page_size", 1, MAX_PAGE_SIZE)?
-        .unwrap_or(DEFAULT_LIMIT);
-    let page = params.count("page", 1, usize::MAX)?.unwrap_or(1);
-    let start = (page - 1).saturating_mul(page_size);
+    };
     let mut items = Vec::new();
-    for r in found
-        .into_iter()
-        .skip(start)
-        .take(page_size.min(DEFAULT_LIMIT))
-    {
+    for r in found {
         let history = match extensions {
             true => Some(deps.store.history(&r.id).await.map_err(dependency)?),
             false => None,
@@ -331,6 +291,60 @@ async fn list_requests(
         ));
     }
     Ok(Node::List("service_requests", items))
+}
+
+/// The search a `GET requests` asks for: service codes, status, and the
+/// creation or update window (at most 90 days, the last 90 by default);
+/// `None` when only service codes that cannot exist were asked for.
+fn search(
+    deps: &Deps,
+    catalogue: &Catalogue,
+    params: &Params,
+    page: usize,
+    page_size: usize,
+) -> Result<Option<RequestSearch>, Open311Error> {
+    let now = deps.clock.now();
+    let (start, end) = (params.datetime("start_date")?, params.datetime("end_date")?);
+    let (after, before) = (
+        params.datetime("updated_after")?,
+        params.datetime("updated_before")?,
+    );
+    // A code that is not a valid service code matches no request.
+    let asked = params.list("service_code");
+    let service_codes = asked
+        .iter()
+        .filter_map(|c| ServiceCode::parse(c).ok())
+        .collect::<Vec<_>>();
+    if !asked.is_empty() && service_codes.is_empty() {
+        return Ok(None);
+    }
+    let openness = status_filter(params)?.map(|wanted| {
+        wanted
+            .iter()
+            .map(|w| match w.as_str() {
+                "closed" => Openness::Closed,
+                _ => Openness::Open,
+            })
+            .collect()
+    });
+    let (from, to) = window(now, start, end)?;
+    let updated = match after.is_some() || before.is_some() {
+        true => {
+            let (from, to) = window(now, after, before)?;
+            Some(TimeWindow { from, to })
+        }
+        false => None,
+    };
+    Ok(Some(RequestSearch {
+        jurisdiction: catalogue.city().jurisdiction_id.clone(),
+        service_codes,
+        openness,
+        created: TimeWindow { from, to },
+        created_given: start.is_some() || end.is_some(),
+        updated,
+        page,
+        page_size,
+    }))
 }
 
 fn dependency(e: citydesk_core::ports::PortError) -> Open311Error {
@@ -354,35 +368,8 @@ fn status_filter(params: &Params) -> Result<Option<Vec<String>>, Open311Error> {
     Ok(Some(wanted))
 }
 
-/// Requests whose latest change falls in the window, whatever their creation date.
-async fn updated_in(
-    deps: &Deps,
-    (from, to): (Timestamp, Timestamp),
-) -> Result<Vec<ServiceRequest>, Open311Error> {
-    let mut ids: Vec<RequestId> = deps
-        .store
-        .changes_between(from, to)
-        .await
-        .map_err(dependency)?
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
-    ids.sort();
-    ids.dedup();
-    let mut requests = Vec::new();
-    for id in ids {
-        if let Some(r) = deps.store.get(&id).await.map_err(dependency)?
-            && r.updated_at >= from
-            && r.updated_at < to
-        {
-            requests.push(r);
-        }
-    }
-    Ok(requests)
-}
-
 /// mySociety's `servicerequestupdates`: what happened to requests in a window,
-/// oldest first, with the richer statuses.
+/// oldest first, with the richer statuses (a page of them: `page`, `page_size`).
 async fn list_updates(
     deps: &Deps,
     catalogue: &Catalogue,
@@ -393,32 +380,28 @@ async fn list_updates(
         params.datetime("start_date")?,
         params.datetime("end_date")?,
     )?;
-    let changes = deps
-        .store
-        .changes_between(from, to)
-        .await
-        .map_err(dependency)?;
+    let page_size = params
+        .count("page_size", 1, MAX_PAGE_SIZE)?
+        .unwrap_or(DEFAULT_LIMIT);
+    let page = params.count("page", 1, usize::MAX)?.unwrap_or(1);
+    let updates = request_updates(
+        deps.store.as_ref(),
+        deps.queries.as_ref(),
+        &catalogue.city().jurisdiction_id,
+        &TimeWindow { from, to },
+        |e| repr::update_status(e).is_some(),
+        page,
+        page_size,
+    )
+    .await
+    .map_err(dependency)?;
     let tz = repr::city_tz(catalogue);
-    let mut cases = std::collections::HashMap::new();
-    let mut items = Vec::new();
-    for (id, event) in changes {
-        let Some(status) = repr::update_status(&event) else {
-            continue;
-        };
-        if !cases.contains_key(&id) {
-            let case = deps
-                .store
-                .get(&id)
-                .await
-                .map_err(dependency)?
-                .filter(|r| r.jurisdiction == catalogue.city().jurisdiction_id)
-                .map(|r| r.case_number);
-            cases.insert(id.clone(), case);
-        }
-        if let Some(Some(case)) = cases.get(&id) {
-            items.push(repr::request_update(case, &event, status, &tz));
-        }
-    }
+    let items = updates
+        .iter()
+        .filter_map(|(case, event)| {
+            repr::update_status(event).map(|status| repr::request_update(case, event, status, &tz))
+        })
+        .collect();
     Ok(Node::List("service_request_updates", items))
 }
 

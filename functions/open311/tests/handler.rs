@@ -45,6 +45,7 @@ fn app_with_media() -> (
     let media = Arc::new(citydesk_core::memory::MemoryBlobs::default());
     let deps = Deps {
         store: store.clone(),
+        queries: store.clone(),
         keys: store.clone(),
         ledger: store.clone(),
         media: media.clone(),

@@ -206,39 +206,60 @@ impl RequestQueries for MemoryStore {
         listing: &crate::paging::Listing,
         page: &crate::paging::PageRequest,
     ) -> Result<crate::paging::Page<ServiceRequest>, PortError> {
-        use crate::paging::{Listing, Page, PageKey};
+        use crate::paging::Listing;
         let t = lock(&self.tables);
-        let keyed = t.requests.values().filter_map(|r| {
-            let key = match listing {
-                Listing::DepartmentWork { department, status } => (r.department.as_ref()
-                    == Some(department)
-                    && r.status.is_department_work()
-                    && status.is_none_or(|s| r.status == s))
-                .then(|| {
-                    let due = r.due_at.map(|d| d.to_string()).unwrap_or_default();
-                    format!("{}#{due}#{}", r.status, r.id)
-                }),
-                Listing::Triage { jurisdiction } => (&r.jurisdiction == jurisdiction
-                    && r.status == Status::Triaged)
-                    .then(|| format!("{}#{}", r.created_at, r.id)),
-            }?;
-            let after = page
-                .after
-                .as_ref()
-                .is_none_or(|a| key.as_str() > a.as_str());
-            after.then(|| (key, r.clone()))
-        });
-        let mut all: Vec<(String, ServiceRequest)> = keyed.collect();
-        all.sort_by(|a, b| a.0.cmp(&b.0));
-        let more = all.len() > page.limit;
-        all.truncate(page.limit);
-        let next = more
-            .then(|| all.last().map(|(k, _)| PageKey::new(k.clone())))
-            .flatten();
-        Ok(Page {
-            items: all.into_iter().map(|(_, r)| r).collect(),
-            next,
-        })
+        let keyed = t
+            .requests
+            .values()
+            .filter_map(|r| {
+                let key = match listing {
+                    Listing::DepartmentWork { department, status } => (r.department.as_ref()
+                        == Some(department)
+                        && r.status.is_department_work()
+                        && status.is_none_or(|s| r.status == s))
+                    .then(|| {
+                        let due = r.due_at.map(sortable).unwrap_or_default();
+                        format!("{}#{due}#{}", r.status, r.id)
+                    }),
+                    Listing::Triage { jurisdiction } => (&r.jurisdiction == jurisdiction
+                        && r.status == Status::Triaged)
+                        .then(|| format!("{}#{}", sortable(r.created_at), r.id)),
+                }?;
+                Some((key, r.clone()))
+            })
+            .collect();
+        Ok(page_of(keyed, crate::paging::Order::OldestFirst, page))
+    }
+
+    async fn created_in(
+        &self,
+        window: &crate::paging::TimeWindow,
+        order: crate::paging::Order,
+        page: &crate::paging::PageRequest,
+    ) -> Result<crate::paging::Page<ServiceRequest>, PortError> {
+        let keyed = lock(&self.tables)
+            .requests
+            .values()
+            .filter(|r| window.contains(r.created_at))
+            .map(|r| (format!("{}#{}", sortable(r.created_at), r.id), r.clone()))
+            .collect();
+        Ok(page_of(keyed, order, page))
+    }
+
+    async fn changed_in(
+        &self,
+        window: &crate::paging::TimeWindow,
+        order: crate::paging::Order,
+        page: &crate::paging::PageRequest,
+    ) -> Result<crate::paging::Page<(RequestId, HistoryEvent)>, PortError> {
+        let keyed = lock(&self.tables)
+            .history
+            .iter()
+            .flat_map(|(id, events)| events.iter().map(move |e| (id.clone(), e.clone())))
+            .filter(|(_, e)| window.contains(e.at))
+            .map(|(id, e)| (format!("{}#{id}#{:010}", sortable(e.at), e.seq), (id, e)))
+            .collect();
+        Ok(page_of(keyed, order, page))
     }
 
     async fn open_near(
@@ -259,6 +280,39 @@ impl RequestQueries for MemoryStore {
             .collect();
         found.sort_by_key(|r| (r.created_at, r.id.clone()));
         Ok(found)
+    }
+}
+
+/// A timestamp as a fixed-width key that sorts like the time.
+fn sortable(at: Timestamp) -> String {
+    format!("{:025}", at.as_nanosecond())
+}
+
+/// One page of keyed items after the cursor, in `order` of their keys.
+fn page_of<T>(
+    mut keyed: Vec<(String, T)>,
+    order: crate::paging::Order,
+    page: &crate::paging::PageRequest,
+) -> crate::paging::Page<T> {
+    use crate::paging::{Order, Page, PageKey};
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    if order == Order::NewestFirst {
+        keyed.reverse();
+    }
+    keyed.retain(|(k, _)| {
+        page.after.as_ref().is_none_or(|a| match order {
+            Order::OldestFirst => k.as_str() > a.as_str(),
+            Order::NewestFirst => k.as_str() < a.as_str(),
+        })
+    });
+    let more = keyed.len() > page.limit;
+    keyed.truncate(page.limit);
+    let next = more
+        .then(|| keyed.last().map(|(k, _)| PageKey::new(k.clone())))
+        .flatten();
+    Page {
+        items: keyed.into_iter().map(|(_, item)| item).collect(),
+        next,
     }
 }
 

@@ -101,6 +101,26 @@ pub struct Page<T> {
     pub next: Option<PageKey>,
 }
 
+/// A half-open time window `[from, to)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeWindow {
+    pub from: jiff::Timestamp,
+    pub to: jiff::Timestamp,
+}
+
+impl TimeWindow {
+    pub fn contains(&self, at: jiff::Timestamp) -> bool {
+        at >= self.from && at < self.to
+    }
+}
+
+/// Which end of a time-ordered list comes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    OldestFirst,
+    NewestFirst,
+}
+
 /// Open reports a new one may repeat: same city and service, open, created
 /// since `created_from`, near `point` (at least `radius_m` around it).
 #[derive(Debug, Clone, PartialEq)]

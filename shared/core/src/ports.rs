@@ -120,6 +120,21 @@ pub trait RequestQueries: Send + Sync {
         listing: &crate::paging::Listing,
         page: &crate::paging::PageRequest,
     ) -> Result<crate::paging::Page<ServiceRequest>, PortError>;
+    /// A page of the requests created in `window`, in `order` (every city's).
+    async fn created_in(
+        &self,
+        window: &crate::paging::TimeWindow,
+        order: crate::paging::Order,
+        page: &crate::paging::PageRequest,
+    ) -> Result<crate::paging::Page<ServiceRequest>, PortError>;
+    /// A page of the history events that happened in `window`, in `order`,
+    /// with their request.
+    async fn changed_in(
+        &self,
+        window: &crate::paging::TimeWindow,
+        order: crate::paging::Order,
+        page: &crate::paging::PageRequest,
+    ) -> Result<crate::paging::Page<(RequestId, HistoryEvent)>, PortError>;
     /// Candidates for a duplicate: a bounded read by place, however busy the
     /// day (the rule then keeps those within the radius and window).
     async fn open_near(

@@ -52,26 +52,63 @@ pub fn once_pk(key: &str) -> String {
     format!("ONCE#{key}")
 }
 
-/// A stable shard for a request id (FNV-1a over its bytes).
-pub fn department_shard(id: &RequestId) -> u8 {
+/// The creation-day and change-day partitions are spread over this many
+/// shards each, so a storm's writes never land on one key.
+pub const TIME_SHARDS: u8 = 4;
+
+/// A stable shard in `0..shards` for a request id (FNV-1a over its bytes).
+pub fn shard_of(id: &RequestId, shards: u8) -> u8 {
     let hash = id.as_str().bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     });
-    (hash % u64::from(DEPARTMENT_SHARDS)) as u8
+    (hash % u64::from(shards.max(1))) as u8
+}
+
+/// The request's shard of its department's (or city's triage) partitions.
+pub fn department_shard(id: &RequestId) -> u8 {
+    shard_of(id, DEPARTMENT_SHARDS)
 }
 
 pub fn department_pk(department: &DepartmentCode, shard: u8) -> String {
     format!("DEPT#{department}#{shard}")
 }
 
-pub fn day_pk(at: Timestamp) -> String {
-    day_pk_for(at.to_zoned(jiff::tz::TimeZone::UTC).date())
+fn utc_date(at: Timestamp) -> jiff::civil::Date {
+    at.to_zoned(jiff::tz::TimeZone::UTC).date()
 }
-pub fn day_pk_for(date: jiff::civil::Date) -> String {
-    format!("DAY#{date}")
+/// A request's creation-day partition.
+pub fn day_pk(at: Timestamp, id: &RequestId) -> String {
+    day_pk_for(utc_date(at), shard_of(id, TIME_SHARDS))
 }
-pub fn changes_pk_for(date: jiff::civil::Date) -> String {
-    format!("CHG#{date}")
+pub fn day_pk_for(date: jiff::civil::Date, shard: u8) -> String {
+    format!("DAY#{date}#{shard}")
+}
+pub fn changes_pk_for(date: jiff::civil::Date, shard: u8) -> String {
+    format!("CHG#{date}#{shard}")
+}
+/// Every shard partition of one day (creation or change, by `pk_for`).
+pub fn day_partitions(
+    date: jiff::civil::Date,
+    pk_for: fn(jiff::civil::Date, u8) -> String,
+) -> Vec<String> {
+    (0..TIME_SHARDS).map(|shard| pk_for(date, shard)).collect()
+}
+/// The UTC dates a half-open window touches, in order.
+pub fn days_of(from: Timestamp, to: Timestamp) -> Vec<jiff::civil::Date> {
+    let last = utc_date(
+        to.saturating_sub(jiff::SignedDuration::from_nanos(1))
+            .unwrap_or(to),
+    );
+    let mut day = utc_date(from);
+    let mut days = Vec::new();
+    while day <= last {
+        days.push(day);
+        day = match day.tomorrow() {
+            Ok(d) => d,
+            Err(_) => break,
+        };
+    }
+    days
 }
 
 pub fn time_sk(at: Timestamp, id: &RequestId) -> String {
@@ -83,7 +120,7 @@ pub fn event_index_attributes(id: &RequestId, event: &HistoryEvent) -> [(&'stati
     [
         (
             "chg_pk",
-            changes_pk_for(event.at.to_zoned(jiff::tz::TimeZone::UTC).date()),
+            changes_pk_for(utc_date(event.at), shard_of(id, TIME_SHARDS)),
         ),
         (
             "chg_sk",
@@ -100,7 +137,7 @@ pub fn time_key(at: Timestamp) -> String {
 /// Index attributes for a request: department work (sparse) and creation day.
 pub fn index_attributes(request: &ServiceRequest) -> Vec<(&'static str, String)> {
     let mut attrs = vec![
-        ("day_pk", day_pk(request.created_at)),
+        ("day_pk", day_pk(request.created_at, &request.id)),
         ("day_sk", time_sk(request.created_at, &request.id)),
     ];
     if let (Some(dept), true) = (&request.department, request.status.is_department_work()) {

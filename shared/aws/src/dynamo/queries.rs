@@ -3,20 +3,27 @@
 //! cursor, merged in key order, at most `shards × (limit + 1)` items a page.
 //! Duplicate candidates come from the sparse `OpenByPlace` index: the open
 //! reports of one service in a point's cell and its neighbours, since the
-//! window's start, however many requests the day has.
+//! window's start, however many requests the day has. Time-ordered lists
+//! (created or changed in a window) walk the window's days in order and merge
+//! each day's shards, at most `shards × (limit + 1)` items a day read.
 
 use async_trait::async_trait;
-use citydesk_core::paging::{Listing, NearbyOpen, Page, PageKey, PageRequest};
+use citydesk_core::ids::RequestId;
+use citydesk_core::paging::{Listing, NearbyOpen, Order, Page, PageKey, PageRequest, TimeWindow};
 use citydesk_core::ports::{PortError, RequestQueries};
+use citydesk_core::request::HistoryEvent;
 use citydesk_core::request::ServiceRequest;
 use citydesk_core::status::Status;
 
 use super::DynamoStore;
+use super::items::Item;
 use super::items::{from_item, s};
 use super::keys::{
-    DEPARTMENT_INDEX, DEPARTMENT_SHARDS, PLACE_INDEX, department_pk, place_cells_around, place_pk,
-    time_key, triage_pk,
+    CHANGES_INDEX, DAY_INDEX, DEPARTMENT_INDEX, DEPARTMENT_SHARDS, PLACE_INDEX, changes_pk_for,
+    day_partitions, day_pk_for, days_of, department_pk, place_cells_around, place_pk, time_key,
+    triage_pk,
 };
+use super::requests::event_of;
 use crate::sdk_error;
 
 /// Above every character a sort key of these lists uses (digits, letters, `#:.-_`).
@@ -70,8 +77,162 @@ impl DynamoStore {
     }
 }
 
+/// One time-ordered index: its name, sort-key attribute and a day's partitions.
+struct TimeIndex {
+    name: &'static str,
+    pk: &'static str,
+    sk: &'static str,
+    partition: fn(jiff::civil::Date, u8) -> String,
+}
+
+const CREATED: TimeIndex = TimeIndex {
+    name: DAY_INDEX,
+    pk: "day_pk",
+    sk: "day_sk",
+    partition: day_pk_for,
+};
+const CHANGED: TimeIndex = TimeIndex {
+    name: CHANGES_INDEX,
+    pk: "chg_pk",
+    sk: "chg_sk",
+    partition: changes_pk_for,
+};
+
+impl DynamoStore {
+    /// A page of a time-ordered index within `window`, after the cursor: the
+    /// window's days in `order`, each day's shards merged by sort key.
+    async fn time_page(
+        &self,
+        index: &TimeIndex,
+        window: &TimeWindow,
+        order: Order,
+        page: &PageRequest,
+    ) -> Result<Page<Item>, PortError> {
+        let (from_key, to_key) = (time_key(window.from), time_key(window.to));
+        let after = page.after.as_ref().map(PageKey::as_str);
+        let mut days = days_of(window.from, window.to);
+        if order == Order::NewestFirst {
+            days.reverse();
+        }
+        // A cursor's key starts with its day: resume on that day.
+        if let Some(after) = after {
+            let cursor_day = after.get(..10).unwrap_or_default();
+            days.retain(|d| match order {
+                Order::OldestFirst => d.to_string().as_str() >= cursor_day,
+                Order::NewestFirst => d.to_string().as_str() <= cursor_day,
+            });
+        }
+        let mut collected: Vec<(String, Item)> = Vec::new();
+        for day in days {
+            let need = page.limit - collected.len();
+            let (lo, hi) = match (order, after) {
+                (Order::OldestFirst, Some(a)) if a > from_key.as_str() => {
+                    (a.to_owned(), to_key.clone())
+                }
+                (Order::NewestFirst, Some(a)) if a < to_key.as_str() => {
+                    (from_key.clone(), a.to_owned())
+                }
+                _ => (from_key.clone(), to_key.clone()),
+            };
+            let queries = day_partitions(day, index.partition).into_iter().map(|pk| {
+                let (lo, hi) = (lo.clone(), hi.clone());
+                async move {
+                    let out = self
+                        .client()
+                        .query()
+                        .table_name(self.table())
+                        .index_name(index.name)
+                        .key_condition_expression(format!(
+                            "{} = :pk AND {} BETWEEN :lo AND :hi",
+                            index.pk, index.sk
+                        ))
+                        .expression_attribute_values(":pk", s(pk))
+                        .expression_attribute_values(":lo", s(lo))
+                        .expression_attribute_values(":hi", s(hi))
+                        .scan_index_forward(order == Order::OldestFirst)
+                        .limit(i32::try_from(need + 1).unwrap_or(i32::MAX))
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error("query time page", &e.into_service_error()))?;
+                    self.count_read(out.items().len());
+                    Ok::<_, PortError>(out.items.unwrap_or_default())
+                }
+            });
+            let mut day_items: Vec<(String, Item)> = futures::future::try_join_all(queries)
+                .await?
+                .into_iter()
+                .flatten()
+                .filter_map(|item| {
+                    let key = item.get(index.sk)?.as_s().ok()?.clone();
+                    Some((key, item))
+                })
+                // The window is half-open, the cursor exclusive.
+                .filter(|(k, _)| k.as_str() >= from_key.as_str() && k.as_str() < to_key.as_str())
+                .filter(|(k, _)| {
+                    after.is_none_or(|a| match order {
+                        Order::OldestFirst => k.as_str() > a,
+                        Order::NewestFirst => k.as_str() < a,
+                    })
+                })
+                .collect();
+            day_items.sort_by(|a, b| a.0.cmp(&b.0));
+            if order == Order::NewestFirst {
+                day_items.reverse();
+            }
+            day_items.truncate(need);
+            collected.extend(day_items);
+            if collected.len() == page.limit {
+                // Full: the next page starts after its last key (and may be empty).
+                let next = collected.last().map(|(k, _)| PageKey::new(k.clone()));
+                return Ok(Page {
+                    items: collected.into_iter().map(|(_, i)| i).collect(),
+                    next,
+                });
+            }
+        }
+        Ok(Page {
+            items: collected.into_iter().map(|(_, i)| i).collect(),
+            next: None,
+        })
+    }
+}
+
 #[async_trait]
 impl RequestQueries for DynamoStore {
+    async fn created_in(
+        &self,
+        window: &TimeWindow,
+        order: Order,
+        page: &PageRequest,
+    ) -> Result<Page<ServiceRequest>, PortError> {
+        let found = self.time_page(&CREATED, window, order, page).await?;
+        Ok(Page {
+            items: found
+                .items
+                .into_iter()
+                .map(from_item::<ServiceRequest>)
+                .collect::<Result<_, _>>()?,
+            next: found.next,
+        })
+    }
+
+    async fn changed_in(
+        &self,
+        window: &TimeWindow,
+        order: Order,
+        page: &PageRequest,
+    ) -> Result<Page<(RequestId, HistoryEvent)>, PortError> {
+        let found = self.time_page(&CHANGED, window, order, page).await?;
+        Ok(Page {
+            items: found
+                .items
+                .into_iter()
+                .map(event_of)
+                .collect::<Result<_, _>>()?,
+            next: found.next,
+        })
+    }
+
     async fn page(
         &self,
         listing: &Listing,

@@ -344,46 +344,31 @@ impl RequestStore for DynamoStore {
         from: Timestamp,
         to: Timestamp,
     ) -> Result<Vec<(RequestId, HistoryEvent)>, PortError> {
-        let utc = jiff::tz::TimeZone::UTC;
-        let mut day = from.to_zoned(utc.clone()).date();
-        let last = to
-            .saturating_sub(SignedDuration::from_nanos(1))
-            .unwrap_or(to)
-            .to_zoned(utc)
-            .date();
         let (lo, hi) = (time_key(from), time_key(to));
         let mut found = Vec::new();
-        while day <= last {
-            let items = self
-                .query_all(
-                    CHANGES_INDEX,
-                    "chg_pk = :pk AND chg_sk BETWEEN :lo AND :hi",
-                    vec![
-                        (":pk", s(changes_pk_for(day))),
-                        (":lo", s(lo.clone())),
-                        (":hi", s(hi.clone())),
-                    ],
-                )
-                .await?;
-            for item in items {
-                let id = item
-                    .get("pk")
-                    .and_then(|v| v.as_s().ok())
-                    .and_then(|pk| pk.strip_prefix(REQUEST_PREFIX))
-                    .and_then(|raw| RequestId::parse(raw).ok())
-                    .ok_or_else(|| {
-                        PortError::permanent("changes between", "event item without a request key")
-                    })?;
-                let event: HistoryEvent = from_item(item)?;
-                if event.at >= from && event.at < to {
-                    found.push((id, event));
+        for day in days_of(from, to) {
+            for pk in day_partitions(day, changes_pk_for) {
+                let items = self
+                    .query_all(
+                        CHANGES_INDEX,
+                        "chg_pk = :pk AND chg_sk BETWEEN :lo AND :hi",
+                        vec![
+                            (":pk", s(pk)),
+                            (":lo", s(lo.clone())),
+                            (":hi", s(hi.clone())),
+                        ],
+                    )
+                    .await?;
+                for item in items {
+                    let (id, event) = event_of(item)?;
+                    if event.at >= from && event.at < to {
+                        found.push((id, event));
+                    }
                 }
             }
-            day = match day.tomorrow() {
-                Ok(d) => d,
-                Err(_) => break,
-            };
         }
+        // The shards of a day interleave: oldest first again.
+        found.sort_by(|a, b| (a.1.at, &a.0, a.1.seq).cmp(&(b.1.at, &b.0, b.1.seq)));
         Ok(found)
     }
 
@@ -392,41 +377,42 @@ impl RequestStore for DynamoStore {
         from: Timestamp,
         to: Timestamp,
     ) -> Result<Vec<ServiceRequest>, PortError> {
-        let utc = jiff::tz::TimeZone::UTC;
-        let mut day = from.to_zoned(utc.clone()).date();
-        let last = to
-            .saturating_sub(SignedDuration::from_nanos(1))
-            .unwrap_or(to)
-            .to_zoned(utc.clone())
-            .date();
         let (lo, hi) = (time_key(from), time_key(to));
         let mut found = Vec::new();
-        while day <= last {
-            let pk = day_pk_for(day);
-            let items = self
-                .query_all(
-                    DAY_INDEX,
-                    "day_pk = :pk AND day_sk BETWEEN :lo AND :hi",
-                    vec![
-                        (":pk", s(pk)),
-                        (":lo", s(lo.clone())),
-                        (":hi", s(hi.clone())),
-                    ],
-                )
-                .await?;
-            for item in items {
-                let request: ServiceRequest = from_item(item)?;
-                if request.created_at >= from && request.created_at < to {
-                    found.push(request);
+        for day in days_of(from, to) {
+            for pk in day_partitions(day, day_pk_for) {
+                let items = self
+                    .query_all(
+                        DAY_INDEX,
+                        "day_pk = :pk AND day_sk BETWEEN :lo AND :hi",
+                        vec![
+                            (":pk", s(pk)),
+                            (":lo", s(lo.clone())),
+                            (":hi", s(hi.clone())),
+                        ],
+                    )
+                    .await?;
+                for item in items {
+                    let request: ServiceRequest = from_item(item)?;
+                    if request.created_at >= from && request.created_at < to {
+                        found.push(request);
+                    }
                 }
             }
-            day = match day.tomorrow() {
-                Ok(d) => d,
-                Err(_) => break,
-            };
         }
         Ok(found)
     }
+}
+
+/// A history event item with the request it belongs to (from its key).
+pub(super) fn event_of(item: Item) -> Result<(RequestId, HistoryEvent), PortError> {
+    let id = item
+        .get("pk")
+        .and_then(|v| v.as_s().ok())
+        .and_then(|pk| pk.strip_prefix(REQUEST_PREFIX))
+        .and_then(|raw| RequestId::parse(raw).ok())
+        .ok_or_else(|| PortError::permanent("read change", "event item without a request key"))?;
+    Ok((id, from_item(item)?))
 }
 
 #[async_trait]

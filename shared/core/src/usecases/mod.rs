@@ -8,6 +8,7 @@ pub mod department_work;
 pub mod dispatch_change;
 pub mod notify_citizen;
 pub mod route_request;
+pub mod search_requests;
 pub mod submit_request;
 pub mod triage;
 pub mod watch_sla;
