@@ -25,6 +25,8 @@ mod multipart;
 mod params;
 mod representation;
 mod routes;
+mod searches;
+mod submissions;
 
 pub use format::{Format, Node, Open311Error};
 pub use routes::router;
