@@ -67,14 +67,18 @@ impl Deps {
 }
 
 /// Classifies each record's request; failed records are reported for retry.
-pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
+pub async fn handle(
+    deps: &Deps,
+    event: SqsEvent,
+    deadline: citydesk_aws::deadline::Deadline,
+) -> SqsBatchResponse {
     let step = Classify {
         store: deps.store.as_ref(),
         clock: deps.clock.as_ref(),
         classifiers: &deps.classifiers,
         threshold: deps.threshold,
     };
-    process_batch(event, |message: PipelineMessage| {
+    process_batch(event, deadline, |message: PipelineMessage| {
         let step = &step;
         async move {
             match &message {

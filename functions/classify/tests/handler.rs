@@ -64,7 +64,7 @@ async fn poison_record_fails_alone() {
         ),
         threshold: 0.35,
     };
-    let response = handle(&deps, event).await;
+    let response = handle(&deps, event, citydesk_aws::deadline::Deadline::none()).await;
     let failed: Vec<_> = response
         .batch_item_failures
         .iter()

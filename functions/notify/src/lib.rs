@@ -117,7 +117,11 @@ async fn with_secret<S>(
     }
 }
 
-pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
+pub async fn handle(
+    deps: &Deps,
+    event: SqsEvent,
+    deadline: citydesk_aws::deadline::Deadline,
+) -> SqsBatchResponse {
     let step = Notify {
         store: deps.store.as_ref(),
         contacts: deps.contacts.as_ref(),
@@ -128,7 +132,7 @@ pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
         tracking_key: &deps.tracking_key,
         public_base_url: &deps.public_base_url,
     };
-    process_batch(event, |message: PipelineMessage| {
+    process_batch(event, deadline, |message: PipelineMessage| {
         let step = &step;
         async move {
             match &message {

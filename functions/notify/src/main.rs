@@ -1,6 +1,7 @@
 //! Lambda entry point of the notification step (SQS trigger).
 
 use citydesk_aws::config::Env;
+use citydesk_aws::deadline::Deadline;
 use citydesk_notify::{Config, Deps, handle};
 use lambda_runtime::{LambdaEvent, service_fn};
 
@@ -9,8 +10,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     citydesk_aws::telemetry::init();
     let config = Config::from_env(&Env::from_process())?;
     let deps = Deps::init(&config).await?;
-    lambda_runtime::run(service_fn(|event: LambdaEvent<_>| async {
-        Ok::<_, lambda_runtime::Error>(handle(&deps, event.payload).await)
+    let deps = &deps;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| async move {
+        let deadline = Deadline::from_context(&event.context);
+        Ok::<_, lambda_runtime::Error>(handle(deps, event.payload, deadline).await)
     }))
     .await
 }

@@ -59,7 +59,11 @@ impl Deps {
     }
 }
 
-pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
+pub async fn handle(
+    deps: &Deps,
+    event: SqsEvent,
+    deadline: citydesk_aws::deadline::Deadline,
+) -> SqsBatchResponse {
     let step = Route {
         store: deps.store.as_ref(),
         queries: deps.queries.as_ref(),
@@ -67,7 +71,7 @@ pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
         catalogues: &deps.catalogues,
         models: &deps.models,
     };
-    process_batch(event, |message: PipelineMessage| {
+    process_batch(event, deadline, |message: PipelineMessage| {
         let step = &step;
         async move {
             match &message {

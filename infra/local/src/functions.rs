@@ -10,7 +10,10 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use citydesk_aws::config::Env;
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-pub type SqsHandler = Arc<dyn Fn(SqsEvent) -> BoxFuture<SqsBatchResponse> + Send + Sync>;
+/// An SQS function, with the time its invocation has.
+pub type SqsHandler = Arc<
+    dyn Fn(SqsEvent, citydesk_aws::deadline::Deadline) -> BoxFuture<SqsBatchResponse> + Send + Sync,
+>;
 /// A DynamoDB stream function, with the time its invocation has.
 pub type StreamHandler = Arc<
     dyn Fn(
@@ -102,9 +105,9 @@ pub async fn build(
                     .await
                     .map_err(init_err)?,
             );
-            LocalFunction::Sqs(Arc::new(move |event| {
+            LocalFunction::Sqs(Arc::new(move |event, deadline| {
                 let deps = deps.clone();
-                Box::pin(async move { citydesk_classify::handle(&deps, event).await })
+                Box::pin(async move { citydesk_classify::handle(&deps, event, deadline).await })
             }))
         }
         "route" => {
@@ -114,9 +117,9 @@ pub async fn build(
                     .await
                     .map_err(init_err)?,
             );
-            LocalFunction::Sqs(Arc::new(move |event| {
+            LocalFunction::Sqs(Arc::new(move |event, deadline| {
                 let deps = deps.clone();
-                Box::pin(async move { citydesk_route::handle(&deps, event).await })
+                Box::pin(async move { citydesk_route::handle(&deps, event, deadline).await })
             }))
         }
         "notify" => {
@@ -126,9 +129,9 @@ pub async fn build(
                     .await
                     .map_err(init_err)?,
             );
-            LocalFunction::Sqs(Arc::new(move |event| {
+            LocalFunction::Sqs(Arc::new(move |event, deadline| {
                 let deps = deps.clone();
-                Box::pin(async move { citydesk_notify::handle(&deps, event).await })
+                Box::pin(async move { citydesk_notify::handle(&deps, event, deadline).await })
             }))
         }
         "dispatch" => {

@@ -326,6 +326,11 @@ fn refuse_second_consumers(stack: &Stack) -> anyhow::Result<()> {
     )
 }
 
+/// The timeout the template gives a function (Lambda's default when unknown).
+fn function_timeout(stack: &Stack, function: &str) -> std::time::Duration {
+    std::time::Duration::from_secs(stack.functions.get(function).map_or(3, |f| f.timeout))
+}
+
 /// Starts everything and returns once the HTTP API answers.
 pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
     let stack = Stack::load(&options.stack_file)?;
@@ -398,6 +403,7 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
             source.clone(),
             stack.region.clone(),
             handler,
+            function_timeout(&stack, &source.function),
             stop_rx.clone(),
         )));
     }
@@ -412,10 +418,6 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
                     source.function
                 )
             })?;
-        let timeout = stack
-            .functions
-            .get(&source.function)
-            .map_or(3, |f| f.timeout);
         let poller = stream_poller::StreamPoller {
             streams: streams.clone(),
             sqs: sqs.clone(),
@@ -425,7 +427,7 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
             checkpoints: stream_poller::Checkpoints::at(
                 options.stack_file.with_extension("stream-checkpoints.json"),
             ),
-            function_timeout: std::time::Duration::from_secs(timeout),
+            function_timeout: function_timeout(&stack, &source.function),
         };
         tasks.push(tokio::spawn(poller.run(stop_rx.clone())));
     }

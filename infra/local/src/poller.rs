@@ -20,6 +20,8 @@ pub async fn run(
     source: QueueSource,
     region: String,
     handler: SqsHandler,
+    // Each invocation gets as long as the function's timeout.
+    function_timeout: Duration,
     stop: watch::Receiver<bool>,
 ) {
     let queue_name = source
@@ -62,7 +64,8 @@ pub async fn run(
                 continue;
             }
         };
-        let response = handler(event).await;
+        let deadline = citydesk_aws::deadline::Deadline::after(function_timeout);
+        let response = handler(event, deadline).await;
         let to_delete = successes(&messages, &response, source.report_batch_item_failures);
         if to_delete.is_empty() {
             continue;

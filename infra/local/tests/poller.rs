@@ -156,9 +156,9 @@ async fn poison_goes_to_the_dlq_and_the_rest_of_the_batch_succeeds() {
         ),
         threshold: 0.35,
     });
-    let handler: SqsHandler = Arc::new(move |event| {
+    let handler: SqsHandler = Arc::new(move |event, deadline| {
         let deps = deps.clone();
-        Box::pin(async move { citydesk_classify::handle(&deps, event).await })
+        Box::pin(async move { citydesk_classify::handle(&deps, event, deadline).await })
     });
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let source = QueueSource {
@@ -173,6 +173,7 @@ async fn poison_goes_to_the_dlq_and_the_rest_of_the_batch_succeeds() {
         source,
         "eu-central-1".into(),
         handler,
+        Duration::from_secs(10),
         stop_rx,
     ));
 
