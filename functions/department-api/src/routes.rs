@@ -100,6 +100,8 @@ struct Assignment {
     /// Later reports of the same problem (their case numbers).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     followers: Vec<String>,
+    /// Every report that follows this one (the list names the first ones).
+    follower_count: u64,
     /// Departments that handed it back ("not ours").
     #[serde(skip_serializing_if = "Vec::is_empty")]
     handed_back_by: Vec<String>,
@@ -127,6 +129,7 @@ fn assignment(deps: &Deps, r: &ServiceRequest) -> Assignment {
         due_at: r.due_at,
         overdue: r.breached_sla(now),
         resolution: r.resolution.clone(),
+        follower_count: r.followers_total(),
         followers: r
             .followers
             .iter()

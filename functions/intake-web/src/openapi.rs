@@ -311,7 +311,8 @@ pub fn document() -> Value {
                 "Note": {"type": "object", "additionalProperties": false, "required": ["note"], "properties": {"note": {"type": "string", "minLength": 1}}},
                 "Assignment": {"type": "object", "required": ["case_number", "status"], "properties": {
                     "case_number": {"type": "string"}, "status": {"type": "string"},
-                    "followers": {"type": "array", "items": {"type": "string"}},
+                    "followers": {"type": "array", "items": {"type": "string"}, "description": "case numbers of the first reports that follow this one"},
+                    "follower_count": {"type": "integer", "description": "every report that follows this one"},
                     "handed_back_by": {"type": "array", "items": {"type": "string"}},
                     "sla_warned": {"type": "boolean"}}},
                 "HandBack": {"type": "object", "additionalProperties": false, "properties": {"reason": {"type": "string"}}},

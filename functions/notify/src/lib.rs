@@ -1,5 +1,7 @@
 //! Notification step: for each `status_changed` message, tell the citizen (SMS
-//! first, else e-mail) in their language, exactly once per history event.
+//! first, else e-mail) in their language, exactly once per history event;
+//! `tell_followers` fans a request's followers out a page at a time onto this
+//! queue, and each `follower_notice` tells one follower how it ended.
 //!
 //! | variable | meaning | default |
 //! |---|---|---|
@@ -9,6 +11,7 @@
 //! | `EMAIL_API_BASE_URL` | Postmark-compatible e-mail API | `https://api.postmarkapp.com` |
 //! | `TRACKING_SECRET_PARAMETER` | SSM parameter of the tracking key (for the link in the confirmation) | required |
 //! | `PUBLIC_BASE_URL` | the public API's URL, for that link | required |
+//! | `NOTIFY_QUEUE_URL` | this step's own queue, for the followers' fan-out | required |
 //! | `EMAIL_API_TOKEN_PARAMETER`, `EMAIL_FROM` | SSM parameter of the e-mail token, sender | unset: e-mail disabled |
 //!
 //! Secrets are read from SSM once at cold start. A named parameter that does not
@@ -26,9 +29,11 @@ use citydesk_aws::system::SystemClock;
 use citydesk_core::catalogue::Catalogues;
 use citydesk_core::messages::PipelineMessage;
 use citydesk_core::ports::{
-    CitizenMessenger, Clock, ContactStore, OnceLedger, PortError, RequestStore,
+    CitizenMessenger, Clock, ContactStore, OnceLedger, PipelineQueue, PortError, RequestQueries,
+    RequestStore,
 };
 use citydesk_core::usecases::notify_citizen::{Notify, notify_citizen};
+use citydesk_core::usecases::tell_followers::{notify_follower, tell_followers};
 
 pub use providers::{EmailSettings, Provider, ProviderMessenger, SmsSettings};
 
@@ -40,6 +45,8 @@ pub struct Config {
     /// SSM parameter of the key tracking tokens are derived with (for the link).
     pub tracking_secret_parameter: String,
     pub public_base_url: String,
+    /// This step's own queue: followers' notices are fanned out onto it.
+    pub notify_queue_url: String,
 }
 
 impl Config {
@@ -49,6 +56,7 @@ impl Config {
             sms: SmsSettings::from_env(env),
             tracking_secret_parameter: env.required("TRACKING_SECRET_PARAMETER")?,
             public_base_url: env.required("PUBLIC_BASE_URL")?,
+            notify_queue_url: env.required("NOTIFY_QUEUE_URL")?,
             email: EmailSettings::from_env(env),
         })
     }
@@ -64,6 +72,8 @@ pub struct Deps {
     pub catalogues: Catalogues,
     pub tracking_key: citydesk_core::ids::TrackingKey,
     pub public_base_url: String,
+    pub queue: Arc<dyn PipelineQueue>,
+    pub queries: Arc<dyn RequestQueries>,
 }
 
 impl Deps {
@@ -88,7 +98,12 @@ impl Deps {
             catalogues: clients.load_catalogues(&config.common).await?,
             store: store.clone(),
             contacts: store.clone(),
-            ledger: store,
+            ledger: store.clone(),
+            queries: store,
+            queue: Arc::new(
+                citydesk_aws::sqs::SqsPipelineQueue::new(clients.sqs.clone())
+                    .notify_to(config.notify_queue_url.clone()),
+            ),
             messenger: Arc::new(ProviderMessenger::new(sms, email)?),
             clock: Arc::new(SystemClock),
             tracking_key,
@@ -131,6 +146,8 @@ pub async fn handle(
         catalogues: &deps.catalogues,
         tracking_key: &deps.tracking_key,
         public_base_url: &deps.public_base_url,
+        queue: deps.queue.as_ref(),
+        queries: deps.queries.as_ref(),
     };
     process_batch(event, deadline, |message: PipelineMessage| {
         let step = &step;
@@ -139,7 +156,24 @@ pub async fn handle(
                 PipelineMessage::StatusChanged { request_id, seq } => {
                     notify_citizen(step, request_id, *seq).await.map(|_| ())
                 }
-                other => Err(unexpected(other, "status_changed")),
+                PipelineMessage::TellFollowers {
+                    request_id,
+                    seq,
+                    after,
+                } => tell_followers(step, request_id, *seq, after.as_deref())
+                    .await
+                    .map(|_| ()),
+                PipelineMessage::FollowerNotice {
+                    request_id,
+                    original_id,
+                    seq,
+                } => notify_follower(step, request_id, original_id, *seq)
+                    .await
+                    .map(|_| ()),
+                other => Err(unexpected(
+                    other,
+                    "status_changed, tell_followers or follower_notice",
+                )),
             }
         }
     })

@@ -47,7 +47,9 @@ impl PipelineQueue for SqsPipelineQueue {
         let (url, kind) = match message {
             PipelineMessage::RequestCreated { .. } => (&self.classify_url, "classify"),
             PipelineMessage::RequestClassified { .. } => (&self.route_url, "route"),
-            PipelineMessage::StatusChanged { .. } => (&self.notify_url, "notify"),
+            PipelineMessage::StatusChanged { .. }
+            | PipelineMessage::TellFollowers { .. }
+            | PipelineMessage::FollowerNotice { .. } => (&self.notify_url, "notify"),
         };
         let (Some(client), Some(url)) = (&self.client, url) else {
             return Err(PortError::permanent(

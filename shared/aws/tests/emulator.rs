@@ -148,6 +148,7 @@ fn new_request(at: Timestamp, idempotency: Option<&str>) -> NewRequest {
         declined_departments: Vec::new(),
         duplicate_of: None,
         followers: Vec::new(),
+        follower_count: 0,
         sla_warning_at: None,
         sla_warned: false,
         sla_breach_noted: false,
@@ -657,15 +658,57 @@ async fn routing_reads_a_bounded_number_of_items_however_busy_the_day() {
             }
         }
     };
-    busy_day(0, 10).await;
+    busy_day(1, 10).await;
     let quiet = route_one(60).await;
-    busy_day(10, 50).await;
+    busy_day(11, 50).await;
     let busy = route_one(61).await;
     assert_eq!(
         quiet, busy,
         "items read per routed request: {quiet} with 10 others in the day, {busy} with 60"
     );
     assert!(busy <= 10, "{busy} items read to route one request");
+    // Both new reports follow the tree, and its followers list pages them out.
+    let original = store
+        .created_in(
+            &citydesk_core::paging::TimeWindow {
+                from: day,
+                to: day + SignedDuration::from_secs(1),
+            },
+            citydesk_core::paging::Order::OldestFirst,
+            &citydesk_core::paging::PageRequest::default(),
+        )
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    assert_eq!(original.follower_count, 2);
+    let followers = store
+        .page(
+            &citydesk_core::paging::Listing::Followers {
+                original: original.id.clone(),
+            },
+            &citydesk_core::paging::PageRequest {
+                limit: 1,
+                after: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(followers.items.len(), 1);
+    let rest = store
+        .page(
+            &citydesk_core::paging::Listing::Followers {
+                original: original.id,
+            },
+            &citydesk_core::paging::PageRequest {
+                limit: 1,
+                after: followers.next,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(rest.items.len(), 1);
+    assert_ne!(rest.items[0].id, followers.items[0].id);
 }
 
 #[tokio::test]

@@ -224,6 +224,9 @@ impl RequestQueries for MemoryStore {
                     Listing::Triage { jurisdiction } => (&r.jurisdiction == jurisdiction
                         && r.status == Status::Triaged)
                         .then(|| format!("{}#{}", sortable(r.created_at), r.id)),
+                    Listing::Followers { original } => (r.status == Status::Duplicate
+                        && r.duplicate_of.as_ref().map(|l| &l.request_id) == Some(original))
+                    .then(|| format!("{}#{}", sortable(r.created_at), r.id)),
                 }?;
                 Some((key, r.clone()))
             })

@@ -15,6 +15,21 @@ pub enum PipelineMessage {
     RequestClassified { request_id: RequestId },
     /// To the notify queue: history event `seq` may concern the citizen.
     StatusChanged { request_id: RequestId, seq: u64 },
+    /// To the notify queue: tell the followers of `request_id` how it ended
+    /// (event `seq`), one page of them after `after`, then the next page.
+    TellFollowers {
+        request_id: RequestId,
+        seq: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        after: Option<String>,
+    },
+    /// To the notify queue: tell the follower `request_id` about event `seq`
+    /// of the request it follows.
+    FollowerNotice {
+        request_id: RequestId,
+        original_id: RequestId,
+        seq: u64,
+    },
 }
 
 impl PipelineMessage {
@@ -22,7 +37,9 @@ impl PipelineMessage {
         match self {
             PipelineMessage::RequestCreated { request_id }
             | PipelineMessage::RequestClassified { request_id }
-            | PipelineMessage::StatusChanged { request_id, .. } => request_id,
+            | PipelineMessage::StatusChanged { request_id, .. }
+            | PipelineMessage::TellFollowers { request_id, .. }
+            | PipelineMessage::FollowerNotice { request_id, .. } => request_id,
         }
     }
 }

@@ -142,6 +142,8 @@ pub enum Listing {
     },
     /// A city's requests waiting for a person, oldest first.
     Triage { jurisdiction: JurisdictionId },
+    /// The reports that follow an open request, oldest first.
+    Followers { original: crate::ids::RequestId },
 }
 
 #[cfg(test)]

@@ -242,9 +242,15 @@ pub struct ServiceRequest {
     /// The open request this one is another report of.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duplicate_of: Option<DuplicateLink>,
-    /// Later reports of the same problem (their citizens follow this request).
+    /// The first later reports of the same problem (at most
+    /// [`MAX_LISTED_FOLLOWERS`]; every follower is found through the store's
+    /// followers list, and `follower_count` counts them all).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub followers: Vec<DuplicateLink>,
+    /// How many reports follow this one (a thousand people reporting one
+    /// flooded underpass is one original with a count, not a growing item).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub follower_count: u64,
     /// When the SLA warning is due (a share of the SLA, in business time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sla_warning_at: Option<Timestamp>,
@@ -255,6 +261,13 @@ pub struct ServiceRequest {
     pub sla_breach_noted: bool,
     /// Optimistic-locking version: the number of history events so far.
     pub version: u64,
+}
+
+/// How many followers a request item lists by name; the rest are counted.
+pub const MAX_LISTED_FOLLOWERS: usize = 20;
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A service the classifier considered, with its calibrated probability.
@@ -415,7 +428,13 @@ impl ServiceRequest {
         Ok(self.change(at, actor, EventKind::LinkedAsDuplicate { of }, next))
     }
 
-    /// Adds a follower; `None` when it already follows (a repeated delivery).
+    /// The followers there are (items written before the count was kept count their list).
+    pub fn followers_total(&self) -> u64 {
+        self.follower_count.max(self.followers.len() as u64)
+    }
+
+    /// Adds a follower; `None` when it already follows (a repeated delivery
+    /// of one of the listed followers).
     pub fn add_follower(
         &self,
         follower: DuplicateLink,
@@ -431,7 +450,10 @@ impl ServiceRequest {
         }
         let mut next = self.clone();
         let case = follower.case_number.clone();
-        next.followers.push(follower);
+        next.follower_count = self.followers_total() + 1;
+        if next.followers.len() < MAX_LISTED_FOLLOWERS {
+            next.followers.push(follower);
+        }
         Some(self.change(at, actor, EventKind::FollowerAdded { follower: case }, next))
     }
 
@@ -448,21 +470,24 @@ impl ServiceRequest {
         Ok(self.change(at, actor, EventKind::Unlinked { from }, next))
     }
 
-    /// Removes a follower that staff unlinked; `None` when it is not one (a repeat).
+    /// Removes a follower that staff unlinked; `None` when it is not listed
+    /// and not `known` to follow (a repeat).
     pub fn drop_follower(
         &self,
         follower: &DuplicateLink,
+        known: bool,
         at: Timestamp,
         actor: &str,
     ) -> Option<Change> {
-        if !self
+        let listed = self
             .followers
             .iter()
-            .any(|f| f.request_id == follower.request_id)
-        {
+            .any(|f| f.request_id == follower.request_id);
+        if !listed && !known {
             return None;
         }
         let mut next = self.clone();
+        next.follower_count = self.followers_total().saturating_sub(1);
         next.followers
             .retain(|f| f.request_id != follower.request_id);
         Some(self.change(

@@ -135,6 +135,53 @@ impl World {
             catalogues: &self.catalogues,
             tracking_key: &self.tracking_key,
             public_base_url: "https://311.krakow.example",
+            queue: &self.queues,
+            queries: &self.store,
+        }
+    }
+    /// Runs the notify step on every message the dispatcher and the notify
+    /// step itself sent (the followers' fan-out), until none is left.
+    fn deliver_notifications(&self) {
+        use citydesk_core::usecases::tell_followers::{notify_follower, tell_followers};
+        loop {
+            let messages = self.sent();
+            if messages.is_empty() {
+                return;
+            }
+            for message in messages {
+                match message {
+                    PipelineMessage::StatusChanged { request_id, seq } => {
+                        block_on(notify_citizen(&self.notify(), &request_id, seq)).unwrap();
+                    }
+                    PipelineMessage::TellFollowers {
+                        request_id,
+                        seq,
+                        after,
+                    } => {
+                        block_on(tell_followers(
+                            &self.notify(),
+                            &request_id,
+                            seq,
+                            after.as_deref(),
+                        ))
+                        .unwrap();
+                    }
+                    PipelineMessage::FollowerNotice {
+                        request_id,
+                        original_id,
+                        seq,
+                    } => {
+                        block_on(notify_follower(
+                            &self.notify(),
+                            &request_id,
+                            &original_id,
+                            seq,
+                        ))
+                        .unwrap();
+                    }
+                    _ => {}
+                }
+            }
         }
     }
 }
@@ -583,9 +630,24 @@ fn a_second_report_nearby_follows_the_open_one_and_its_citizen_is_told() {
         },
     ))
     .unwrap();
+    assert_eq!(resolved.follower_count, 1);
+    w.sent();
     w.messenger.sent.lock().unwrap().clear();
-    block_on(notify_citizen(&w.notify(), &first.id, resolved.version)).unwrap();
-    block_on(notify_citizen(&w.notify(), &first.id, resolved.version)).unwrap();
+    // The resolution's committed event sets off the citizen's notice and the
+    // followers' fan-out; delivered twice, each citizen still hears it once.
+    let resolution = citydesk_core::outbox::CommittedEvent {
+        request_id: first.id.clone(),
+        event: block_on(w.store.history(&first.id)).unwrap().pop().unwrap(),
+        snapshot: citydesk_core::outbox::RequestSnapshot::of(&resolved),
+    };
+    for _ in 0..2 {
+        for reaction in citydesk_core::outbox::reactions::reactions(&resolution).unwrap() {
+            if let citydesk_core::outbox::reactions::Reaction::Pipeline(m) = reaction {
+                block_on(citydesk_core::ports::PipelineQueue::send(&w.queues, &m)).unwrap();
+            }
+        }
+    }
+    w.deliver_notifications();
     let sent = w.messenger.sent();
     let to_follower: Vec<_> = sent.iter().filter(|m| m.to == "+48600100299").collect();
     assert_eq!(to_follower.len(), 1, "{sent:?}");
@@ -593,6 +655,67 @@ fn a_second_report_nearby_follows_the_open_one_and_its_citizen_is_told() {
     assert!(to_follower[0].body.contains(second.case_number.as_str()));
     assert!(to_follower[0].body.contains("Drzewo usunięte."));
     assert_eq!(sent.iter().filter(|m| m.to == "+48600100200").count(), 1);
+}
+
+#[test]
+fn a_thousand_reports_of_one_flood_are_one_item_and_their_notices_fan_out() {
+    use citydesk_core::request::MAX_LISTED_FOLLOWERS;
+    use citydesk_core::usecases::tell_followers::{FOLLOWERS_PER_MESSAGE, tell_followers};
+    let w = World::new();
+    let (first, _) = submit_and_route(&w, report("fallen-tree", 50.0614, 19.9366));
+    let followers = 60;
+    for i in 0..followers {
+        let mut again = report("fallen-tree", 50.0615, 19.9366);
+        again.contact = Some(Contact {
+            phone: PhoneNumber::parse(&format!("+486001{i:05}")).ok(),
+            ..Contact::default()
+        });
+        let (_, outcome) = submit_and_route(&w, again);
+        assert!(
+            matches!(outcome, RouteOutcome::Duplicate { .. }),
+            "{outcome:?}"
+        );
+    }
+    let original = block_on(w.store.get(&first.id)).unwrap().unwrap();
+    assert_eq!(original.follower_count, followers);
+    assert_eq!(
+        original.followers.len(),
+        MAX_LISTED_FOLLOWERS,
+        "the item stops growing"
+    );
+    // One fan-out message covers one page of followers and hands on the rest.
+    let seq = original.version;
+    w.sent();
+    let noticed = block_on(tell_followers(&w.notify(), &first.id, seq, None)).unwrap();
+    assert_eq!(noticed, FOLLOWERS_PER_MESSAGE);
+    let handed_on: Vec<_> = w
+        .sent()
+        .into_iter()
+        .filter(|m| matches!(m, PipelineMessage::TellFollowers { after: Some(_), .. }))
+        .collect();
+    assert_eq!(handed_on.len(), 1, "the next page is its own message");
+    // Resolved: every follower hears it once, through the fan-out.
+    let greenery = DepartmentCode::parse("greenery").unwrap();
+    w.messenger.sent.lock().unwrap().clear();
+    block_on(update_status(
+        &w.dept(),
+        &greenery,
+        StatusUpdate {
+            case_number: first.case_number.clone(),
+            status: Status::Resolved,
+            note: Some("Woda odpompowana.".into()),
+        },
+    ))
+    .unwrap();
+    w.deliver_notifications();
+    let told: std::collections::BTreeSet<String> = w
+        .messenger
+        .sent()
+        .into_iter()
+        .filter(|m| m.body.contains("Woda odpompowana.") && m.to != "+48600100200")
+        .map(|m| m.to)
+        .collect();
+    assert_eq!(told.len() as u64, followers);
 }
 
 #[test]

@@ -153,6 +153,15 @@ pub fn index_attributes(request: &ServiceRequest) -> Vec<(&'static str, String)>
             "dept_sk",
             format!("{}#{due}#{}", request.status, request.id),
         ));
+    } else if let (citydesk_core::status::Status::Duplicate, Some(original)) =
+        (request.status, &request.duplicate_of)
+    {
+        // The original's followers share the sparse index, under their own keys.
+        attrs.push((
+            "dept_pk",
+            followers_pk(&original.request_id, department_shard(&request.id)),
+        ));
+        attrs.push(("dept_sk", time_sk(request.created_at, &request.id)));
     } else if request.status == citydesk_core::status::Status::Triaged {
         // The city's triage queue shares the sparse index, under its own keys.
         attrs.push((
@@ -203,6 +212,11 @@ pub fn place_cells_around(point: GeoPoint) -> Vec<String> {
 /// Partition of the place index: one city's open reports of one service in one cell.
 pub fn place_pk(jurisdiction: &JurisdictionId, service: &ServiceCode, cell: &str) -> String {
     format!("PLACE#{jurisdiction}#{service}#{cell}")
+}
+
+/// Partition of one shard of a request's followers in the `DepartmentOpenWork` index.
+pub fn followers_pk(original: &RequestId, shard: u8) -> String {
+    format!("FOLLOWS#{original}#{shard}")
 }
 
 /// Partition of one shard of a city's triage queue in the `DepartmentOpenWork` index.

@@ -20,8 +20,8 @@ use super::items::Item;
 use super::items::{from_item, s};
 use super::keys::{
     CHANGES_INDEX, DAY_INDEX, DEPARTMENT_INDEX, DEPARTMENT_SHARDS, PLACE_INDEX, changes_pk_for,
-    day_partitions, day_pk_for, days_of, department_pk, place_cells_around, place_pk, time_key,
-    triage_pk,
+    day_partitions, day_pk_for, days_of, department_pk, followers_pk, place_cells_around, place_pk,
+    time_key, triage_pk,
 };
 use super::requests::event_of;
 use crate::sdk_error;
@@ -250,6 +250,13 @@ impl RequestQueries for DynamoStore {
                 let j = jurisdiction.clone();
                 (String::new(), Box::new(move |shard| triage_pk(&j, shard)))
             }
+            Listing::Followers { original } => {
+                let o = original.clone();
+                (
+                    String::new(),
+                    Box::new(move |shard| followers_pk(&o, shard)),
+                )
+            }
         };
         let lo = match &page.after {
             Some(after) if after.as_str() > prefix.as_str() => after.as_str().to_owned(),
@@ -289,6 +296,10 @@ impl RequestQueries for DynamoStore {
                 }
                 Listing::Triage { jurisdiction } => {
                     r.status == Status::Triaged && &r.jurisdiction == jurisdiction
+                }
+                Listing::Followers { original } => {
+                    r.status == Status::Duplicate
+                        && r.duplicate_of.as_ref().map(|l| &l.request_id) == Some(original)
                 }
             })
             .collect();

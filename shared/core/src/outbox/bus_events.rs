@@ -213,6 +213,7 @@ mod tests {
                 department: Some(DepartmentCode::parse("roads").unwrap()),
                 district: Some("stare-miasto".into()),
                 due_at: None,
+                follower_count: 0,
             },
         }
     }

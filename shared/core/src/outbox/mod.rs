@@ -31,6 +31,13 @@ pub struct RequestSnapshot {
     pub district: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_at: Option<Timestamp>,
+    /// How many reports follow this one (their citizens hear how it ends).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub follower_count: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl RequestSnapshot {
@@ -43,6 +50,7 @@ impl RequestSnapshot {
             department: request.department.clone(),
             district: request.location.district.clone(),
             due_at: request.due_at,
+            follower_count: request.followers_total(),
         }
     }
 }

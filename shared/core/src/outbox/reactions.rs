@@ -7,6 +7,7 @@
 //! | created, with the citizen's service | routing, and the confirmation |
 //! | classified (by the classifier or an operator) | routing |
 //! | left for triage, any status change | the citizen's notification |
+//! | resolved or rejected, with followers | also the followers' notices, a page of them per message |
 //! | reopened (by the citizen), unlinked, handed back | routing (again) |
 //! | assigned | the department's own queue, and the citizen's notification |
 //! | linked as a duplicate, note to the citizen | the citizen's notification |
@@ -66,6 +67,18 @@ pub fn reactions(committed: &CommittedEvent) -> Result<Vec<Reaction>, UnusableEv
             to: Status::Reopened,
             ..
         } => vec![route(), notify()],
+        // How it ended reaches the followers too, fanned out page by page.
+        EventKind::StatusChanged {
+            to: Status::Resolved | Status::Rejected,
+            ..
+        } if committed.snapshot.follower_count > 0 => vec![
+            notify(),
+            Reaction::Pipeline(PipelineMessage::TellFollowers {
+                request_id: request_id.clone(),
+                seq,
+                after: None,
+            }),
+        ],
         EventKind::StatusChanged { .. } => vec![notify()],
         EventKind::HandedBack { .. } | EventKind::Unlinked { .. } => vec![route()],
         EventKind::Assigned { due_at, .. } => {

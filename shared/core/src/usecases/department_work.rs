@@ -237,7 +237,7 @@ pub async fn unlink_follower(
     }
     // The committed unlink routes the follower (outbox); a retry after a
     // failure below lands in `unlinked_before` and tidies the original.
-    let original = match original.drop_follower(&follower.link(), now, &actor) {
+    let original = match original.drop_follower(&follower.link(), follows, now, &actor) {
         Some(change) => match deps.store.apply(&change).await? {
             ApplyOutcome::Applied => change.request,
             ApplyOutcome::Conflict => return Err(DepartmentError::Conflict),

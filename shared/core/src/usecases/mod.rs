@@ -10,6 +10,7 @@ pub mod notify_citizen;
 pub mod route_request;
 pub mod search_requests;
 pub mod submit_request;
+pub mod tell_followers;
 pub mod triage;
 pub mod watch_sla;
 

@@ -5,9 +5,8 @@ use tracing::instrument;
 
 use crate::catalogue::Catalogues;
 use crate::ids::RequestId;
-use crate::notifications::{follower_message, message_for};
+use crate::notifications::message_for;
 use crate::ports::{CitizenMessenger, Claim, Clock, ContactStore, OnceLedger, RequestStore};
-use crate::status::Status;
 use crate::usecases::StepError;
 use crate::usecases::classify_request::load;
 
@@ -23,6 +22,10 @@ pub struct Notify<'a> {
     pub tracking_key: &'a crate::ids::TrackingKey,
     /// Where the public API is, e.g. `https://311.krakow.pl`.
     pub public_base_url: &'a str,
+    /// Followers' notices are fanned out as messages to this step's own queue.
+    pub queue: &'a dyn crate::ports::PipelineQueue,
+    /// The followers of a request, a page at a time.
+    pub queries: &'a dyn crate::ports::RequestQueries,
 }
 
 /// The link a citizen follows their request with (the API's view, token in the query).
@@ -58,7 +61,7 @@ pub async fn notify_citizen(
     seq: u64,
 ) -> Result<NotifyOutcome, StepError> {
     let request = load(deps.store, request_id).await?;
-    if !request.has_contact && request.followers.is_empty() {
+    if !request.has_contact {
         return Ok(NotifyOutcome::NothingToSend);
     }
     let history = deps.store.history(request_id).await?;
@@ -72,36 +75,20 @@ pub async fn notify_citizen(
             request.jurisdiction
         ))
     })?;
-    let mut outcome = NotifyOutcome::NothingToSend;
-    if request.has_contact {
-        let link = tracking_link(deps.public_base_url, &request, deps.tracking_key);
-        if let Some(message) = message_for(catalogue, &request, event, Some(&link)) {
+    let link = tracking_link(deps.public_base_url, &request, deps.tracking_key);
+    // The reporters of duplicates hear how it ends from their own notices
+    // (`tell_followers`), fanned out by the outbox.
+    match message_for(catalogue, &request, event, Some(&link)) {
+        Some(message) => {
             let key = format!("notify#{request_id}#{seq}");
-            outcome = send_once(deps, &key, &request.id, &message).await?;
+            send_once(deps, &key, &request.id, &message).await
         }
+        None => Ok(NotifyOutcome::NothingToSend),
     }
-    // The reporters of duplicates hear how the request they follow ends.
-    for link in &request.followers {
-        let Some(follower) = deps.store.get(&link.request_id).await? else {
-            continue;
-        };
-        if !follower.has_contact || follower.status != Status::Duplicate {
-            continue;
-        }
-        let their_link = tracking_link(deps.public_base_url, &follower, deps.tracking_key);
-        let Some(message) = follower_message(catalogue, &follower, &request, event, &their_link)
-        else {
-            // Not an ending: nothing for any follower.
-            break;
-        };
-        let key = format!("notify#{}#follows#{request_id}#{seq}", follower.id);
-        send_once(deps, &key, &follower.id, &message).await?;
-    }
-    Ok(outcome)
 }
 
 /// Sends one message to a request's citizen, once (the ledger remembers it).
-async fn send_once(
+pub(crate) async fn send_once(
     deps: &Notify<'_>,
     key: &str,
     request_id: &RequestId,

@@ -138,6 +138,7 @@ pub async fn submit_request(
         declined_departments: Vec::new(),
         duplicate_of: None,
         followers: Vec::new(),
+        follower_count: 0,
         sla_warning_at: None,
         sla_warned: false,
         sla_breach_noted: false,
