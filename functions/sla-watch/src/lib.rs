@@ -14,7 +14,7 @@ use citydesk_aws::config::{Clients, CommonConfig, ConfigError, Env};
 use citydesk_aws::dynamo::DynamoStore;
 use citydesk_aws::system::SystemClock;
 use citydesk_core::catalogue::Catalogues;
-use citydesk_core::ports::{Clock, PortError, RequestStore};
+use citydesk_core::ports::{Clock, PortError, RequestQueries, RequestStore, SweepProgress};
 use citydesk_core::usecases::StepError;
 use citydesk_core::usecases::watch_sla::{WatchSla, watch_sla};
 use serde::Deserialize;
@@ -34,6 +34,8 @@ impl Config {
 
 pub struct Deps {
     pub store: Arc<dyn RequestStore>,
+    pub queries: Arc<dyn RequestQueries>,
+    pub progress: Arc<dyn SweepProgress>,
     pub clock: Arc<dyn Clock>,
     /// Every served city, the default first.
     pub catalogues: Catalogues,
@@ -42,12 +44,15 @@ pub struct Deps {
 impl Deps {
     pub async fn init(config: &Config) -> Result<Self, PortError> {
         let clients = Clients::new(&config.common).await;
+        let store = Arc::new(DynamoStore::new(
+            clients.dynamodb.clone(),
+            &config.common.table_name,
+        ));
         Ok(Self {
             catalogues: clients.load_catalogues(&config.common).await?,
-            store: Arc::new(DynamoStore::new(
-                clients.dynamodb.clone(),
-                &config.common.table_name,
-            )),
+            store: store.clone(),
+            queries: store.clone(),
+            progress: store,
             clock: Arc::new(SystemClock),
         })
     }
@@ -72,6 +77,7 @@ pub enum TriggerError {
 pub async fn handle(
     deps: &Deps,
     payload: serde_json::Value,
+    deadline: citydesk_aws::deadline::Deadline,
 ) -> Result<serde_json::Value, TriggerError> {
     let trigger: SweepTrigger = if payload.is_null() {
         SweepTrigger::default()
@@ -81,9 +87,11 @@ pub async fn handle(
     let now = trigger.now.unwrap_or_else(|| deps.clock.now());
     let sweep = WatchSla {
         store: deps.store.as_ref(),
+        queries: deps.queries.as_ref(),
+        progress: deps.progress.as_ref(),
         catalogues: &deps.catalogues,
     };
-    let summary = watch_sla(&sweep, now).await?;
+    let summary = watch_sla(&sweep, now, &|| deadline.is_near()).await?;
     Ok(serde_json::json!({
         "now": now,
         "open_requests": summary.open_requests,
@@ -91,5 +99,6 @@ pub async fn handle(
         "breaches": summary.breaches,
         "skipped": summary.skipped,
         "failed": summary.failed,
+        "finished": summary.finished,
     }))
 }

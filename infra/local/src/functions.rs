@@ -63,9 +63,12 @@ pub enum BuildError {
 }
 
 /// Builds the function whose `BuildProperties.Binary` is `binary`.
+/// `timeout` is the function's, from the template: a scheduled sweep is given
+/// as long per invocation.
 pub async fn build(
     binary: &str,
     env: HashMap<String, String>,
+    timeout: std::time::Duration,
 ) -> Result<LocalFunction, BuildError> {
     let env = Env::from_map(env);
     let config_err = |source| BuildError::Config {
@@ -172,7 +175,8 @@ pub async fn build(
             LocalFunction::Scheduled(Arc::new(move |input| {
                 let deps = deps.clone();
                 Box::pin(async move {
-                    citydesk_sla_watch::handle(&deps, input)
+                    let deadline = citydesk_aws::deadline::Deadline::after(timeout);
+                    citydesk_sla_watch::handle(&deps, input, deadline)
                         .await
                         .map_err(|e| e.to_string())
                 })

@@ -363,7 +363,7 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
     let mut scheduled_functions = BTreeMap::new();
     for (logical_id, f) in &stack.functions {
         let env = function_env(&stack, &f.binary, &f.environment, &local_url);
-        match functions::build(&f.binary, env)
+        match functions::build(&f.binary, env, function_timeout(&stack, logical_id))
             .await
             .with_context(|| format!("starting {logical_id}"))?
         {

@@ -272,6 +272,28 @@ async fn optimistic_locking_loses_nothing_under_concurrent_updates() {
     assert_eq!(store.get(&base.id).await.unwrap().unwrap().version, 3);
 }
 
+/// Every item of a department's open work, paged through (status, then due time).
+async fn open_work(
+    store: &DynamoStore,
+    department: &DepartmentCode,
+    status: Option<Status>,
+) -> Result<Vec<ServiceRequest>, PortError> {
+    let listing = citydesk_core::paging::Listing::DepartmentWork {
+        department: department.clone(),
+        status,
+    };
+    let mut page = citydesk_core::paging::PageRequest::default();
+    let mut all = Vec::new();
+    loop {
+        let got = store.page(&listing, &page).await?;
+        all.extend(got.items);
+        match got.next {
+            Some(next) => page.after = Some(next),
+            None => return Ok(all),
+        }
+    }
+}
+
 #[tokio::test]
 async fn department_work_and_time_window_queries() {
     let store = fresh_store().await;
@@ -294,7 +316,7 @@ async fn department_work_and_time_window_queries() {
         store.apply(&change).await.unwrap();
         ids.push(change.request);
     }
-    let open = store.open_assignments(&roads, None).await.unwrap();
+    let open = open_work(&store, &roads, None).await.unwrap();
     assert_eq!(open.len(), 8);
     assert!(
         open.windows(2).all(|w| w[0].due_at <= w[1].due_at),
@@ -308,14 +330,13 @@ async fn department_work_and_time_window_queries() {
         .move_to(Status::Resolved, Some("done".into()), now(), "test")
         .unwrap();
     store.apply(&ack).await.unwrap();
-    assert_eq!(store.open_assignments(&roads, None).await.unwrap().len(), 7);
+    assert_eq!(open_work(&store, &roads, None).await.unwrap().len(), 7);
     // Filtered by status through the index's sort key.
     let second = open[1]
         .move_to(Status::Acknowledged, None, now(), "test")
         .unwrap();
     store.apply(&second).await.unwrap();
-    let acknowledged = store
-        .open_assignments(&roads, Some(Status::Acknowledged))
+    let acknowledged = open_work(&store, &roads, Some(Status::Acknowledged))
         .await
         .unwrap();
     assert_eq!(
@@ -326,14 +347,13 @@ async fn department_work_and_time_window_queries() {
         vec![second.request.id.clone()]
     );
     assert_eq!(
-        store
-            .open_assignments(&roads, Some(Status::Assigned))
+        open_work(&store, &roads, Some(Status::Assigned))
             .await
             .unwrap()
             .len(),
         6
     );
-    assert_eq!(store.open_assignments(&water, None).await.unwrap().len(), 4);
+    assert_eq!(open_work(&store, &water, None).await.unwrap().len(), 4);
 
     // 27 Nov 10:00 .. 28 Nov 10:00 holds i = 0..=7 (every three hours).
     let from = day;
@@ -778,4 +798,20 @@ async fn time_ordered_pages_walk_days_and_shards_in_order() {
         .await
         .unwrap();
     assert_eq!(first.items.len(), 1);
+}
+
+#[tokio::test]
+async fn the_sweep_keeps_its_place_until_it_goes_round() {
+    use citydesk_core::ports::{SweepPosition, SweepProgress};
+    let store = fresh_store().await;
+    assert_eq!(store.load().await.unwrap(), None);
+    let position = SweepPosition {
+        jurisdiction: citydesk_core::ids::JurisdictionId::parse("krakow").unwrap(),
+        department: DepartmentCode::parse("greenery").unwrap(),
+        after: Some("c1.6162".into()),
+    };
+    store.save(Some(&position)).await.unwrap();
+    assert_eq!(store.load().await.unwrap(), Some(position));
+    store.save(None).await.unwrap();
+    assert_eq!(store.load().await.unwrap(), None);
 }

@@ -152,22 +152,6 @@ impl RequestStore for MemoryStore {
         Ok(ApplyOutcome::Applied)
     }
 
-    async fn open_assignments(
-        &self,
-        department: &DepartmentCode,
-        status: Option<Status>,
-    ) -> Result<Vec<ServiceRequest>, PortError> {
-        let mut open: Vec<_> = lock(&self.tables)
-            .requests
-            .values()
-            .filter(|r| r.department.as_ref() == Some(department) && r.status.is_department_work())
-            .filter(|r| status.is_none_or(|s| r.status == s))
-            .cloned()
-            .collect();
-        open.sort_by_key(|r| (r.due_at, r.id.clone()));
-        Ok(open)
-    }
-
     async fn changes_between(
         &self,
         from: Timestamp,
@@ -283,6 +267,23 @@ impl RequestQueries for MemoryStore {
             .collect();
         found.sort_by_key(|r| (r.created_at, r.id.clone()));
         Ok(found)
+    }
+}
+
+/// Where the SLA sweep stopped, in memory.
+#[derive(Debug, Default)]
+pub struct MemorySweepProgress {
+    pub position: Mutex<Option<SweepPosition>>,
+}
+
+#[async_trait]
+impl SweepProgress for MemorySweepProgress {
+    async fn load(&self) -> Result<Option<SweepPosition>, PortError> {
+        Ok(lock(&self.position).clone())
+    }
+    async fn save(&self, position: Option<&SweepPosition>) -> Result<(), PortError> {
+        *lock(&self.position) = position.cloned();
+        Ok(())
     }
 }
 

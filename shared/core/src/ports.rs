@@ -11,7 +11,6 @@ use crate::ids::{
 };
 use crate::messages::{AssignmentMessage, PipelineMessage};
 use crate::request::{Change, HistoryEvent, ServiceRequest};
-use crate::status::Status;
 
 /// Failure of a storage or messaging dependency. `retryable` tells the trigger
 /// adapter whether to report a batch item failure (retry) or give up.
@@ -88,13 +87,6 @@ pub trait RequestStore: Send + Sync {
     /// Writes the new request state and its history event atomically, only if the
     /// stored version is still `change.expected_version`.
     async fn apply(&self, change: &Change) -> Result<ApplyOutcome, PortError>;
-    /// The department's open work (assigned, acknowledged, in progress), due
-    /// first; only that status when `status` is given.
-    async fn open_assignments(
-        &self,
-        department: &DepartmentCode,
-        status: Option<Status>,
-    ) -> Result<Vec<ServiceRequest>, PortError>;
     /// History events that happened in `[from, to)`, with their request, oldest first.
     async fn changes_between(
         &self,
@@ -141,6 +133,24 @@ pub trait RequestQueries: Send + Sync {
         &self,
         near: &crate::paging::NearbyOpen,
     ) -> Result<Vec<ServiceRequest>, PortError>;
+}
+
+/// Where the SLA sweep stopped when its time ran short, so the next run
+/// goes on from there (every department is reached, however long the backlog).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SweepPosition {
+    pub jurisdiction: JurisdictionId,
+    pub department: DepartmentCode,
+    /// The department's page to go on from (`None`: its first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+}
+
+#[async_trait]
+pub trait SweepProgress: Send + Sync {
+    async fn load(&self) -> Result<Option<SweepPosition>, PortError>;
+    /// `None`: the sweep went round every department.
+    async fn save(&self, position: Option<&SweepPosition>) -> Result<(), PortError>;
 }
 
 /// Labelled texts for the next training run: an operator's choice in triage.

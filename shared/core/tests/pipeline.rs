@@ -658,6 +658,56 @@ fn a_second_report_nearby_follows_the_open_one_and_its_citizen_is_told() {
 }
 
 #[test]
+fn a_sweep_out_of_time_keeps_its_place_and_the_next_one_finishes_it() {
+    use citydesk_core::usecases::watch_sla::{WatchSla, watch_sla};
+    let w = World::new();
+    // Open work in two departments, all overdue.
+    let mut due = Vec::new();
+    for (service, lat) in [
+        ("pothole", 50.0614),
+        ("pothole", 50.0620),
+        ("fallen-tree", 50.0700),
+    ] {
+        let (request, _) = submit_and_route(&w, report(service, lat, 19.9366));
+        due.push(request.due_at.unwrap());
+    }
+    let late = due.iter().max().copied().unwrap() + jiff::SignedDuration::from_hours(1);
+    let progress = MemorySweepProgress::default();
+    let sweep = WatchSla {
+        store: &w.store,
+        queries: &w.store,
+        progress: &progress,
+        catalogues: &w.catalogues,
+    };
+    // The first run has time for two pages only.
+    let pages = std::sync::atomic::AtomicUsize::new(0);
+    let short = || pages.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= 2;
+    let first = block_on(watch_sla(&sweep, late, &short)).unwrap();
+    assert!(!first.finished);
+    // Departments in catalogue order: the contact centre, roads (both
+    // potholes), then out of time before greenery (the tree).
+    assert_eq!(first.breaches, 2, "{first:?}");
+    assert_eq!(
+        progress
+            .position
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map(|p| p.department.to_string()),
+        Some("greenery".to_owned()),
+        "its place is kept"
+    );
+    // The next run goes on from there and goes round.
+    let second = block_on(watch_sla(&sweep, late, &|| false)).unwrap();
+    assert!(second.finished);
+    assert!(progress.position.lock().unwrap().is_none());
+    // Every overdue request got its breach, once, across the two runs.
+    assert_eq!(second.breaches, 1, "{second:?}");
+    let third = block_on(watch_sla(&sweep, late, &|| false)).unwrap();
+    assert_eq!(third.breaches, 0);
+}
+
+#[test]
 fn a_thousand_reports_of_one_flood_are_one_item_and_their_notices_fan_out() {
     use citydesk_core::request::MAX_LISTED_FOLLOWERS;
     use citydesk_core::usecases::tell_followers::{FOLLOWERS_PER_MESSAGE, tell_followers};
@@ -863,11 +913,14 @@ fn the_sla_sweep_warns_then_reports_the_breach_once_each() {
     let warning_at = request.sla_warning_at.unwrap();
     assert!(request.created_at < warning_at && warning_at < due);
     w.department_messages();
+    let progress = MemorySweepProgress::default();
     let sweep = WatchSla {
         store: &w.store,
+        queries: &w.store,
+        progress: &progress,
         catalogues: &w.catalogues,
     };
-    let at = |t: jiff::Timestamp| block_on(watch_sla(&sweep, t)).unwrap();
+    let at = |t: jiff::Timestamp| block_on(watch_sla(&sweep, t, &|| false)).unwrap();
     let before = at(warning_at
         .checked_sub(jiff::SignedDuration::from_secs(1))
         .unwrap());

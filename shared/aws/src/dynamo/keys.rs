@@ -14,6 +14,9 @@ pub const IDEMPOTENCY_SK: &str = "IDEMPOTENCY";
 pub const API_KEY_SK: &str = "APIKEY";
 pub const CLIENT_KEY_SK: &str = "CLIENTKEY";
 pub const ONCE_SK: &str = "ONCE";
+/// The SLA sweep's place, when a run stopped before going round.
+pub const SWEEP_PK: &str = "SWEEP#sla";
+pub const SWEEP_SK: &str = "SWEEP";
 /// Attribute of a history event item: the request's public fields after it
 /// (`citydesk_core::outbox::RequestSnapshot`), read by the stream's dispatcher.
 pub const SNAPSHOT_ATTRIBUTE: &str = "snapshot";

@@ -8,6 +8,7 @@ mod once_ledger;
 mod queries;
 mod requests;
 pub mod stream;
+mod sweep_progress;
 
 pub use keys::{DEPARTMENT_SHARDS, department_shard};
 

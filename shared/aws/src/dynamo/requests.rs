@@ -4,13 +4,12 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use citydesk_core::contact::Contact;
-use citydesk_core::ids::{CaseNumber, DepartmentCode, RequestId};
+use citydesk_core::ids::{CaseNumber, RequestId};
 use citydesk_core::outbox::RequestSnapshot;
 use citydesk_core::ports::{
     ApplyOutcome, ContactStore, CreateOutcome, NewRequest, PortError, RequestStore,
 };
 use citydesk_core::request::{Change, HistoryEvent, ServiceRequest};
-use citydesk_core::status::Status;
 use jiff::{SignedDuration, Timestamp};
 
 use super::DynamoStore;
@@ -301,42 +300,6 @@ impl RequestStore for DynamoStore {
                 }
             }
         }
-    }
-
-    async fn open_assignments(
-        &self,
-        department: &DepartmentCode,
-        status: Option<Status>,
-    ) -> Result<Vec<ServiceRequest>, PortError> {
-        // One query per shard, all at once; each shard is sorted by status, then due time.
-        let queries = (0..DEPARTMENT_SHARDS).map(|shard| {
-            let pk = s(department_pk(department, shard));
-            match status {
-                Some(st) => self.query_all(
-                    DEPARTMENT_INDEX,
-                    "dept_pk = :pk AND begins_with(dept_sk, :status)",
-                    vec![(":pk", pk), (":status", s(format!("{st}#")))],
-                ),
-                None => self.query_all(DEPARTMENT_INDEX, "dept_pk = :pk", vec![(":pk", pk)]),
-            }
-        });
-        let mut open = Vec::new();
-        for item in futures::future::try_join_all(queries)
-            .await?
-            .into_iter()
-            .flatten()
-        {
-            let request: ServiceRequest = from_item(item)?;
-            // The index is eventually consistent: drop what has moved on since.
-            if request.status.is_department_work()
-                && request.department.as_ref() == Some(department)
-                && status.is_none_or(|st| request.status == st)
-            {
-                open.push(request);
-            }
-        }
-        open.sort_by(|a, b| (a.due_at, &a.id).cmp(&(b.due_at, &b.id)));
-        Ok(open)
     }
 
     async fn changes_between(

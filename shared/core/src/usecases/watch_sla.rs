@@ -5,19 +5,28 @@
 //! event through the outbox, keyed by `(request_id, seq)`.
 //!
 //! `now` is the schedule's time, not the machine's clock, so a sweep can be
-//! replayed for any moment (and tests control it).
+//! replayed for any moment (and tests control it). Each department's work is
+//! read a page at a time; a run that is running out of time keeps its place
+//! and the next run goes on from there, so the sweep always ends inside its
+//! timeout and still reaches every department.
 
 use jiff::Timestamp;
 use tracing::instrument;
 
 use crate::catalogue::Catalogues;
+use crate::ids::{DepartmentCode, JurisdictionId};
 use crate::messages::SlaAlert;
-use crate::ports::{ApplyOutcome, RequestStore};
+use crate::paging::{Listing, PageKey, PageRequest};
+use crate::ports::{ApplyOutcome, RequestQueries, RequestStore, SweepPosition, SweepProgress};
 use crate::request::{EventKind, ServiceRequest};
 use crate::usecases::StepError;
 
 pub struct WatchSla<'a> {
     pub store: &'a dyn RequestStore,
+    /// Each department's open work, a page at a time.
+    pub queries: &'a dyn RequestQueries,
+    /// Where a sweep that ran out of time stopped.
+    pub progress: &'a dyn SweepProgress,
     pub catalogues: &'a Catalogues,
 }
 
@@ -30,23 +39,87 @@ pub struct SweepSummary {
     pub skipped: usize,
     /// Requests whose alert or record failed: looked at next time.
     pub failed: usize,
+    /// False when the time ran short: the next run goes on from where this stopped.
+    pub finished: bool,
 }
 
 pub const ACTOR: &str = "system:sla";
 
-#[instrument(skip(deps))]
-pub async fn watch_sla(deps: &WatchSla<'_>, now: Timestamp) -> Result<SweepSummary, StepError> {
+/// Open work read per page.
+const SWEEP_PAGE: usize = 100;
+
+/// Sweeps every department of every city, starting where the last run
+/// stopped; stops before `time_is_short` says the invocation's time is up,
+/// and keeps its place for the next run.
+#[instrument(skip(deps, time_is_short))]
+pub async fn watch_sla(
+    deps: &WatchSla<'_>,
+    now: Timestamp,
+    time_is_short: &(dyn Fn() -> bool + Sync),
+) -> Result<SweepSummary, StepError> {
+    let departments: Vec<(JurisdictionId, DepartmentCode)> = deps
+        .catalogues
+        .iter()
+        .flat_map(|c| {
+            c.departments()
+                .iter()
+                .map(|d| (c.city().jurisdiction_id.clone(), d.code.clone()))
+        })
+        .collect();
+    let resume = deps.progress.load().await?;
+    // Start at the department the last run stopped in (all of them when it is gone).
+    let start = resume
+        .as_ref()
+        .and_then(|p| {
+            departments
+                .iter()
+                .position(|(j, d)| *j == p.jurisdiction && *d == p.department)
+        })
+        .unwrap_or(0);
+    let mut after = resume
+        .filter(|p| {
+            departments
+                .get(start)
+                .is_some_and(|(j, d)| *j == p.jurisdiction && *d == p.department)
+        })
+        .and_then(|p| p.after)
+        .map(|c| PageKey::from_cursor(&c))
+        .transpose()
+        .map_err(|e| StepError::Poison(e.to_string()))?;
     let mut summary = SweepSummary::default();
-    for catalogue in deps.catalogues.iter() {
-        for department in catalogue.departments() {
-            let open = deps.store.open_assignments(&department.code, None).await?;
-            for request in open {
+    let order = departments[start..].iter().chain(&departments[..start]);
+    for (jurisdiction, department) in order {
+        loop {
+            if time_is_short() {
+                let position = SweepPosition {
+                    jurisdiction: jurisdiction.clone(),
+                    department: department.clone(),
+                    after: after.as_ref().map(PageKey::cursor),
+                };
+                deps.progress.save(Some(&position)).await?;
+                tracing::info!(open = summary.open_requests, department = %department, "sla sweep out of time; the next run goes on from here");
+                return Ok(summary);
+            }
+            let page = deps
+                .queries
+                .page(
+                    &Listing::DepartmentWork {
+                        department: department.clone(),
+                        status: None,
+                    },
+                    &PageRequest {
+                        limit: SWEEP_PAGE,
+                        after: after.take(),
+                    },
+                )
+                .await?;
+            for request in &page.items {
                 summary.open_requests += 1;
-                let Some(alert) = alert_due(&request, now) else {
+                let Some(alert) = alert_due(request, now) else {
                     continue;
                 };
                 // One request's failure does not stop the sweep of the others.
-                match emit(deps, &request, alert, now).await {
+                match emit(deps, request, alert, now).await {
                     Ok(true) if alert == SlaAlert::Warning => summary.warnings += 1,
                     Ok(true) => summary.breaches += 1,
                     Ok(false) => summary.skipped += 1,
@@ -56,8 +129,14 @@ pub async fn watch_sla(deps: &WatchSla<'_>, now: Timestamp) -> Result<SweepSumma
                     }
                 }
             }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
         }
     }
+    deps.progress.save(None).await?;
+    summary.finished = true;
     tracing::info!(
         open = summary.open_requests,
         warnings = summary.warnings,
