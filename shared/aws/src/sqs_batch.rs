@@ -39,7 +39,7 @@ where
             break;
         }
         let outcome = match serde_json::from_str::<M>(record.body.as_deref().unwrap_or("")) {
-            Ok(message) => step(message).await,
+            Ok(message) => guarded(step(message)).await,
             Err(e) => Err(StepError::Poison(format!(
                 "body is not a valid message: {e}"
             ))),
@@ -67,6 +67,22 @@ where
     response
 }
 
+/// Runs one record's step; a panic in it fails that record only (the
+/// release profile unwinds so this can catch it), not its batchmates, and
+/// not the sandbox.
+pub(crate) async fn guarded<Fut>(step: Fut) -> Result<(), StepError>
+where
+    Fut: Future<Output = Result<(), StepError>>,
+{
+    use futures::FutureExt;
+    match std::panic::AssertUnwindSafe(step).catch_unwind().await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(StepError::Retry(
+            "the step panicked (a bug); the record will come again".into(),
+        )),
+    }
+}
+
 /// Pipeline steps take one message type each; anything else on their queue is poison.
 pub fn unexpected(message: &PipelineMessage, expected: &str) -> StepError {
     StepError::Poison(format!("expected a {expected} message, got {message:?}"))
@@ -77,9 +93,13 @@ mod tests {
     use super::*;
 
     fn event(ids: &[&str]) -> SqsEvent {
+        // Record "b" carries a body its step panics on.
         let records: Vec<_> = ids
             .iter()
-            .map(|id| serde_json::json!({"messageId": id, "body": "{}"}))
+            .map(|id| {
+                let body = if *id == "b" { r#"{"boom": 1}"# } else { "{}" };
+                serde_json::json!({"messageId": id, "body": body})
+            })
             .collect();
         serde_json::from_value(serde_json::json!({ "Records": records })).unwrap_or_default()
     }
@@ -111,5 +131,28 @@ mod tests {
         )
         .await;
         assert!(ok.batch_item_failures.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_panicking_record_fails_alone() {
+        let response = process_batch(
+            event(&["a", "b", "c"]),
+            crate::deadline::Deadline::none(),
+            |m: serde_json::Value| async move {
+                #[allow(clippy::panic)]
+                if m.get("boom").is_some() {
+                    panic!("a bug in one step");
+                }
+                Ok(())
+            },
+        )
+        .await;
+        // Only "b" carries the poison (see below): a and c succeed.
+        let failed: Vec<_> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
+        assert_eq!(failed, ["b"]);
     }
 }

@@ -46,7 +46,7 @@ where
         }
         let outcome = match committed_event(record.change.new_image) {
             Ok(None) => continue,
-            Ok(Some(committed)) => step(committed).await,
+            Ok(Some(committed)) => crate::sqs_batch::guarded(step(committed)).await,
             Err(e) => Err(StepError::Poison(e.to_string())),
         };
         if let Err(err) = outcome {
