@@ -1,6 +1,6 @@
 # citydesk task runner. `make run` starts the whole system locally; `make test` runs every test.
 
-.PHONY: run test lint bench bench-brain fmt
+.PHONY: run test lint bench bench-brain bench-pipeline fmt
 
 ## run: the whole system on 127.0.0.1:3000 against a local AWS-API emulator (Ctrl-C stops)
 run:
@@ -23,6 +23,10 @@ lint:
 ## bench: throughput, cold start and binary size figures (prints a table)
 bench:
 	infra/bench/run.sh
+
+## bench-pipeline: POST -> assigned before and after the outbox, items read per routed request at 100 and 20,000 a day
+bench-pipeline:
+	infra/bench/pipeline.sh
 
 ## bench-brain: import rows/s and memory, classifier quality beside scikit-learn, classification + routing speed
 bench-brain:

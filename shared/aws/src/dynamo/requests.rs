@@ -45,6 +45,41 @@ impl DynamoStore {
         Ok(item)
     }
 
+    /// Writes request items as they are, with their index keys, 25 a call:
+    /// bulk test data for benchmarks (no history, no contact, no conditions;
+    /// the pipeline never writes this way).
+    pub async fn put_requests_unchecked(
+        &self,
+        requests: &[ServiceRequest],
+    ) -> Result<(), PortError> {
+        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+        for chunk in requests.chunks(25) {
+            let mut writes = Vec::with_capacity(chunk.len());
+            for request in chunk {
+                let put = PutRequest::builder()
+                    .set_item(Some(self.request_item(request)?))
+                    .build()
+                    .map_err(|e| PortError::permanent("build put", e.to_string()))?;
+                writes.push(WriteRequest::builder().put_request(put).build());
+            }
+            let mut pending = Some(std::collections::HashMap::from([(
+                self.table.clone(),
+                writes,
+            )]));
+            while let Some(items) = pending.take().filter(|p| !p.is_empty()) {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .set_request_items(Some(items))
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("batch write", &e.into_service_error()))?;
+                pending = out.unprocessed_items;
+            }
+        }
+        Ok(())
+    }
+
     /// A history event, with the request's public fields after it (the
     /// snapshot the stream's dispatcher reads: no second read, no personal data).
     fn event_item(
