@@ -266,6 +266,9 @@ impl Clients {
             ("AWS_REGION".into(), "eu-central-1".into()),
             ("AWS_ACCESS_KEY_ID".into(), "test".into()),
             ("AWS_SECRET_ACCESS_KEY".into(), "test".into()),
+            // One emulator process answers slowly under load (its
+            // transactions copy the whole table): wait, rather than retry.
+            ("SDK_ATTEMPT_TIMEOUT_MS".into(), "30000".into()),
         ]));
         Ok(Self::new(&CommonConfig::from_env(&env)?).await)
     }
