@@ -189,8 +189,21 @@ pub async fn create_request(
         .send()
         .await
         .expect("POST /v1/requests");
-    assert_eq!(r.status().as_u16(), 201, "POST /v1/requests");
-    r.json().await.expect("a JSON body")
+    let status = r.status().as_u16();
+    let body: serde_json::Value = r.json().await.expect("a JSON body");
+    if status != 201 {
+        // The system's own account of why (its logs carry no personal data).
+        let logs = captured_logs();
+        let tail: String = logs
+            .lines()
+            .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+            .rev()
+            .take(5)
+            .collect::<Vec<_>>()
+            .join("\n");
+        panic!("POST /v1/requests answered {status}: {body}\nlast warnings:\n{tail}");
+    }
+    body
 }
 
 /// A request's status in its public view (empty when it cannot be read).
@@ -211,4 +224,37 @@ pub async fn wait_for_status(
         (public_status(http, base, case).await == status).then_some(())
     })
     .await
+}
+
+/// POSTs a new request as a well-behaved client does in a storm: with an
+/// `Idempotency-Key`, retrying a 503 ("busy, retry") with the same key, so a
+/// retry can never create a second request. Returns the 201 answer and how
+/// many 503s it met. (One moto process answers concurrent transactions with
+/// 500s now and then, which the API passes on as 503; AWS does not.)
+pub async fn create_request_retrying(
+    http: &reqwest::Client,
+    base: &str,
+    body: serde_json::Value,
+    key: &str,
+) -> (serde_json::Value, usize) {
+    let mut busy = 0;
+    loop {
+        let r = http
+            .post(format!("{base}/v1/requests"))
+            .header("idempotency-key", key)
+            .json(&body)
+            .send()
+            .await
+            .expect("POST /v1/requests");
+        let status = r.status().as_u16();
+        let answer: serde_json::Value = r.json().await.expect("a JSON body");
+        match status {
+            200 | 201 => return (answer, busy),
+            503 if busy < 20 => {
+                busy += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100 * busy as u64)).await;
+            }
+            _ => panic!("POST /v1/requests answered {status}: {answer}"),
+        }
+    }
 }

@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use citydesk_e2e::{
-    RunningSystem, common_config, create_request, eventually, public_status, start_system,
-    wait_for_status,
+    RunningSystem, common_config, create_request, create_request_retrying, eventually,
+    public_status, start_system, wait_for_status,
 };
 use serde_json::{Value, json};
 
@@ -260,12 +260,14 @@ async fn a_burst_is_routed_whole_and_nothing_is_dead_lettered() {
         async move {
             // Spread along ul. Długa, further apart than any duplicate radius.
             let lat = 50.0650 + (i as f64) * 0.0008;
-            create_request(
+            create_request_retrying(
                 &http,
                 &base,
                 json!({"description": "Ogromna dziura w jezdni", "lat": lat, "long": 19.935}),
+                &format!("outbox-burst-{i}"),
             )
-            .await["case_number"]
+            .await
+            .0["case_number"]
                 .as_str()
                 .unwrap()
                 .to_owned()
