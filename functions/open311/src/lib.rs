@@ -21,6 +21,7 @@
 //! | `PUBLIC_BASE_URL` | this deployment's public URL, for discovery |
 
 mod format;
+mod key_service;
 mod multipart;
 mod params;
 mod representation;

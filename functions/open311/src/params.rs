@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, civil};
 
 use crate::format::Open311Error;
 
@@ -97,14 +98,28 @@ impl Params {
             .transpose()
     }
 
-    pub fn datetime(&self, name: &str) -> Result<Option<Timestamp>, Open311Error> {
+    /// A W3C date-time; one without an offset (`2026-11-30T00:00:00`, as
+    /// many downloaders send) or a bare date is read in the city's time zone.
+    pub fn datetime(
+        &self,
+        name: &str,
+        city_time_zone: &TimeZone,
+    ) -> Result<Option<Timestamp>, Open311Error> {
         self.get(name)
             .map(|v| {
-                v.parse::<Timestamp>().map_err(|_| {
-                    Open311Error::bad_request(format!(
-                        "{name} must be a W3C date-time with a time zone, e.g. 2026-11-27T09:30:00+01:00 or 2026-11-27T08:30:00Z"
-                    ))
-                })
+                let v = v.trim();
+                v.parse::<Timestamp>()
+                    .ok()
+                    .or_else(|| {
+                        let local: civil::DateTime = v.parse().ok()?;
+                        city_time_zone.to_timestamp(local).ok()
+                    })
+                    .ok_or_else(|| {
+                        Open311Error::bad_request(format!(
+                            "{name} must be a W3C date-time, e.g. 2026-11-27T09:30:00+01:00, 2026-11-27T08:30:00Z, or 2026-11-27T09:30:00 read in the city's time zone ({})",
+                            city_time_zone.iana_name().unwrap_or("UTC")
+                        ))
+                    })
             })
             .transpose()
     }

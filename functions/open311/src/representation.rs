@@ -42,7 +42,9 @@ pub fn discovery(base_url: &str, catalogue: &Catalogue) -> Node {
                 "contact",
                 format!("{} 311, {base_url}", catalogue.city().name.en),
             ),
-            Node::text("key_service", format!("{base_url}/open311/keys")),
+            Node::text("key_service", format!("{base_url}/open311/v2/keys")),
+            // Not in GeoReport v2: date-times without an offset are read in it.
+            Node::text("time_zone", catalogue.city().timezone.clone()),
             Node::List(
                 "endpoints",
                 vec![Node::Object(

@@ -14,6 +14,7 @@ use citydesk_core::request::{Language, ServiceRequest};
 
 use crate::Deps;
 use crate::format::{Format, Node, Open311Error};
+use crate::key_service::{KEY_SERVICE_PAGE, key_service_page};
 use crate::params::Params;
 use crate::representation as repr;
 use crate::searches::{dependency, find, list_requests, list_updates};
@@ -61,13 +62,13 @@ async fn unknown() -> Response {
         .render(Format::Json)
 }
 
-/// The language of names: `Accept-Language` (Polish unless English comes first).
+/// The language of names: the one `Accept-Language` prefers among those the
+/// catalogue is written in (Polish when it names neither).
 pub(crate) fn language(headers: &HeaderMap) -> Language {
     headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .and_then(|tag| Language::parse(tag.split(';').next().unwrap_or("").trim()))
+        .and_then(Language::preferred)
         .unwrap_or_default()
 }
 
@@ -99,6 +100,9 @@ async fn get_resource(
 ) -> Response {
     reply(
         async {
+            if resource == KEY_SERVICE_PAGE {
+                return Ok(key_service_page(&deps, &headers));
+            }
             let (name, format) = format_of(&resource)?;
             let params = Params::parse(query.as_deref(), b"");
             let catalogue = jurisdiction(&deps, &params).map_err(|e| (e, format))?;

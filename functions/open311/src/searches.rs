@@ -106,10 +106,14 @@ pub(crate) fn search(
     page_size: usize,
 ) -> Result<Option<RequestSearch>, Open311Error> {
     let now = deps.clock.now();
-    let (start, end) = (params.datetime("start_date")?, params.datetime("end_date")?);
+    let tz = repr::city_tz(catalogue);
+    let (start, end) = (
+        params.datetime("start_date", &tz)?,
+        params.datetime("end_date", &tz)?,
+    );
     let (after, before) = (
-        params.datetime("updated_after")?,
-        params.datetime("updated_before")?,
+        params.datetime("updated_after", &tz)?,
+        params.datetime("updated_before", &tz)?,
     );
     // A code that is not a valid service code matches no request.
     let asked = params.list("service_code");
@@ -177,10 +181,11 @@ pub(crate) async fn list_updates(
     catalogue: &Catalogue,
     params: &Params,
 ) -> Result<Node, Open311Error> {
+    let tz = repr::city_tz(catalogue);
     let (from, to) = window(
         deps.clock.now(),
-        params.datetime("start_date")?,
-        params.datetime("end_date")?,
+        params.datetime("start_date", &tz)?,
+        params.datetime("end_date", &tz)?,
     )?;
     let page_size = params
         .count("page_size", 1, MAX_PAGE_SIZE)?
@@ -197,7 +202,6 @@ pub(crate) async fn list_updates(
     )
     .await
     .map_err(dependency)?;
-    let tz = repr::city_tz(catalogue);
     let items = updates
         .iter()
         .filter_map(|(case, event)| {

@@ -166,6 +166,42 @@ async fn discovery_services_and_definitions_in_both_formats() {
     assert!(xml.contains("<errors><error><code>404</code><description>unknown jurisdiction_id gdansk</description></error></errors>"), "{xml}");
     let (status, _) = get_json(&app, "/open311/v2/services.json?jurisdiction_id=krakow").await;
     assert_eq!(status, 200);
+
+    // The whole Accept-Language list counts: German first, then English.
+    let german_then_english = http::Request::get("/open311/v2/services.json")
+        .header("accept-language", "de-DE,de;q=0.9,en;q=0.7,pl;q=0.3")
+        .body(Body::empty())
+        .unwrap();
+    let (_, _, body) = send(&app, german_then_english).await;
+    assert!(body.contains(r#""service_name":"Pothole""#), "{body}");
+
+    // key_service leads to a page that says how to get a key, and discovery
+    // names the zone of date-times given without an offset.
+    let key_service = discovery["key_service"].as_str().unwrap();
+    assert_eq!(key_service, "https://311.krakow.example/open311/v2/keys");
+    assert_eq!(discovery["time_zone"], "Europe/Warsaw");
+    let path = key_service.trim_start_matches("https://311.krakow.example");
+    let (status, ctype, page) = get(&app, path).await;
+    assert_eq!(status, 200);
+    assert!(ctype.starts_with("text/html"), "{ctype}");
+    assert!(
+        page.contains("lang=\"pl\"") && page.contains("Jak otrzymać klucz"),
+        "{page}"
+    );
+    assert!(
+        page.contains("citydesk api-key create") && page.contains("Europe/Warsaw"),
+        "{page}"
+    );
+    let in_english = http::Request::get(path)
+        .header("accept-language", "en")
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, page) = send(&app, in_english).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("How to get a key") && page.contains("never in the URL"),
+        "{page}"
+    );
 }
 
 #[tokio::test]
@@ -370,6 +406,22 @@ async fn list_filters_and_pages_return_exactly_the_expected_sets() {
     assert_eq!(ids(&two), vec![created[1].clone(), created[0].clone()]);
     let (_, window) = get_json(&app, "/open311/v2/requests.json?start_date=2026-11-22T00:00:00Z&end_date=2026-11-24T00:00:00%2B01:00").await;
     assert_eq!(ids(&window), vec![created[2].clone(), created[1].clone()]);
+    // A downloader's date-times without an offset are Kraków's (UTC+1 in November):
+    // 10:30:01 local is after the 22nd's 09:30Z, 10:29 local before the 24th's.
+    let (status, local) = get_json(
+        &app,
+        "/open311/v2/requests.json?start_date=2026-11-22T10:30:01&end_date=2026-11-24T10:29:00",
+    )
+    .await;
+    assert_eq!(status, 200, "{local}");
+    assert_eq!(ids(&local), vec![created[2].clone()]);
+    let (status, by_day) = get_json(
+        &app,
+        "/open311/v2/requests.json?start_date=2026-11-23&end_date=2026-11-24",
+    )
+    .await;
+    assert_eq!(status, 200, "{by_day}");
+    assert_eq!(ids(&by_day), vec![created[2].clone()]);
     let (_, by_id) = get_json(
         &app,
         &format!(
