@@ -55,6 +55,28 @@ fn figure(text: &str, label: &str) -> f64 {
         .unwrap_or_else(|| panic!("no figure after {label} in {text}"))
 }
 
+/// `export` with every Socrata date (`05/01/2022 12:00:03 AM`, New York
+/// time) rewritten as `2022-05-01 04:00:03 UTC`.
+fn with_utc_timestamps(export: &str) -> String {
+    let new_york = jiff::tz::TimeZone::get("America/New_York").unwrap();
+    let rewrite = |cell: &str| {
+        jiff::fmt::strtime::parse("%m/%d/%Y %I:%M:%S %p", cell)
+            .and_then(|parsed| parsed.to_datetime())
+            .and_then(|local| new_york.to_timestamp(local))
+            .map_or_else(
+                |_| cell.to_owned(),
+                |moment| moment.strftime("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            )
+    };
+    let mut out = String::with_capacity(export.len());
+    for line in export.lines() {
+        let cells: Vec<String> = line.split(',').map(rewrite).collect();
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    out
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn history_is_imported_a_model_trained_and_free_text_classified_by_it() {
     let system = start_system().await;
@@ -78,6 +100,7 @@ async fn history_is_imported_a_model_trained_and_free_text_classified_by_it() {
         out.contains("schema nyc: 924 rows taken, 0 rejected"),
         "{out}"
     );
+    let out_of_nyc_import = out.clone();
     assert!(
         out.contains("stored as s3://") && out.contains("/history/nyc/"),
         "{out}"
@@ -151,6 +174,69 @@ async fn history_is_imported_a_model_trained_and_free_text_classified_by_it() {
     assert!(out.contains("2 rows taken, 2 rejected"), "{out}");
     assert!(out.contains("line 3") && out.contains("line 4"), "{out}");
     assert!(out.contains("dry run: nothing stored"), "{out}");
+
+    // The same day as another export writes it (`2022-05-01 04:00:03 UTC`):
+    // every row is taken, at the same moments.
+    let utc_file = dir.join("nyc-utc.csv");
+    std::fs::write(
+        &utc_file,
+        with_utc_timestamps(&std::fs::read_to_string(&nyc).unwrap()),
+    )
+    .unwrap();
+    let (ok, utc_out, err) = citydesk(
+        &stack,
+        &[
+            "import",
+            utc_file.to_str().unwrap(),
+            "--city",
+            "nyc",
+            "--time-zone",
+            "America/New_York",
+            "--dry-run",
+        ],
+    );
+    assert!(ok, "{utc_out}{err}");
+    assert!(utc_out.contains("924 rows taken, 0 rejected"), "{utc_out}");
+    let created_range = |summary: &str| {
+        summary
+            .lines()
+            .find(|line| line.starts_with("created from"))
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        created_range(&utc_out),
+        created_range(&out_of_nyc_import),
+        "{utc_out}"
+    );
+
+    // A file nothing can be taken from is refused whole, and nothing is stored.
+    let hopeless = dir.join("hopeless.csv");
+    std::fs::write(
+        &hopeless,
+        format!(
+            "{header}\n{}\n",
+            good.replacen("05/01/2022 12:00:03 AM", "sometime in May", 1)
+        ),
+    )
+    .unwrap();
+    let (ok, out, err) = citydesk(
+        &stack,
+        &[
+            "import",
+            hopeless.to_str().unwrap(),
+            "--city",
+            "nyc",
+            "--time-zone",
+            "America/New_York",
+        ],
+    );
+    assert!(!ok, "{out}{err}");
+    assert!(
+        err.contains("no row of")
+            && err.contains("nothing was stored")
+            && err.contains("sometime in May"),
+        "{err}"
+    );
 
     // Evaluate on the held-out fifth: real figures, routing beside its baseline.
     let (ok, out, err) = citydesk(

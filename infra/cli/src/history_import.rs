@@ -106,7 +106,14 @@ pub async fn import(blobs: &S3Blobs, options: ImportOptions<'_>) -> anyhow::Resu
         out.flush()?;
     }
     progress.finish_and_clear();
+    let taken = summary.taken;
     let summary = summary.render();
+    if taken == 0 {
+        anyhow::bail!(
+            "no row of {} could be taken, so nothing was stored:\n{summary}",
+            options.file.display()
+        );
+    }
     if options.dry_run {
         return Ok(ImportOutcome {
             summary,

@@ -8,7 +8,7 @@ use csv::ByteRecord;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
-use crate::dates::DateLayouts;
+use crate::dates::{ColumnDates, DateLayouts};
 use crate::error::{ReadError, SchemaError};
 use crate::record::HistoricalRequest;
 use crate::reject::{RejectReason, RejectedRow, quoted_value};
@@ -16,6 +16,9 @@ use crate::schema::{FieldColumns, Schema, normalize_column_name};
 
 /// How many header columns an unrecognised-header error quotes.
 const COLUMNS_QUOTED_IN_ERRORS: usize = 6;
+
+/// Rows read ahead to settle each date column's layout from its own values.
+const DATE_SAMPLE_ROWS: usize = 500;
 
 /// What one data row became.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +46,10 @@ pub struct HistoryReader<R: Read> {
     unknown_columns: Vec<String>,
     absent_columns: Vec<String>,
     row: ByteRecord,
+    /// Rows read ahead while the date layouts were settled, with their lines.
+    read_ahead: VecDeque<(ByteRecord, u64)>,
+    /// A failure met while reading ahead, reported after those rows.
+    read_ahead_error: Option<ReadError>,
     finished: bool,
 }
 
@@ -75,8 +82,26 @@ impl<R: Read> HistoryReader<R> {
                 }
             })?,
         };
-        let (plan, absent_columns) = RowPlan::resolve(&schema, &header, time_zone)?;
+        let (mut plan, absent_columns) = RowPlan::resolve(&schema, &header, time_zone)?;
         let unknown_columns = header.unknown_to(&schema);
+
+        let mut read_ahead = VecDeque::new();
+        let mut read_ahead_error = None;
+        let mut row = ByteRecord::new();
+        while read_ahead.len() < DATE_SAMPLE_ROWS {
+            match read_record(&mut csv, &mut row) {
+                Ok(Some(line)) => read_ahead.push_back((row.clone(), line)),
+                Ok(None) => break,
+                Err(error) => {
+                    read_ahead_error = Some(error);
+                    break;
+                }
+            }
+        }
+        plan.settle_dates(
+            &schema.date_layouts(),
+            read_ahead.iter().map(|(row, _)| row),
+        );
 
         Ok(HistoryReader {
             csv,
@@ -84,7 +109,9 @@ impl<R: Read> HistoryReader<R> {
             plan,
             unknown_columns,
             absent_columns,
-            row: ByteRecord::new(),
+            row,
+            read_ahead,
+            read_ahead_error,
             finished: false,
         })
     }
@@ -118,32 +145,46 @@ impl<R: Read> Iterator for HistoryReader<R> {
         if self.finished {
             return None;
         }
-        match self.csv.read_byte_record(&mut self.row) {
-            Ok(true) => {
-                let line = self.row.position().map_or(0, |start| {
-                    self.csv
-                        .get_ref()
-                        .line_of_content_at(start.byte(), start.line())
-                });
-                let next_record_starts_at = self.csv.position().byte();
-                self.csv.get_mut().forget_before(next_record_starts_at);
-                Some(Ok(match self.plan.read(&self.row) {
-                    Ok(request) => RowResult::Taken(request),
-                    Err(reason) => RowResult::Rejected(RejectedRow { line, reason }),
-                }))
-            }
-            Ok(false) => {
+        if let Some((row, line)) = self.read_ahead.pop_front() {
+            return Some(Ok(self.plan.result(&row, line)));
+        }
+        if let Some(error) = self.read_ahead_error.take() {
+            self.finished = true;
+            return Some(Err(error));
+        }
+        match read_record(&mut self.csv, &mut self.row) {
+            Ok(Some(line)) => Some(Ok(self.plan.result(&self.row, line))),
+            Ok(None) => {
                 self.finished = true;
                 None
             }
-            Err(source) => {
+            Err(error) => {
                 self.finished = true;
-                Some(Err(ReadError {
-                    line: self.csv.position().line(),
-                    source,
-                }))
+                Some(Err(error))
             }
         }
+    }
+}
+
+/// The next record into `row`, and the line it starts on; `None` at the end.
+fn read_record<R: Read>(
+    csv: &mut csv::Reader<LineTracker<R>>,
+    row: &mut ByteRecord,
+) -> Result<Option<u64>, ReadError> {
+    match csv.read_byte_record(row) {
+        Ok(true) => {
+            let line = row.position().map_or(0, |start| {
+                csv.get_ref().line_of_content_at(start.byte(), start.line())
+            });
+            let next_record_starts_at = csv.position().byte();
+            csv.get_mut().forget_before(next_record_starts_at);
+            Ok(Some(line))
+        }
+        Ok(false) => Ok(None),
+        Err(source) => Err(ReadError {
+            line: csv.position().line(),
+            source,
+        }),
     }
 }
 
@@ -301,17 +342,22 @@ struct RowPlan {
     source_id: Column,
     service: Column,
     text: Vec<Column>,
-    created_at: Option<Column>,
-    closed_at: Option<Column>,
-    due_at: Option<Column>,
+    created_at: Option<DateColumn>,
+    closed_at: Option<DateColumn>,
+    due_at: Option<DateColumn>,
     status: Option<Column>,
     department: Option<Column>,
     district: Vec<Column>,
     coordinates: Option<(Column, Column)>,
     channel: Option<Column>,
     empty_markers: &'static [&'static str],
-    dates: DateLayouts,
     time_zone: TimeZone,
+}
+
+/// A date column and how its cells are read (settled from its first values).
+struct DateColumn {
+    column: Column,
+    dates: ColumnDates,
 }
 
 impl RowPlan {
@@ -354,9 +400,16 @@ impl RowPlan {
             .iter()
             .filter_map(|name| optional(name))
             .collect();
-        let created_at = columns.created_at.as_deref().and_then(&mut optional);
-        let closed_at = columns.closed_at.as_deref().and_then(&mut optional);
-        let due_at = columns.due_at.as_deref().and_then(&mut optional);
+        let unsettled = schema.date_layouts().settle(&[], &time_zone);
+        let mut date_column = |name: Option<&str>| {
+            name.and_then(&mut optional).map(|column| DateColumn {
+                column,
+                dates: unsettled.clone(),
+            })
+        };
+        let created_at = date_column(columns.created_at.as_deref());
+        let closed_at = date_column(columns.closed_at.as_deref());
+        let due_at = date_column(columns.due_at.as_deref());
         let status = columns.status.as_deref().and_then(&mut optional);
         let department = columns.department.as_deref().and_then(&mut optional);
         let district: Vec<Column> = columns
@@ -398,10 +451,35 @@ impl RowPlan {
             coordinates,
             channel,
             empty_markers: schema.empty_markers(),
-            dates: schema.date_layouts(),
             time_zone,
         };
         Ok((plan, absent))
+    }
+
+    /// Settles each date column's layout from its non-empty values in `rows`.
+    fn settle_dates<'r>(
+        &mut self,
+        layouts: &DateLayouts,
+        rows: impl Iterator<Item = &'r ByteRecord> + Clone,
+    ) {
+        let time_zone = self.time_zone.clone();
+        for date_column in [&mut self.created_at, &mut self.closed_at, &mut self.due_at]
+            .into_iter()
+            .flatten()
+        {
+            let sample: Vec<&str> = rows
+                .clone()
+                .filter_map(|row| cell(row, &date_column.column).ok().flatten())
+                .collect();
+            date_column.dates = layouts.settle(&sample, &time_zone);
+        }
+    }
+
+    fn result(&self, row: &ByteRecord, line: u64) -> RowResult {
+        match self.read(row) {
+            Ok(request) => RowResult::Taken(request),
+            Err(reason) => RowResult::Rejected(RejectedRow { line, reason }),
+        }
     }
 
     fn read(&self, row: &ByteRecord) -> Result<HistoricalRequest, RejectReason> {
@@ -478,20 +556,20 @@ impl RowPlan {
     fn date(
         &self,
         row: &ByteRecord,
-        column: Option<&Column>,
+        column: Option<&DateColumn>,
     ) -> Result<Option<Timestamp>, RejectReason> {
-        let Some(column) = column else {
+        let Some(DateColumn { column, dates }) = column else {
             return Ok(None);
         };
         let Some(value) = cell(row, column)? else {
             return Ok(None);
         };
-        match self.dates.parse(value, &self.time_zone) {
+        match dates.parse(value, &self.time_zone) {
             Some(moment) => Ok(Some(moment)),
             None => Err(RejectReason::BadDate {
                 column: column.name.clone(),
                 value: quoted_value(value),
-                example: self.dates.example().to_owned(),
+                example: dates.example().to_owned(),
             }),
         }
     }
