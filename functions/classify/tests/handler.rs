@@ -42,6 +42,8 @@ async fn poison_record_fails_alone() {
         answers: Default::default(),
         media: Vec::new(),
         idempotency: None,
+        privacy_requested: false,
+        open311_client: None,
     };
     let id = submit_request(&intake, submission)
         .await

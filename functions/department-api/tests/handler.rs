@@ -52,6 +52,8 @@ async fn world() -> (Arc<MemoryStore>, axum::Router) {
         answers: Default::default(),
         media: Vec::new(),
         idempotency: None,
+        privacy_requested: false,
+        open311_client: None,
     };
     let mut request = submit_request(&intake, submission).await.unwrap().request;
     // Re-key it to the fixture's case number through the store's own create path.

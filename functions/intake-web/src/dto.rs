@@ -9,6 +9,7 @@ use citydesk_core::request::{
 };
 use citydesk_core::service_form::Answer;
 use citydesk_core::usecases::submit_request::RequestSubmission;
+use citydesk_core::visibility::{Audience, Disclosed, disclose};
 use citydesk_http_api::ApiError;
 use std::collections::BTreeMap;
 
@@ -38,6 +39,9 @@ pub struct CreateRequestBody {
     /// Keys of photos uploaded first through `POST /v1/uploads`.
     #[serde(default)]
     pub media: Vec<String>,
+    /// The reporter asks that their words and photos are not shown publicly.
+    #[serde(default)]
+    pub private: bool,
 }
 
 /// `POST /v1/uploads`: ask where to upload a photo.
@@ -54,7 +58,8 @@ pub struct UploadTicket {
     pub upload_url: String,
     pub method: &'static str,
     pub content_type: String,
-    pub max_bytes: u64,
+    /// The PUT must carry exactly this many bytes (the link is signed for it).
+    pub bytes: u64,
     pub expires_at: Timestamp,
 }
 
@@ -141,6 +146,8 @@ impl CreateRequestBody {
                 .collect(),
             media: Vec::new(),
             idempotency,
+            privacy_requested: self.private,
+            open311_client: None,
         })
     }
 }
@@ -154,7 +161,8 @@ pub struct Created {
     pub tracking_token: String,
 }
 
-/// What anybody may see of a request: no personal data, no free text from the citizen.
+/// A request as `citydesk_core::visibility` lets one audience see it: for
+/// the public, no personal data (see that module's table).
 #[derive(Debug, Serialize)]
 pub struct PublicView {
     pub case_number: String,
@@ -170,6 +178,16 @@ pub struct PublicView {
     pub due_at: Option<Timestamp>,
     pub resolved_at: Option<Timestamp>,
     pub resolution: Option<String>,
+    /// Redacted for the public, and only of public services.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// Coarsened for the public where the service's location is sensitive.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lat: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub long: Option<f64>,
     pub history: Vec<PublicEvent>,
 }
 
@@ -188,7 +206,16 @@ pub struct PublicEvent {
 }
 
 impl PublicView {
+    /// What anybody may see.
     pub fn new(catalogue: &Catalogue, request: &ServiceRequest, history: &[HistoryEvent]) -> Self {
+        Self::of(
+            catalogue,
+            &disclose(catalogue, Audience::Public, request, history),
+        )
+    }
+
+    fn of(catalogue: &Catalogue, disclosed: &Disclosed) -> Self {
+        let request = &disclosed.request;
         let lang = request.language;
         let service = request
             .service_code
@@ -212,11 +239,11 @@ impl PublicView {
             due_at: request.due_at,
             resolved_at: request.resolved_at,
             resolution: request.resolution.clone(),
-            history: history
-                .iter()
-                .filter(|e| e.kind.is_public())
-                .map(|e| PublicEvent::new(e, false))
-                .collect(),
+            description: Some(request.description.clone()).filter(|d| !d.is_empty()),
+            address: request.location.address.clone(),
+            lat: request.location.point.map(|p| p.lat),
+            long: request.location.point.map(|p| p.long),
+            history: disclosed.history.iter().map(PublicEvent::new).collect(),
         }
     }
 }
@@ -227,10 +254,6 @@ impl PublicView {
 pub struct PrivateView {
     #[serde(flatten)]
     pub public: PublicView,
-    pub description: String,
-    pub address: Option<String>,
-    pub lat: Option<f64>,
-    pub long: Option<f64>,
     pub attributes: BTreeMap<String, Answer>,
     /// Links to the request's photos (they expire).
     pub media_urls: Vec<String>,
@@ -238,15 +261,10 @@ pub struct PrivateView {
 
 impl PrivateView {
     pub fn new(catalogue: &Catalogue, request: &ServiceRequest, history: &[HistoryEvent]) -> Self {
-        let mut public = PublicView::new(catalogue, request, &[]);
-        public.history = history.iter().map(|e| PublicEvent::new(e, true)).collect();
+        let disclosed = disclose(catalogue, Audience::Reporter, request, history);
         Self {
-            public,
-            description: request.description.clone(),
-            address: request.location.address.clone(),
-            lat: request.location.point.map(|p| p.lat),
-            long: request.location.point.map(|p| p.long),
-            attributes: request.attributes.clone(),
+            public: PublicView::of(catalogue, &disclosed),
+            attributes: disclosed.request.attributes.clone(),
             media_urls: Vec::new(),
         }
     }
@@ -264,8 +282,8 @@ pub struct CitizenUpdateBody {
 }
 
 impl PublicEvent {
-    /// An event as shown; `private` shows the citizen's and the department's notes.
-    fn new(e: &HistoryEvent, private: bool) -> Self {
+    /// An event as the visibility policy left it for the reader.
+    fn new(e: &HistoryEvent) -> Self {
         let mut out = PublicEvent {
             at: e.at,
             event: "",
@@ -295,11 +313,11 @@ impl PublicEvent {
             }
             EventKind::CitizenUpdate { note } => {
                 out.event = "citizen_update";
-                out.note = private.then(|| note.clone());
+                out.note = Some(note.clone()).filter(|n| !n.is_empty());
             }
             EventKind::NoteToCitizen { note } => {
                 out.event = "note_to_citizen";
-                out.note = private.then(|| note.clone());
+                out.note = Some(note.clone());
             }
             EventKind::HandedBack { department, .. } => {
                 // The department's reason is for staff.

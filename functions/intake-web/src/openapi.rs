@@ -287,6 +287,7 @@ pub fn document() -> Value {
                     "long": {"type": "number", "minimum": -180, "maximum": 180},
                     "address": {"type": "string", "maxLength": 300},
                     "language": {"type": "string", "enum": ["pl", "en"]},
+                    "private": {"type": "boolean", "description": "the reporter asks that their words and photos are not shown publicly"},
                     "contact": {"type": "object", "additionalProperties": false, "properties": {
                         "name": {"type": "string"}, "phone": {"type": "string", "example": "+48600100200"}, "email": {"type": "string", "format": "email"}}},
                     "attributes": {"type": "object", "additionalProperties": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}},
@@ -301,11 +302,11 @@ pub fn document() -> Value {
                 "CitizenUpdate": {"type": "object", "additionalProperties": false, "properties": {
                     "note": {"type": "string", "maxLength": 4000}, "fixed": {"type": "boolean"}}},
                 "UploadRequest": {"type": "object", "additionalProperties": false, "required": ["content_type", "bytes"], "properties": {
-                    "content_type": {"type": "string", "enum": ["image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/heif"]},
+                    "content_type": {"type": "string", "enum": ["image/jpeg", "image/png", "image/gif", "image/webp"]},
                     "bytes": {"type": "integer", "minimum": 1}}},
                 "UploadTicket": {"type": "object", "required": ["media_key", "upload_url"], "properties": {
                     "media_key": {"type": "string"}, "upload_url": {"type": "string"}, "method": {"type": "string"},
-                    "max_bytes": {"type": "integer"}, "expires_at": {"type": "string"}}},
+                    "bytes": {"type": "integer", "description": "the PUT must carry exactly this many bytes"}, "expires_at": {"type": "string"}}},
                 "StatusChange": {"type": "object", "additionalProperties": false, "required": ["status"], "properties": {
                     "status": {"type": "string", "enum": ["acknowledged", "in_progress", "resolved"]}, "note": {"type": "string"}}},
                 "Note": {"type": "object", "additionalProperties": false, "required": ["note"], "properties": {"note": {"type": "string", "minLength": 1}}},

@@ -19,7 +19,9 @@ use crate::dto::{
     CitizenUpdateBody, CreateRequestBody, Created, PrivateView, PublicView, UploadBody,
     UploadTicket,
 };
-use citydesk_core::media::{MAX_MEDIA_PER_REQUEST, MediaRef, sniff_image};
+use citydesk_core::media::{
+    MAX_MEDIA_PER_REQUEST, MediaError, MediaRef, sniff_image, without_location,
+};
 use citydesk_core::usecases::citizen_follow_up::{
     CitizenUpdate, FollowUp, FollowUpError, follow_up, private_view,
 };
@@ -261,14 +263,8 @@ async fn citizen_update(
 const MAX_UPLOAD_BYTES: u64 = 15 * 1024 * 1024;
 const UPLOAD_LINK_SECS: u64 = 900;
 const MEDIA_LINK_SECS: u64 = 3600;
-const IMAGE_TYPES: [&str; 6] = [
-    "image/jpeg",
-    "image/png",
-    "image/gif",
-    "image/webp",
-    "image/heic",
-    "image/heif",
-];
+/// Photo types whose location metadata the server removes (HEIC cannot be).
+const IMAGE_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/gif", "image/webp"];
 
 /// Where to PUT a photo: a server-chosen key and an expiring upload link.
 async fn upload_ticket(
@@ -276,10 +272,17 @@ async fn upload_ticket(
     body: JsonBody<UploadBody>,
 ) -> Result<(StatusCode, axum::Json<UploadTicket>), ApiError> {
     let content_type = body.value.content_type.trim().to_ascii_lowercase();
+    if citydesk_core::media::UNSTRIPPABLE_TYPES.contains(&content_type.as_str()) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            MediaError::CannotRemoveLocation("HEIC").to_string(),
+        ));
+    }
     let Some(extension) = IMAGE_TYPES
         .iter()
         .position(|t| *t == content_type)
-        .map(|i| ["jpg", "png", "gif", "webp", "heic", "heif"][i])
+        .map(|i| ["jpg", "png", "gif", "webp"][i])
     else {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -300,15 +303,17 @@ async fn upload_ticket(
             format!("a photo must be at most {MAX_UPLOAD_BYTES} bytes"),
         ));
     }
+    // The size is in the key, so what arrives is checked against it too.
     let key = format!(
-        "uploads/{}/{}.{extension}",
+        "uploads/{}/{}.{}.{extension}",
         deps.catalogue.city().jurisdiction_id,
-        deps.ids.request_id().as_str().to_ascii_lowercase()
+        deps.ids.request_id().as_str().to_ascii_lowercase(),
+        body.value.bytes
     );
     let now = deps.clock.now();
     let upload_url = deps
         .media
-        .upload_link(&key, &content_type, UPLOAD_LINK_SECS)
+        .upload_link(&key, &content_type, body.value.bytes, UPLOAD_LINK_SECS)
         .await
         .map_err(|e| ApiError::dependency(e.retryable, &e))?;
     Ok((
@@ -318,7 +323,7 @@ async fn upload_ticket(
             upload_url,
             method: "PUT",
             content_type,
-            max_bytes: MAX_UPLOAD_BYTES,
+            bytes: body.value.bytes,
             expires_at: now
                 .saturating_add(jiff::SignedDuration::from_secs(UPLOAD_LINK_SECS as i64))
                 .unwrap_or(now),
@@ -360,30 +365,53 @@ async fn uploaded_media(deps: &Deps, keys: &[String]) -> Result<Vec<MediaRef>, A
                     format!("nothing was uploaded to {key}; PUT the photo to its upload_url first"),
                 )
             })?;
-        if stored.bytes > MAX_UPLOAD_BYTES {
+        let declared = key
+            .rsplit('.')
+            .nth(1)
+            .and_then(|bytes| bytes.parse::<u64>().ok());
+        if declared != Some(stored.bytes) || stored.bytes > MAX_UPLOAD_BYTES {
             return Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
-                format!("the photo at {key} is larger than {MAX_UPLOAD_BYTES} bytes"),
+                format!(
+                    "the photo at {key} is {} bytes, not the size its upload ticket was issued for",
+                    stored.bytes
+                ),
             ));
         }
-        let kind = sniff_image(&stored.head).ok_or_else(|| {
+        let unsupported = |message: String| {
             ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
-                format!("the file at {key} is not a JPEG, PNG, GIF, WebP or HEIC image"),
+                message,
             )
+        };
+        let kind = sniff_image(&stored.head).ok_or_else(|| {
+            unsupported(format!(
+                "the file at {key} is not a JPEG, PNG, GIF or WebP image"
+            ))
         })?;
-        // Kept under media/: what stays in uploads/ expires with the bucket's lifecycle rule.
+        let uploaded = deps
+            .media
+            .read_upload(key)
+            .await
+            .map_err(|e| ApiError::dependency(e.retryable, &e))?
+            .ok_or_else(|| {
+                ApiError::invalid_field("media", format!("nothing was uploaded to {key}"))
+            })?;
+        let photo = without_location(&uploaded, kind).map_err(|e| unsupported(e.to_string()))?;
+        // Kept under media/, its location removed: what stays in uploads/
+        // expires with the bucket's lifecycle rule.
         let media_key = key.replacen("uploads/", "media/", 1);
+        let size = photo.len() as u64;
         deps.media
-            .adopt_upload(key, &media_key, kind.mime)
+            .put_media(&media_key, kind.mime, photo)
             .await
             .map_err(|e| ApiError::dependency(e.retryable, &e))?;
         refs.push(MediaRef::Stored {
             key: media_key,
             content_type: kind.mime.to_owned(),
-            bytes: stored.bytes,
+            bytes: size,
         });
     }
     Ok(refs)

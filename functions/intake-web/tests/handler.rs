@@ -493,10 +493,17 @@ async fn the_citizen_follows_up_with_the_tracking_token() {
     );
 }
 
-/// A JPEG's first bytes (enough for the type check).
-const JPEG: &[u8] = &[
-    0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01, 0xFF, 0xD9,
-];
+/// A tiny JPEG whose EXIF carries a position (the marker `GPS!`).
+fn jpeg_with_gps() -> Vec<u8> {
+    let exif = b"Exif\0\0II*\0\x08\0\0\0GPS!";
+    let mut v = vec![0xFF, 0xD8, 0xFF, 0xE1];
+    v.extend(u16::try_from(exif.len() + 2).unwrap().to_be_bytes());
+    v.extend(exif);
+    v.extend([
+        0xFF, 0xDB, 0x00, 0x04, 0x00, 0x01, 0xFF, 0xDA, 0x00, 0x02, 0x11, 0x22, 0xFF, 0xD9,
+    ]);
+    v
+}
 
 #[tokio::test]
 async fn photos_go_through_an_upload_ticket() {
@@ -508,9 +515,13 @@ async fn photos_go_through_an_upload_ticket() {
             .body(Body::from(body.to_owned()))
             .unwrap()
     };
+    let photo = jpeg_with_gps();
     let (status, t) = call(
         &h.app,
-        ticket(r#"{"content_type": "image/jpeg", "bytes": 2048000}"#),
+        ticket(&format!(
+            r#"{{"content_type": "image/jpeg", "bytes": {}}}"#,
+            photo.len()
+        )),
     )
     .await;
     assert_eq!(status, 201, "{t}");
@@ -520,12 +531,26 @@ async fn photos_go_through_an_upload_ticket() {
         "{key}"
     );
     assert_eq!(t["method"], "PUT");
+    assert_eq!(
+        t["bytes"],
+        photo.len(),
+        "the PUT must send exactly this size"
+    );
+    assert!(
+        t["upload_url"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("bytes={}", photo.len())),
+        "the link is signed for the size: {t}"
+    );
     assert!(t["upload_url"].as_str().unwrap().contains(&key));
     for (body, want) in [
         (r#"{"content_type": "application/pdf", "bytes": 1000}"#, 415),
         (r#"{"content_type": "image/png", "bytes": 99000000}"#, 413),
         (r#"{"content_type": "image/png", "bytes": 0}"#, 400),
         (r#"{"content_type": "image/png"}"#, 400),
+        // Its location cannot be removed here: refused, not stored with it.
+        (r#"{"content_type": "image/heic", "bytes": 1000}"#, 415),
     ] {
         let (status, body) = call(&h.app, ticket(body)).await;
         assert_eq!(status, want, "{body}");
@@ -544,7 +569,7 @@ async fn photos_go_through_an_upload_ticket() {
         "{body}"
     );
     h.media
-        .put_media(&key, "image/jpeg", JPEG.to_vec())
+        .put_media(&key, "image/jpeg", photo.clone())
         .await
         .unwrap();
     let (status, created) = call(&h.app, create(&format!("\"{key}\""))).await;
@@ -565,22 +590,38 @@ async fn photos_go_through_an_upload_ticket() {
         private["media_urls"][0].as_str().unwrap().contains(&kept),
         "{private}"
     );
+    let stored = h.media.get(&kept).expect("the photo is kept under media/");
     assert!(
-        h.media.get(&kept).is_some(),
-        "the photo is kept under media/"
+        !stored.windows(4).any(|w| w == b"GPS!"),
+        "kept without its position"
     );
+    assert!(stored.starts_with(&[0xFF, 0xD8]), "still a JPEG");
+
+    // More bytes than the ticket was issued for are refused.
+    let (_, small) = call(
+        &h.app,
+        ticket(r#"{"content_type": "image/jpeg", "bytes": 10}"#),
+    )
+    .await;
+    let small_key = small["media_key"].as_str().unwrap().to_owned();
+    h.media
+        .put_media(&small_key, "image/jpeg", photo.clone())
+        .await
+        .unwrap();
+    let (status, body) = call(&h.app, create(&format!("\"{small_key}\""))).await;
+    assert_eq!(status, 413, "{body}");
 
     // Someone else's key, or a file that is not an image, is refused.
     let (status, _) = call(&h.app, create("\"media/krakow/../../etc/passwd\"")).await;
     assert_eq!(status, 400);
     h.media
         .put_media(
-            "uploads/krakow/fake.jpg",
+            "uploads/krakow/fake.8.jpg",
             "image/jpeg",
             b"%PDF-1.7".to_vec(),
         )
         .await
         .unwrap();
-    let (status, body) = call(&h.app, create("\"uploads/krakow/fake.jpg\"")).await;
+    let (status, body) = call(&h.app, create("\"uploads/krakow/fake.8.jpg\"")).await;
     assert_eq!(status, 415, "{body}");
 }

@@ -152,6 +152,12 @@ impl Open311Error {
             description: description.into(),
         }
     }
+    pub fn unsupported_media(description: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            description: description.into(),
+        }
+    }
     pub fn forbidden(description: impl Into<String>) -> Self {
         Self {
             status: StatusCode::FORBIDDEN,

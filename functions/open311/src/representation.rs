@@ -5,6 +5,7 @@
 use citydesk_core::catalogue::{Catalogue, Service};
 use citydesk_core::request::{EventKind, HistoryEvent, Language, ServiceRequest};
 use citydesk_core::service_form::Answer;
+use citydesk_core::visibility::Disclosed;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde_json::Value;
@@ -137,13 +138,17 @@ pub fn open_or_closed(r: &ServiceRequest) -> &'static str {
     }
 }
 
+/// A request as the visibility policy let it through (`shown`); with
+/// `extensions`, its public answers and notes too.
 pub fn request(
     catalogue: &Catalogue,
-    r: &ServiceRequest,
+    shown: &Disclosed,
     lang: Language,
-    history: Option<&[HistoryEvent]>,
+    extensions: bool,
     media_url: Option<String>,
 ) -> Node {
+    let r = &shown.request;
+    let history = extensions.then_some(&shown.history[..]);
     let tz = city_tz(catalogue);
     let service = r.service_code.as_ref().and_then(|c| catalogue.service(c));
     let department = r.department.as_ref().and_then(|d| catalogue.department(d));
@@ -162,7 +167,10 @@ pub fn request(
             "service_code",
             r.service_code.as_ref().map(ToString::to_string),
         ),
-        Node::text("description", r.description.clone()),
+        Node::opt(
+            "description",
+            Some(r.description.clone()).filter(|d| !d.is_empty()),
+        ),
         Node::opt(
             "agency_responsible",
             department.map(|d| d.name.get(lang).to_owned()),
@@ -187,7 +195,7 @@ pub fn request(
         Node::opt("media_url", media_url),
     ];
     if let Some(history) = history {
-        fields.push(extended_attributes(catalogue, r));
+        fields.push(extended_attributes(r));
         fields.push(Node::List(
             "notes",
             history.iter().map(|e| note(e, &tz)).collect(),
@@ -196,20 +204,12 @@ pub fn request(
     Node::Object("request", fields)
 }
 
-/// `extensions=true`: the channel, the district and the public answers.
-fn extended_attributes(catalogue: &Catalogue, r: &ServiceRequest) -> Node {
+/// `extensions=true`: the channel, the district and the answers the policy
+/// left public.
+fn extended_attributes(r: &ServiceRequest) -> Node {
     let public: Vec<Node> = r
         .attributes
         .iter()
-        .filter(|(code, _)| {
-            let private = r
-                .service_code
-                .as_ref()
-                .and_then(|c| catalogue.service(c))
-                .and_then(|s| s.attributes.iter().find(|a| &a.code == *code))
-                .is_some_and(|a| a.private);
-            !private
-        })
         .map(|(code, answer)| {
             let value = match answer {
                 Answer::One(v) => v.clone(),

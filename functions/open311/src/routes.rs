@@ -9,7 +9,7 @@ use axum::response::Response;
 use axum::routing::get;
 use citydesk_core::catalogue::Catalogue;
 use citydesk_core::ids::{JurisdictionId, RequestId, ServiceCode};
-use citydesk_core::media::{MediaRef, parse_link, prepare_photo};
+use citydesk_core::media::{MediaError, MediaRef, parse_link, prepare_photo};
 use citydesk_core::request::{Language, ServiceRequest};
 
 use crate::Deps;
@@ -17,7 +17,7 @@ use crate::format::{Format, Node, Open311Error};
 use crate::key_service::{KEY_SERVICE_PAGE, key_service_page};
 use crate::params::Params;
 use crate::representation as repr;
-use crate::searches::{dependency, find, list_requests, list_updates};
+use crate::searches::{dependency, find, list_requests, list_updates, public_request};
 use crate::submissions::post_resource;
 
 /// Largest form body accepted.
@@ -163,20 +163,19 @@ async fn get_item(
                 }
                 "requests" => {
                     let request = find(&deps, catalogue, id).await.map_err(fail)?;
-                    let history = deps
-                        .store
-                        .history(&request.id)
-                        .await
-                        .map_err(|e| fail(Open311Error::dependency(e.retryable, &e)))?;
                     Node::List(
                         "service_requests",
-                        vec![repr::request(
-                            catalogue,
-                            &request,
-                            lang,
-                            params.flag("extensions").then_some(&history[..]),
-                            media_url(&deps, &request).await.map_err(fail)?,
-                        )],
+                        vec![
+                            public_request(
+                                &deps,
+                                catalogue,
+                                &request,
+                                lang,
+                                params.flag("extensions"),
+                            )
+                            .await
+                            .map_err(fail)?,
+                        ],
                     )
                 }
                 "tokens" => {
@@ -213,8 +212,8 @@ async fn get_item(
     )
 }
 
-/// The request's photos: an uploaded `media` file (checked by content, location
-/// removed when `strip_location=true`, stored under a key the server chooses)
+/// The request's photos: an uploaded `media` file (checked by content, its
+/// location always removed, stored under a key the server chooses)
 /// and any `media_url` links the client hosts.
 pub(crate) async fn media(
     deps: &Deps,
@@ -224,8 +223,12 @@ pub(crate) async fn media(
 ) -> Result<Vec<MediaRef>, Open311Error> {
     let mut refs = Vec::new();
     if let Some(bytes) = photo {
-        let (kind, body) = prepare_photo(&bytes, p.flag("strip_location"))
-            .map_err(|e| Open311Error::bad_request(format!("media: {e}")))?;
+        let (kind, body) = prepare_photo(&bytes).map_err(|e| match e {
+            MediaError::CannotRemoveLocation(_) | MediaError::NotAnImage => {
+                Open311Error::unsupported_media(format!("media: {e}"))
+            }
+            other => Open311Error::bad_request(format!("media: {other}")),
+        })?;
         let key = format!(
             "media/{}/{}.{}",
             catalogue.city().jurisdiction_id,

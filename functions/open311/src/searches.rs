@@ -9,6 +9,7 @@ use citydesk_core::request::{Language, ServiceRequest};
 use citydesk_core::usecases::search_requests::{
     Openness, RequestSearch, request_updates, search_requests,
 };
+use citydesk_core::visibility::{Audience, disclose};
 use jiff::{SignedDuration, Timestamp};
 
 use crate::Deps;
@@ -79,20 +80,27 @@ pub(crate) async fn list_requests(
     };
     let mut items = Vec::new();
     for r in found {
-        let history = match extensions {
-            true => Some(deps.store.history(&r.id).await.map_err(dependency)?),
-            false => None,
-        };
-        let media = media_url(deps, &r).await?;
-        items.push(repr::request(
-            catalogue,
-            &r,
-            lang,
-            history.as_deref(),
-            media,
-        ));
+        items.push(public_request(deps, catalogue, &r, lang, extensions).await?);
     }
     Ok(Node::List("service_requests", items))
+}
+
+/// One request as the public may see it (`citydesk_core::visibility`), with
+/// its notes and public answers when `extensions` is asked for.
+pub(crate) async fn public_request(
+    deps: &Deps,
+    catalogue: &Catalogue,
+    r: &ServiceRequest,
+    lang: Language,
+    extensions: bool,
+) -> Result<Node, Open311Error> {
+    let history = match extensions {
+        true => deps.store.history(&r.id).await.map_err(dependency)?,
+        false => Vec::new(),
+    };
+    let shown = disclose(catalogue, Audience::Public, r, &history);
+    let media = media_url(deps, &shown.request).await?;
+    Ok(repr::request(catalogue, &shown, lang, extensions, media))
 }
 
 /// The search a `GET requests` asks for: service codes, status, and the
@@ -194,7 +202,7 @@ pub(crate) async fn list_updates(
     let updates = request_updates(
         deps.store.as_ref(),
         deps.queries.as_ref(),
-        &catalogue.city().jurisdiction_id,
+        catalogue,
         &TimeWindow { from, to },
         |e| repr::update_status(e).is_some(),
         page,

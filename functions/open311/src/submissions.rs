@@ -65,13 +65,19 @@ pub(crate) async fn post_resource(
                     "send the request as application/x-www-form-urlencoded; charset=utf-8 (or multipart/form-data with a media file)",
                 )));
             };
+            if Params::parse(query.as_deref(), b"").get("api_key").is_some() {
+                return Err(fail(Open311Error::bad_request(
+                    "send api_key in the POST body, never in the URL (URLs end up in logs and browser histories); this key should now be replaced",
+                )));
+            }
             let catalogue = jurisdiction(&deps, &params).map_err(fail)?;
-            check_api_key(&deps, &params).await.map_err(fail)?;
+            let client = check_api_key(&deps, &params).await.map_err(fail)?;
             if name == "servicerequestupdates" {
-                let doc = post_update(&deps, catalogue, &params).await.map_err(fail)?;
+                let doc = post_update(&deps, catalogue, &params, &client).await.map_err(fail)?;
                 return Ok(doc.render(format, StatusCode::OK));
             }
             let mut submission = submission(catalogue, &params, language(&headers)).map_err(fail)?;
+            submission.open311_client = Some(client);
             submission.media = media(&deps, catalogue, &params, photo).await.map_err(fail)?;
             let intake = Intake {
                 store: deps.store.as_ref(),
@@ -115,6 +121,7 @@ pub(crate) async fn post_update(
     deps: &Deps,
     catalogue: &Catalogue,
     p: &Params,
+    client: &str,
 ) -> Result<Node, Open311Error> {
     let id = p
         .get("service_request_id")
@@ -122,7 +129,13 @@ pub(crate) async fn post_update(
     let case = CaseNumber::parse(id)
         .map_err(|_| Open311Error::not_found(format!("unknown service_request_id {id}")))?;
     let status = p.get("status").map(str::to_ascii_uppercase);
+    // A client relays updates only for the requests it filed.
     let request = find(deps, catalogue, id).await?;
+    if request.open311_client.as_deref() != Some(client) {
+        return Err(Open311Error::not_found(format!(
+            "unknown service_request_id {id} (a client updates only the requests it filed)"
+        )));
+    }
     let fixed = match status.as_deref() {
         None => None,
         Some("CLOSED") if request.status == Status::Resolved => Some(true),
@@ -200,7 +213,8 @@ pub(crate) fn update_answer(case: &CaseNumber, client_update: Option<&str>) -> N
     )
 }
 
-pub(crate) async fn check_api_key(deps: &Deps, params: &Params) -> Result<(), Open311Error> {
+/// The client application the `api_key` belongs to.
+pub(crate) async fn check_api_key(deps: &Deps, params: &Params) -> Result<String, Open311Error> {
     let key = params
         .get("api_key")
         .ok_or_else(|| Open311Error::forbidden("api_key is required to submit requests"))?;
@@ -212,7 +226,7 @@ pub(crate) async fn check_api_key(deps: &Deps, params: &Params) -> Result<(), Op
     match client {
         Some(name) => {
             tracing::info!(client = %name, "open311 submission");
-            Ok(())
+            Ok(name)
         }
         None => Err(Open311Error::forbidden("Invalid api_key")),
     }
@@ -281,5 +295,8 @@ pub(crate) fn submission(
         answers: p.attributes(),
         media: Vec::new(),
         idempotency: None,
+        // An extension: the reporter asks that their words and photos stay unpublished.
+        privacy_requested: p.flag("private"),
+        open311_client: None,
     })
 }

@@ -41,6 +41,8 @@ async fn fixtures_report_the_right_day_once() {
             answers: Default::default(),
             media: Vec::new(),
             idempotency: None,
+            privacy_requested: false,
+            open311_client: None,
         };
         submit_request(&intake, submission).await.unwrap();
     }

@@ -169,6 +169,9 @@ fn request(
     let department = DepartmentCode::parse("greenery")?;
     Ok(ServiceRequest {
         case_number: CaseNumber::from_entropy(at.as_nanosecond() as u64),
+        privacy_requested: false,
+        public_description: None,
+        open311_client: None,
         tracking_token_hash: TrackingKey::new(b"bench").token_for(&id).hash(),
         id,
         jurisdiction: citydesk_core::ids::JurisdictionId::parse("krakow")?,

@@ -106,6 +106,8 @@ async fn poison_goes_to_the_dlq_and_the_rest_of_the_batch_succeeds() {
             answers: Default::default(),
             media: Vec::new(),
             idempotency: None,
+            privacy_requested: false,
+            open311_client: None,
         };
         request_ids.push(
             submit_request(&intake, submission)

@@ -185,6 +185,8 @@ async fn new_request(store: &DynamoStore, catalogue: &Catalogue) -> citydesk_cor
         answers: Default::default(),
         media: Vec::new(),
         idempotency: None,
+        privacy_requested: false,
+        open311_client: None,
     };
     submit_request(&intake, submission)
         .await

@@ -308,38 +308,49 @@ impl MediaStore for S3Blobs {
         &self,
         key: &str,
         content_type: &str,
+        content_length: u64,
         expires_in_secs: u64,
     ) -> Result<String, PortError> {
         let config = presigning(expires_in_secs)?;
+        let length = i64::try_from(content_length)
+            .map_err(|_| PortError::permanent("presign upload", "content length too large"))?;
         let request = self
             .client
             .put_object()
             .bucket(&self.bucket)
             .key(key)
             .content_type(content_type)
+            .content_length(length)
             .presigned(config)
             .await
             .map_err(|e| PortError::permanent("presign upload", e.to_string()))?;
         Ok(request.uri().to_owned())
     }
 
-    async fn adopt_upload(
-        &self,
-        upload_key: &str,
-        media_key: &str,
-        content_type: &str,
-    ) -> Result<(), PortError> {
-        self.client
-            .copy_object()
+    async fn read_upload(&self, key: &str) -> Result<Option<Vec<u8>>, PortError> {
+        let out = match self
+            .client
+            .get_object()
             .bucket(&self.bucket)
-            .copy_source(format!("{}/{upload_key}", self.bucket))
-            .key(media_key)
-            .content_type(content_type)
-            .metadata_directive(aws_sdk_s3::types::MetadataDirective::Replace)
+            .key(key)
             .send()
             .await
-            .map_err(|e| sdk_error("adopt upload", &e.into_service_error()))?;
-        Ok(())
+        {
+            Ok(out) => out,
+            Err(e) => {
+                let err = e.into_service_error();
+                if err.is_no_such_key() {
+                    return Ok(None);
+                }
+                return Err(sdk_error("read upload", &err));
+            }
+        };
+        let body = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| PortError::retryable("read upload", e.to_string()))?;
+        Ok(Some(body.into_bytes().to_vec()))
     }
 
     async fn inspect(&self, key: &str) -> Result<Option<StoredObject>, PortError> {

@@ -153,6 +153,29 @@ pub struct Service {
     /// Without it, no request of this service is linked as a duplicate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duplicates: Option<DuplicateSettings>,
+    /// Whether anybody may read its reports (a pothole) or only the reporter
+    /// and staff (a neighbour's noise, social help): see `visibility`.
+    #[serde(default, skip_serializing_if = "ReportVisibility::is_public")]
+    pub reports: ReportVisibility,
+    /// The exact place tells too much (someone's home): the public sees it
+    /// coarsened, without the address.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sensitive_location: bool,
+}
+
+/// Who may read a service's reports besides the reporter and staff.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportVisibility {
+    #[default]
+    Public,
+    Private,
+}
+
+impl ReportVisibility {
+    pub fn is_public(&self) -> bool {
+        *self == ReportVisibility::Public
+    }
 }
 
 /// The published, serialisable catalogue.

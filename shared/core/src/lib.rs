@@ -25,3 +25,4 @@ pub mod rules;
 pub mod service_form;
 pub mod status;
 pub mod usecases;
+pub mod visibility;

@@ -558,25 +558,15 @@ impl MediaStore for MemoryBlobs {
         &self,
         key: &str,
         content_type: &str,
+        content_length: u64,
         expires_in_secs: u64,
     ) -> Result<String, PortError> {
         Ok(format!(
-            "memory://{key}?upload={content_type}&expires={expires_in_secs}"
+            "memory://{key}?upload={content_type}&bytes={content_length}&expires={expires_in_secs}"
         ))
     }
-    async fn adopt_upload(
-        &self,
-        upload_key: &str,
-        media_key: &str,
-        content_type: &str,
-    ) -> Result<(), PortError> {
-        let mut objects = lock(&self.objects);
-        let body = objects
-            .get(upload_key)
-            .map(|(_, b)| b.clone())
-            .ok_or_else(|| PortError::permanent("adopt upload", "no such upload"))?;
-        objects.insert(media_key.to_owned(), (content_type.to_owned(), body));
-        Ok(())
+    async fn read_upload(&self, key: &str) -> Result<Option<Vec<u8>>, PortError> {
+        Ok(lock(&self.objects).get(key).map(|(_, body)| body.clone()))
     }
 
     async fn inspect(&self, key: &str) -> Result<Option<StoredObject>, PortError> {

@@ -280,23 +280,19 @@ pub trait MediaStore: Send + Sync {
     ) -> Result<(), PortError>;
     /// A link to read the object, valid for `expires_in_secs`.
     async fn read_link(&self, key: &str, expires_in_secs: u64) -> Result<String, PortError>;
-    /// A link the client uploads the object to (HTTP PUT with that content type).
+    /// A link the client uploads the object to: HTTP PUT with that content
+    /// type and exactly `content_length` bytes (both are signed).
     async fn upload_link(
         &self,
         key: &str,
         content_type: &str,
+        content_length: u64,
         expires_in_secs: u64,
     ) -> Result<String, PortError>;
     /// Size and first bytes of an uploaded object, `None` when nothing is there.
     async fn inspect(&self, key: &str) -> Result<Option<StoredObject>, PortError>;
-    /// Keeps an upload as a request's photo: copied to `media_key`, with its
-    /// checked content type (uploads not adopted expire by the bucket's lifecycle).
-    async fn adopt_upload(
-        &self,
-        upload_key: &str,
-        media_key: &str,
-        content_type: &str,
-    ) -> Result<(), PortError>;
+    /// The whole of an uploaded object, `None` when nothing is there.
+    async fn read_upload(&self, key: &str) -> Result<Option<Vec<u8>>, PortError>;
 }
 
 /// Time and randomness come from outside so tests control them.

@@ -249,6 +249,16 @@ pub struct ServiceRequest {
     pub resolved_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolution: Option<String>,
+    /// The reporter asked that their words and photos not be shown publicly.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub privacy_requested: bool,
+    /// The description as the public may read it: cut of personal data
+    /// (`rules::redaction`, with the reporter's own details) when submitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_description: Option<String>,
+    /// The Open311 client application that filed it: only it may relay updates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open311_client: Option<String>,
     /// SHA-256 of the citizen's tracking token.
     pub tracking_token_hash: String,
     /// Whether a contact item exists (the contact itself is stored apart).

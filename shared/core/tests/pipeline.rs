@@ -203,6 +203,8 @@ fn pothole_text(key: Option<&str>) -> RequestSubmission {
             key: k.into(),
             payload_hash: "hash-a".into(),
         }),
+        privacy_requested: false,
+        open311_client: None,
     }
 }
 

@@ -4,5 +4,6 @@
 pub mod calendar;
 pub mod classification;
 pub mod duplicates;
+pub mod redaction;
 pub mod routing;
 pub mod text;

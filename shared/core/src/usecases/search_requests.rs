@@ -8,10 +8,12 @@ use std::collections::{HashMap, HashSet};
 
 use tracing::instrument;
 
+use crate::catalogue::Catalogue;
 use crate::ids::{CaseNumber, JurisdictionId, RequestId, ServiceCode};
 use crate::paging::{Order, PageRequest, TimeWindow};
 use crate::ports::{PortError, RequestQueries, RequestStore};
 use crate::request::{HistoryEvent, ServiceRequest};
+use crate::visibility::{Audience, disclose, disclose_event};
 
 /// How many items one read of the store takes while searching.
 const READ_PAGE: usize = 200;
@@ -127,12 +129,13 @@ pub async fn search_requests(
 }
 
 /// What happened to the city's requests in a window, oldest first: the
-/// events `wanted` keeps, with their case number, one page of them.
-#[instrument(skip_all, fields(jurisdiction = %jurisdiction, page))]
+/// events `wanted` keeps, with their case number, one page of them, each as
+/// the public may see it (`visibility`).
+#[instrument(skip_all, fields(jurisdiction = %catalogue.city().jurisdiction_id, page))]
 pub async fn request_updates(
     store: &dyn RequestStore,
     queries: &dyn RequestQueries,
-    jurisdiction: &JurisdictionId,
+    catalogue: &Catalogue,
     window: &TimeWindow,
     wanted: impl Fn(&HistoryEvent) -> bool,
     page: usize,
@@ -140,8 +143,10 @@ pub async fn request_updates(
 ) -> Result<Vec<(CaseNumber, HistoryEvent)>, PortError> {
     let skip = page.saturating_sub(1).saturating_mul(page_size);
     let mut kept = Kept::new(skip, page_size);
-    // Case numbers of the requests met so far (only this city's are `Some`).
-    let mut cases: HashMap<RequestId, Option<CaseNumber>> = HashMap::new();
+    let jurisdiction = &catalogue.city().jurisdiction_id;
+    // Case numbers of the requests met so far (only this city's are `Some`),
+    // and whether their service's reports are private.
+    let mut cases: HashMap<RequestId, Option<(CaseNumber, bool)>> = HashMap::new();
     let mut read = PageRequest {
         limit: READ_PAGE,
         after: None,
@@ -159,11 +164,15 @@ pub async fn request_updates(
                     .get(&id)
                     .await?
                     .filter(|r| &r.jurisdiction == jurisdiction)
-                    .map(|r| r.case_number);
+                    .map(|r| {
+                        let private = disclose(catalogue, Audience::Public, &r, &[]).private_report;
+                        (r.case_number, private)
+                    });
                 cases.insert(id.clone(), case);
             }
-            if let Some(Some(case)) = cases.get(&id)
-                && kept.offer((case.clone(), event))
+            if let Some(Some((case, private_report))) = cases.get(&id)
+                && let Some(shown) = disclose_event(Audience::Public, *private_report, &event)
+                && kept.offer((case.clone(), shown))
             {
                 return Ok(kept.items);
             }

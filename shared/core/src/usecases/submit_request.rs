@@ -35,6 +35,10 @@ pub struct RequestSubmission {
     pub media: Vec<crate::media::MediaRef>,
     /// Client's idempotency key and a fingerprint of the payload.
     pub idempotency: Option<IdempotencyClaim>,
+    /// The reporter asked that their words and photos not be shown publicly.
+    pub privacy_requested: bool,
+    /// The Open311 client application that filed it (only it may post updates).
+    pub open311_client: Option<String>,
 }
 
 #[derive(Debug)]
@@ -113,6 +117,7 @@ pub async fn submit_request(
     let id = deps.ids.request_id();
     let token = deps.ids.tracking_token(&id);
     let contact = submission.contact.filter(|c| !c.is_empty());
+    let public_description = crate::rules::redaction::redact(&description, contact.as_ref());
     let mut request = ServiceRequest {
         id: id.clone(),
         case_number: deps.ids.case_number(),
@@ -130,6 +135,9 @@ pub async fn submit_request(
         updated_at: now,
         resolved_at: None,
         resolution: None,
+        privacy_requested: submission.privacy_requested,
+        public_description: Some(public_description),
+        open311_client: submission.open311_client,
         tracking_token_hash: token.hash(),
         has_contact: contact.is_some(),
         attributes,
