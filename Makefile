@@ -18,6 +18,7 @@ lint:
 	.venv/bin/cfn-lint template.yaml
 	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=eu-central-1 .venv/bin/sam validate --lint
 	.venv/bin/python -m unittest discover -s infra/lint -p 'test_*.py'
+	.venv/bin/python -m unittest discover -s infra/local -p 'test_*.py'
 	.venv/bin/python infra/lint/template_rules.py template.yaml
 
 ## bench: throughput, cold start and binary size figures (prints a table)

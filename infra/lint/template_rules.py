@@ -18,6 +18,20 @@
    (BisectBatchOnFunctionError: true), retries a finite number of times
    (MaximumRetryAttempts set, not -1) and has an OnFailure destination, so one
    bad record neither blocks its shard nor is lost.
+7. log-retention: every function logs to a log group of the template that has
+   RetentionInDays: its LoggingConfig.LogGroup (or the Globals') is `!Ref` of
+   an AWS::Logs::LogGroup, or a log group is named `/aws/lambda/${Function}`.
+   When both the function's FunctionName and the group's LogGroupName are
+   given, the group is named /aws/lambda/<FunctionName>, where Lambda's own
+   tools look for it.
+8. dlq-alarm: the alarms on a dead-letter queue (of a RedrivePolicy or an
+   OnFailure destination) include one on its depth
+   (ApproximateNumberOfMessagesVisible) with AlarmActions, so the first
+   failed message reaches someone. (A dead-letter queue with no alarm at all
+   is rule 3's.)
+9. alarm-actions: every CloudWatch alarm has AlarmActions (and does not
+   disable them with ActionsEnabled: false): an alarm that tells nobody is
+   only a graph.
 
 Usage: template_rules.py TEMPLATE...   (prints nothing and exits 0 when all pass;
 exit 1 and one line per violation otherwise)
@@ -29,6 +43,8 @@ from samtranslator.yaml_helper import yaml_parse
 
 SECRET_NAME = re.compile(r"(TOKEN|SECRET|PASSWORD|API_KEY)$")
 STREAM_EVENT_TYPES = ("DynamoDB", "Kinesis")
+FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
+DLQ_DEPTH_METRIC = "ApproximateNumberOfMessagesVisible"
 
 
 def ref_name(value):
@@ -53,6 +69,71 @@ def function_events(resources):
         if fn.get("Type") == "AWS::Serverless::Function":
             for ename, event in (fn.get("Properties", {}).get("Events") or {}).items():
                 yield fname, ename, event
+
+
+def sub_text(value):
+    """The text of a plain string or of a `!Sub "text"`, else None (another intrinsic)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+        return value["Fn::Sub"]
+    return None
+
+
+def has_actions(alarm_props):
+    actions = alarm_props.get("AlarmActions")
+    enabled = alarm_props.get("ActionsEnabled", True)
+    return bool(actions) and enabled not in (False, "false", "False")
+
+
+def check_log_groups(resources, globals_fn):
+    problems = []
+    log_groups = {k: r for k, r in resources.items() if r.get("Type") == "AWS::Logs::LogGroup"}
+    global_group = ref_name((globals_fn.get("LoggingConfig") or {}).get("LogGroup"))
+    for fname, fn in resources.items():
+        if fn.get("Type") not in FUNCTION_TYPES:
+            continue
+        props = fn.get("Properties", {})
+        where = f"log-retention: {fname}"
+        group = ref_name((props.get("LoggingConfig") or {}).get("LogGroup"))
+        if group is None and fn.get("Type") == "AWS::Serverless::Function":
+            group = global_group
+        if group is None:
+            # The other way round: a group named after the function (`/aws/lambda/${Fn}`).
+            named = [k for k, g in log_groups.items() if sub_text(g.get("Properties", {}).get("LogGroupName")) == f"/aws/lambda/${{{fname}}}"]
+            group = named[0] if named else None
+        if group is None:
+            problems.append(f"{where} has no log group of its own (LoggingConfig.LogGroup: !Ref a AWS::Logs::LogGroup with RetentionInDays)")
+            continue
+        if group not in log_groups:
+            problems.append(f"{where} logs to {group}, which is not an AWS::Logs::LogGroup of the template")
+            continue
+        group_props = log_groups[group].get("Properties", {})
+        if "RetentionInDays" not in group_props:
+            problems.append(f"{where} logs to {group}, which has no RetentionInDays (its logs would be kept forever)")
+        function_name, group_name = sub_text(props.get("FunctionName")), sub_text(group_props.get("LogGroupName"))
+        if function_name is not None and group_name is not None and group_name != f"/aws/lambda/{function_name}":
+            problems.append(f"{where} logs to {group} named {group_name!r}, not '/aws/lambda/{function_name}'")
+    return problems
+
+
+def check_alarms(resources, dlqs):
+    problems = []
+    alarms = {k: r.get("Properties", {}) for k, r in resources.items() if r.get("Type") == "AWS::CloudWatch::Alarm"}
+    for name, props in alarms.items():
+        if not props.get("AlarmActions"):
+            problems.append(f"alarm-actions: alarm {name} has no AlarmActions (nobody is told when it fires)")
+        elif not has_actions(props):
+            problems.append(f"alarm-actions: alarm {name} disables its actions (ActionsEnabled: false)")
+    for dlq in sorted(dlqs):
+        on_it = [
+            props
+            for props in alarms.values()
+            if any(d.get("Name") == "QueueName" and ref_name(d.get("Value")) == dlq for d in props.get("Dimensions", []))
+        ]
+        if on_it and not any(p.get("MetricName") == DLQ_DEPTH_METRIC and has_actions(p) for p in on_it):
+            problems.append(f"dlq-alarm: dead-letter queue {dlq} has no alarm with AlarmActions on its depth ({DLQ_DEPTH_METRIC})")
+    return problems
 
 
 def check_stream_event(fname, ename, eprops):
@@ -95,6 +176,8 @@ def check(template):
                 problems.append(f"dlq: dead-letter queue {name} has no CloudWatch alarm")
         elif "RedrivePolicy" not in queues[name].get("Properties", {}):
             problems.append(f"dlq: queue {name} has no RedrivePolicy to a dead-letter queue")
+    problems.extend(check_alarms(resources, dlqs & set(queues)))
+    problems.extend(check_log_groups(resources, globals_fn))
 
     for fname, fn in resources.items():
         if fn.get("Type") != "AWS::Serverless::Function":

@@ -8,10 +8,15 @@ function's environment as the emulator resolved it, HTTP routes, queue and
 stream sources and schedules).
 
 moto's CloudFormation creates tables (with streams), queues, buckets, IAM
-roles, event buses and Lambda functions with resolved environment variables,
-so those are read back from the emulator. It leaves the HTTP API
-(AWS::ApiGatewayV2::*) and EventBridge schedules (AWS::Scheduler::Schedule)
-as empty resources, so routes and schedules come from the template itself.
+roles, event buses, log groups, SNS topics and Lambda functions with resolved
+environment variables, so those are read back from the emulator. It leaves the
+HTTP API (AWS::ApiGatewayV2::*) and EventBridge schedules
+(AWS::Scheduler::Schedule) as empty resources, so routes and schedules come
+from the template itself (their parameter references, such as the daily
+report's `!Ref CityTimeZone`, worked out from the stack's parameter values).
+It leaves CloudWatch alarms and SNS subscriptions empty too; this script then
+puts them through the CloudWatch and SNS APIs (stack_api_resources.py).
+Resources whose Condition is false are left out of the description.
 
 The emulator gets no AWS::Lambda::EventSourceMapping: moto would consume the
 queues and table streams itself (it cannot run the functions, so SQS messages
@@ -23,8 +28,8 @@ and a `Ref` to an AWS::Events::EventBus is sent as its Name attribute, which is
 what CloudFormation returns for it (moto's Ref returns an unusable object).
 
 The template side (reading, describing, transforming, what the emulator is
-given) is in stack_template.py; reading back what was created and writing the
-description is in stack_description.py.
+given, working out intrinsic values) is in stack_template.py; reading back
+what was created and writing the description is in stack_description.py.
 
 Runs with the repo's .venv (infra/local/ensure-venv.sh); started with another
 interpreter that lacks the packages, it re-executes itself with .venv/bin/python.
@@ -49,11 +54,13 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from stack_description import build_description, summary, write_json
+from stack_api_resources import put_api_resources
+from stack_description import build_description, stack_resolver, stack_resources, summary, write_json
 from stack_template import (
     DeployError,
     describe_functions,
     for_emulator,
+    parameter_values,
     read_template,
     transform,
     with_placeholder_code,
@@ -195,7 +202,7 @@ def make_clients(endpoint_url: str | None, region: str) -> dict[str, Any]:
     )
     return {
         name: boto3.client(name, endpoint_url=endpoint_url, config=config)
-        for name in ("cloudformation", "s3", "lambda", "sqs", "dynamodb")
+        for name in ("cloudformation", "s3", "lambda", "sqs", "dynamodb", "cloudwatch", "sns")
     }
 
 
@@ -299,13 +306,7 @@ def create_stack(cfn: Any, stack_name: str, body: str, parameters: dict[str, str
 
 def effective_parameters(template: dict[str, Any], overrides: dict[str, str]) -> dict[str, str]:
     """Every declared parameter's value: the override, else the default."""
-    values = {}
-    for key, declaration in (template.get("Parameters") or {}).items():
-        if key in overrides:
-            values[key] = overrides[key]
-        elif isinstance(declaration, dict) and "Default" in declaration:
-            values[key] = str(declaration["Default"])
-    return values
+    return parameter_values(template, overrides)
 
 
 def deployed_differs(cfn: Any, stack_name: str, sent: dict[str, Any], parameters: dict[str, str]) -> bool:
@@ -400,6 +401,13 @@ def main(argv: list[str] | None = None) -> int:
                 args.timeout,
                 args.recreate_if_changed,
             )
+        api_created: dict[str, str] = {}
+        if not args.describe_only:
+            # Alarms and subscriptions, which moto's CloudFormation leaves empty.
+            resources = stack_resources(clients["cloudformation"], args.stack_name, transformed)
+            resolver = stack_resolver(clients["cloudformation"], args.stack_name, region, transformed, resources)
+            physical_ids = {logical_id: r["physical_id"] for logical_id, r in resources.items()}
+            api_created = put_api_resources(clients, args.stack_name, transformed, physical_ids, resolver)
         description = build_description(
             clients,
             args.stack_name,
@@ -408,6 +416,7 @@ def main(argv: list[str] | None = None) -> int:
             specs,
             transformed,
             from_mappings=args.describe_only,
+            api_created=api_created,
         )
         write_json(args.out, description)
         if not args.describe_only and any(m["enabled"] for m in description["event_source_mappings"]):

@@ -15,8 +15,12 @@ from typing import Any
 from stack_template import (
     PHYSICAL_ID_OUTPUT,
     DeployError,
+    Resolver,
+    Unresolved,
     filter_patterns,
+    is_intrinsic,
     logical_id_of,
+    parse_input,
 )
 
 MAPPING_DISABLED_STATES = {"Disabled"}
@@ -51,6 +55,39 @@ def stack_resources(cfn: Any, stack_name: str, transformed: dict[str, Any]) -> d
         if logical_id in resources and not resources[logical_id]["physical_id"] and value:
             resources[logical_id]["physical_id"] = value
     return resources
+
+
+def stack_resolver(
+    cfn: Any, stack_name: str, region: str, transformed: dict[str, Any], resources: dict[str, dict[str, Any]]
+) -> Resolver:
+    """Works out the template's values as the stack has them: its parameter values
+    (the deployed ones, not only the template's defaults), pseudo parameters and
+    physical ids."""
+    stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
+    deployed = {p["ParameterKey"]: p.get("ParameterValue") for p in stack.get("Parameters") or []}
+    # arn:PARTITION:cloudformation:REGION:ACCOUNT:stack/NAME/ID
+    arn = (stack.get("StackId") or "").split(":")
+    pseudo = {
+        "AWS::StackName": stack_name,
+        "AWS::StackId": stack.get("StackId") or "",
+        "AWS::Region": region,
+        "AWS::Partition": arn[1] if len(arn) > 4 else "aws",
+        "AWS::AccountId": arn[4] if len(arn) > 4 else "",
+        "AWS::URLSuffix": "amazonaws.com",
+    }
+    physical = {logical_id: r["physical_id"] for logical_id, r in resources.items()}
+    return Resolver(transformed, deployed, pseudo, physical)
+
+
+def resolved_text(resolver: Resolver, value: Any, where: str) -> Any:
+    """A template value the runner reads as it is (a schedule's expression or time
+    zone): worked out when it is an intrinsic, such as `!Ref CityTimeZone`."""
+    if not is_intrinsic(value):
+        return value
+    try:
+        return resolver.resolve(value)
+    except Unresolved as err:
+        raise DeployError(f"{where}: {err}") from err
 
 
 def all_outputs(cfn: Any, stack_name: str) -> dict[str, str]:
@@ -323,22 +360,48 @@ def build_description(
     specs: dict[str, dict[str, Any]],
     transformed: dict[str, Any],
     from_mappings: bool = False,
+    api_created: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The JSON description. from_mappings: a real stack, whose event source mappings hold the source settings."""
+    """The JSON description. from_mappings: a real stack, whose event source mappings hold the source settings.
+
+    api_created: logical id -> physical id of the resources deploy_stack.py
+    made through the emulator's service APIs (stack_api_resources).
+    """
     cfn = clients["cloudformation"]
     resources = stack_resources(cfn, stack_name, transformed)
+    resolver = stack_resolver(cfn, stack_name, region, transformed, resources)
+    # Resources whose Condition is false do not exist in the stack at all.
+    excluded = {
+        logical_id: r["type"]
+        for logical_id, r in sorted(resources.items())
+        if not r["emulated"] and not resolver.included(transformed["Resources"].get(logical_id) or {})
+    }
+    for logical_id in excluded:
+        del resources[logical_id]
+    for logical_id, physical_id in (api_created or {}).items():
+        if logical_id in resources:
+            resources[logical_id].update(physical_id=physical_id, emulated=True)
     functions = read_functions(clients["lambda"], specs, resources)
     mappings = list_mappings(clients["lambda"], functions)
     return {
         "stack_name": stack_name,
         "endpoint_url": endpoint_url,
         "region": region,
+        # The stack's parameter values (defaults included) and its conditions.
+        "parameters": dict(sorted(resolver.parameters.items())),
+        "conditions": resolver.conditions(),
         "resources": {logical_id: r["physical_id"] for logical_id, r in sorted(resources.items())},
         # Resource types moto's CloudFormation does not create, or that are not
         # sent to it (NOT_SENT_TYPES): the local runner stands in for them (HTTP
-        # API routes, schedules, event source mappings) or nothing does (alarms,
-        # bucket policy, event archive).
+        # API routes, schedules, event source mappings) or nothing does (bucket
+        # policy, event archive); alarms and subscriptions are not here when
+        # deploy_stack.py made them through the emulator's APIs (created_through_api).
         "not_emulated": {logical_id: r["type"] for logical_id, r in sorted(resources.items()) if not r["emulated"]},
+        "created_through_api": {
+            logical_id: resources[logical_id]["type"] for logical_id in sorted(api_created or {}) if logical_id in resources
+        },
+        # Resources of the template whose Condition is false for this stack.
+        "excluded_by_condition": excluded,
         "outputs": stack_outputs(cfn, stack_name),
         "functions": functions,
         "http_routes": [
@@ -348,13 +411,18 @@ def build_description(
         ],
         "queue_sources": read_queue_sources(clients, specs, resources, mappings, from_mappings),
         "stream_sources": read_stream_sources(clients, specs, resources, mappings, from_mappings),
+        # Expressions, time zones and inputs as the stack has them (`!Ref CityTimeZone` worked out).
         "schedules": [
             {
                 "name": s["name"],
                 "function": logical_id,
-                "expression": s["expression"],
-                "timezone": s["timezone"],
-                "input": s["input"],
+                "expression": resolved_text(resolver, s["expression"], f"{logical_id} schedule {s['name']}"),
+                "timezone": resolved_text(resolver, s["timezone"], f"{logical_id} schedule {s['name']}"),
+                "input": (
+                    parse_input(resolved_text(resolver, s["input"], f"{logical_id} schedule {s['name']}"))
+                    if is_intrinsic(s["input"])
+                    else s["input"]
+                ),
             }
             for logical_id, spec in specs.items()
             for s in spec["schedules"]
@@ -378,6 +446,11 @@ def summary(description: dict[str, Any], action: str, out: Path) -> str:
     ]
     if description["not_emulated"]:
         lines.append(f"  not created by the emulator: {', '.join(sorted(set(description['not_emulated'].values())))}")
+    made = description.get("created_through_api") or {}
+    for kind in sorted(set(made.values())):
+        lines.append(f"  made through the emulator's API: {sum(1 for k in made.values() if k == kind)} {kind}")
+    if description.get("excluded_by_condition"):
+        lines.append(f"  condition false, not in the stack: {', '.join(description['excluded_by_condition'])}")
     for logical_id, fn in description["functions"].items():
         lines.append(f"  {logical_id:<24} {fn['binary'] or '?':<16} {len(fn['environment'])} env vars")
     for route in description["http_routes"]:
@@ -394,7 +467,8 @@ def summary(description: dict[str, Any], action: str, out: Path) -> str:
             f"-> {source['function']}"
         )
     for schedule in description["schedules"]:
-        lines.append(f"  schedule {schedule['name']} {schedule['expression']} -> {schedule['function']}")
+        zone = f" ({schedule['timezone']})" if schedule["timezone"] else ""
+        lines.append(f"  schedule {schedule['name']} {schedule['expression']}{zone} -> {schedule['function']}")
     mappings = description["event_source_mappings"]
     enabled = [m for m in mappings if m["enabled"]]
     lines.append(f"  event source mappings: {len(mappings)} ({len(enabled)} enabled)")

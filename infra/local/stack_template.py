@@ -2,7 +2,8 @@
 (each function's binary, HTTP routes, queue and stream sources, schedules),
 transformed offline with aws-sam-translator, and made into the template the
 emulator is given (no event source mappings: the local runner is the only
-consumer of every queue and stream).
+consumer of every queue and stream); and Resolver, which works out template
+values (Ref, GetAtt, Sub, If, conditions, AWS::NoValue) against a stack.
 """
 
 from __future__ import annotations
@@ -180,6 +181,190 @@ def describe_functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 )
         functions[logical_id] = spec
     return functions
+
+
+# ---------------------------------------------------------- intrinsic values
+
+
+class Unresolved(DeployError):
+    """A template value this script cannot work out (an intrinsic or attribute it does not know)."""
+
+
+NO_VALUE = object()  # what `Ref AWS::NoValue` resolves to: the key or list item is dropped
+
+
+def is_intrinsic(value: Any) -> bool:
+    """True for `{"Ref": …}`, `{"Condition": …}` or `{"Fn::…": …}`."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    key = next(iter(value))
+    return key in ("Ref", "Condition") or key.startswith("Fn::")
+
+
+def parameter_values(template: dict[str, Any], given: dict[str, str]) -> dict[str, str]:
+    """Every declared parameter's value as a string: the given one, else the template's default."""
+    values = {}
+    for key, declaration in (template.get("Parameters") or {}).items():
+        if key in given and given[key] is not None:
+            values[key] = str(given[key])
+        elif isinstance(declaration, dict) and "Default" in declaration:
+            values[key] = str(declaration["Default"])
+    return values
+
+
+class Resolver:
+    """Works out template values the way CloudFormation would, from what is known here.
+
+    Knows Ref (parameters, pseudo parameters, resources' physical ids),
+    Fn::GetAtt of the attributes in ATTRIBUTES, Fn::Sub, Fn::Join, Fn::Split,
+    Fn::Select, Fn::If, Fn::Equals, Fn::Not, Fn::And, Fn::Or, Condition and
+    AWS::NoValue; anything else raises Unresolved.
+    """
+
+    def __init__(
+        self,
+        template: dict[str, Any],
+        parameters: dict[str, str],
+        pseudo: dict[str, str] | None = None,
+        physical_ids: dict[str, str | None] | None = None,
+    ) -> None:
+        self.template = template
+        self.parameters = parameter_values(template, parameters)
+        self.pseudo = dict(pseudo or {})
+        self.physical_ids = dict(physical_ids or {})
+        self.types = {
+            logical_id: resource.get("Type")
+            for logical_id, resource in (template.get("Resources") or {}).items()
+            if isinstance(resource, dict)
+        }
+        self._conditions: dict[str, bool] = {}
+
+    # Conditions
+
+    def condition(self, name: str) -> bool:
+        if name not in self._conditions:
+            declared = self.template.get("Conditions") or {}
+            if name not in declared:
+                raise Unresolved(f"condition {name} is not declared")
+            self._conditions[name] = False  # a condition that refers to itself is false, not a recursion
+            self._conditions[name] = self.truth(declared[name])
+        return self._conditions[name]
+
+    def conditions(self) -> dict[str, bool]:
+        return {name: self.condition(name) for name in self.template.get("Conditions") or {}}
+
+    def truth(self, value: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        if isinstance(value, dict) and len(value) == 1:
+            ((key, arg),) = value.items()
+            if key == "Condition" and isinstance(arg, str):
+                return self.condition(arg)
+            if key == "Fn::Equals" and isinstance(arg, list) and len(arg) == 2:
+                left, right = (self.resolve(item) for item in arg)
+                return str(left) == str(right)
+            if key == "Fn::Not" and isinstance(arg, list) and len(arg) == 1:
+                return not self.truth(arg[0])
+            if key == "Fn::And" and isinstance(arg, list):
+                return all(self.truth(item) for item in arg)
+            if key == "Fn::Or" and isinstance(arg, list):
+                return any(self.truth(item) for item in arg)
+        raise Unresolved(f"not a condition: {value!r}")
+
+    def included(self, resource: dict[str, Any]) -> bool:
+        """False for a resource whose Condition is false (CloudFormation does not create it)."""
+        name = resource.get("Condition") if isinstance(resource, dict) else None
+        return True if name is None else self.condition(name)
+
+    # Values
+
+    def ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return NO_VALUE
+        if name in self.parameters:
+            return self.parameters[name]
+        if name in self.pseudo:
+            return self.pseudo[name]
+        if self.physical_ids.get(name):
+            return self.physical_ids[name]
+        raise Unresolved(f"Ref {name}: no value known here")
+
+    def attribute(self, logical_id: str, attribute: str) -> str:
+        physical = self.physical_ids.get(logical_id)
+        kind = self.types.get(logical_id)
+        getter = ATTRIBUTES.get((kind, attribute))
+        if not physical or getter is None:
+            raise Unresolved(f"Fn::GetAtt {logical_id}.{attribute} ({kind}): no value known here")
+        return getter(physical, self.pseudo)
+
+    def substitute(self, text: str, variables: dict[str, Any]) -> str:
+        def one(match: re.Match[str]) -> str:
+            name = match[1]
+            if name.startswith("!"):
+                return "${" + name[1:] + "}"
+            if name in variables:
+                return str(self.resolve(variables[name]))
+            if "." in name and not name.startswith("AWS::"):
+                logical_id, attribute = name.split(".", 1)
+                return self.attribute(logical_id, attribute)
+            return str(self.ref(name))
+
+        return re.sub(r"\$\{([^}]+)\}", one, text)
+
+    def resolve(self, value: Any) -> Any:
+        """`value` with every intrinsic worked out; NO_VALUE for `Ref AWS::NoValue` (dropped inside lists and maps)."""
+        if isinstance(value, list):
+            return [item for item in (self.resolve(v) for v in value) if item is not NO_VALUE]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            ((key, arg),) = value.items()
+            if key == "Ref" and isinstance(arg, str):
+                return self.ref(arg)
+            if key == "Fn::GetAtt":
+                parts = arg if isinstance(arg, list) else str(arg).split(".", 1)
+                return self.attribute(str(parts[0]), str(self.resolve(parts[1])))
+            if key == "Fn::Sub":
+                text, variables = (arg[0], arg[1] if len(arg) > 1 else {}) if isinstance(arg, list) else (arg, {})
+                return self.substitute(str(text), variables or {})
+            if key == "Fn::Join" and isinstance(arg, list) and len(arg) == 2:
+                return str(arg[0]).join(str(item) for item in self.resolve(arg[1]))
+            if key == "Fn::Split" and isinstance(arg, list) and len(arg) == 2:
+                return str(self.resolve(arg[1])).split(str(arg[0]))
+            if key == "Fn::Select" and isinstance(arg, list) and len(arg) == 2:
+                return self.resolve(arg[1])[int(self.resolve(arg[0]))]
+            if key == "Fn::If" and isinstance(arg, list) and len(arg) == 3:
+                return self.resolve(arg[1] if self.condition(str(arg[0])) else arg[2])
+            if key in ("Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or", "Condition"):
+                return self.truth(value)
+            if key.startswith("Fn::"):
+                raise Unresolved(f"{key} is not known here")
+        resolved = {}
+        for key, item in value.items():
+            item = self.resolve(item)
+            if item is not NO_VALUE:
+                resolved[key] = item
+        return resolved
+
+
+def _queue_arn(url: str, pseudo: dict[str, str]) -> str:
+    """arn:…:sqs:REGION:ACCOUNT:NAME of a queue URL (https://sqs.REGION.…/ACCOUNT/NAME)."""
+    account, name = url.rstrip("/").rsplit("/", 2)[-2:]
+    return f"arn:{pseudo.get('AWS::Partition', 'aws')}:sqs:{pseudo.get('AWS::Region', '')}:{account}:{name}"
+
+
+# (resource type, attribute) -> the attribute's value from the physical id.
+ATTRIBUTES = {
+    ("AWS::SQS::Queue", "QueueName"): lambda url, _: url.rstrip("/").rsplit("/", 1)[-1],
+    ("AWS::SQS::Queue", "QueueUrl"): lambda url, _: url,
+    ("AWS::SQS::Queue", "Arn"): _queue_arn,
+    ("AWS::SNS::Topic", "TopicArn"): lambda arn, _: arn,
+    ("AWS::SNS::Topic", "TopicName"): lambda arn, _: arn.rsplit(":", 1)[-1],
+    ("AWS::DynamoDB::Table", "TableName"): lambda name, _: name,
+    ("AWS::Events::EventBus", "Name"): lambda name, _: name,
+}
 
 
 def with_placeholder_code(template: dict[str, Any], code_uri: str) -> dict[str, Any]:
