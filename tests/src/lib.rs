@@ -258,3 +258,31 @@ pub async fn create_request_retrying(
         }
     }
 }
+
+/// Runs the admin command `citydesk` (built by `make test`) against a
+/// deployment named by `target` (`--stack-file F` or `--stack-name N`, the
+/// latter found on the emulator); returns success, stdout and stderr.
+pub fn citydesk_cli(target: &[&str], args: &[&str]) -> (bool, String, String) {
+    let binary = std::env::var("CITYDESK_CLI")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo_root().join("target/debug/citydesk"));
+    let out = Command::new(&binary)
+        .args(target)
+        .args(args)
+        .env("AWS_ENDPOINT_URL", endpoint())
+        .env("AWS_REGION", "eu-central-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {} (make test builds it first): {e}",
+                binary.display()
+            )
+        });
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

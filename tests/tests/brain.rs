@@ -5,33 +5,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
-use std::process::Command;
-
-use citydesk_e2e::{eventually, fetch_json, repo_root, start_system};
+use citydesk_e2e::{citydesk_cli, eventually, fetch_json, repo_root, start_system};
 use serde_json::{Value, json};
 
 /// Runs the admin command against the system's stack; (success, stdout, stderr).
 fn citydesk(stack_file: &std::path::Path, args: &[&str]) -> (bool, String, String) {
-    let binary = std::env::var("CITYDESK_CLI")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| repo_root().join("target/debug/citydesk"));
-    let out = Command::new(&binary)
-        .arg("--stack-file")
-        .arg(stack_file)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run {} (make test builds it first): {e}",
-                binary.display()
-            )
-        });
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    citydesk_cli(&["--stack-file", stack_file.to_str().unwrap()], args)
 }
 
 fn sample(name: &str) -> String {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Context;
-use citydesk_aws::catalogue_publisher::CataloguePublisher;
+use citydesk_aws::city_publisher::{CityPublisher, cloudwatch_client};
 use citydesk_aws::config::{Clients, CommonConfig, Env};
 use citydesk_aws::dynamo::DynamoStore;
 use citydesk_aws::s3::S3Blobs;
@@ -97,7 +97,7 @@ pub async fn store_secrets(stack: &Stack) -> anyhow::Result<usize> {
     for name in &names {
         ssm.put_parameter()
             .name(name)
-            .value(citydesk_aws::catalogue_publisher::new_api_key())
+            .value(citydesk_aws::city_publisher::new_api_key())
             .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
             .overwrite(true)
             .send()
@@ -129,12 +129,14 @@ pub async fn publish_catalogue(stack: &Stack, catalogue_dir: &Path) -> anyhow::R
     let clients = Clients::new(&common).await;
     let blobs = S3Blobs::new(clients.s3.clone(), &common.bucket_name);
     let store = DynamoStore::new(clients.dynamodb.clone(), &common.table_name);
-    let prefix = format!("{}-dept-", stack.stack_name);
-    let published = CataloguePublisher {
+    let cloudwatch = cloudwatch_client(&clients.sdk);
+    let published = CityPublisher {
         blobs: &blobs,
         store: &store,
         sqs: &clients.sqs,
-        department_queue_prefix: &prefix,
+        cloudwatch: &cloudwatch,
+        stack_name: &stack.stack_name,
+        alarm_topic_arn: None,
     }
     .publish(&catalogue, false)
     .await

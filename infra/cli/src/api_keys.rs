@@ -1,7 +1,7 @@
 //! Open311 client application keys: created for a named client, shown once,
 //! stored only as a SHA-256 hash, revoked by the key.
 
-use citydesk_aws::catalogue_publisher::new_api_key;
+use citydesk_aws::city_publisher::new_api_key;
 use citydesk_aws::dynamo::DynamoStore;
 use citydesk_core::ids::sha256_hex;
 use citydesk_core::ports::PortError;

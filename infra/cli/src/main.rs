@@ -12,6 +12,10 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "citydesk", about = "citydesk administration")]
 struct Cli {
+    /// A stack deployed with `sam deploy`: its outputs name the table, the
+    /// bucket and the alarm topic (credentials and region from the environment).
+    #[arg(long, global = true)]
+    stack_name: Option<String>,
     /// Stack description (infra/local/deploy_stack.py) naming the deployment.
     #[arg(
         long,
@@ -31,6 +35,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The city's catalogue, calendar, address list and departments.
+    #[command(subcommand)]
+    City(City),
+    /// Keys of the departments' API (hashed, shown once, revoked at once).
+    #[command(subcommand)]
+    DepartmentKey(DepartmentKey),
     /// Open311 client application keys.
     #[command(subcommand)]
     ApiKey(ApiKey),
@@ -99,6 +109,41 @@ enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+enum City {
+    /// Publishes a city's folder (catalogue.toml, districts.geojson, optional
+    /// addresses.csv): the catalogue, each department's queue with its
+    /// dead-letter queue and alarms, a first key per department. Idempotent;
+    /// a department left out is removed once it holds no open request.
+    Publish {
+        dir: PathBuf,
+        /// Print what would change; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DepartmentKey {
+    /// Creates a key for a department and prints it (once).
+    Create {
+        #[arg(long)]
+        department: String,
+    },
+    /// Lists a department's keys by id (never the keys), revoked ones marked.
+    List {
+        #[arg(long)]
+        department: String,
+    },
+    /// Revokes a key: the key itself, its SHA-256 or its id from `list`.
+    Revoke {
+        #[arg(long)]
+        department: String,
+        #[arg(long)]
+        key: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum ApiKey {
     /// Creates a key for a client application and prints it (once).
     Create {
@@ -124,14 +169,44 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let named_directly = cli.table.is_some() || cli.bucket.is_some();
+    let named_directly = cli.table.is_some() || cli.bucket.is_some() || cli.stack_name.is_some();
     let target = TargetArgs {
+        stack_name: cli.stack_name.as_deref(),
         stack_file: (!named_directly).then_some(cli.stack_file.as_path()),
         table: cli.table.as_deref(),
         bucket: cli.bucket.as_deref(),
     };
     let deployment = deployment(target).await?;
     match cli.command {
+        Command::City(City::Publish { dir, dry_run }) => {
+            let published = citydesk_cli::city::publish(&deployment, &dir, dry_run).await?;
+            print!("{}", citydesk_cli::city::render(&published, dry_run));
+        }
+        Command::DepartmentKey(DepartmentKey::Create { department }) => {
+            let key = citydesk_cli::city::create_key(&deployment, &department).await?;
+            println!("{key}");
+            eprintln!(
+                "API key for department {department}; it is not stored and cannot be shown again."
+            );
+        }
+        Command::DepartmentKey(DepartmentKey::List { department }) => {
+            let keys = citydesk_cli::city::list_keys(&deployment, &department).await?;
+            if keys.is_empty() {
+                println!("department {department} has no keys");
+            }
+            for key in keys {
+                match key.revoked_at {
+                    None => println!("{}  created {}  active", key.key_id, key.created_at),
+                    Some(at) => {
+                        println!("{}  created {}  revoked {at}", key.key_id, key.created_at)
+                    }
+                }
+            }
+        }
+        Command::DepartmentKey(DepartmentKey::Revoke { department, key }) => {
+            citydesk_cli::city::revoke_key(&deployment, &department, &key).await?;
+            eprintln!("revoked: the department's API refuses it from now on");
+        }
         Command::ApiKey(ApiKey::Create { client }) => {
             let key = citydesk_cli::api_keys::create(&deployment.store, &client).await?;
             println!("{key}");

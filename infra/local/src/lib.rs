@@ -29,11 +29,10 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use axum::Router;
-use citydesk_aws::catalogue_publisher::{CataloguePublisher, Published};
+use citydesk_aws::city_publisher::{CityPublisher, Published, cloudwatch_client, new_api_key};
 use citydesk_aws::config::{Clients, CommonConfig, Env};
 use citydesk_aws::dynamo::DynamoStore;
 use citydesk_aws::s3::S3Blobs;
-use citydesk_core::catalogue::{Catalogue, CatalogueDocument};
 use jiff::Timestamp;
 use serde::Serialize;
 use tokio::sync::watch;
@@ -180,7 +179,7 @@ async fn store_provider_secrets(stack: &Stack, local_url: &str) -> anyhow::Resul
         let created = ssm
             .put_parameter()
             .name(&name)
-            .value(citydesk_aws::catalogue_publisher::new_api_key())
+            .value(new_api_key())
             .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
             .overwrite(false)
             .send()
@@ -201,7 +200,7 @@ async fn store_provider_secrets(stack: &Stack, local_url: &str) -> anyhow::Resul
 async fn issue_demo_client_key(env: &HashMap<String, String>) -> anyhow::Result<String> {
     let common = CommonConfig::from_env(&Env::from_map(env.clone()))?;
     let store = DynamoStore::new(Clients::new(&common).await.dynamodb, &common.table_name);
-    let key = citydesk_aws::catalogue_publisher::new_api_key();
+    let key = new_api_key();
     store
         .put_client_key(
             &citydesk_core::ids::sha256_hex(key.as_bytes()),
@@ -212,8 +211,10 @@ async fn issue_demo_client_key(env: &HashMap<String, String>) -> anyhow::Result<
     Ok(key)
 }
 
-/// Publishes each city's catalogue as an operator would: S3 document, department
-/// queues, keys. The departments of all cities end up in one `Published`.
+/// Publishes each city as `citydesk city publish` does (the same code), then
+/// gives every department a fresh key for this run's credentials file (the
+/// keys a publication issued are shown only to it). The departments of all
+/// cities end up in one `Published`.
 async fn publish_catalogues(
     stack: &Stack,
     options: &Options,
@@ -223,26 +224,30 @@ async fn publish_catalogues(
     let clients = Clients::new(&common).await;
     let blobs = S3Blobs::new(clients.s3.clone(), &common.bucket_name);
     let store = DynamoStore::new(clients.dynamodb.clone(), &common.table_name);
-    let prefix = format!("{}-dept-", stack.stack_name);
-    let publisher = CataloguePublisher {
+    let cloudwatch = cloudwatch_client(&clients.sdk);
+    let publisher = CityPublisher {
         blobs: &blobs,
         store: &store,
         sqs: &clients.sqs,
-        department_queue_prefix: &prefix,
+        cloudwatch: &cloudwatch,
+        stack_name: &stack.stack_name,
+        alarm_topic_arn: stack.resource("AlarmTopic"),
     };
     let mut all: Option<Published> = None;
     for dir in &options.catalogue_dirs {
-        let read = |name: &str| {
-            std::fs::read_to_string(dir.join(name))
-                .with_context(|| format!("reading {}/{name}", dir.display()))
-        };
-        let mut document =
-            CatalogueDocument::from_sources(&read("catalogue.toml")?, &read("districts.geojson")?)?;
-        // The address list is optional.
-        if dir.join("addresses.csv").exists() {
-            document = document.with_addresses_csv(&read("addresses.csv")?)?;
+        let catalogue = citydesk_aws::city_publisher::read_city_folder(dir)?;
+        let mut published = publisher.publish(&catalogue, false).await?;
+        for department in catalogue.departments() {
+            if !published
+                .department_keys
+                .contains_key(department.code.as_str())
+            {
+                let key = publisher.issue_key(&department.code).await?;
+                published
+                    .department_keys
+                    .insert(department.code.to_string(), key);
+            }
         }
-        let published = publisher.publish(&Catalogue::new(document)?, true).await?;
         match &mut all {
             None => all = Some(published),
             Some(all) => {

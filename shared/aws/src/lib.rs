@@ -12,11 +12,11 @@
 //! | [`stream_batch`] | runs a use case per committed event of the table's stream, reports the first failure |
 //! | [`eventbridge`] | the city's event bus |
 //! | [`deadline`] | the time an invocation has left |
-//! | [`catalogue_publisher`] | publishes a catalogue: S3 document, department queues, API keys |
+//! | [`city_publisher`] | publishes a city: catalogue document, department queues with DLQs, tags and alarms, first keys, departments that left |
 //! | [`system`] | the real clock and id source |
 //! | [`telemetry`] | tracing set-up honouring Lambda's log settings |
 
-pub mod catalogue_publisher;
+pub mod city_publisher;
 pub mod config;
 pub mod deadline;
 pub mod dynamo;

@@ -487,7 +487,10 @@ async fn once_ledger_claims_once_and_recovers_expired_locks() {
 async fn department_keys_resolve_by_hash() {
     let store = fresh_store().await;
     let roads = DepartmentCode::parse("roads").unwrap();
-    store.put_department_key("abc123", &roads).await.unwrap();
+    store
+        .put_department_key("abc123", &roads, jiff::Timestamp::now())
+        .await
+        .unwrap();
     assert_eq!(
         store.department_for_key_hash("abc123").await.unwrap(),
         Some(roads)

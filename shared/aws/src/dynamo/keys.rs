@@ -48,6 +48,10 @@ pub fn idempotency_pk(key: &str) -> String {
 pub fn api_key_pk(key_hash: &str) -> String {
     format!("APIKEY#{key_hash}")
 }
+/// A department's list of its keys (ids and hashes, never the keys).
+pub fn department_keys_pk(department: &DepartmentCode) -> String {
+    format!("DEPTKEYS#{department}")
+}
 pub fn client_key_pk(key_hash: &str) -> String {
     format!("CLIENTKEY#{key_hash}")
 }

@@ -10,6 +10,7 @@ mod requests;
 pub mod stream;
 mod sweep_progress;
 
+pub use api_keys::{DepartmentKey, key_id_of};
 pub use keys::{DEPARTMENT_SHARDS, department_shard};
 
 use aws_sdk_dynamodb::Client;

@@ -8,7 +8,7 @@
 //! each day's shards, at most `shards × (limit + 1)` items a day read.
 
 use async_trait::async_trait;
-use citydesk_core::ids::RequestId;
+use citydesk_core::ids::{DepartmentCode, RequestId};
 use citydesk_core::paging::{Listing, NearbyOpen, Order, Page, PageKey, PageRequest, TimeWindow};
 use citydesk_core::ports::{PortError, RequestQueries};
 use citydesk_core::request::HistoryEvent;
@@ -30,6 +30,35 @@ use crate::sdk_error;
 const KEY_CEILING: &str = "~";
 
 impl DynamoStore {
+    /// How many open requests a department holds (all its shard partitions;
+    /// counted, not read).
+    pub async fn count_open_work(&self, department: &DepartmentCode) -> Result<usize, PortError> {
+        let mut total = 0;
+        for shard in 0..DEPARTMENT_SHARDS {
+            let mut start = None;
+            loop {
+                let out = self
+                    .client()
+                    .query()
+                    .table_name(self.table())
+                    .index_name(DEPARTMENT_INDEX)
+                    .key_condition_expression("dept_pk = :pk")
+                    .expression_attribute_values(":pk", s(department_pk(department, shard)))
+                    .select(aws_sdk_dynamodb::types::Select::Count)
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("count open work", &e.into_service_error()))?;
+                total += usize::try_from(out.count).unwrap_or(0);
+                match out.last_evaluated_key.filter(|k| !k.is_empty()) {
+                    Some(next) => start = Some(next),
+                    None => break,
+                }
+            }
+        }
+        Ok(total)
+    }
+
     /// Items of one shard partition with `lo <= sort key <= hi`, at most `limit`,
     /// and whether the partition has more.
     async fn shard_page(

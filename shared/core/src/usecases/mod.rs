@@ -7,6 +7,7 @@ pub mod classify_request;
 pub mod department_work;
 pub mod dispatch_change;
 pub mod notify_citizen;
+pub mod publish_city;
 pub mod route_request;
 pub mod search_requests;
 pub mod submit_request;
