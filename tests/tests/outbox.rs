@@ -400,6 +400,7 @@ fn created_request_commit() -> citydesk_core::ports::NewRequest {
             phone: citydesk_core::contact::PhoneNumber::parse("+48600999111").ok(),
             ..Default::default()
         }),
+        person_keys: Vec::new(),
         idempotency: None,
     }
 }

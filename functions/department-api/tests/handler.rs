@@ -65,6 +65,7 @@ async fn world() -> (Arc<MemoryStore>, axum::Router) {
             ..request
         },
         contact: None,
+        person_keys: Vec::new(),
         idempotency: None,
     };
     store.create(&fresh).await.unwrap();

@@ -6,6 +6,7 @@
 //! | variable | meaning |
 //! |---|---|
 //! | `TRACKING_SECRET_PARAMETER` | SSM parameter of the key tracking tokens are derived with |
+//! | `CONTACT_KEY_PARAMETER` | SSM parameter of the key a person's phone and e-mail are indexed with (HMAC) |
 //! | shared | see `citydesk_aws::config` |
 
 // The OpenAPI document is one `json!` literal, deeper than the default limit.
@@ -29,6 +30,8 @@ pub struct Config {
     pub common: CommonConfig,
     /// SSM parameter of the key tracking tokens are derived with.
     pub tracking_secret_parameter: String,
+    /// SSM parameter of the key a person's identifiers are indexed with.
+    pub contact_key_parameter: String,
 }
 
 impl Config {
@@ -36,6 +39,7 @@ impl Config {
         Ok(Self {
             common: CommonConfig::from_env(env)?,
             tracking_secret_parameter: env.required("TRACKING_SECRET_PARAMETER")?,
+            contact_key_parameter: env.required("CONTACT_KEY_PARAMETER")?,
         })
     }
 }
@@ -54,21 +58,26 @@ pub struct Deps {
 impl Deps {
     pub async fn init(config: &Config) -> Result<Self, PortError> {
         let clients = Clients::new(&config.common).await;
+        // Start-up reads run side by side: the catalogue from S3, both id keys
+        // from SSM in one call.
+        let ssm = aws_sdk_ssm::Client::new(&clients.sdk);
+        let (catalogue, (tracking, contacts)) = tokio::try_join!(
+            clients.load_catalogue(&config.common),
+            citydesk_aws::secrets::id_keys(
+                &ssm,
+                &config.tracking_secret_parameter,
+                &config.contact_key_parameter,
+            ),
+        )?;
         Ok(Self {
             // The native API serves the deployment's own city (JURISDICTION_ID).
-            catalogue: clients.load_catalogue(&config.common).await?,
+            catalogue,
             store: Arc::new(DynamoStore::new(
                 clients.dynamodb.clone(),
                 &config.common.table_name,
             )),
             clock: Arc::new(SystemClock),
-            ids: Arc::new(RandomIds::new(
-                citydesk_aws::secrets::tracking_key(
-                    &aws_sdk_ssm::Client::new(&clients.sdk),
-                    &config.tracking_secret_parameter,
-                )
-                .await?,
-            )),
+            ids: Arc::new(RandomIds::new(tracking, contacts)),
             media: Arc::new(citydesk_aws::s3::S3Blobs::new(
                 clients.s3.clone(),
                 &config.common.bucket_name,

@@ -18,6 +18,7 @@
 //! | variable | meaning |
 //! |---|---|
 //! | `TRACKING_SECRET_PARAMETER` | SSM parameter of the key tracking tokens are derived with |
+//! | `CONTACT_KEY_PARAMETER` | SSM parameter of the key a person's phone and e-mail are indexed with (HMAC) |
 //! | `PUBLIC_BASE_URL` | this deployment's public URL, for discovery |
 
 mod format;
@@ -47,6 +48,8 @@ pub struct Config {
     pub common: CommonConfig,
     /// SSM parameter of the key tracking tokens are derived with.
     pub tracking_secret_parameter: String,
+    /// SSM parameter of the key a person's identifiers are indexed with.
+    pub contact_key_parameter: String,
     pub public_base_url: String,
 }
 
@@ -55,6 +58,7 @@ impl Config {
         Ok(Self {
             common: CommonConfig::from_env(env)?,
             tracking_secret_parameter: env.required("TRACKING_SECRET_PARAMETER")?,
+            contact_key_parameter: env.required("CONTACT_KEY_PARAMETER")?,
             public_base_url: env
                 .optional("PUBLIC_BASE_URL")
                 .unwrap_or_else(|| "https://311.example.org".into()),
@@ -85,8 +89,19 @@ impl Deps {
             clients.dynamodb.clone(),
             &config.common.table_name,
         ));
+        // Start-up reads run side by side: the catalogues from S3, both id
+        // keys from SSM in one call.
+        let ssm = aws_sdk_ssm::Client::new(&clients.sdk);
+        let (catalogues, (tracking, contacts)) = tokio::try_join!(
+            clients.load_catalogues(&config.common),
+            citydesk_aws::secrets::id_keys(
+                &ssm,
+                &config.tracking_secret_parameter,
+                &config.contact_key_parameter,
+            ),
+        )?;
         Ok(Self {
-            catalogues: clients.load_catalogues(&config.common).await?,
+            catalogues,
             store: store.clone(),
             queries: store.clone(),
             keys: store.clone(),
@@ -96,13 +111,7 @@ impl Deps {
                 &config.common.bucket_name,
             )),
             clock: Arc::new(SystemClock),
-            ids: Arc::new(RandomIds::new(
-                citydesk_aws::secrets::tracking_key(
-                    &aws_sdk_ssm::Client::new(&clients.sdk),
-                    &config.tracking_secret_parameter,
-                )
-                .await?,
-            )),
+            ids: Arc::new(RandomIds::new(tracking, contacts)),
             public_base_url: config.public_base_url.trim_end_matches('/').to_owned(),
         })
     }

@@ -132,9 +132,10 @@ pub async fn run(catalogue_dir: &Path, options: IntakeOptions) -> anyhow::Result
         store: store.clone(),
         catalogue: Catalogue::new(doc).context("building the demo catalogue")?,
         clock: Arc::new(SystemClock),
-        ids: Arc::new(RandomIds::new(citydesk_core::ids::TrackingKey::new(
-            b"bench",
-        ))),
+        ids: Arc::new(RandomIds::new(
+            citydesk_core::ids::TrackingKey::new(b"bench"),
+            citydesk_core::contact::ContactKey::new(b"bench"),
+        )),
         media: Arc::new(MemoryBlobs::default()),
     };
     let app = router(Arc::new(deps));

@@ -292,6 +292,7 @@ async fn reads(
                 },
                 request: new.clone(),
                 contact: None,
+                person_keys: Vec::new(),
                 idempotency: None,
             })
             .await?;

@@ -41,6 +41,9 @@ enum Command {
     /// Keys of the departments' API (hashed, shown once, revoked at once).
     #[command(subcommand)]
     DepartmentKey(DepartmentKey),
+    /// A person's data: export everything held about them, or erase it.
+    #[command(subcommand)]
+    Citizen(Citizen),
     /// Open311 client application keys.
     #[command(subcommand)]
     ApiKey(ApiKey),
@@ -122,6 +125,33 @@ enum City {
     },
 }
 
+#[derive(Debug, clap::Args)]
+struct Person {
+    /// The person's phone number (international form, e.g. +48600100200).
+    #[arg(long)]
+    phone: Option<String>,
+    /// The person's e-mail address.
+    #[arg(long)]
+    email: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Citizen {
+    /// Prints (or writes to --out) everything held about the person, as JSON.
+    Export {
+        #[command(flatten)]
+        person: Person,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Erases the person's data: contacts, index entries, photos, training
+    /// examples; their requests stay, anonymised. Safe to run again.
+    Erase {
+        #[command(flatten)]
+        person: Person,
+    },
+}
+
 #[derive(Debug, Subcommand)]
 enum DepartmentKey {
     /// Creates a key for a department and prints it (once).
@@ -181,6 +211,37 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::City(City::Publish { dir, dry_run }) => {
             let published = citydesk_cli::city::publish(&deployment, &dir, dry_run).await?;
             print!("{}", citydesk_cli::city::render(&published, dry_run));
+        }
+        Command::Citizen(Citizen::Export { person, out }) => {
+            use citydesk_cli::citizen::{Identifier, contact_key, export};
+            let who = Identifier::from_args(person.phone.as_deref(), person.email.as_deref())?;
+            let key = contact_key(&deployment).await?;
+            let document = serde_json::to_string_pretty(&export(&deployment, &key, &who).await?)?;
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, document)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    eprintln!(
+                        "written to {} (personal data: hand it over securely)",
+                        path.display()
+                    );
+                }
+                None => println!("{document}"),
+            }
+        }
+        Command::Citizen(Citizen::Erase { person }) => {
+            use citydesk_cli::citizen::{Identifier, contact_key, erase};
+            let who = Identifier::from_args(person.phone.as_deref(), person.email.as_deref())?;
+            let key = contact_key(&deployment).await?;
+            let report = erase(&deployment, &key, &who).await?;
+            println!(
+                "erased: {} request(s) anonymised, {} contact(s), {} photo(s), {} training example(s), {} text(s); recorded",
+                report.requests_anonymised,
+                report.contacts_deleted,
+                report.photos_deleted,
+                report.training_examples_deleted,
+                report.texts_erased
+            );
         }
         Command::DepartmentKey(DepartmentKey::Create { department }) => {
             let key = citydesk_cli::city::create_key(&deployment, &department).await?;

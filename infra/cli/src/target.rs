@@ -32,12 +32,19 @@ pub struct Deployment {
     pub stack_name: Option<String>,
     /// The stack's `AlarmTopicArn` output, when it has one.
     pub alarm_topic_arn: Option<String>,
+    /// The SSM parameter holding the person-index key (the stack's
+    /// `ContactKeyParameter`).
+    pub contact_key_parameter: String,
 }
+
+/// The template's default `ContactKeyParameter`.
+const DEFAULT_CONTACT_KEY_PARAMETER: &str = "/citydesk/contact-key";
 
 /// What a stack says about itself: its name and its outputs.
 struct StackOutputs {
     name: String,
     outputs: HashMap<String, String>,
+    parameters: HashMap<String, String>,
 }
 
 pub async fn deployment(args: TargetArgs<'_>) -> anyhow::Result<Deployment> {
@@ -83,6 +90,10 @@ pub async fn deployment(args: TargetArgs<'_>) -> anyhow::Result<Deployment> {
         alarm_topic_arn: stack
             .as_ref()
             .and_then(|s| s.outputs.get("AlarmTopicArn").cloned()),
+        contact_key_parameter: stack
+            .as_ref()
+            .and_then(|s| s.parameters.get("ContactKeyParameter").cloned())
+            .unwrap_or_else(|| DEFAULT_CONTACT_KEY_PARAMETER.to_owned()),
         stack_name: stack.map(|s| s.name),
     })
 }
@@ -127,9 +138,20 @@ async fn describe_stack(name: &str, env: &HashMap<String, String>) -> anyhow::Re
     if !outputs.contains_key("TableName") {
         anyhow::bail!("stack {name} has no TableName output: is it a citydesk stack?");
     }
+    let parameters = stack
+        .parameters()
+        .iter()
+        .filter_map(|p| {
+            Some((
+                p.parameter_key()?.to_owned(),
+                p.parameter_value()?.to_owned(),
+            ))
+        })
+        .collect();
     Ok(StackOutputs {
         name: name.to_owned(),
         outputs,
+        parameters,
     })
 }
 
@@ -171,9 +193,28 @@ fn read_stack_file(path: &Path, env: &mut HashMap<String, String>) -> anyhow::Re
     if let Some(region) = stack["region"].as_str() {
         env.insert("AWS_REGION".into(), region.to_owned());
     }
+    let mut parameters: HashMap<String, String> = stack["parameters"]
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(name) = stack["functions"]
+        .as_object()
+        .into_iter()
+        .flat_map(|f| f.values())
+        .find_map(|f| f["environment"]["CONTACT_KEY_PARAMETER"].as_str())
+    {
+        parameters
+            .entry("ContactKeyParameter".into())
+            .or_insert_with(|| name.to_owned());
+    }
     Ok(StackOutputs {
         name: stack["stack_name"].as_str().unwrap_or_default().to_owned(),
         outputs,
+        parameters,
     })
 }
 

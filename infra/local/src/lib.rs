@@ -167,11 +167,16 @@ async fn store_provider_secrets(stack: &Stack, local_url: &str) -> anyhow::Resul
                 format!("storing the local provider secret in SSM parameter {name}")
             })?;
     }
-    // The tracking key: created once, kept across restarts so links stay valid.
+    // The tracking and contact keys: created once, kept across restarts so
+    // links stay valid and a person's requests stay findable.
     let mut names: Vec<String> = stack
         .functions
         .values()
-        .filter_map(|f| f.environment.get("TRACKING_SECRET_PARAMETER").cloned())
+        .flat_map(|f| {
+            ["TRACKING_SECRET_PARAMETER", "CONTACT_KEY_PARAMETER"]
+                .into_iter()
+                .filter_map(|variable| f.environment.get(variable).cloned())
+        })
         .collect();
     names.sort();
     names.dedup();
@@ -187,9 +192,7 @@ async fn store_provider_secrets(stack: &Stack, local_url: &str) -> anyhow::Resul
         if let Err(e) = created {
             let err = e.into_service_error();
             if !err.is_parameter_already_exists() {
-                return Err(
-                    anyhow::Error::new(err).context(format!("creating the tracking key {name}"))
-                );
+                return Err(anyhow::Error::new(err).context(format!("creating the key {name}")));
             }
         }
     }

@@ -172,7 +172,10 @@ async fn new_request(store: &DynamoStore, catalogue: &Catalogue) -> citydesk_cor
     let intake = Intake {
         store,
         clock: &clock,
-        ids: &citydesk_aws::system::RandomIds::new(citydesk_core::ids::TrackingKey::new(b"t")),
+        ids: &citydesk_aws::system::RandomIds::new(
+            citydesk_core::ids::TrackingKey::new(b"t"),
+            citydesk_core::contact::ContactKey::new(b"t"),
+        ),
         catalogue,
     };
     let submission = RequestSubmission {
@@ -292,6 +295,7 @@ async fn throttling_is_retried_then_a_batch_item_failure_and_never_a_conflict() 
         clock: Arc::new(ManualClock::at("2026-11-27T09:32:00Z".parse().unwrap())),
         ids: Arc::new(citydesk_aws::system::RandomIds::new(
             citydesk_core::ids::TrackingKey::new(b"t"),
+            citydesk_core::contact::ContactKey::new(b"t"),
         )),
         media: Arc::new(MemoryBlobs::default()),
     }));

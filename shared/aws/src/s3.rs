@@ -131,6 +131,18 @@ impl S3Blobs {
     }
 
     /// Keys under a prefix, in key order (all pages).
+    /// Deletes an object; one that is not there is fine.
+    pub async fn delete(&self, key: &str) -> Result<(), PortError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| sdk_error("delete object", &e.into_service_error()))?;
+        Ok(())
+    }
+
     pub async fn list(&self, prefix: &str) -> Result<Vec<String>, PortError> {
         let mut keys = Vec::new();
         let mut pages = self

@@ -1,5 +1,6 @@
 //! The real clock and the real source of ids and secrets.
 
+use citydesk_core::contact::ContactKey;
 use citydesk_core::ids::{CaseNumber, RequestId, TrackingKey, TrackingToken};
 use citydesk_core::ports::{Clock, IdSource};
 use jiff::Timestamp;
@@ -15,15 +16,16 @@ impl Clock for SystemClock {
 }
 
 /// ULIDs for request ids, OS randomness for case numbers, tracking tokens
-/// derived with the deployment's key.
+/// and person-index keys derived with the deployment's keys.
 #[derive(Debug, Clone)]
 pub struct RandomIds {
     tracking: TrackingKey,
+    contacts: ContactKey,
 }
 
 impl RandomIds {
-    pub fn new(tracking: TrackingKey) -> Self {
-        Self { tracking }
+    pub fn new(tracking: TrackingKey, contacts: ContactKey) -> Self {
+        Self { tracking, contacts }
     }
 }
 
@@ -38,5 +40,8 @@ impl IdSource for RandomIds {
     }
     fn tracking_token(&self, id: &RequestId) -> TrackingToken {
         self.tracking.token_for(id)
+    }
+    fn person_keys(&self, contact: &citydesk_core::contact::Contact) -> Vec<String> {
+        self.contacts.person_keys(contact)
     }
 }

@@ -120,7 +120,10 @@ async fn fresh_store() -> DynamoStore {
 }
 
 fn new_request(at: Timestamp, idempotency: Option<&str>) -> NewRequest {
-    let ids = RandomIds::new(citydesk_core::ids::TrackingKey::new(b"tests"));
+    let ids = RandomIds::new(
+        citydesk_core::ids::TrackingKey::new(b"tests"),
+        citydesk_core::contact::ContactKey::new(b"tests"),
+    );
     let id = ids.request_id();
     let token = ids.tracking_token(&id);
     let request = ServiceRequest {
@@ -171,6 +174,7 @@ fn new_request(at: Timestamp, idempotency: Option<&str>) -> NewRequest {
             phone: PhoneNumber::parse("+48600100200").ok(),
             ..Contact::default()
         }),
+        person_keys: Vec::new(),
         idempotency: idempotency.map(|k| IdempotencyClaim {
             key: k.into(),
             payload_hash: "h1".into(),
@@ -537,7 +541,13 @@ async fn missing_table_is_a_permanent_error() {
     let c = clients().await;
     let store = DynamoStore::new(c.dynamodb, unique("no-such-table"));
     let err = store
-        .get(&RandomIds::new(citydesk_core::ids::TrackingKey::new(b"tests")).request_id())
+        .get(
+            &RandomIds::new(
+                citydesk_core::ids::TrackingKey::new(b"tests"),
+                citydesk_core::contact::ContactKey::new(b"tests"),
+            )
+            .request_id(),
+        )
         .await
         .unwrap_err();
     assert!(!err.retryable, "{err}");

@@ -115,28 +115,68 @@ pub struct Contact {
     pub email: Option<Email>,
 }
 
+/// The deployment's secret for finding a person's requests (from SSM): each
+/// phone number and e-mail address is indexed by its HMAC-SHA256 under it,
+/// so the index cannot be reversed by hashing every possible number.
+#[derive(Clone)]
+pub struct ContactKey(Vec<u8>);
+
+impl ContactKey {
+    pub fn new(secret: &[u8]) -> Self {
+        Self(secret.to_vec())
+    }
+
+    /// The index keys of every identifier a contact holds (phone, e-mail).
+    pub fn person_keys(&self, contact: &Contact) -> Vec<String> {
+        let mut keys = Vec::new();
+        if let Some(phone) = &contact.phone {
+            keys.push(self.of_phone(phone));
+        }
+        if let Some(email) = &contact.email {
+            keys.push(self.of_email(email));
+        }
+        keys
+    }
+
+    pub fn of_phone(&self, phone: &PhoneNumber) -> String {
+        self.mac(&format!("phone:{}", phone.as_str()))
+    }
+
+    pub fn of_email(&self, email: &Email) -> String {
+        self.mac(&format!("email:{}", email.as_str().to_lowercase()))
+    }
+
+    fn mac(&self, identifier: &str) -> String {
+        use hmac::Mac;
+        let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.0) else {
+            // HMAC takes keys of any length; this arm cannot be reached.
+            return String::new();
+        };
+        mac.update(identifier.as_bytes());
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+impl fmt::Debug for ContactKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ContactKey(..)")
+    }
+}
+
 impl Contact {
     pub fn is_empty(&self) -> bool {
         self.name.is_none() && self.phone.is_none() && self.email.is_none()
-    }
-
-    /// A stable, non-reversible key for "all requests of this person" look-ups:
-    /// SHA-256 of the phone number, else of the e-mail address.
-    pub fn lookup_key(&self) -> Option<String> {
-        self.phone
-            .as_ref()
-            .map(|p| format!("phone:{}", p.as_str()))
-            .or_else(|| {
-                self.email
-                    .as_ref()
-                    .map(|e| format!("email:{}", e.as_str().to_lowercase()))
-            })
-            .map(|k| crate::ids::sha256_hex(k.as_bytes()))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
 
     #[test]
@@ -167,6 +207,25 @@ mod tests {
         assert!(!shown.contains("Anna"));
         assert!(!shown.contains("600100200"));
         assert!(!shown.contains("example.pl"));
-        assert_eq!(contact.lookup_key().map(|k| k.len()), Some(64));
+    }
+
+    #[test]
+    fn person_keys_are_keyed_hashes_of_each_identifier() {
+        let contact = Contact {
+            name: PersonName::parse("Anna Nowak").ok(),
+            phone: PhoneNumber::parse("+48600100200").ok(),
+            email: Email::parse("Anna@Example.pl").ok(),
+        };
+        let key = ContactKey::new(b"deployment one");
+        let keys = key.person_keys(&contact);
+        assert_eq!(keys.len(), 2, "phone and e-mail");
+        assert!(keys.iter().all(|k| k.len() == 64));
+        // The same e-mail however it is written; another deployment's key gives other keys.
+        let email = Email::parse("anna@example.PL").unwrap();
+        assert_eq!(keys[1], key.of_email(&email));
+        let other = ContactKey::new(b"deployment two").person_keys(&contact);
+        assert!(keys.iter().all(|k| !other.contains(k)));
+        // Not the plain SHA-256 anyone could compute from a number.
+        assert_ne!(keys[0], crate::ids::sha256_hex(b"phone:+48600100200"));
     }
 }

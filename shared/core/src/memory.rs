@@ -618,6 +618,9 @@ impl IdSource for SequentialIds {
     fn tracking_token(&self, id: &RequestId) -> TrackingToken {
         crate::ids::TrackingKey::new(TEST_TRACKING_KEY).token_for(id)
     }
+    fn person_keys(&self, contact: &Contact) -> Vec<String> {
+        crate::contact::ContactKey::new(TEST_TRACKING_KEY).person_keys(contact)
+    }
 }
 
 fn unreachable_id() -> RequestId {

@@ -45,6 +45,8 @@ pub struct NewRequest {
     pub request: ServiceRequest,
     pub created: HistoryEvent,
     pub contact: Option<Contact>,
+    /// The contact's keys in the person index (HMACs of its phone and e-mail).
+    pub person_keys: Vec<String>,
     /// Client-supplied idempotency key and the fingerprint of the payload it came with.
     pub idempotency: Option<IdempotencyClaim>,
 }
@@ -305,4 +307,6 @@ pub trait IdSource: Send + Sync {
     fn case_number(&self) -> CaseNumber;
     /// The tracking token of a request (derived from its id, see [`crate::ids::TrackingKey`]).
     fn tracking_token(&self, id: &RequestId) -> TrackingToken;
+    /// The keys a contact's requests are found by (see [`crate::contact::ContactKey`]).
+    fn person_keys(&self, contact: &Contact) -> Vec<String>;
 }

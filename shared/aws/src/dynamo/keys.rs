@@ -52,6 +52,11 @@ pub fn api_key_pk(key_hash: &str) -> String {
 pub fn department_keys_pk(department: &DepartmentCode) -> String {
     format!("DEPTKEYS#{department}")
 }
+/// A person's requests: one item per request under the HMAC of one of their
+/// identifiers (`ContactKey`), never the identifier itself.
+pub fn person_pk(person_key: &str) -> String {
+    format!("PERSON#{person_key}")
+}
 pub fn client_key_pk(key_hash: &str) -> String {
     format!("CLIENTKEY#{key_hash}")
 }

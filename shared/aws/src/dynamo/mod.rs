@@ -5,6 +5,7 @@ mod api_keys;
 mod items;
 mod keys;
 mod once_ledger;
+mod personal_data;
 mod queries;
 mod requests;
 pub mod stream;

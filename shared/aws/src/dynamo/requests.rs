@@ -37,7 +37,7 @@ fn cancelled_items(err: &TransactWriteItemsError) -> Option<Vec<bool>> {
 }
 
 impl DynamoStore {
-    fn request_item(&self, request: &ServiceRequest) -> Result<Item, PortError> {
+    pub(super) fn request_item(&self, request: &ServiceRequest) -> Result<Item, PortError> {
         let mut item = to_item(request, request_pk(&request.id), REQUEST_SK)?;
         for (k, v) in index_attributes(request) {
             item.insert(k.to_owned(), s(v));
@@ -192,17 +192,22 @@ impl RequestStore for DynamoStore {
             &[],
         )?);
         if let Some(contact) = &new.contact {
-            let mut item = to_item(contact, request_pk(&request.id), CONTACT_SK)?;
-            if let Some(key) = contact.lookup_key() {
-                item.insert("contact_pk".into(), s(format!("CONTACT#{key}")));
-                item.insert("contact_sk".into(), s(time_sk(now, &request.id)));
-            }
+            let item = to_item(contact, request_pk(&request.id), CONTACT_SK)?;
             writes.push(put(
                 &self.table,
                 item,
                 Some("attribute_not_exists(pk)"),
                 &[],
             )?);
+            // The person index: one item per phone or e-mail, keyed by its HMAC.
+            for key in &new.person_keys {
+                let mut item = Item::new();
+                item.insert("pk".into(), s(person_pk(key)));
+                item.insert("sk".into(), s(request_pk(&request.id)));
+                item.insert("request_id".into(), s(request.id.as_str()));
+                item.insert("created_at".into(), s(now.to_string()));
+                writes.push(put(&self.table, item, None, &[])?);
+            }
         }
         let idempotency_index = writes.len();
         if let Some(claim) = &new.idempotency {

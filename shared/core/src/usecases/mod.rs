@@ -6,6 +6,7 @@ pub mod citizen_follow_up;
 pub mod classify_request;
 pub mod department_work;
 pub mod dispatch_change;
+pub mod erase_person;
 pub mod notify_citizen;
 pub mod publish_city;
 pub mod route_request;

@@ -165,6 +165,10 @@ pub async fn submit_request(
             request: request.clone(),
             created: created.clone(),
             contact: contact.clone(),
+            person_keys: contact
+                .as_ref()
+                .map(|c| deps.ids.person_keys(c))
+                .unwrap_or_default(),
             idempotency: submission.idempotency.clone(),
         };
         match deps.store.create(&new).await? {
