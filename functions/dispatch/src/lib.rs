@@ -51,6 +51,8 @@ pub struct Deps {
     pub bus: Arc<dyn EventBus>,
     /// Every served city, the default first.
     pub catalogues: Catalogues,
+    /// Sets how long a closed request's contact is kept.
+    pub contacts: Arc<dyn citydesk_core::ports::ContactRetention>,
 }
 
 impl Deps {
@@ -72,6 +74,10 @@ impl Deps {
                 aws_sdk_eventbridge::Client::new(&clients.sdk),
                 config.event_bus_name.clone(),
             )),
+            contacts: Arc::new(citydesk_aws::dynamo::DynamoStore::new(
+                clients.dynamodb.clone(),
+                &config.common.table_name,
+            )),
         })
     }
 }
@@ -86,6 +92,7 @@ pub async fn handle(
         department_queues: deps.department_queues.as_ref(),
         bus: deps.bus.as_ref(),
         catalogues: &deps.catalogues,
+        contacts: deps.contacts.as_ref(),
     };
     process_stream(event, deadline, |committed| {
         let step = &step;

@@ -34,6 +34,7 @@ fn world() -> World {
         department_queues: queues.clone(),
         bus: bus.clone(),
         catalogues: Catalogues::single(catalogue),
+        contacts: Arc::new(citydesk_core::memory::MemoryStore::default()),
     };
     World { queues, bus, deps }
 }

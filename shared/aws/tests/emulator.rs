@@ -831,3 +831,29 @@ async fn the_sweep_keeps_its_place_until_it_goes_round() {
     store.save(None).await.unwrap();
     assert_eq!(store.load().await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn a_contact_past_its_retention_is_gone_for_readers() {
+    use citydesk_core::ports::ContactRetention;
+    let store = fresh_store().await;
+    let at: Timestamp = "2026-11-27T09:30:00Z".parse().unwrap();
+    let new = new_request(at, None);
+    store.create(&new).await.unwrap();
+    let id = &new.request.id;
+    assert!(store.contact(id).await.unwrap().is_some());
+    // Kept two more years: still there.
+    let future = Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_hours(730 * 24))
+        .unwrap();
+    store.retain_contact_until(id, Some(future)).await.unwrap();
+    assert!(store.contact(id).await.unwrap().is_some());
+    // Its retention passed (TTL has not run yet): readers see nothing.
+    store.retain_contact_until(id, Some(at)).await.unwrap();
+    assert!(store.contact(id).await.unwrap().is_none());
+    // Reopened: kept again for as long as it is open.
+    store.retain_contact_until(id, None).await.unwrap();
+    assert!(store.contact(id).await.unwrap().is_some());
+    // A request without a contact is fine.
+    let other = citydesk_core::ids::RequestId::parse("01JDQ3V5Y8K9M2N4P6R8T0W2X9").unwrap();
+    store.retain_contact_until(&other, Some(at)).await.unwrap();
+}

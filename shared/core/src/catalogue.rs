@@ -73,6 +73,19 @@ pub struct Keywords {
     pub en: Vec<String>,
 }
 
+/// Two years after closure, unless the city says otherwise.
+pub const DEFAULT_CONTACT_RETENTION_DAYS: u32 = 730;
+
+impl City {
+    /// How long after closure a request's contact is kept.
+    pub fn contact_retention(&self) -> jiff::SignedDuration {
+        let days = self
+            .contact_retention_days
+            .unwrap_or(DEFAULT_CONTACT_RETENTION_DAYS);
+        jiff::SignedDuration::from_hours(i64::from(days) * 24)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct City {
     pub jurisdiction_id: JurisdictionId,
@@ -85,6 +98,10 @@ pub struct City {
     /// Share of an SLA after which the department is warned (default 0.8).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sla_warning_share: Option<f64>,
+    /// Days a request's contact details are kept after it is closed (RODO
+    /// storage limitation); default [`DEFAULT_CONTACT_RETENTION_DAYS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_retention_days: Option<u32>,
     /// The department whose staff triage what the classifier is unsure of
     /// (the contact centre's operators).
     #[serde(default, skip_serializing_if = "Option::is_none")]

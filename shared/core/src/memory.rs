@@ -24,6 +24,8 @@ struct Tables {
     history: HashMap<RequestId, Vec<HistoryEvent>>,
     cases: HashMap<CaseNumber, RequestId>,
     contacts: HashMap<RequestId, Contact>,
+    /// Until when each closed request's contact is kept.
+    contact_retention: HashMap<RequestId, Timestamp>,
     idempotency: HashMap<String, (RequestId, String)>,
     keys: HashMap<String, DepartmentCode>,
     client_keys: HashMap<String, String>,
@@ -339,7 +341,43 @@ impl TrainingExamples for MemoryTrainingExamples {
 #[async_trait]
 impl ContactStore for MemoryStore {
     async fn contact(&self, id: &RequestId) -> Result<Option<Contact>, PortError> {
-        Ok(lock(&self.tables).contacts.get(id).cloned())
+        let tables = lock(&self.tables);
+        // Like the table: a passed retention is absent, whether or not TTL ran.
+        if tables
+            .contact_retention
+            .get(id)
+            .is_some_and(|until| *until < Timestamp::now())
+        {
+            return Ok(None);
+        }
+        Ok(tables.contacts.get(id).cloned())
+    }
+}
+
+#[async_trait]
+impl crate::ports::ContactRetention for MemoryStore {
+    async fn retain_contact_until(
+        &self,
+        id: &RequestId,
+        until: Option<Timestamp>,
+    ) -> Result<(), PortError> {
+        let mut tables = lock(&self.tables);
+        match until {
+            Some(until) => {
+                tables.contact_retention.insert(id.clone(), until);
+            }
+            None => {
+                tables.contact_retention.remove(id);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl MemoryStore {
+    /// Until when a request's contact is kept (`None`: while it is open).
+    pub fn contact_retained_until(&self, id: &RequestId) -> Option<Timestamp> {
+        lock(&self.tables).contact_retention.get(id).copied()
     }
 }
 

@@ -175,7 +175,21 @@ pub struct OperatorExample {
 /// The citizen's contact details, stored apart from the request.
 #[async_trait]
 pub trait ContactStore: Send + Sync {
+    /// A request's contact; `None` when there is none or its retention passed.
     async fn contact(&self, id: &RequestId) -> Result<Option<Contact>, PortError>;
+}
+
+/// How long a request's contact is kept (RODO: no longer than needed).
+#[async_trait]
+pub trait ContactRetention: Send + Sync {
+    /// Keeps the contact until `until` (then readers treat it as gone and the
+    /// table's TTL deletes it); `None`: for as long as the request is open.
+    /// A request without a contact is fine.
+    async fn retain_contact_until(
+        &self,
+        id: &RequestId,
+        until: Option<Timestamp>,
+    ) -> Result<(), PortError>;
 }
 
 /// Messages between the pipeline's steps (classify, route, notify).

@@ -108,6 +108,7 @@ impl World {
             department_queues: &self.queues,
             bus: &self.bus,
             catalogues: &self.catalogues,
+            contacts: &self.store,
         };
         while let Some(next) = pending.first().cloned() {
             block_on(dispatch_change(&deps, &next))?;
@@ -393,6 +394,18 @@ fn a_request_goes_all_the_way_and_repeats_are_harmless() {
         update(Status::InProgress, None),
     ));
     assert!(matches!(illegal, Err(DepartmentError::Illegal(_))));
+
+    // Closed: the contact is kept for the city's retention after closure
+    // (two years by default), then readers treat it as gone.
+    w.sent();
+    let kept_until = w.store.contact_retained_until(&id).expect("a retention date");
+    let resolved_at = resolved.resolved_at.unwrap();
+    assert_eq!(
+        kept_until,
+        resolved_at
+            .checked_add(jiff::SignedDuration::from_hours(730 * 24))
+            .unwrap()
+    );
 
     // The resolution reaches the citizen.
     let last = block_on(w.store.history(&id)).unwrap().last().unwrap().seq;

@@ -421,9 +421,58 @@ pub(super) fn event_of(item: Item) -> Result<(RequestId, HistoryEvent), PortErro
 #[async_trait]
 impl ContactStore for DynamoStore {
     async fn contact(&self, id: &RequestId) -> Result<Option<Contact>, PortError> {
-        self.get_item(request_pk(id), CONTACT_SK)
-            .await?
-            .map(from_item)
-            .transpose()
+        let Some(item) = self.get_item(request_pk(id), CONTACT_SK).await? else {
+            return Ok(None);
+        };
+        // TTL deletes lazily: a passed retention is absent already.
+        let expired = item
+            .get("retain_until")
+            .and_then(|v| v.as_s().ok())
+            .and_then(|t| t.parse::<Timestamp>().ok())
+            .is_some_and(|until| until < Timestamp::now());
+        if expired {
+            return Ok(None);
+        }
+        let mut item = item;
+        for attribute in ["retain_until", "expires_at"] {
+            item.remove(attribute);
+        }
+        from_item(item).map(Some)
+    }
+}
+
+#[async_trait]
+impl citydesk_core::ports::ContactRetention for DynamoStore {
+    async fn retain_contact_until(
+        &self,
+        id: &RequestId,
+        until: Option<Timestamp>,
+    ) -> Result<(), PortError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(request_pk(id)))
+            .key("sk", s(CONTACT_SK))
+            .condition_expression("attribute_exists(pk)");
+        let update = match until {
+            Some(until) => update
+                .update_expression("SET retain_until = :until, expires_at = :ttl")
+                .expression_attribute_values(":until", s(until.to_string()))
+                .expression_attribute_values(":ttl", super::items::n(until.as_second())),
+            None => update.update_expression("REMOVE retain_until, expires_at"),
+        };
+        match update.send().await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let err = e.into_service_error();
+                // No contact (or erased): nothing to keep.
+                if err.is_conditional_check_failed_exception() {
+                    Ok(())
+                } else {
+                    Err(sdk_error("retain contact", &err))
+                }
+            }
+        }
     }
 }

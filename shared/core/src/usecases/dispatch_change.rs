@@ -11,7 +11,10 @@ use crate::catalogue::Catalogues;
 use crate::outbox::CommittedEvent;
 use crate::outbox::bus_events::bus_event;
 use crate::outbox::reactions::{Reaction, reactions};
-use crate::ports::{DepartmentQueues, EventBus, PipelineQueue};
+use crate::ports::{ContactRetention, DepartmentQueues, EventBus, PipelineQueue};
+use crate::request::EventKind;
+use crate::status::Status;
+use jiff::Timestamp;
 use crate::usecases::StepError;
 
 pub struct Dispatch<'a> {
@@ -20,6 +23,9 @@ pub struct Dispatch<'a> {
     pub bus: &'a dyn EventBus,
     /// Every city's catalogue: a department's queue name comes from it.
     pub catalogues: &'a Catalogues,
+    /// A closed request's contact is kept for the city's retention, a
+    /// reopened one's for as long as it is open again.
+    pub contacts: &'a dyn ContactRetention,
 }
 
 #[instrument(skip_all, fields(request_id = %committed.request_id, seq = committed.event.seq))]
@@ -49,6 +55,33 @@ pub async fn dispatch_change(
             }
         }
     }
+    if let Some(catalogue) = deps.catalogues.get(&committed.snapshot.jurisdiction)
+        && let Some(until) = contact_retention(committed, catalogue.city().contact_retention())
+    {
+        deps.contacts
+            .retain_contact_until(&committed.request_id, until)
+            .await?;
+    }
     deps.bus.publish(&[bus_event(committed)]).await?;
     Ok(())
+}
+
+/// How an event changes how long the contact is kept: `Some(Some(t))` when
+/// the request closes (kept until `t`), `Some(None)` when it opens again,
+/// `None` when it does not change.
+pub fn contact_retention(
+    committed: &CommittedEvent,
+    after_closure: jiff::SignedDuration,
+) -> Option<Option<Timestamp>> {
+    let closes_at = |at: Timestamp| Some(Some(at.saturating_add(after_closure).unwrap_or(at)));
+    match &committed.event.kind {
+        EventKind::StatusChanged { to, .. } if to.is_closed() => closes_at(committed.event.at),
+        EventKind::StatusChanged {
+            to: Status::Reopened,
+            ..
+        }
+        | EventKind::Unlinked { .. } => Some(None),
+        EventKind::LinkedAsDuplicate { .. } => closes_at(committed.event.at),
+        _ => None,
+    }
 }
