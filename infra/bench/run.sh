@@ -24,13 +24,14 @@ mkdir -p "$out_dir"
 step() { printf '\n==> %s\n' "$*" >&2; }
 die() { printf '\nbench: %s\n' "$*" >&2; exit 1; }
 
-# The eight function binaries of template.yaml and the hello-world baseline. Each is
+# The nine function binaries of template.yaml and the two baselines: a hello world
+# and the floor (the same AWS clients every function builds, nothing else). Each is
 # built by its own cargo invocation, as SAM builds each function: one invocation for
 # all would unify features across them (the hello world grows by a third that way).
 packages=(
-  citydesk-bench-hello citydesk-intake-web citydesk-classify citydesk-route
-  citydesk-department-api citydesk-notify citydesk-report citydesk-open311
-  citydesk-sla-watch
+  citydesk-bench-hello citydesk-bench-clients citydesk-intake-web citydesk-classify
+  citydesk-route citydesk-department-api citydesk-notify citydesk-report
+  citydesk-open311 citydesk-sla-watch citydesk-dispatch
 )
 
 step "virtualenv (.venv): emulator and cargo-lambda"

@@ -215,7 +215,15 @@ async fn a_person_is_exported_and_erased_and_nothing_of_them_is_left() {
     .await;
     if routed.is_none() {
         let view = citydesk_e2e::fetch_text(&http, format!("{base}/v1/requests/{web_case}")).await;
-        panic!("{web_case} was never assigned: {view}\n{}", citydesk_e2e::captured_logs().lines().filter(|l| l.contains("WARN") || l.contains("ERROR")).take(10).collect::<Vec<_>>().join("\n"));
+        panic!(
+            "{web_case} was never assigned: {view}\n{}",
+            citydesk_e2e::captured_logs()
+                .lines()
+                .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+                .take(10)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
     }
 
     // The export holds everything about her: by e-mail, both reports.

@@ -52,8 +52,11 @@ pub struct Deps {
 impl Deps {
     pub async fn init(config: &Config) -> Result<Self, PortError> {
         let clients = Clients::new(&config.common).await;
-        let catalogues = clients.load_catalogues(&config.common).await?;
-        let models = clients.load_models(&config.common).await?;
+        // Start-up reads run side by side.
+        let (catalogues, models) = tokio::try_join!(
+            clients.load_catalogues(&config.common),
+            clients.load_models(&config.common),
+        )?;
         Ok(Self {
             store: Arc::new(DynamoStore::new(
                 clients.dynamodb.clone(),

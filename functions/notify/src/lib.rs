@@ -84,18 +84,27 @@ impl Deps {
             &config.common.table_name,
         ));
         let ssm = aws_sdk_ssm::Client::new(&clients.sdk);
-        let tracking_key =
-            citydesk_aws::secrets::tracking_key(&ssm, &config.tracking_secret_parameter).await?;
-        let sms = match &config.sms {
-            Some(s) => with_secret(&ssm, s.clone(), &s.auth_token_parameter, "sms").await?,
-            None => None,
+        // Start-up reads run side by side: three secrets and the catalogues.
+        let sms = async {
+            match &config.sms {
+                Some(s) => with_secret(&ssm, s.clone(), &s.auth_token_parameter, "sms").await,
+                None => Ok(None),
+            }
         };
-        let email = match &config.email {
-            Some(e) => with_secret(&ssm, e.clone(), &e.token_parameter, "email").await?,
-            None => None,
+        let email = async {
+            match &config.email {
+                Some(e) => with_secret(&ssm, e.clone(), &e.token_parameter, "email").await,
+                None => Ok(None),
+            }
         };
+        let (tracking_key, sms, email, catalogues) = tokio::try_join!(
+            citydesk_aws::secrets::tracking_key(&ssm, &config.tracking_secret_parameter),
+            sms,
+            email,
+            clients.load_catalogues(&config.common),
+        )?;
         Ok(Self {
-            catalogues: clients.load_catalogues(&config.common).await?,
+            catalogues,
             store: store.clone(),
             contacts: store.clone(),
             ledger: store.clone(),

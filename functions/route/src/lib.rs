@@ -49,9 +49,14 @@ impl Deps {
             clients.dynamodb.clone(),
             &config.common.table_name,
         ));
+        // Start-up reads run side by side.
+        let (catalogues, models) = tokio::try_join!(
+            clients.load_catalogues(&config.common),
+            clients.load_models(&config.common),
+        )?;
         Ok(Self {
-            catalogues: clients.load_catalogues(&config.common).await?,
-            models: clients.load_models(&config.common).await?,
+            catalogues,
+            models,
             store: store.clone(),
             queries: store,
             clock: Arc::new(SystemClock),

@@ -34,8 +34,13 @@ const FUNCTIONS: &[&str] = &[
     "notify",
     "report",
     "sla-watch",
+    "dispatch",
 ];
 const HELLO: &str = "bench-hello";
+/// The floor: what every function pays before its own start-up work.
+const FLOOR: &str = "bench-clients";
+/// How far above the floor a function's cold init may be.
+const FLOOR_TARGET: f64 = 1.3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Layout {
@@ -105,7 +110,8 @@ impl Args {
         }
     }
     fn binaries(&self) -> anyhow::Result<Vec<(&'static str, PathBuf)>> {
-        std::iter::once(HELLO)
+        [HELLO, FLOOR]
+            .into_iter()
             .chain(FUNCTIONS.iter().copied())
             .map(|name| {
                 let path = self.binary(name);
@@ -195,6 +201,16 @@ fn subject(stack: &Stack, name: &str, path: &Path) -> anyhow::Result<Subject> {
             path,
             env: stack.aws_env(),
             function_name: format!("{}-BenchHello", stack.stack_name),
+        });
+    }
+    if name == FLOOR {
+        // The floor reads the configuration every function reads: a function's env.
+        let f = stack.function("route")?;
+        return Ok(Subject {
+            name: name.to_owned(),
+            path,
+            env: stack.function_env(f),
+            function_name: format!("{}-BenchClients", stack.stack_name),
         });
     }
     let f = stack.function(name)?;
@@ -327,33 +343,53 @@ fn print_cold(
     let hello = figures.iter().find(|f| f.name == HELLO);
     let hello_median = hello.map(ColdFigures::median).unwrap_or_default();
     let hello_min = hello.map(ColdFigures::min).unwrap_or_default();
+    let floor = figures.iter().find(|f| f.name == FLOOR);
+    let floor_median = floor.map(ColdFigures::median).unwrap_or_default();
     println!(
-        "   {:<16} {:>10} {:>8} {:>8} {:>11} {:>8} {:>14}",
-        "binary", "median ms", "min ms", "max ms", "x hello", "x hello", "median - hello"
+        "   {:<16} {:>10} {:>8} {:>8} {:>9} {:>8} {:>9} {:>14}",
+        "binary",
+        "median ms",
+        "min ms",
+        "max ms",
+        "x hello",
+        "x hello",
+        "x floor",
+        "median - hello"
     );
     println!(
-        "   {:<16} {:>10} {:>8} {:>8} {:>11} {:>8} {:>14}",
-        "", "", "", "", "(median)", "(min)", "ms"
+        "   {:<16} {:>10} {:>8} {:>8} {:>9} {:>8} {:>9} {:>14}",
+        "", "", "", "", "(median)", "(min)", "(median)", "ms"
     );
+    let ratio_of =
+        |a: Duration, b: Duration| (!b.is_zero()).then(|| a.as_secs_f64() / b.as_secs_f64());
+    let shown = |r: Option<f64>| r.map_or_else(|| "-".to_owned(), |r| format!("{r:.2}"));
+    let mut above = Vec::new();
     for f in figures {
-        let ratio = |a: Duration, b: Duration| {
-            if b.is_zero() {
-                "-".to_owned()
-            } else {
-                format!("{:.1}", a.as_secs_f64() / b.as_secs_f64())
-            }
-        };
+        let to_floor = ratio_of(f.median(), floor_median);
+        let is_function = f.name != HELLO && f.name != FLOOR;
+        if is_function && to_floor.is_some_and(|r| r > FLOOR_TARGET) {
+            above.push(f.name.clone());
+        }
         println!(
-            "   {:<16} {:>10.2} {:>8.2} {:>8.2} {:>11} {:>8} {:>14.2}",
+            "   {:<16} {:>10.2} {:>8.2} {:>8.2} {:>9} {:>8} {:>9} {:>14.2}",
             f.name,
             ms(f.median()),
             ms(f.min()),
             ms(f.max()),
-            ratio(f.median(), hello_median),
-            ratio(f.min(), hello_min),
+            shown(ratio_of(f.median(), hello_median)),
+            shown(ratio_of(f.min(), hello_min)),
+            shown(to_floor),
             ms(f.median()) - ms(hello_median)
         );
     }
+    println!(
+        "   floor: {FLOOR} builds the clients every function builds, nothing else; target: every function <= {FLOOR_TARGET}x floor ({})",
+        if above.is_empty() {
+            "met".to_owned()
+        } else {
+            format!("above: {}", above.join(", "))
+        }
+    );
 }
 
 fn print_sizes(binaries: &[(&str, PathBuf)], args: &Args) -> anyhow::Result<()> {

@@ -291,10 +291,14 @@ impl Clients {
         config: &CommonConfig,
     ) -> Result<citydesk_core::catalogue::Catalogues, citydesk_core::ports::PortError> {
         let blobs = crate::s3::S3Blobs::new(self.s3.clone(), &config.bucket_name);
-        let mut catalogues = Vec::new();
-        for jurisdiction in &config.jurisdictions {
-            catalogues.push(blobs.load_catalogue(jurisdiction).await?);
-        }
+        // Side by side: a cold start waits for the slowest city, not for all in turn.
+        let catalogues = futures::future::try_join_all(
+            config
+                .jurisdictions
+                .iter()
+                .map(|jurisdiction| blobs.load_catalogue(jurisdiction)),
+        )
+        .await?;
         citydesk_core::catalogue::Catalogues::new(catalogues).map_err(|e| {
             citydesk_core::ports::PortError::permanent("load catalogues", e.to_string())
         })
@@ -309,9 +313,16 @@ impl Clients {
         config: &CommonConfig,
     ) -> Result<citydesk_core::learning::CityModels, citydesk_core::ports::PortError> {
         let blobs = crate::s3::S3Blobs::new(self.s3.clone(), &config.bucket_name);
+        let loaded = futures::future::join_all(
+            config
+                .jurisdictions
+                .iter()
+                .map(|jurisdiction| blobs.load_model(jurisdiction.as_str())),
+        )
+        .await;
         let mut models = Vec::new();
-        for jurisdiction in &config.jurisdictions {
-            match blobs.load_model(jurisdiction.as_str()).await {
+        for (jurisdiction, loaded) in config.jurisdictions.iter().zip(loaded) {
+            match loaded {
                 Ok(Some(model)) => {
                     tracing::info!(jurisdiction = %jurisdiction, version = %model.version, "model loaded");
                     models.push(model);

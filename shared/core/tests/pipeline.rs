@@ -398,7 +398,10 @@ fn a_request_goes_all_the_way_and_repeats_are_harmless() {
     // Closed: the contact is kept for the city's retention after closure
     // (two years by default), then readers treat it as gone.
     w.sent();
-    let kept_until = w.store.contact_retained_until(&id).expect("a retention date");
+    let kept_until = w
+        .store
+        .contact_retained_until(&id)
+        .expect("a retention date");
     let resolved_at = resolved.resolved_at.unwrap();
     assert_eq!(
         kept_until,

@@ -14,8 +14,8 @@ use crate::outbox::reactions::{Reaction, reactions};
 use crate::ports::{ContactRetention, DepartmentQueues, EventBus, PipelineQueue};
 use crate::request::EventKind;
 use crate::status::Status;
-use jiff::Timestamp;
 use crate::usecases::StepError;
+use jiff::Timestamp;
 
 pub struct Dispatch<'a> {
     pub queue: &'a dyn PipelineQueue,
