@@ -26,9 +26,9 @@ pub struct TrainingOptions {
     pub min_document_frequency: u32,
     /// Seed of the shuffles, so a training run is reproducible.
     pub seed: u64,
-    /// Strength of the L2 penalty per example; `None`: 0.1 / rows (as
-    /// scikit-learn's `C = 10`, the best of 0.01, 0.1, 0.3 and 1 on the NYC
-    /// and Boston samples' held-out fifths; `make bench-brain` prints them).
+    /// Strength of the L2 penalty per example; `None`: chosen by 5-fold
+    /// cross-validation on the training rows themselves (macro-F1), among
+    /// [`L2_TIMES_ROWS_CANDIDATES`] / rows, so every city gets its own.
     pub l2: Option<f32>,
 }
 
@@ -54,8 +54,20 @@ pub enum TrainingError {
     OneLabel(String),
 }
 
-/// The default L2 penalty times the number of rows (see [`TrainingOptions::l2`]).
+/// The L2 penalty times the number of rows used without cross-validation
+/// (too few rows to split): scikit-learn's `C = 10`.
 const DEFAULT_L2_TIMES_ROWS: f32 = 0.1;
+
+/// What cross-validation chooses from (the L2 penalty times the number of
+/// rows; scikit-learn's C is its inverse): the default first, so it wins ties.
+pub const L2_TIMES_ROWS_CANDIDATES: [f32; 5] = [0.1, 0.03, 0.3, 0.01, 1.0];
+const CV_FOLDS: usize = 5;
+/// Below this many rows the penalty is not cross-validated (a catalogue's
+/// names and keywords alone).
+const MIN_CV_ROWS: usize = 100;
+/// Cross-validation reads at most this many rows (every n-th), so a
+/// million-row history trains in minutes, not hours.
+const MAX_CV_ROWS: usize = 20_000;
 
 /// From this many rows on, one held-out tenth calibrates; below, five folds.
 const MIN_ROWS_FOR_CALIBRATION: usize = 200;
@@ -100,6 +112,10 @@ pub fn train(
     // did not see as sure as they deserve. Large data: one held-out tenth.
     // Small data (a catalogue's names and keywords): five folds, every row
     // predicted once by a model that did not see it.
+    let l2_times_rows = match options.l2 {
+        Some(_) => DEFAULT_L2_TIMES_ROWS,
+        None => choose_l2(&rows, features.len(), labels.len(), epochs, options),
+    };
     let large = rows.len() >= MIN_ROWS_FOR_CALIBRATION;
     let folds = if large { 10 } else { 5 };
     let held_out_folds = if large { 1 } else { folds };
@@ -113,7 +129,14 @@ pub fn train(
         if held_out.is_empty() || fit.is_empty() {
             continue;
         }
-        let (w, b) = sgd(&fit, features.len(), labels.len(), epochs, options);
+        let (w, b) = sgd(
+            &fit,
+            features.len(),
+            labels.len(),
+            epochs,
+            options,
+            l2_times_rows,
+        );
         out_of_fold.extend(
             held_out
                 .into_iter()
@@ -121,7 +144,14 @@ pub fn train(
         );
     }
     let temperature = fit_temperature(&out_of_fold);
-    let (weights, bias) = sgd(&rows, features.len(), labels.len(), epochs, options);
+    let (weights, bias) = sgd(
+        &rows,
+        features.len(),
+        labels.len(),
+        epochs,
+        options,
+        l2_times_rows,
+    );
     Ok(TextClassifier {
         labels,
         features,
@@ -130,6 +160,91 @@ pub fn train(
         bias,
         temperature,
     })
+}
+
+/// The penalty (times rows) with the best mean macro-F1 over
+/// [`CV_FOLDS`]-fold cross-validation on `rows` (every n-th of them above
+/// [`MAX_CV_ROWS`]); the default below [`MIN_CV_ROWS`].
+fn choose_l2(
+    rows: &[(SparseVector, usize)],
+    n_features: usize,
+    n_labels: usize,
+    epochs: u32,
+    options: &TrainingOptions,
+) -> f32 {
+    if rows.len() < MIN_CV_ROWS {
+        return DEFAULT_L2_TIMES_ROWS;
+    }
+    let step = rows.len().div_ceil(MAX_CV_ROWS);
+    let sample: Vec<&(SparseVector, usize)> = rows.iter().step_by(step).collect();
+    let mut best = (DEFAULT_L2_TIMES_ROWS, f64::MIN);
+    for candidate in L2_TIMES_ROWS_CANDIDATES {
+        let mut pairs = Vec::with_capacity(sample.len());
+        for fold in 0..CV_FOLDS {
+            let fit: Vec<(SparseVector, usize)> = sample
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % CV_FOLDS != fold)
+                .map(|(_, r)| (*r).clone())
+                .collect();
+            let (w, b) = sgd(&fit, n_features, n_labels, epochs, options, candidate);
+            pairs.extend(
+                sample
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| i % CV_FOLDS == fold)
+                    .map(|(_, (x, y))| (*y, argmax(&logits(&w, &b, x)))),
+            );
+        }
+        let score = macro_f1(&pairs);
+        if score > best.1 {
+            best = (candidate, score);
+        }
+    }
+    tracing::info!(
+        l2_times_rows = best.0,
+        cv_macro_f1 = best.1,
+        rows = sample.len(),
+        "L2 penalty chosen by cross-validation on the training rows"
+    );
+    best.0
+}
+
+fn argmax(scores: &[f32]) -> usize {
+    scores
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map_or(0, |(i, _)| i)
+}
+
+/// Macro-F1 over the labels of truth and prediction (scikit-learn's
+/// `average="macro"`, `zero_division=0`) of `(truth, predicted)` pairs.
+fn macro_f1(pairs: &[(usize, usize)]) -> f64 {
+    let mut counts: HashMap<usize, (u32, u32, u32)> = HashMap::new();
+    for &(truth, predicted) in pairs {
+        if truth == predicted {
+            counts.entry(truth).or_default().0 += 1;
+        } else {
+            counts.entry(predicted).or_default().1 += 1;
+            counts.entry(truth).or_default().2 += 1;
+        }
+    }
+    if counts.is_empty() {
+        return 0.0;
+    }
+    let total: f64 = counts
+        .values()
+        .map(|&(tp, fp, fn_)| {
+            let denominator = f64::from(2 * tp + fp + fn_);
+            if denominator == 0.0 {
+                0.0
+            } else {
+                f64::from(2 * tp) / denominator
+            }
+        })
+        .sum();
+    total / counts.len() as f64
 }
 
 /// The label of texts that ask for no service ("please call me back"): what
@@ -201,6 +316,7 @@ fn sgd(
     n_labels: usize,
     epochs: u32,
     options: &TrainingOptions,
+    l2_times_rows: f32,
 ) -> (Vec<f32>, Vec<f32>) {
     let mut v = vec![0.0f32; n_features * n_labels];
     let mut b = vec![0.0f32; n_labels];
@@ -215,7 +331,7 @@ fn sgd(
     let l2 = f64::from(
         options
             .l2
-            .unwrap_or(DEFAULT_L2_TIMES_ROWS / rows.len().max(1) as f32),
+            .unwrap_or(l2_times_rows / rows.len().max(1) as f32),
     );
     let decay = (1.0 - f64::from(lr) * l2).max(0.5);
     let mut p = vec![0.0f32; n_labels];
@@ -321,6 +437,55 @@ mod tests {
             text: text.into(),
             label: label.into(),
         }
+    }
+
+    #[test]
+    fn macro_f1_is_scikit_learns() {
+        // y_true = [0, 0, 1, 2], y_pred = [0, 1, 1, 1]: F1 per label 2/3, 1/2, 0.
+        let pairs = [(0, 0), (0, 1), (1, 1), (2, 1)];
+        assert!((macro_f1(&pairs) - (2.0 / 3.0 + 0.5 + 0.0) / 3.0).abs() < 1e-12);
+        assert_eq!(macro_f1(&[]), 0.0);
+    }
+
+    #[test]
+    fn the_penalty_is_chosen_on_the_training_rows() {
+        // Two labels told apart by one word each, with noise words shared:
+        // any candidate separates them; the choice is one of the candidates.
+        let mut examples = Vec::new();
+        for i in 0..120 {
+            let noise = ["ulica", "przy", "szkole", "rano"][i % 4];
+            examples.push(example(&format!("dziura w jezdni {noise}"), "pothole"));
+            examples.push(example(
+                &format!("latarnia nie świeci {noise}"),
+                "streetlight",
+            ));
+        }
+        let counts: Vec<_> = {
+            let mut extractor = FeatureExtractor::default();
+            examples
+                .iter()
+                .map(|e| extractor.extract(&e.text))
+                .collect()
+        };
+        let options = TrainingOptions::default();
+        let (features, idf) = vocabulary(&counts, &options);
+        let rows: Vec<(SparseVector, usize)> = counts
+            .iter()
+            .zip(&examples)
+            .map(|(c, e)| {
+                (
+                    vectorise(&features, &idf, c),
+                    usize::from(e.label == "streetlight"),
+                )
+            })
+            .collect();
+        let chosen = choose_l2(&rows, features.len(), 2, 10, &options);
+        assert!(L2_TIMES_ROWS_CANDIDATES.contains(&chosen), "{chosen}");
+        // Too few rows to split: the default.
+        assert_eq!(
+            choose_l2(&rows[..50], features.len(), 2, 10, &options),
+            DEFAULT_L2_TIMES_ROWS
+        );
     }
 
     #[test]
