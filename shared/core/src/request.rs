@@ -144,7 +144,9 @@ impl Location {
     }
 }
 
-/// What happened to a request, in order. Events carry no personal data.
+/// What happened to a request, in order. The citizen's notes and the notes
+/// written to them are personal data: every surface shows events through
+/// `visibility::disclose`, and an erasure clears them (`usecases::erase_person`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EventKind {
