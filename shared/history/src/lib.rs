@@ -26,6 +26,7 @@
 mod dates;
 pub mod digest;
 mod error;
+mod line_tracker;
 pub mod reader;
 mod record;
 mod reject;

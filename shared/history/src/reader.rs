@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::io::{self, Read};
+use std::io::Read;
 
 use csv::ByteRecord;
 use jiff::Timestamp;
@@ -10,6 +10,7 @@ use jiff::tz::TimeZone;
 
 use crate::dates::{ColumnDates, DateLayouts};
 use crate::error::{ReadError, SchemaError};
+use crate::line_tracker::LineTracker;
 use crate::record::HistoricalRequest;
 use crate::reject::{RejectReason, RejectedRow, quoted_value};
 use crate::schema::{FieldColumns, Schema, normalize_column_name};
@@ -185,66 +186,6 @@ fn read_record<R: Read>(
             line: csv.position().line(),
             source,
         }),
-    }
-}
-
-/// Passes the input through to the CSV parser and keeps the bytes the parser
-/// has not finished with, to number lines as an editor does.
-///
-/// The parser reports where it *began* looking for a record: before the
-/// blank lines it skips, and before the `\n` of a `\r\n` ending the
-/// previous record. Counting the line breaks from there to the record's
-/// first byte gives the line the record really starts on. Only the bytes
-/// from the current record on are kept: at most one record and one buffer.
-struct LineTracker<R> {
-    inner: R,
-    kept: VecDeque<u8>,
-    /// Offset in the input of `kept[0]`.
-    kept_from: u64,
-}
-
-impl<R: Read> LineTracker<R> {
-    fn new(inner: R) -> Self {
-        LineTracker {
-            inner,
-            kept: VecDeque::new(),
-            kept_from: 0,
-        }
-    }
-
-    /// The line of the first byte at or after `byte` that is not a line
-    /// break, given that `byte` is on `line`.
-    fn line_of_content_at(&self, byte: u64, line: u64) -> u64 {
-        let Some(skip) = byte
-            .checked_sub(self.kept_from)
-            .and_then(|offset| usize::try_from(offset).ok())
-        else {
-            return line;
-        };
-        let line_feeds = self
-            .kept
-            .iter()
-            .skip(skip)
-            .take_while(|&&byte| byte == b'\n' || byte == b'\r')
-            .filter(|&&byte| byte == b'\n')
-            .count();
-        line + u64::try_from(line_feeds).unwrap_or(0)
-    }
-
-    /// Drops the kept bytes before offset `byte`.
-    fn forget_before(&mut self, byte: u64) {
-        let done = byte.saturating_sub(self.kept_from);
-        let drop = usize::try_from(done).map_or(self.kept.len(), |done| done.min(self.kept.len()));
-        self.kept.drain(..drop);
-        self.kept_from += u64::try_from(drop).unwrap_or(0);
-    }
-}
-
-impl<R: Read> Read for LineTracker<R> {
-    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
-        let read = self.inner.read(buffer)?;
-        self.kept.extend(buffer.iter().take(read));
-        Ok(read)
     }
 }
 
@@ -661,19 +602,5 @@ mod tests {
         assert!(file.len() > 1_000_000, "{}", file.len());
         // One parser buffer (8 KiB) and at most one row.
         assert!(most_kept < 16 * 1024, "{most_kept} bytes kept");
-    }
-
-    #[test]
-    fn a_line_tracker_counts_line_feeds_before_the_content() {
-        let mut tracker = LineTracker::new(&b"a\r\n\r\n\nb\nc"[..]);
-        let mut sink = Vec::new();
-        tracker.read_to_end(&mut sink).unwrap();
-        assert_eq!(tracker.line_of_content_at(1, 1), 4);
-        assert_eq!(tracker.line_of_content_at(0, 1), 1);
-        tracker.forget_before(6);
-        assert_eq!(tracker.kept, b"b\nc".to_vec());
-        assert_eq!(tracker.line_of_content_at(7, 4), 5);
-        // Bytes already forgotten are not guessed at.
-        assert_eq!(tracker.line_of_content_at(2, 2), 2);
     }
 }
