@@ -6,8 +6,16 @@
 use citydesk_e2e::{fetch_json, start_system};
 use serde_json::{Value, json};
 
+/// A small well-formed JPEG without metadata (JFIF header, a quantisation
+/// table, a scan): the server reads every photo's segments to strip location
+/// metadata, so it must parse; with nothing to strip it comes back unchanged.
 const JPEG: &[u8] = &[
-    0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01, 0x01, 0x01, 0xFF, 0xD9,
+    0xFF, 0xD8, // start of image
+    0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01,
+    0x00, 0x00, // JFIF APP0
+    0xFF, 0xDB, 0x00, 0x04, 0x00, 0x01, // quantisation table
+    0xFF, 0xDA, 0x00, 0x02, 0x11, 0x22, // start of scan and its data
+    0xFF, 0xD9, // end of image
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
