@@ -79,6 +79,35 @@ async fn table_text(dynamodb: &aws_sdk_dynamodb::Client, table: &str) -> Vec<(St
     found
 }
 
+/// The attribute names held by each index of the table.
+async fn index_attributes(
+    dynamodb: &aws_sdk_dynamodb::Client,
+    table: &str,
+) -> Vec<(String, std::collections::BTreeSet<String>)> {
+    let described = dynamodb
+        .describe_table()
+        .table_name(table)
+        .send()
+        .await
+        .unwrap()
+        .table
+        .unwrap();
+    let mut found = Vec::new();
+    for index in described.global_secondary_indexes() {
+        let name = index.index_name().unwrap().to_owned();
+        let out = dynamodb
+            .scan()
+            .table_name(table)
+            .index_name(&name)
+            .send()
+            .await
+            .unwrap();
+        let names = out.items().iter().flat_map(|i| i.keys().cloned()).collect();
+        found.push((name, names));
+    }
+    found
+}
+
 /// Every object of the bucket: key and content.
 async fn bucket_contents(s3: &aws_sdk_s3::Client, bucket: &str) -> Vec<(String, Vec<u8>)> {
     let mut found = Vec::new();
@@ -255,6 +284,26 @@ async fn a_person_is_exported_and_erased_and_nothing_of_them_is_left() {
         "by phone, the one report that gave it"
     );
 
+    // The indexes hold keys only: her description, note and address are in
+    // one place (the table's items), never a second copy in an index.
+    let config = common_config(&system);
+    let sdk = config.sdk_config().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    let keys = [
+        "pk", "sk", "dept_pk", "dept_sk", "day_pk", "day_sk", "chg_pk", "chg_sk", "place_pk",
+        "place_sk",
+    ];
+    let indexes = index_attributes(&dynamodb, &config.table_name).await;
+    assert_eq!(indexes.len(), 4, "{indexes:?}");
+    for (index, names) in &indexes {
+        assert!(!names.is_empty(), "{index} was scanned empty");
+        let extra: Vec<_> = names
+            .iter()
+            .filter(|n| !keys.contains(&n.as_str()))
+            .collect();
+        assert!(extra.is_empty(), "{index} projects {extra:?}");
+    }
+
     // Erased by phone, then by e-mail, then once more: idempotent.
     let (ok, out, err) = citydesk_cli(&target, &["citizen", "erase", "--phone", PHONE]);
     assert!(ok, "{out}{err}");
@@ -273,9 +322,6 @@ async fn a_person_is_exported_and_erased_and_nothing_of_them_is_left() {
     assert!(out.contains("0 request(s) anonymised"), "{out}");
 
     // Nothing of her anywhere: the table, every index, the bucket, the DLQs.
-    let config = common_config(&system);
-    let sdk = config.sdk_config().await;
-    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
     let table = table_text(&dynamodb, &config.table_name).await;
     for (place, item) in &table {
         for hers in HERS {

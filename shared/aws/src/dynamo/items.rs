@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem};
 use citydesk_core::ports::PortError;
 use jiff::Timestamp;
 use serde::{Serialize, de::DeserializeOwned};
@@ -51,6 +51,18 @@ pub(super) fn put(
     Ok(TransactWriteItem::builder().put(put).build())
 }
 
+/// BatchGetItem's limit of keys in one call.
+const BATCH_GET_KEYS: usize = 100;
+/// Calls for what BatchGetItem left unprocessed before giving up (transient).
+const BATCH_GET_ATTEMPTS: u32 = 8;
+
+fn key_of(item: &Item) -> Option<(String, String)> {
+    Some((
+        item.get("pk")?.as_s().ok()?.clone(),
+        item.get("sk")?.as_s().ok()?.clone(),
+    ))
+}
+
 pub(super) fn epoch(t: Timestamp) -> i64 {
     t.as_second()
 }
@@ -69,5 +81,75 @@ impl DynamoStore {
             .await
             .map_err(|e| sdk_error("get item", &e.into_service_error()))?;
         Ok(out.item)
+    }
+
+    /// The table's items behind index entries, consistently read, in the
+    /// entries' order, each with what the caller carried beside its entry.
+    /// The indexes project keys only (no description, answers, notes or
+    /// place in a second copy), so every index reader comes here for the
+    /// items themselves. An item gone since (erased) is left out.
+    pub(super) async fn items_behind<T>(
+        &self,
+        entries: Vec<(T, Item)>,
+    ) -> Result<Vec<(T, Item)>, PortError> {
+        let mut keys: Vec<(String, String)> =
+            entries.iter().filter_map(|(_, e)| key_of(e)).collect();
+        keys.sort();
+        keys.dedup();
+        let mut found: HashMap<(String, String), Item> = HashMap::with_capacity(keys.len());
+        for chunk in keys.chunks(BATCH_GET_KEYS) {
+            let mut pending: Vec<Item> = chunk
+                .iter()
+                .map(|(pk, sk)| HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))]))
+                .collect();
+            let mut attempt = 0;
+            while !pending.is_empty() {
+                attempt += 1;
+                if attempt > BATCH_GET_ATTEMPTS {
+                    return Err(PortError::retryable(
+                        "read items behind an index",
+                        "the table left keys unprocessed after every retry",
+                    ));
+                }
+                if attempt > 1 {
+                    let backoff = 20u64 << attempt.min(6);
+                    tokio::time::sleep(std::time::Duration::from_millis(backoff)).await;
+                }
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(std::mem::take(&mut pending)))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| PortError::permanent("build batch get", e.to_string()))?;
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("batch get items", &e.into_service_error()))?;
+                let items = out
+                    .responses
+                    .and_then(|mut r| r.remove(&self.table))
+                    .unwrap_or_default();
+                self.count_read(items.len());
+                for item in items {
+                    if let Some(key) = key_of(&item) {
+                        found.insert(key, item);
+                    }
+                }
+                pending = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                    .map(|k| k.keys)
+                    .unwrap_or_default();
+            }
+        }
+        Ok(entries
+            .into_iter()
+            .filter_map(|(carried, entry)| {
+                let item = found.get(&key_of(&entry)?)?.clone();
+                Some((carried, item))
+            })
+            .collect())
     }
 }

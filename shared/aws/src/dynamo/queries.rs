@@ -5,7 +5,10 @@
 //! reports of one service in a point's cell and its neighbours, since the
 //! window's start, however many requests the day has. Time-ordered lists
 //! (created or changed in a window) walk the window's days in order and merge
-//! each day's shards, at most `shards × (limit + 1)` items a day read.
+//! each day's shards, at most `shards × (limit + 1)` entries a day read.
+//! The indexes hold keys only: a page's items are then read from the table
+//! by key (BatchGetItem), so no second copy of a description, an answer, a
+//! note or a place lives in an index.
 
 use async_trait::async_trait;
 use citydesk_core::ids::{DepartmentCode, RequestId};
@@ -59,15 +62,15 @@ impl DynamoStore {
         Ok(total)
     }
 
-    /// Items of one shard partition with `lo <= sort key <= hi`, at most `limit`,
-    /// and whether the partition has more.
+    /// Index entries (keys) of one shard partition with `lo <= sort key <= hi`,
+    /// at most `limit`, each with its sort key, and whether the partition has more.
     async fn shard_page(
         &self,
         pk: String,
         lo: &str,
         hi: &str,
         limit: usize,
-    ) -> Result<(Vec<(String, ServiceRequest)>, bool), PortError> {
+    ) -> Result<(Vec<(String, Item)>, bool), PortError> {
         // An empty string is not a valid key value: from the start, only the upper bound.
         let query = self
             .client()
@@ -93,15 +96,19 @@ impl DynamoStore {
             .last_evaluated_key
             .as_ref()
             .is_some_and(|k| !k.is_empty());
-        let mut found = Vec::new();
-        for item in out.items.unwrap_or_default() {
-            let key = item
-                .get("dept_sk")
-                .and_then(|v| v.as_s().ok())
-                .cloned()
-                .unwrap_or_default();
-            found.push((key, from_item::<ServiceRequest>(item)?));
-        }
+        let found = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|entry| {
+                let key = entry
+                    .get("dept_sk")
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_default();
+                (key, entry)
+            })
+            .collect();
         Ok((found, more))
     }
 }
@@ -213,14 +220,16 @@ impl DynamoStore {
             if collected.len() == page.limit {
                 // Full: the next page starts after its last key (and may be empty).
                 let next = collected.last().map(|(k, _)| PageKey::new(k.clone()));
+                let items = self.items_behind(collected).await?;
                 return Ok(Page {
-                    items: collected.into_iter().map(|(_, i)| i).collect(),
+                    items: items.into_iter().map(|(_, i)| i).collect(),
                     next,
                 });
             }
         }
+        let items = self.items_behind(collected).await?;
         Ok(Page {
-            items: collected.into_iter().map(|(_, i)| i).collect(),
+            items: items.into_iter().map(|(_, i)| i).collect(),
             next: None,
         })
     }
@@ -314,9 +323,13 @@ impl RequestQueries for DynamoStore {
         };
         // The index is eventually consistent: what has moved on since is left
         // out (the page may come out shorter; the cursor still moves past it).
-        let items = merged
+        let items = self
+            .items_behind(merged)
+            .await?
             .into_iter()
-            .map(|(_, r)| r)
+            .map(|(_, item)| from_item::<ServiceRequest>(item))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
             .filter(|r| match listing {
                 Listing::DepartmentWork { department, status } => {
                     r.status.is_department_work()
@@ -359,9 +372,7 @@ impl RequestQueries for DynamoStore {
                             sdk_error("query open reports near", &e.into_service_error())
                         })?;
                     self.count_read(out.items().len());
-                    for item in out.items.unwrap_or_default() {
-                        found.push(from_item::<ServiceRequest>(item)?);
-                    }
+                    found.extend(out.items.unwrap_or_default().into_iter().map(|e| ((), e)));
                     match out.last_evaluated_key {
                         Some(k) if !k.is_empty() => start = Some(k),
                         _ => return Ok::<_, PortError>(found),
@@ -369,10 +380,18 @@ impl RequestQueries for DynamoStore {
                 }
             }
         });
-        let mut candidates: Vec<ServiceRequest> = futures::future::try_join_all(queries)
+        let entries: Vec<((), Item)> = futures::future::try_join_all(queries)
             .await?
             .into_iter()
             .flatten()
+            .collect();
+        let mut candidates: Vec<ServiceRequest> = self
+            .items_behind(entries)
+            .await?
+            .into_iter()
+            .map(|(_, item)| from_item::<ServiceRequest>(item))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
             // The index is eventually consistent: drop what has moved on since.
             .filter(|r| citydesk_core::rules::duplicates::is_open_original(r.status))
             .collect();

@@ -152,12 +152,19 @@ impl DynamoStore {
                 .await
                 .map_err(|e| sdk_error("query", &e.into_service_error()))?;
             self.count_read(out.items().len());
-            items.extend(out.items.unwrap_or_default());
+            items.extend(out.items.unwrap_or_default().into_iter().map(|e| ((), e)));
             match out.last_evaluated_key {
                 Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(items),
+                _ => break,
             }
         }
+        // The indexes hold keys only: the items themselves from the table.
+        Ok(self
+            .items_behind(items)
+            .await?
+            .into_iter()
+            .map(|(_, item)| item)
+            .collect())
     }
 }
 
