@@ -23,11 +23,12 @@ use anyhow::Context;
 use citydesk_core::catalogue::{Catalogue, CatalogueDocument};
 use citydesk_core::learning::evaluation::{evaluate, is_held_out};
 use citydesk_core::learning::features::FeatureExtractor;
+use citydesk_core::learning::routing_table::{HandledCase, LearnedRoutes, RouteLearner};
 use citydesk_core::learning::training::{
     TrainingExample, TrainingOptions, catalogue_examples, train,
 };
 use citydesk_core::rules::classification::TrainedClassifier;
-use citydesk_core::rules::routing::route;
+use citydesk_core::rules::routing::{RoutingCase, route};
 use citydesk_history::{HistoryReader, RowResult, write_synthetic_nyc};
 use clap::Parser;
 use serde::Deserialize;
@@ -65,6 +66,9 @@ struct Args {
     /// Timed classifications (and classification + routing) per figure.
     #[arg(long, default_value_t = 200_000)]
     texts: usize,
+    /// The quality section (classification and routing) only.
+    #[arg(long)]
+    quality_only: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -84,7 +88,7 @@ fn main() -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    if args.l2_times_rows.is_some() {
+    if args.l2_times_rows.is_some() || args.quality_only {
         return quality_figures(&args);
     }
     import_figures(&args, &mut training_sample)?;
@@ -171,6 +175,9 @@ fn mib(v: Option<f64>) -> String {
 struct Split {
     train: Vec<TrainingExample>,
     test: Vec<TrainingExample>,
+    /// The rows that name a department, as routing learns from them.
+    train_cases: Vec<HandledCase>,
+    test_cases: Vec<HandledCase>,
 }
 
 fn split(path: &Path) -> anyhow::Result<Split> {
@@ -182,16 +189,34 @@ fn split(path: &Path) -> anyhow::Result<Split> {
     let mut s = Split {
         train: Vec::new(),
         test: Vec::new(),
+        train_cases: Vec::new(),
+        test_cases: Vec::new(),
     };
     for row in reader {
         if let RowResult::Taken(r) = row?
             && !r.text.trim().is_empty()
         {
+            let held_out = is_held_out(&r.source_id);
+            if let Some(department) = &r.department {
+                let case = HandledCase {
+                    service: r.service.clone(),
+                    subtype: r.subtype.clone(),
+                    text: r.text.clone(),
+                    district: r.district.clone(),
+                    received_at: r.created_at,
+                    department: department.clone(),
+                };
+                if held_out {
+                    s.test_cases.push(case);
+                } else {
+                    s.train_cases.push(case);
+                }
+            }
             let example = TrainingExample {
                 text: r.text,
                 label: r.service,
             };
-            if is_held_out(&r.source_id) {
+            if held_out {
                 s.test.push(example);
             } else {
                 s.train.push(example);
@@ -284,11 +309,54 @@ fn quality_figures(args: &Args) -> anyhow::Result<()> {
                 ours.macro_f1 - best.macro_f1
             );
         }
+        routing_figures(&data);
     }
     println!(
         "   (accuracy and macro-F1 on the test rows; train s: the final fit on all training rows;\n    citydesk's default L2 of 0.1 / rows is C = 10, --l2-times-rows k is C = 1 / k)\n"
     );
     Ok(())
+}
+
+/// Learned routing on the held-out rows beside the majority baselines.
+fn routing_figures(data: &Split) {
+    if data.test_cases.is_empty() {
+        println!("     routing: the sample names no departments");
+        return;
+    }
+    let started = Instant::now();
+    let routes = LearnedRoutes::learn(&data.train_cases);
+    let seconds = started.elapsed().as_secs_f64();
+    let tables = routes.tables();
+    let share = |pick: &dyn Fn(&HandledCase) -> Option<String>| {
+        data.test_cases
+            .iter()
+            .filter(|c| pick(c).as_deref() == Some(c.department.as_str()))
+            .count() as f64
+            / data.test_cases.len() as f64
+    };
+    let learner = match routes.learner() {
+        RouteLearner::DepartmentClassifier => "department classifier",
+        RouteLearner::MajorityTables => "majority tables",
+    };
+    println!(
+        "     routing, {} held-out rows with a department ({} departments in training):",
+        data.test_cases.len(),
+        data.train_cases
+            .iter()
+            .map(|c| c.department.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    );
+    println!(
+        "       citydesk learned routes ({learner}, learned in {seconds:.2} s) {:.3}",
+        share(&|c| routes.department(&c.query()))
+    );
+    println!(
+        "       majority by sub-type × district {:.3}; by service × district {:.3}; by service {:.3}",
+        share(&|c| tables.department(&c.query()).map(str::to_owned)),
+        share(&|c| tables.service_and_district(&c.query()).map(str::to_owned)),
+        share(&|c| tables.service_default(&c.service).map(str::to_owned)),
+    );
 }
 
 /// What `quality/baseline.py` prints (its other fields are not read).
@@ -378,9 +446,12 @@ fn speed_figures(args: &Args, training_sample: &[TrainingExample]) -> anyhow::Re
         if let Some(best) = top.first()
             && route(
                 &catalogue,
-                &best.service_code,
-                Some("stare-miasto"),
-                at,
+                &RoutingCase {
+                    service: &best.service_code,
+                    district: Some("stare-miasto"),
+                    text,
+                    received_at: at,
+                },
                 Some(&model.routes),
                 &[],
             )

@@ -12,7 +12,7 @@ use citydesk_core::catalogue::Catalogue;
 use citydesk_core::learning::artifact::Model;
 use citydesk_core::learning::evaluation::{Evaluation, evaluate, is_held_out};
 use citydesk_core::learning::features::FeatureExtractor;
-use citydesk_core::learning::routing_table::{HandledCase, LearnedRoutes};
+use citydesk_core::learning::routing_table::{HandledCase, LearnedRoutes, RouteLearner};
 use citydesk_core::learning::text_classifier::TextClassifier;
 use citydesk_core::learning::training::{
     TrainingExample, TrainingOptions, catalogue_examples, train,
@@ -30,6 +30,8 @@ pub struct HistoryRow {
     pub label: String,
     pub department: Option<String>,
     pub district: Option<String>,
+    pub subtype: Option<String>,
+    pub created_at: Option<jiff::Timestamp>,
 }
 
 /// Old categories and departments renamed to the catalogue's codes, from a
@@ -80,6 +82,8 @@ pub async fn load_history(
                 label: labels.apply(record.service),
                 department: record.department.map(|d| labels.department(d)),
                 district: record.district,
+                subtype: record.subtype,
+                created_at: record.created_at,
             });
         }
         rows.len() < max_rows
@@ -141,6 +145,8 @@ pub async fn load_operator_examples(
             label: example.service_code.to_string(),
             department: None,
             district: None,
+            subtype: None,
+            created_at: None,
         });
     }
     Ok(rows)
@@ -181,7 +187,10 @@ fn handled(rows: &[&HistoryRow]) -> Vec<HandledCase> {
         .filter_map(|r| {
             Some(HandledCase {
                 service: r.label.clone(),
+                subtype: r.subtype.clone(),
+                text: r.text.clone(),
                 district: r.district.clone(),
+                received_at: r.created_at,
                 department: r.department.clone()?,
             })
         })
@@ -273,8 +282,26 @@ pub struct EvaluationReport {
     pub training_seconds: f64,
     pub micros_per_text: f64,
     pub classification: Evaluation,
-    /// Held-out rows with a department: (learned routes, most common department for the service).
-    pub routing: Option<(usize, f64, f64)>,
+    /// Held-out rows with a department; `None` when the history names none.
+    pub routing: Option<RoutingEvaluation>,
+}
+
+/// Learned routing on held-out rows beside the majority baselines.
+#[derive(Debug)]
+pub struct RoutingEvaluation {
+    pub rows: usize,
+    /// Which learner the training rows chose.
+    pub learner: RouteLearner,
+    /// Its choice: (tables, classifier) right on a fifth of the training rows.
+    pub validation: Option<(f64, f64)>,
+    pub seconds: f64,
+    pub learned: f64,
+    /// Majority over sub-type × district (then sub-type, service × district, service).
+    pub subtype_district: f64,
+    /// Majority over service × district (then service): earlier releases.
+    pub service_district: f64,
+    /// The most common department for the service.
+    pub service: f64,
 }
 
 /// Trains on four fifths of the history and scores the held-out fifth.
@@ -302,24 +329,31 @@ pub async fn evaluate_city(
     let classifier = train(&examples(&train_rows), &TrainingOptions::default())?;
     let training_seconds = started.elapsed().as_secs_f64();
     let (classification, micros_per_text) = score(&classifier, &test);
+    let started = Instant::now();
     let routes = LearnedRoutes::learn(&handled(&train_rows));
-    let with_department: Vec<&&HistoryRow> =
-        test.iter().filter(|r| r.department.is_some()).collect();
-    let routing = (!with_department.is_empty()).then(|| {
-        let share = |pick: &dyn Fn(&HistoryRow) -> Option<String>| {
-            with_department
+    let routing_seconds = started.elapsed().as_secs_f64();
+    let held_out_cases = handled(&test);
+    let routing = (!held_out_cases.is_empty()).then(|| {
+        let share = |pick: &dyn Fn(&HandledCase) -> Option<String>| {
+            held_out_cases
                 .iter()
-                .filter(|r| pick(r) == r.department)
+                .filter(|c| pick(c).as_deref() == Some(c.department.as_str()))
                 .count() as f64
-                / with_department.len() as f64
+                / held_out_cases.len() as f64
         };
-        let learned = share(&|r| {
-            routes
-                .department(&r.label, r.district.as_deref())
-                .map(str::to_owned)
-        });
-        let baseline = share(&|r| routes.service_default(&r.label).map(str::to_owned));
-        (with_department.len(), learned, baseline)
+        let tables = routes.tables();
+        RoutingEvaluation {
+            rows: held_out_cases.len(),
+            learner: routes.learner(),
+            validation: routes.validation(),
+            seconds: routing_seconds,
+            learned: share(&|c| routes.department(&c.query())),
+            subtype_district: share(&|c| tables.department(&c.query()).map(str::to_owned)),
+            service_district: share(&|c| {
+                tables.service_and_district(&c.query()).map(str::to_owned)
+            }),
+            service: share(&|c| tables.service_default(&c.service).map(str::to_owned)),
+        }
     });
     Ok(EvaluationReport {
         train_rows: train_rows.len(),
@@ -386,10 +420,26 @@ impl EvaluationReport {
                 out.push(format!("  {n:>5}  {truth} → {predicted}"));
             }
         }
-        match self.routing {
-            Some((rows, learned, baseline)) => out.push(format!(
-                "routing on {rows} held-out rows with a department: learned routes {learned:.3}, most common department for the service {baseline:.3}"
-            )),
+        match &self.routing {
+            Some(r) => {
+                let learner = match r.learner {
+                    RouteLearner::DepartmentClassifier => "department classifier",
+                    RouteLearner::MajorityTables => "majority tables",
+                };
+                let chosen = r.validation.map_or(String::new(), |(tables, classifier)| {
+                    format!(
+                        ", chosen on a fifth of the training rows: tables {tables:.3}, classifier {classifier:.3}"
+                    )
+                });
+                out.push(format!(
+                    "routing on {} held-out rows with a department: learned routes {:.3} ({learner}{chosen}; learned in {:.2} s)",
+                    r.rows, r.learned, r.seconds
+                ));
+                out.push(format!(
+                    "  baselines: majority by sub-type × district {:.3}, by service × district {:.3}, most common department for the service {:.3}",
+                    r.subtype_district, r.service_district, r.service
+                ));
+            }
             None => out.push("routing: the history names no departments".into()),
         }
         out.join("\n")

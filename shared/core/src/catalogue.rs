@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{DepartmentCode, JurisdictionId, ServiceCode};
 use crate::request::{GeoPoint, Language};
+use crate::rules::routing::{CompiledRule, RoutingRule};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogueError {
@@ -106,21 +107,6 @@ pub struct City {
     /// (the contact centre's operators).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub triage_department: Option<DepartmentCode>,
-}
-
-/// An explicit routing rule: the first rule matching a request's service,
-/// district and local time of day decides its department, before anything
-/// learned from history. Omitted fields match everything.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RoutingRule {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service: Option<ServiceCode>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub district: Option<String>,
-    /// Local `["HH:MM", "HH:MM")`; the window may wrap midnight (`["22:00", "06:00"]`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hours: Option<[String; 2]>,
-    pub department: DepartmentCode,
 }
 
 /// The longest duplicate window: the open reports a new one may follow are
@@ -285,17 +271,6 @@ pub struct Catalogue {
     addresses: crate::places::AddressBook,
 }
 
-#[derive(Debug, Clone)]
-struct CompiledRule {
-    rule: RoutingRule,
-    hours: Option<(jiff::civil::Time, jiff::civil::Time)>,
-}
-
-fn parse_clock(text: &str) -> Result<jiff::civil::Time, String> {
-    jiff::civil::Time::strptime("%H:%M", text)
-        .map_err(|_| format!("hours: {text:?} is not a time like 22:00"))
-}
-
 impl Catalogue {
     pub fn from_json(json: &[u8]) -> Result<Self, CatalogueError> {
         Self::new(serde_json::from_slice(json)?)
@@ -402,17 +377,7 @@ impl Catalogue {
             {
                 return Err(fail(format!("unknown district {district}")));
             }
-            let hours = match &rule.hours {
-                None => None,
-                Some([from, to]) => Some((
-                    parse_clock(from).map_err(&fail)?,
-                    parse_clock(to).map_err(&fail)?,
-                )),
-            };
-            routing_rules.push(CompiledRule {
-                rule: rule.clone(),
-                hours,
-            });
+            routing_rules.push(CompiledRule::compile(rule).map_err(fail)?);
         }
         let addresses = crate::places::AddressBook::new(document.addresses.clone());
         Ok(Self {
@@ -432,32 +397,9 @@ impl Catalogue {
         &self.addresses
     }
 
-    /// The first explicit rule matching service, district and the local time
-    /// of `at`, if any.
-    pub fn routing_rule_for(
-        &self,
-        service: &ServiceCode,
-        district: Option<&str>,
-        at: jiff::Timestamp,
-    ) -> Option<&RoutingRule> {
-        let local = at.to_zoned(self.timezone.clone()).time();
-        self.routing_rules
-            .iter()
-            .find(|r| {
-                r.rule.service.as_ref().is_none_or(|s| s == service)
-                    && r.rule
-                        .district
-                        .as_deref()
-                        .is_none_or(|d| Some(d) == district)
-                    && r.hours.is_none_or(|(from, to)| {
-                        if from <= to {
-                            from <= local && local < to
-                        } else {
-                            local >= from || local < to
-                        }
-                    })
-            })
-            .map(|r| &r.rule)
+    /// The explicit routing rules, in order (matched by `rules::routing`).
+    pub fn routing_rules(&self) -> &[CompiledRule] {
+        &self.routing_rules
     }
 
     /// Share of an SLA after which a warning goes out.

@@ -1091,7 +1091,10 @@ fn the_route_step_uses_routes_learned_from_history_under_the_rules() {
     // Elsewhere (Nowa Huta, more often) the greenery authority did.
     let case = |district: &str, department: &str| HandledCase {
         service: "fallen-tree".into(),
+        subtype: None,
+        text: "drzewo przewrócone".into(),
         district: Some(district.into()),
+        received_at: None,
         department: department.into(),
     };
     let history: Vec<HandledCase> = std::iter::repeat_n(case("stare-miasto", "roads"), 3)

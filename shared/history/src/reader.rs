@@ -291,6 +291,7 @@ struct RowPlan {
     district: Vec<Column>,
     coordinates: Option<(Column, Column)>,
     channel: Option<Column>,
+    subtype: Option<Column>,
     empty_markers: &'static [&'static str],
     time_zone: TimeZone,
 }
@@ -367,6 +368,7 @@ impl RowPlan {
             None => None,
         };
         let channel = columns.channel.as_deref().and_then(&mut optional);
+        let subtype = columns.subtype.as_deref().and_then(&mut optional);
 
         let (Some(source_id), Some(service), true) =
             (source_id, service, required_missing.is_empty())
@@ -391,6 +393,7 @@ impl RowPlan {
             district,
             coordinates,
             channel,
+            subtype,
             empty_markers: schema.empty_markers(),
             time_zone,
         };
@@ -464,6 +467,9 @@ impl RowPlan {
             status: self.optional(row, self.status.as_ref())?.map(str::to_owned),
             service: service.to_owned(),
             text,
+            subtype: self
+                .optional(row, self.subtype.as_ref())?
+                .map(str::to_owned),
             department: self
                 .optional(row, self.department.as_ref())?
                 .map(str::to_owned),

@@ -25,6 +25,11 @@ pub struct HistoricalRequest {
     pub service: String,
     /// The free-text fields of the request, joined with a space; may be empty.
     pub text: String,
+    /// The first of the text fields on its own: the old system's sub-type
+    /// where its first text column is one (NYC's descriptor, SF's complaint
+    /// type, Boston's service subtype), which routes may be learned by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtype: Option<String>,
     /// Who actually handled it.
     pub department: Option<String>,
     pub district: Option<String>,

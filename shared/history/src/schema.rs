@@ -136,6 +136,9 @@ pub(crate) struct FieldColumns {
     /// Latitude and longitude columns.
     pub(crate) coordinates: Option<(String, String)>,
     pub(crate) channel: Option<String>,
+    /// The old system's finer category within the service (routes are
+    /// learned by it); often also one of the text columns.
+    pub(crate) subtype: Option<String>,
 }
 
 impl FieldColumns {
@@ -150,6 +153,7 @@ impl FieldColumns {
             &self.status,
             &self.department,
             &self.channel,
+            &self.subtype,
         ] {
             names.extend(single.iter().cloned());
         }
@@ -199,6 +203,7 @@ struct BuiltIn {
     district: &'static [&'static str],
     coordinates: Option<(&'static str, &'static str)>,
     channel: Option<&'static str>,
+    subtype: Option<&'static str>,
     dates: fn() -> DateLayouts,
     empty_markers: &'static [&'static str],
 }
@@ -220,6 +225,7 @@ impl BuiltIn {
                 .coordinates
                 .map(|(lat, long)| (lat.to_owned(), long.to_owned())),
             channel: self.channel.as_ref().map(owned),
+            subtype: self.subtype.as_ref().map(owned),
         }
     }
 }
@@ -289,6 +295,7 @@ const NYC: BuiltIn = BuiltIn {
     district: &["Borough"],
     coordinates: Some(("Latitude", "Longitude")),
     channel: Some("Open Data Channel Type"),
+    subtype: Some("Descriptor"),
     dates: DateLayouts::nyc,
     // NYC writes "Unspecified" where it knows no borough, park, etc.
     empty_markers: &["Unspecified"],
@@ -331,6 +338,7 @@ const SAN_FRANCISCO: BuiltIn = BuiltIn {
     district: &["supervisor_district", "neighborhood"],
     coordinates: Some(("latitude", "longitude")),
     channel: Some("source"),
+    subtype: Some("complaint_type"),
     dates: DateLayouts::san_francisco,
     empty_markers: &[],
 };
@@ -383,6 +391,7 @@ const BOSTON: BuiltIn = BuiltIn {
     district: &["neighborhood"],
     coordinates: Some(("latitude", "longitude")),
     channel: Some("source"),
+    subtype: Some("case_title"),
     dates: DateLayouts::boston,
     empty_markers: &[],
 };
@@ -418,6 +427,7 @@ const OPEN311_BULK: BuiltIn = BuiltIn {
     district: &[],
     coordinates: Some(("lat", "long")),
     channel: Some("source"),
+    subtype: Some("service_subtype"),
     dates: DateLayouts::open311,
     empty_markers: &[],
 };
@@ -438,6 +448,7 @@ const OPEN311_BULK: BuiltIn = BuiltIn {
 /// lat = "Szer"                     # lat and long go together
 /// long = "Dl"
 /// channel = "Kanal"
+/// subtype = "Podkategoria"         # the finer category, routes learn by it
 /// [formats]
 /// datetime = "%d.%m.%Y %H:%M"      # strftime; one or several; ISO 8601 always works
 /// delimiter = ";"                  # default ","
@@ -508,6 +519,7 @@ impl Mapping {
             district: column_list("columns.district", columns.district)?,
             coordinates,
             channel: optional_column("columns.channel", columns.channel)?,
+            subtype: optional_column("columns.subtype", columns.subtype)?,
         };
 
         let dates = match file.formats.datetime {
@@ -573,6 +585,7 @@ struct MappingColumns {
     lat: Option<String>,
     long: Option<String>,
     channel: Option<String>,
+    subtype: Option<String>,
 }
 
 #[derive(Default, Deserialize)]

@@ -51,6 +51,7 @@ fn san_francisco_rows_are_read() {
             service: "Street and Sidewalk Cleaning".to_owned(),
             // status_notes is the city's answer and stays out of the text.
             text: "Bulky Items Mattress, couch".to_owned(),
+            subtype: Some("Bulky Items".to_owned()),
             department: Some("Recology_Abandoned".to_owned()),
             district: Some("6".to_owned()),
             lat: Some(37.7901),
@@ -90,6 +91,7 @@ fn open311_bulk_rows_keep_their_offsets() {
             status: Some("closed".to_owned()),
             service: "Street Defect".to_owned(),
             text: "Pothole Deep pothole in the right lane".to_owned(),
+            subtype: Some("Pothole".to_owned()),
             department: Some("Department of Public Works".to_owned()),
             district: None,
             lat: Some(39.3045),
@@ -136,6 +138,7 @@ fn a_mapping_file_reads_a_semicolon_export_with_polish_text() {
             text:
                 "Głęboka dziura na ul. Grunwaldzkiej; niebezpieczna dla rowerzystów Dziura w jezdni"
                     .to_owned(),
+            subtype: None,
             department: Some("Zarząd Dróg i Zieleni".to_owned()),
             district: Some("Wrzeszcz Górny".to_owned()),
             // Decimal commas.

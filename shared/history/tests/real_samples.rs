@@ -77,6 +77,7 @@ fn nyc_first_row_becomes_this_record() {
         status: Some("In Progress".to_owned()),
         service: "Noise - Residential".to_owned(),
         text: "Loud Music/Party Residential Building/House".to_owned(),
+        subtype: Some("Loud Music/Party".to_owned()),
         department: Some("NYPD".to_owned()),
         district: Some("BRONX".to_owned()),
         lat: Some(40.83065331987539),
@@ -168,6 +169,7 @@ fn boston_rows_become_these_records() {
             status: Some("Open".to_owned()),
             service: "General Comments For a Program or Policy".to_owned(),
             text: "BTDT: Complaint".to_owned(),
+            subtype: Some("BTDT: Complaint".to_owned()),
             department: Some("Mayor's 24 Hour Hotline".to_owned()),
             // The cell is a single space: no neighborhood.
             district: None,

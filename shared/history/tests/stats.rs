@@ -22,6 +22,7 @@ fn row(
         status: None,
         service: service.into(),
         text: String::new(),
+        subtype: None,
         department: Some(if service == "noise" { "NYPD" } else { "DOT" }.into()),
         district: None,
         lat: Some(at.0),

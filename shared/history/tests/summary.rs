@@ -15,6 +15,7 @@ fn request(service: &str) -> RowResult {
         status: None,
         service: service.to_owned(),
         text: String::new(),
+        subtype: None,
         department: None,
         district: None,
         lat: None,

@@ -10,7 +10,7 @@ use super::routing_table::LearnedRoutes;
 use super::text_classifier::TextClassifier;
 
 /// Bumped whenever the layout of [`Model`] changes.
-pub const MODEL_FORMAT_VERSION: u32 = 1;
+pub const MODEL_FORMAT_VERSION: u32 = 2;
 const MAGIC: [u8; 8] = *b"CDMODEL\0";
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -93,18 +93,11 @@ impl Model {
 
     /// Dimensions agree, so prediction can index without checks failing later.
     fn check(&self) -> Result<(), ModelFileError> {
-        let c = &self.classifier;
-        let ok = c.features.len() == c.idf.len()
-            && c.weights.len() == c.features.len() * c.labels.len()
-            && c.bias.len() == c.labels.len()
-            && c.features.windows(2).all(|w| w[0] < w[1])
-            && c.temperature.is_finite()
-            && c.temperature > 0.0
-            && c.weights
-                .iter()
-                .chain(&c.bias)
-                .chain(&c.idf)
-                .all(|v| v.is_finite());
+        let ok = self.classifier.is_consistent()
+            && self
+                .routes
+                .classifier()
+                .is_none_or(TextClassifier::is_consistent);
         if ok {
             Ok(())
         } else {
@@ -151,8 +144,8 @@ mod tests {
         assert!(matches!(
             err,
             ModelFileError::FormatVersion {
-                found: 2,
-                expected: 1
+                found: 3,
+                expected: 2
             }
         ));
         assert!(err.to_string().contains("citydesk train"), "{err}");

@@ -37,8 +37,31 @@ impl FeatureExtractor {
         out
     }
 
+    /// A text's features with whole-value tags beside them (`service=pothole`,
+    /// `district=east`): each tag one feature of its own kind, no n-grams, so
+    /// a tag never shares a feature with a word.
+    pub fn extract_tagged<'t>(
+        &mut self,
+        text: &str,
+        tags: impl IntoIterator<Item = &'t str>,
+    ) -> FeatureCounts {
+        let mut out = FeatureCounts::default();
+        self.ids.clear();
+        self.push_text(text);
+        for tag in tags {
+            self.ids.push(hash_parts(b't', tag.as_bytes()));
+        }
+        self.count_into(&mut out);
+        out
+    }
+
     pub fn extract_into(&mut self, text: &str, out: &mut FeatureCounts) {
         self.ids.clear();
+        self.push_text(text);
+        self.count_into(out);
+    }
+
+    fn push_text(&mut self, text: &str) {
         self.folded.clear();
         self.folded.push_str(&fold(text));
         for word in self
@@ -61,6 +84,9 @@ impl FeatureExtractor {
                 }
             }
         }
+    }
+
+    fn count_into(&mut self, out: &mut FeatureCounts) {
         self.ids.sort_unstable();
         out.0.clear();
         for &id in &self.ids {
@@ -126,5 +152,14 @@ mod tests {
         assert!(f.0.windows(2).all(|w| w[0].0 < w[1].0));
         assert!(f.0.iter().all(|(_, c)| *c == 2.0));
         assert!(x.extract("").0.is_empty());
+    }
+
+    #[test]
+    fn tags_are_features_of_their_own() {
+        let mut x = FeatureExtractor::default();
+        let plain = x.extract("east");
+        let tagged = x.extract_tagged("east", ["east"]);
+        assert_eq!(tagged.0.len(), plain.0.len() + 1);
+        assert_eq!(x.extract_tagged("east", []), plain);
     }
 }

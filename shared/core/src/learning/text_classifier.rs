@@ -50,8 +50,13 @@ impl TextClassifier {
         text: &str,
         k: usize,
     ) -> Vec<Candidate<'a>> {
-        let counts = extractor.extract(text);
-        let x = self.vectorise(&counts);
+        self.top_of(&extractor.extract(text), k)
+    }
+
+    /// The `k` most probable labels for features already extracted (a text
+    /// with tags, see [`FeatureExtractor::extract_tagged`]).
+    pub fn top_of(&self, counts: &FeatureCounts, k: usize) -> Vec<Candidate<'_>> {
+        let x = self.vectorise(counts);
         let mut probabilities = self.logits(&x);
         softmax_in_place(&mut probabilities, self.temperature);
         let mut order: Vec<usize> = (0..probabilities.len()).collect();
@@ -80,6 +85,23 @@ impl TextClassifier {
         text: &str,
     ) -> Option<Candidate<'a>> {
         self.top(extractor, text, 1).into_iter().next()
+    }
+
+    /// Whether the parts agree in size and every number is finite (a model
+    /// file is checked with this before use).
+    pub(super) fn is_consistent(&self) -> bool {
+        self.features.len() == self.idf.len()
+            && self.weights.len() == self.features.len() * self.labels.len()
+            && self.bias.len() == self.labels.len()
+            && self.features.windows(2).all(|w| w[0] < w[1])
+            && self.temperature.is_finite()
+            && self.temperature > 0.0
+            && self
+                .weights
+                .iter()
+                .chain(&self.bias)
+                .chain(&self.idf)
+                .all(|v| v.is_finite())
     }
 
     pub(super) fn vectorise(&self, counts: &FeatureCounts) -> SparseVector {

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::features::FeatureExtractor;
+use super::features::{FeatureCounts, FeatureExtractor};
 use super::text_classifier::{SparseVector, TextClassifier, logits, softmax_in_place, vectorise};
 use crate::catalogue::Catalogue;
 
@@ -76,9 +76,23 @@ pub fn train(
     examples: &[TrainingExample],
     options: &TrainingOptions,
 ) -> Result<TextClassifier, TrainingError> {
-    let labels: Vec<String> = examples
+    let mut extractor = FeatureExtractor::default();
+    let labelled: Vec<(FeatureCounts, &str)> = examples
         .iter()
-        .map(|e| e.label.clone())
+        .map(|e| (extractor.extract(&e.text), e.label.as_str()))
+        .collect();
+    train_on_features(&labelled, options)
+}
+
+/// [`train`] on features already extracted (texts with tags: the
+/// department classifier of the learned routes).
+pub fn train_on_features(
+    labelled: &[(FeatureCounts, &str)],
+    options: &TrainingOptions,
+) -> Result<TextClassifier, TrainingError> {
+    let labels: Vec<String> = labelled
+        .iter()
+        .map(|(_, label)| (*label).to_owned())
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -92,16 +106,11 @@ pub fn train(
         .enumerate()
         .map(|(i, l)| (l.as_str(), i))
         .collect();
-    let mut extractor = FeatureExtractor::default();
-    let counts: Vec<_> = examples
-        .iter()
-        .map(|e| extractor.extract(&e.text))
-        .collect();
+    let counts: Vec<&FeatureCounts> = labelled.iter().map(|(c, _)| c).collect();
     let (features, idf) = vocabulary(&counts, options);
-    let rows: Vec<(SparseVector, usize)> = counts
+    let rows: Vec<(SparseVector, usize)> = labelled
         .iter()
-        .zip(examples)
-        .map(|(c, e)| (vectorise(&features, &idf, c), label_index[e.label.as_str()]))
+        .map(|(c, label)| (vectorise(&features, &idf, c), label_index[label]))
         .collect();
     let epochs = options.epochs.unwrap_or(match rows.len() {
         0..1_000 => 60,
@@ -276,10 +285,7 @@ pub fn catalogue_examples(catalogue: &Catalogue) -> Vec<TrainingExample> {
     out
 }
 
-fn vocabulary(
-    counts: &[super::features::FeatureCounts],
-    options: &TrainingOptions,
-) -> (Vec<u32>, Vec<f32>) {
+fn vocabulary(counts: &[&FeatureCounts], options: &TrainingOptions) -> (Vec<u32>, Vec<f32>) {
     let mut document_frequency: HashMap<u32, u32> = HashMap::new();
     for c in counts {
         for (id, _) in &c.0 {
@@ -468,7 +474,7 @@ mod tests {
                 .collect()
         };
         let options = TrainingOptions::default();
-        let (features, idf) = vocabulary(&counts, &options);
+        let (features, idf) = vocabulary(&counts.iter().collect::<Vec<_>>(), &options);
         let rows: Vec<(SparseVector, usize)> = counts
             .iter()
             .zip(&examples)

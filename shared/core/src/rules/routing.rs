@@ -1,12 +1,92 @@
-//! The routing rule: which department handles a service (explicit rules, a
+//! The routing rule: which department handles a request (explicit rules, a
 //! district's own department, routes learned from history, the service's
-//! default), and when it is due (the service's SLA in business hours).
+//! default), and when it is due (the service's SLA in business hours). The
+//! catalogue's explicit rules are compiled and matched here too.
 
 use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
 
 use crate::catalogue::{Catalogue, Department};
 use crate::ids::{DepartmentCode, ServiceCode};
-use crate::learning::routing_table::LearnedRoutes;
+use crate::learning::routing_table::{LearnedRoutes, RouteQuery};
+
+/// An explicit routing rule: the first rule matching a request's service,
+/// district and local time of day decides its department, before anything
+/// learned from history. Omitted fields match everything.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoutingRule {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<ServiceCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district: Option<String>,
+    /// Local `["HH:MM", "HH:MM")`; the window may wrap midnight (`["22:00", "06:00"]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<[String; 2]>,
+    pub department: DepartmentCode,
+}
+
+/// A rule with its hours parsed, as the catalogue keeps it.
+#[derive(Debug, Clone)]
+pub struct CompiledRule {
+    rule: RoutingRule,
+    hours: Option<(jiff::civil::Time, jiff::civil::Time)>,
+}
+
+impl CompiledRule {
+    /// Parses the rule's hours; what it names is checked by the catalogue.
+    pub fn compile(rule: &RoutingRule) -> Result<Self, String> {
+        let hours = match &rule.hours {
+            None => None,
+            Some([from, to]) => Some((parse_clock(from)?, parse_clock(to)?)),
+        };
+        Ok(Self {
+            rule: rule.clone(),
+            hours,
+        })
+    }
+
+    fn matches(
+        &self,
+        service: &ServiceCode,
+        district: Option<&str>,
+        local: jiff::civil::Time,
+    ) -> bool {
+        self.rule.service.as_ref().is_none_or(|s| s == service)
+            && self
+                .rule
+                .district
+                .as_deref()
+                .is_none_or(|d| Some(d) == district)
+            && self.hours.is_none_or(|(from, to)| {
+                if from <= to {
+                    from <= local && local < to
+                } else {
+                    local >= from || local < to
+                }
+            })
+    }
+}
+
+fn parse_clock(text: &str) -> Result<jiff::civil::Time, String> {
+    jiff::civil::Time::strptime("%H:%M", text)
+        .map_err(|_| format!("hours: {text:?} is not a time like 22:00"))
+}
+
+/// The first explicit rule of the catalogue matching service, district and
+/// the city's local time of `at`, if any.
+pub fn rule_for<'a>(
+    catalogue: &'a Catalogue,
+    service: &ServiceCode,
+    district: Option<&str>,
+    at: Timestamp,
+) -> Option<&'a RoutingRule> {
+    let local = at.to_zoned(catalogue.time_zone().clone()).time();
+    catalogue
+        .routing_rules()
+        .iter()
+        .find(|r| r.matches(service, district, local))
+        .map(|r| &r.rule)
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RoutingError {
@@ -25,7 +105,7 @@ pub enum RouteBasis {
     Rule,
     /// The service's department for that district.
     DistrictOverride,
-    /// Who handled this service in this area most often in the city's history.
+    /// Who handled cases like this one in the city's history.
     Learned,
     /// The service's own department.
     ServiceDefault,
@@ -38,24 +118,35 @@ pub struct RoutingDecision<'a> {
     pub basis: RouteBasis,
 }
 
-/// Decides department and due time for a service in an (optional) district.
+/// What routing reads of a request.
+#[derive(Debug, Clone, Copy)]
+pub struct RoutingCase<'r> {
+    pub service: &'r ServiceCode,
+    pub district: Option<&'r str>,
+    /// The request's words (routes learned from history read them).
+    pub text: &'r str,
+    /// When its clock starts: explicit rules match its local time of day and
+    /// the due time counts from it.
+    pub received_at: Timestamp,
+}
+
+/// Decides department and due time for a request.
 ///
 /// Explicit rules first, then the district's department, then the route learned
 /// from history, then the service's own department; departments that handed
 /// the request back (`declined`) are passed over.
 pub fn route<'a>(
     catalogue: &'a Catalogue,
-    service_code: &ServiceCode,
-    district: Option<&str>,
-    received_at: Timestamp,
+    case: &RoutingCase<'_>,
     learned: Option<&LearnedRoutes>,
     declined: &[DepartmentCode],
 ) -> Result<RoutingDecision<'a>, RoutingError> {
+    let service_code = case.service;
+    let district = case.district;
     let service = catalogue
         .service(service_code)
         .ok_or_else(|| RoutingError::UnknownService(service_code.clone()))?;
-    let rule = catalogue
-        .routing_rule_for(service_code, district, received_at)
+    let rule = rule_for(catalogue, service_code, district, case.received_at)
         .map(|r| (r.department.clone(), RouteBasis::Rule));
     let district_override = district
         .and_then(|d| {
@@ -66,8 +157,16 @@ pub fn route<'a>(
         })
         .map(|o| (o.department.clone(), RouteBasis::DistrictOverride));
     let learned = learned
-        .and_then(|l| l.department(service_code.as_str(), district))
-        .and_then(|d| DepartmentCode::parse(d).ok())
+        .and_then(|l| {
+            l.department(&RouteQuery {
+                service: service_code.as_str(),
+                subtype: None,
+                text: case.text,
+                district,
+                received_at: Some(case.received_at),
+            })
+        })
+        .and_then(|d| DepartmentCode::parse(&d).ok())
         .filter(|d| catalogue.department(d).is_some())
         .map(|d| (d, RouteBasis::Learned));
     let default = Some((service.department.clone(), RouteBasis::ServiceDefault));
@@ -80,7 +179,7 @@ pub fn route<'a>(
         .department(&code)
         .ok_or_else(|| RoutingError::UnknownDepartment(code.to_string()))?;
     // Business time when the city has a calendar (see rules::calendar).
-    let due_at = catalogue.due_after(received_at, service.sla_hours);
+    let due_at = catalogue.due_after(case.received_at, service.sla_hours);
     Ok(RoutingDecision {
         department,
         due_at,
@@ -93,17 +192,30 @@ mod tests {
     use super::*;
     use crate::catalogue::tests::catalogue;
 
+    fn case<'r>(
+        service: &'r ServiceCode,
+        district: Option<&'r str>,
+        at: Timestamp,
+    ) -> RoutingCase<'r> {
+        RoutingCase {
+            service,
+            district,
+            text: "",
+            received_at: at,
+        }
+    }
+
     #[test]
     fn default_and_district_override() {
         let c = catalogue();
         let at: Timestamp = "2026-11-02T08:00:00Z".parse().unwrap();
         let pothole = ServiceCode::parse("pothole").unwrap();
-        let west = route(&c, &pothole, Some("west"), at, None, &[]).unwrap();
+        let west = route(&c, &case(&pothole, Some("west"), at), None, &[]).unwrap();
         assert_eq!(west.department.code.as_str(), "roads");
         assert_eq!(west.due_at.to_string(), "2026-11-05T08:00:00Z");
-        let east = route(&c, &pothole, Some("east"), at, None, &[]).unwrap();
+        let east = route(&c, &case(&pothole, Some("east"), at), None, &[]).unwrap();
         assert_eq!(east.department.code.as_str(), "east-roads");
-        let none = route(&c, &pothole, None, at, None, &[]).unwrap();
+        let none = route(&c, &case(&pothole, None, at), None, &[]).unwrap();
         assert_eq!(none.department.code.as_str(), "roads");
     }
 
@@ -113,7 +225,7 @@ mod tests {
         let at = Timestamp::UNIX_EPOCH;
         let code = ServiceCode::parse("graffiti").unwrap();
         assert_eq!(
-            route(&c, &code, None, at, None, &[]),
+            route(&c, &case(&code, None, at), None, &[]),
             Err(RoutingError::UnknownService(code))
         );
     }
@@ -132,59 +244,55 @@ mod tests {
                 RouteBasis::ServiceDefault,
             ),
         ] {
-            let d = route(&c, &tree, Some("east"), at.parse().unwrap(), None, &[]).unwrap();
+            let d = route(
+                &c,
+                &case(&tree, Some("east"), at.parse().unwrap()),
+                None,
+                &[],
+            )
+            .unwrap();
             assert_eq!(
                 (d.department.code.as_str(), d.basis),
                 (expected, basis),
                 "{at}"
             );
         }
-        let west = route(
-            &c,
-            &tree,
-            Some("west"),
-            "2026-11-02T22:30:00Z".parse().unwrap(),
-            None,
-            &[],
-        );
+        let night = "2026-11-02T22:30:00Z".parse().unwrap();
+        let west = route(&c, &case(&tree, Some("west"), night), None, &[]);
         assert_eq!(west.unwrap().department.code.as_str(), "greenery");
     }
 
     #[test]
     fn learned_routes_sit_between_rules_and_the_default() {
         use crate::learning::routing_table::HandledCase;
+        let handled = |service: &str, district: Option<&str>, department: &str| HandledCase {
+            service: service.into(),
+            subtype: None,
+            text: String::new(),
+            district: district.map(Into::into),
+            received_at: None,
+            department: department.into(),
+        };
         let c = catalogue();
         let at: Timestamp = "2026-11-02T08:00:00Z".parse().unwrap();
         let tree = ServiceCode::parse("fallen-tree").unwrap();
         let pothole = ServiceCode::parse("pothole").unwrap();
         let history = [
-            HandledCase {
-                service: "fallen-tree".into(),
-                district: Some("west".into()),
-                department: "roads".into(),
-            },
-            HandledCase {
-                service: "pothole".into(),
-                district: Some("east".into()),
-                department: "roads".into(),
-            },
-            HandledCase {
-                service: "pothole".into(),
-                district: None,
-                department: "no-such-department".into(),
-            },
+            handled("fallen-tree", Some("west"), "roads"),
+            handled("pothole", Some("east"), "roads"),
+            handled("pothole", None, "no-such-department"),
         ];
         let learned = LearnedRoutes::learn(&history);
-        let d = route(&c, &tree, Some("west"), at, Some(&learned), &[]).unwrap();
+        let d = route(&c, &case(&tree, Some("west"), at), Some(&learned), &[]).unwrap();
         assert_eq!(
             (d.department.code.as_str(), d.basis),
             ("roads", RouteBasis::Learned)
         );
         // The catalogue's district override beats what history learned.
-        let d = route(&c, &pothole, Some("east"), at, Some(&learned), &[]).unwrap();
+        let d = route(&c, &case(&pothole, Some("east"), at), Some(&learned), &[]).unwrap();
         assert_eq!(d.basis, RouteBasis::DistrictOverride);
         // A learned department the catalogue does not have is ignored.
-        let d = route(&c, &pothole, Some("west"), at, Some(&learned), &[]).unwrap();
+        let d = route(&c, &case(&pothole, Some("west"), at), Some(&learned), &[]).unwrap();
         assert_eq!(d.basis, RouteBasis::ServiceDefault);
     }
 
@@ -197,16 +305,14 @@ mod tests {
         let roads = DepartmentCode::parse("roads").unwrap();
         let d = route(
             &c,
-            &pothole,
-            Some("east"),
-            at,
+            &case(&pothole, Some("east"), at),
             None,
             std::slice::from_ref(&east),
         )
         .unwrap();
         assert_eq!(d.department.code.as_str(), "roads");
         assert_eq!(
-            route(&c, &pothole, Some("east"), at, None, &[east, roads]),
+            route(&c, &case(&pothole, Some("east"), at), None, &[east, roads]),
             Err(RoutingError::EveryoneDeclined(pothole))
         );
     }

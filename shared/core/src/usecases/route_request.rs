@@ -9,7 +9,7 @@ use crate::ids::RequestId;
 use crate::learning::CityModels;
 use crate::ports::{Clock, RequestStore};
 use crate::request::{EventKind, ServiceRequest};
-use crate::rules::routing::{RoutingError, route};
+use crate::rules::routing::{RoutingCase, RoutingError, route};
 use crate::status::Status;
 use crate::usecases::StepError;
 use crate::usecases::classify_request::{commit, load};
@@ -77,9 +77,12 @@ pub async fn route_request(
     let route_passing_over = |declined: &[crate::ids::DepartmentCode]| {
         route(
             catalogue,
-            &service_code,
-            request.location.district.as_deref(),
-            clock_start,
+            &RoutingCase {
+                service: &service_code,
+                district: request.location.district.as_deref(),
+                text: &request.description,
+                received_at: clock_start,
+            },
             learned,
             declined,
         )
