@@ -8,10 +8,12 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::SqsEvent;
 use citydesk_classify::{Deps, handle};
 use citydesk_core::catalogue::{Catalogue, CatalogueDocument};
+use citydesk_core::language::Language;
+use citydesk_core::location::Location;
 use citydesk_core::memory::{ManualClock, MemoryStore, SequentialIds};
 use citydesk_core::messages::PipelineMessage;
 use citydesk_core::ports::RequestStore;
-use citydesk_core::request::{Channel, Language, Location};
+use citydesk_core::request::Channel;
 use citydesk_core::usecases::submit_request::{Intake, RequestSubmission, submit_request};
 
 #[tokio::test]

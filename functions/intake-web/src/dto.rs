@@ -3,10 +3,10 @@
 use citydesk_core::catalogue::Catalogue;
 use citydesk_core::contact::{Contact, Email, PersonName, PhoneNumber};
 use citydesk_core::ids::ServiceCode;
+use citydesk_core::language::Language;
+use citydesk_core::location::Location;
 use citydesk_core::ports::IdempotencyClaim;
-use citydesk_core::request::{
-    Channel, EventKind, HistoryEvent, Language, Location, ServiceRequest,
-};
+use citydesk_core::request::{Channel, EventKind, HistoryEvent, ServiceRequest};
 use citydesk_core::service_form::Answer;
 use citydesk_core::usecases::submit_request::RequestSubmission;
 use citydesk_core::visibility::{Audience, Disclosed, disclose};
@@ -107,9 +107,9 @@ impl CreateRequestBody {
         let location =
             Location::parse(self.lat, self.long, self.address.as_deref()).map_err(|e| {
                 let field = match e {
-                    citydesk_core::request::LocationError::Longitude => "long",
-                    citydesk_core::request::LocationError::AddressTooLong => "address",
-                    citydesk_core::request::LocationError::HalfPoint if self.lat.is_some() => {
+                    citydesk_core::location::LocationError::Longitude => "long",
+                    citydesk_core::location::LocationError::AddressTooLong => "address",
+                    citydesk_core::location::LocationError::HalfPoint if self.lat.is_some() => {
                         "long"
                     }
                     _ => "lat",

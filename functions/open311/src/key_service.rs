@@ -3,7 +3,7 @@
 
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use citydesk_core::request::Language;
+use citydesk_core::language::Language;
 use quick_xml::escape::escape;
 
 use crate::Deps;

@@ -3,7 +3,8 @@
 //! never the reporter's contact details or private answers.
 
 use citydesk_core::catalogue::{Catalogue, Service};
-use citydesk_core::request::{EventKind, HistoryEvent, Language, ServiceRequest};
+use citydesk_core::language::Language;
+use citydesk_core::request::{EventKind, HistoryEvent, ServiceRequest};
 use citydesk_core::service_form::Answer;
 use citydesk_core::visibility::Disclosed;
 use jiff::Timestamp;

@@ -9,8 +9,9 @@ use axum::response::Response;
 use axum::routing::get;
 use citydesk_core::catalogue::Catalogue;
 use citydesk_core::ids::{JurisdictionId, RequestId, ServiceCode};
+use citydesk_core::language::Language;
 use citydesk_core::media::{MediaError, MediaRef, parse_link, prepare_photo};
-use citydesk_core::request::{Language, ServiceRequest};
+use citydesk_core::request::ServiceRequest;
 
 use crate::Deps;
 use crate::format::{Format, Node, Open311Error};

@@ -4,8 +4,9 @@
 use axum::http::StatusCode;
 use citydesk_core::catalogue::Catalogue;
 use citydesk_core::ids::{CaseNumber, ServiceCode};
+use citydesk_core::language::Language;
 use citydesk_core::paging::TimeWindow;
-use citydesk_core::request::{Language, ServiceRequest};
+use citydesk_core::request::ServiceRequest;
 use citydesk_core::usecases::search_requests::{
     Openness, RequestSearch, request_updates, search_requests,
 };

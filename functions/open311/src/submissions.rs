@@ -10,8 +10,10 @@ use axum::response::Response;
 use citydesk_core::catalogue::Catalogue;
 use citydesk_core::contact::{Contact, Email, PersonName, PhoneNumber};
 use citydesk_core::ids::{CaseNumber, ServiceCode, sha256_hex};
+use citydesk_core::language::Language;
+use citydesk_core::location::{Location, LocationError};
 use citydesk_core::ports::Claim;
-use citydesk_core::request::{Channel, Language, Location, LocationError};
+use citydesk_core::request::Channel;
 use citydesk_core::status::Status;
 use citydesk_core::usecases::citizen_follow_up::{
     CitizenUpdate, FollowUp, FollowUpError, follow_up_by_client,

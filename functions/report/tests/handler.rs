@@ -5,8 +5,10 @@
 use std::sync::Arc;
 
 use citydesk_core::catalogue::{Catalogue, CatalogueDocument};
+use citydesk_core::language::Language;
+use citydesk_core::location::Location;
 use citydesk_core::memory::{ManualClock, MemoryBlobs, MemoryStore, SequentialIds};
-use citydesk_core::request::{Channel, Language, Location};
+use citydesk_core::request::Channel;
 use citydesk_core::usecases::submit_request::{Intake, RequestSubmission, submit_request};
 use citydesk_report::{Deps, TriggerError, handle};
 

@@ -15,12 +15,12 @@ use citydesk_aws::config::Clients;
 use citydesk_aws::dynamo::DynamoStore;
 use citydesk_core::catalogue::{Catalogue, CatalogueDocument, Catalogues};
 use citydesk_core::ids::{CaseNumber, DepartmentCode, RequestId, ServiceCode, TrackingKey};
+use citydesk_core::language::Language;
 use citydesk_core::learning::CityModels;
+use citydesk_core::location::Location;
 use citydesk_core::memory::ManualClock;
 use citydesk_core::ports::{NewRequest, RequestStore};
-use citydesk_core::request::{
-    Channel, EventKind, HistoryEvent, Language, Location, ServiceRequest,
-};
+use citydesk_core::request::{Channel, EventKind, HistoryEvent, ServiceRequest};
 use citydesk_core::status::Status;
 use citydesk_core::usecases::route_request::{Route, RouteOutcome, route_request};
 use clap::{Parser, Subcommand};

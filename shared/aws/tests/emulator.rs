@@ -15,10 +15,10 @@ use citydesk_aws::s3::S3Blobs;
 use citydesk_aws::system::RandomIds;
 use citydesk_core::contact::{Contact, PhoneNumber};
 use citydesk_core::ids::DepartmentCode;
+use citydesk_core::language::Language;
+use citydesk_core::location::Location;
 use citydesk_core::ports::*;
-use citydesk_core::request::{
-    Channel, EventKind, HistoryEvent, Language, Location, ServiceRequest,
-};
+use citydesk_core::request::{Channel, EventKind, HistoryEvent, ServiceRequest};
 use citydesk_core::status::Status;
 use jiff::{SignedDuration, Timestamp};
 

@@ -11,8 +11,9 @@ use geo::{Intersects, MultiPolygon, Point};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{DepartmentCode, JurisdictionId, ServiceCode};
-use crate::request::{GeoPoint, Language};
-use crate::rules::routing::{CompiledRule, RoutingRule};
+use crate::language::Translated;
+use crate::location::GeoPoint;
+use crate::rules::routing::explicit::{CompiledRule, RoutingRule};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogueError {
@@ -48,22 +49,6 @@ pub enum CatalogueError {
     Addresses(#[from] crate::places::AddressListError),
     #[error("city triage_department {0} is not one of the departments")]
     TriageDepartment(String),
-}
-
-/// A text in the catalogue's languages.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Translated {
-    pub pl: String,
-    pub en: String,
-}
-
-impl Translated {
-    pub fn get(&self, language: Language) -> &str {
-        match language {
-            Language::Pl => &self.pl,
-            Language::En => &self.en,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -327,7 +312,7 @@ impl Catalogue {
                     ),
                 });
             }
-            crate::service_form::check_definition(s).map_err(|reason| {
+            crate::service_form::check_definition(&s.attributes).map_err(|reason| {
                 CatalogueError::Attribute {
                     service: s.code.to_string(),
                     reason,

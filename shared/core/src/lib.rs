@@ -11,7 +11,9 @@
 pub mod catalogue;
 pub mod contact;
 pub mod ids;
+pub mod language;
 pub mod learning;
+pub mod location;
 pub mod media;
 pub mod memory;
 pub mod messages;

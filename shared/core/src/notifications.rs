@@ -3,7 +3,8 @@
 use jiff::tz::TimeZone;
 
 use crate::catalogue::Catalogue;
-use crate::request::{EventKind, HistoryEvent, Language, ServiceRequest};
+use crate::language::Language;
+use crate::request::{EventKind, HistoryEvent, ServiceRequest};
 use crate::status::Status;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

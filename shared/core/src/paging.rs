@@ -127,7 +127,7 @@ pub enum Order {
 pub struct NearbyOpen {
     pub jurisdiction: JurisdictionId,
     pub service_code: crate::ids::ServiceCode,
-    pub point: crate::request::GeoPoint,
+    pub point: crate::location::GeoPoint,
     pub radius_m: f64,
     pub created_from: jiff::Timestamp,
 }

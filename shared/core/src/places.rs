@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use rstar::{AABB, PointDistance, RTree, RTreeObject};
 use serde::{Deserialize, Serialize};
 
-use crate::request::GeoPoint;
+use crate::location::GeoPoint;
 use crate::rules::text::fold;
 
 /// One line of the city's address list.

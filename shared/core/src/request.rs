@@ -4,6 +4,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{CaseNumber, DepartmentCode, JurisdictionId, RequestId, ServiceCode};
+use crate::language::Language;
+use crate::location::Location;
 use crate::status::{IllegalTransition, Status};
 
 /// Where the request came in.
@@ -30,117 +32,6 @@ impl Channel {
             Channel::Messenger => "messenger",
             Channel::InPerson => "in_person",
         }
-    }
-}
-
-/// The language the citizen is answered in.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Language {
-    #[default]
-    Pl,
-    En,
-}
-
-impl Language {
-    pub fn parse(raw: &str) -> Option<Language> {
-        match raw.trim().to_ascii_lowercase().as_str() {
-            "pl" | "pl-pl" | "polski" => Some(Language::Pl),
-            "en" | "en-gb" | "en-us" | "english" => Some(Language::En),
-            _ => None,
-        }
-    }
-
-    /// The language an `Accept-Language` header prefers: the highest `q`
-    /// among the tags naming Polish or English (any region; `*` means
-    /// either), the first of equals winning; `None` when it names neither.
-    pub fn preferred(accept_language: &str) -> Option<Language> {
-        let mut best: Option<(Language, f32)> = None;
-        for entry in accept_language.split(',') {
-            let mut parts = entry.split(';');
-            let tag = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-            let quality = parts
-                .filter_map(|p| p.trim().strip_prefix("q="))
-                .find_map(|q| q.trim().parse::<f32>().ok())
-                .filter(|q| q.is_finite())
-                .unwrap_or(1.0);
-            let primary = tag.split('-').next().unwrap_or("");
-            let language = match primary {
-                "pl" => Language::Pl,
-                "en" => Language::En,
-                "*" => Language::default(),
-                _ => continue,
-            };
-            if quality > 0.0 && best.is_none_or(|(_, q)| quality > q) {
-                best = Some((language, quality));
-            }
-        }
-        best.map(|(language, _)| language)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LocationError {
-    #[error("lat must be a number between -90 and 90")]
-    Latitude,
-    #[error("long must be a number between -180 and 180")]
-    Longitude,
-    #[error("lat and long must be given together")]
-    HalfPoint,
-    #[error("address must be at most 300 characters")]
-    AddressTooLong,
-}
-
-/// A WGS84 point, checked for range.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct GeoPoint {
-    pub lat: f64,
-    pub long: f64,
-}
-
-impl GeoPoint {
-    pub fn parse(lat: f64, long: f64) -> Result<Self, LocationError> {
-        if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
-            return Err(LocationError::Latitude);
-        }
-        if !long.is_finite() || !(-180.0..=180.0).contains(&long) {
-            return Err(LocationError::Longitude);
-        }
-        Ok(Self { lat, long })
-    }
-}
-
-/// Where the problem is. The district is derived from the point by the catalogue.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Location {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub point: Option<GeoPoint>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub district: Option<String>,
-}
-
-impl Location {
-    pub fn parse(
-        lat: Option<f64>,
-        long: Option<f64>,
-        address: Option<&str>,
-    ) -> Result<Self, LocationError> {
-        let point = match (lat, long) {
-            (Some(lat), Some(long)) => Some(GeoPoint::parse(lat, long)?),
-            (None, None) => None,
-            _ => return Err(LocationError::HalfPoint),
-        };
-        let address = address.map(str::trim).filter(|a| !a.is_empty());
-        if address.is_some_and(|a| a.chars().count() > 300) {
-            return Err(LocationError::AddressTooLong);
-        }
-        Ok(Self {
-            point,
-            address: address.map(str::to_owned),
-            district: None,
-        })
     }
 }
 
@@ -557,30 +448,6 @@ impl ServiceRequest {
             (Some(due), Some(resolved)) => resolved > due,
             (Some(due), None) => !self.status.is_closed() && now > due,
             _ => false,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Language;
-
-    #[test]
-    fn accept_language_is_read_as_a_whole_list() {
-        for (header, expected) in [
-            ("en", Some(Language::En)),
-            ("de-DE, en;q=0.8, pl;q=0.5", Some(Language::En)),
-            ("de, pl;q=0.4, en;q=0.9", Some(Language::En)),
-            ("en-AU;q=0.3, pl-PL;q=0.7", Some(Language::Pl)),
-            ("uk, ru;q=0.9, en-US;q=0.2", Some(Language::En)),
-            ("pl, en", Some(Language::Pl)),
-            ("en;q=0, pl;q=0.1", Some(Language::Pl)),
-            ("fr, de", None),
-            ("*", Some(Language::Pl)),
-            ("", None),
-            ("en;q=nonsense", Some(Language::En)),
-        ] {
-            assert_eq!(Language::preferred(header), expected, "{header}");
         }
     }
 }

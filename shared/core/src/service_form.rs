@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalogue::{Service, Translated};
+use crate::language::Translated;
 
 /// Open311 attribute datatypes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,9 +117,9 @@ pub const MAX_ANSWER_CHARS: usize = 2000;
 pub const MAX_ANSWERS: usize = 50;
 
 /// Checks the definition itself (at catalogue load): codes unique, lists have values.
-pub fn check_definition(service: &Service) -> Result<(), String> {
+pub fn check_definition(form: &[ServiceAttribute]) -> Result<(), String> {
     let mut seen = BTreeSet::new();
-    for a in &service.attributes {
+    for a in form {
         if a.code.is_empty()
             || !a
                 .code
@@ -240,7 +240,13 @@ fn check_in_list(def: &ServiceAttribute, values: &[String]) -> Result<(), Answer
 mod tests {
     use super::*;
 
-    fn service() -> Service {
+    /// A service's form as the catalogue gives it.
+    #[derive(Deserialize)]
+    struct Form {
+        attributes: Vec<ServiceAttribute>,
+    }
+
+    fn service() -> Form {
         let toml = r#"
 code = "pothole"
 name = { pl = "Dziura", en = "Pothole" }

@@ -18,8 +18,9 @@
 //! | a department's reason for handing back, suggestions, declined departments | no | no | yes |
 
 use crate::catalogue::{Catalogue, ReportVisibility};
+use crate::location::GeoPoint;
 use crate::media::MediaRef;
-use crate::request::{EventKind, GeoPoint, HistoryEvent, ServiceRequest};
+use crate::request::{EventKind, HistoryEvent, ServiceRequest};
 use crate::rules::redaction::redact;
 use crate::service_form::Answer;
 

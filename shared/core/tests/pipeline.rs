@@ -6,10 +6,12 @@
 use citydesk_core::catalogue::{Catalogue, CatalogueDocument};
 use citydesk_core::contact::{Contact, PhoneNumber};
 use citydesk_core::ids::{CaseNumber, DepartmentCode, ServiceCode};
+use citydesk_core::language::Language;
+use citydesk_core::location::Location;
 use citydesk_core::memory::*;
 use citydesk_core::messages::PipelineMessage;
 use citydesk_core::ports::{IdempotencyClaim, RequestStore};
-use citydesk_core::request::{Channel, Language, Location};
+use citydesk_core::request::Channel;
 use citydesk_core::status::Status;
 use citydesk_core::usecases::build_report::{Reporting, build_daily_report};
 use citydesk_core::usecases::classify_request::{Classify, ClassifyOutcome, classify_request};

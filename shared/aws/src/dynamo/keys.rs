@@ -1,7 +1,8 @@
 //! Key builders: the only place that knows how items are addressed.
 
 use citydesk_core::ids::{CaseNumber, DepartmentCode, JurisdictionId, RequestId, ServiceCode};
-use citydesk_core::request::{GeoPoint, HistoryEvent, ServiceRequest};
+use citydesk_core::location::GeoPoint;
+use citydesk_core::request::{HistoryEvent, ServiceRequest};
 use citydesk_core::rules::duplicates::is_open_original;
 use jiff::Timestamp;
 

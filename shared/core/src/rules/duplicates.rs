@@ -50,7 +50,7 @@ pub fn is_open_original(status: Status) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::GeoPoint;
+    use crate::location::GeoPoint;
 
     fn request(seed: u64, minutes: i64, lat: f64, long: f64, status: Status) -> ServiceRequest {
         let created = jiff::Timestamp::from_second(1_800_000_000 + minutes * 60).unwrap();

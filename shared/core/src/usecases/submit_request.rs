@@ -7,12 +7,12 @@ use tracing::instrument;
 use crate::catalogue::Catalogue;
 use crate::contact::Contact;
 use crate::ids::{RequestId, ServiceCode, TrackingToken};
+use crate::language::Language;
+use crate::location::{GeoPoint, Location};
 use crate::ports::{
     Clock, CreateOutcome, IdSource, IdempotencyClaim, NewRequest, PortError, RequestStore,
 };
-use crate::request::{
-    Channel, EventKind, GeoPoint, HistoryEvent, Language, Location, ServiceRequest,
-};
+use crate::request::{Channel, EventKind, HistoryEvent, ServiceRequest};
 use crate::service_form::{AnswerError, check_answers};
 use crate::status::Status;
 use std::collections::BTreeMap;
@@ -210,7 +210,7 @@ const NEAREST_ADDRESS_METRES: f64 = 75.0;
 
 /// Completes a location from the city's address list: an address without a
 /// point is geocoded; a point without an address gets the nearest one.
-fn place(catalogue: &Catalogue, location: &mut crate::request::Location) {
+fn place(catalogue: &Catalogue, location: &mut crate::location::Location) {
     let book = catalogue.addresses();
     if book.is_empty() {
         return;
