@@ -1,20 +1,25 @@
-//! In-memory twins of every port, for unit tests and benchmarks.
+//! In-memory twins of every port, for unit tests and benchmarks: the store
+//! (requests, contacts, keys, the ledger) here, the queues, bus, messenger,
+//! blobs, clock and ids in [`queues_blobs_clock`].
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+mod queues_blobs_clock;
+
+pub use queues_blobs_clock::*;
+
+use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use crate::contact::{Contact, Email, PhoneNumber};
-use crate::ids::{CaseNumber, DepartmentCode, RequestId, TrackingToken};
-use crate::messages::{AssignmentMessage, PipelineMessage};
+use crate::contact::Contact;
+use crate::ids::{CaseNumber, DepartmentCode, RequestId};
+use crate::messages::PipelineMessage;
 use crate::ports::*;
 use crate::request::{Change, HistoryEvent, ServiceRequest};
 use crate::status::Status;
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
@@ -427,241 +432,4 @@ impl OnceLedger for MemoryStore {
         lock(&self.tables).ledger.remove(key);
         Ok(())
     }
-}
-
-/// Records every message sent to the pipeline and department queues.
-#[derive(Debug, Default)]
-pub struct MemoryQueues {
-    pub pipeline: Mutex<Vec<PipelineMessage>>,
-    pub departments: Mutex<Vec<(String, AssignmentMessage)>>,
-    /// When set, every send fails (dependency fault injection).
-    pub failing: std::sync::atomic::AtomicBool,
-}
-
-impl MemoryQueues {
-    pub fn take_pipeline(&self) -> Vec<PipelineMessage> {
-        std::mem::take(&mut *lock(&self.pipeline))
-    }
-    pub fn department_messages(&self) -> Vec<(String, AssignmentMessage)> {
-        lock(&self.departments).clone()
-    }
-    fn check(&self) -> Result<(), PortError> {
-        if self.failing.load(Ordering::SeqCst) {
-            Err(PortError::retryable("send message", "injected failure"))
-        } else {
-            Ok(())
-        }
-    }
-}
-
-#[async_trait]
-impl PipelineQueue for MemoryQueues {
-    async fn send(&self, message: &PipelineMessage) -> Result<(), PortError> {
-        self.check()?;
-        lock(&self.pipeline).push(message.clone());
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl DepartmentQueues for MemoryQueues {
-    async fn send_assignment(
-        &self,
-        queue_name: &str,
-        message: &AssignmentMessage,
-    ) -> Result<(), PortError> {
-        self.check()?;
-        lock(&self.departments).push((queue_name.to_owned(), message.clone()));
-        Ok(())
-    }
-}
-
-/// Records every event published to the bus.
-#[derive(Debug, Default)]
-pub struct MemoryBus {
-    pub published: Mutex<Vec<crate::outbox::bus_events::BusEvent>>,
-    /// When set, every publish fails (dependency fault injection).
-    pub failing: std::sync::atomic::AtomicBool,
-}
-
-impl MemoryBus {
-    pub fn published(&self) -> Vec<crate::outbox::bus_events::BusEvent> {
-        lock(&self.published).clone()
-    }
-}
-
-#[async_trait]
-impl EventBus for MemoryBus {
-    async fn publish(
-        &self,
-        events: &[crate::outbox::bus_events::BusEvent],
-    ) -> Result<(), PortError> {
-        if self.failing.load(Ordering::SeqCst) {
-            return Err(PortError::retryable("put events", "injected failure"));
-        }
-        lock(&self.published).extend(events.iter().cloned());
-        Ok(())
-    }
-}
-
-/// A message a citizen would have received.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SentMessage {
-    pub to: String,
-    pub subject: Option<String>,
-    pub body: String,
-}
-
-#[derive(Debug, Default)]
-pub struct MemoryMessenger {
-    pub sent: Mutex<Vec<SentMessage>>,
-    pub failing: std::sync::atomic::AtomicBool,
-}
-
-impl MemoryMessenger {
-    pub fn sent(&self) -> Vec<SentMessage> {
-        lock(&self.sent).clone()
-    }
-}
-
-#[async_trait]
-impl CitizenMessenger for MemoryMessenger {
-    async fn send_sms(&self, to: &PhoneNumber, body: &str) -> Result<(), PortError> {
-        if self.failing.load(Ordering::SeqCst) {
-            return Err(PortError::retryable("send sms", "injected failure"));
-        }
-        lock(&self.sent).push(SentMessage {
-            to: to.as_str().to_owned(),
-            subject: None,
-            body: body.to_owned(),
-        });
-        Ok(())
-    }
-    async fn send_email(&self, to: &Email, subject: &str, body: &str) -> Result<(), PortError> {
-        if self.failing.load(Ordering::SeqCst) {
-            return Err(PortError::retryable("send email", "injected failure"));
-        }
-        lock(&self.sent).push(SentMessage {
-            to: to.as_str().to_owned(),
-            subject: Some(subject.to_owned()),
-            body: body.to_owned(),
-        });
-        Ok(())
-    }
-}
-
-#[derive(Debug, Default)]
-pub struct MemoryBlobs {
-    pub objects: Mutex<BTreeMap<String, (String, Vec<u8>)>>,
-}
-
-impl MemoryBlobs {
-    pub fn get(&self, key: &str) -> Option<Vec<u8>> {
-        lock(&self.objects).get(key).map(|(_, b)| b.clone())
-    }
-}
-
-#[async_trait]
-impl BlobStore for MemoryBlobs {
-    async fn put_new(
-        &self,
-        key: &str,
-        content_type: &str,
-        body: Vec<u8>,
-    ) -> Result<bool, PortError> {
-        let mut objects = lock(&self.objects);
-        if objects.contains_key(key) {
-            return Ok(false);
-        }
-        objects.insert(key.to_owned(), (content_type.to_owned(), body));
-        Ok(true)
-    }
-}
-
-#[async_trait]
-impl MediaStore for MemoryBlobs {
-    async fn put_media(
-        &self,
-        key: &str,
-        content_type: &str,
-        body: Vec<u8>,
-    ) -> Result<(), PortError> {
-        lock(&self.objects).insert(key.to_owned(), (content_type.to_owned(), body));
-        Ok(())
-    }
-    async fn read_link(&self, key: &str, expires_in_secs: u64) -> Result<String, PortError> {
-        Ok(format!("memory://{key}?expires={expires_in_secs}"))
-    }
-    async fn upload_link(
-        &self,
-        key: &str,
-        content_type: &str,
-        content_length: u64,
-        expires_in_secs: u64,
-    ) -> Result<String, PortError> {
-        Ok(format!(
-            "memory://{key}?upload={content_type}&bytes={content_length}&expires={expires_in_secs}"
-        ))
-    }
-    async fn read_upload(&self, key: &str) -> Result<Option<Vec<u8>>, PortError> {
-        Ok(lock(&self.objects).get(key).map(|(_, body)| body.clone()))
-    }
-
-    async fn inspect(&self, key: &str) -> Result<Option<StoredObject>, PortError> {
-        Ok(lock(&self.objects).get(key).map(|(_, b)| StoredObject {
-            bytes: b.len() as u64,
-            head: b.iter().take(64).copied().collect(),
-        }))
-    }
-}
-
-/// A clock tests move by hand.
-#[derive(Debug)]
-pub struct ManualClock(Mutex<Timestamp>);
-
-impl ManualClock {
-    pub fn at(t: Timestamp) -> Self {
-        Self(Mutex::new(t))
-    }
-    pub fn set(&self, t: Timestamp) {
-        *lock(&self.0) = t;
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> Timestamp {
-        *lock(&self.0)
-    }
-}
-
-/// The tracking key of the in-memory world.
-pub const TEST_TRACKING_KEY: &[u8] = b"citydesk-tests";
-
-/// Deterministic ids: a counter feeds ULID-shaped ids, case numbers and tokens.
-#[derive(Debug, Default)]
-pub struct SequentialIds(AtomicU64);
-
-impl IdSource for SequentialIds {
-    fn request_id(&self) -> RequestId {
-        let n = self.0.fetch_add(1, Ordering::SeqCst);
-        RequestId::parse(&format!("01J{n:023}")).unwrap_or_else(|_| unreachable_id())
-    }
-    fn case_number(&self) -> CaseNumber {
-        CaseNumber::from_entropy(
-            self.0
-                .fetch_add(1, Ordering::SeqCst)
-                .wrapping_mul(0x9E37_79B9_7F4A_7C15),
-        )
-    }
-    fn tracking_token(&self, id: &RequestId) -> TrackingToken {
-        crate::ids::TrackingKey::new(TEST_TRACKING_KEY).token_for(id)
-    }
-    fn person_keys(&self, contact: &Contact) -> Vec<String> {
-        crate::contact::ContactKey::new(TEST_TRACKING_KEY).person_keys(contact)
-    }
-}
-
-fn unreachable_id() -> RequestId {
-    // 26 digits are always a valid ULID string; kept total so tests never panic here.
-    RequestId::parse("00000000000000000000000000").unwrap_or_else(|_| unreachable_id())
 }
