@@ -215,6 +215,16 @@ def check(template):
                     resources_ = resources_ if isinstance(resources_, list) else [resources_]
                     if any(a == "*" or (isinstance(a, str) and a.endswith(":*")) for a in actions) or "*" in resources_:
                         problems.append(f"iam-wildcards: {fname} statement {st.get('Sid', '?')} grants a wildcard")
+                    # The table's indexes project keys only: whoever queries
+                    # one reads the items behind it from the table by key.
+                    reads_index = "dynamodb:Query" in actions and any(
+                        "/index/" in (sub_text(r) or "") for r in resources_
+                    )
+                    if reads_index and "dynamodb:BatchGetItem" not in actions:
+                        problems.append(
+                            f"index-reads: {fname} statement {st.get('Sid', '?')} queries an index "
+                            "but may not BatchGetItem the items behind it (the indexes are KEYS_ONLY)"
+                        )
     return problems
 
 

@@ -30,6 +30,7 @@ class TemplateRules(unittest.TestCase):
             "log-retention",
             "dlq-alarm",
             "alarm-actions",
+            "index-reads",
         ]:
             with self.subTest(rule=rule):
                 found = problems(f"fail-{rule}.yaml")
