@@ -23,7 +23,9 @@ use anyhow::Context;
 use citydesk_core::catalogue::{Catalogue, CatalogueDocument};
 use citydesk_core::learning::evaluation::{evaluate, is_held_out};
 use citydesk_core::learning::features::FeatureExtractor;
-use citydesk_core::learning::routing_table::{HandledCase, LearnedRoutes, RouteLearner};
+use citydesk_core::learning::routing_table::{
+    HandledCase, LearnedRoutes, MajorityTables, RouteLearner,
+};
 use citydesk_core::learning::training::{
     TrainingExample, TrainingOptions, catalogue_examples, train,
 };
@@ -327,6 +329,11 @@ fn routing_figures(data: &Split) {
     let routes = LearnedRoutes::learn(&data.train_cases);
     let seconds = started.elapsed().as_secs_f64();
     let tables = routes.tables();
+    let history_tables = MajorityTables::learn(
+        data.train_cases
+            .iter()
+            .map(|c| (c.query(), c.department.as_str())),
+    );
     let share = |pick: &dyn Fn(&HandledCase) -> Option<String>| {
         data.test_cases
             .iter()
@@ -349,12 +356,12 @@ fn routing_figures(data: &Split) {
     );
     println!(
         "       citydesk learned routes ({learner}, learned in {seconds:.2} s) {:.3}",
-        share(&|c| routes.department(&c.query()))
+        share(&|c| routes.department(&c.live_query()))
     );
     println!(
-        "       majority by sub-type × district {:.3}; by service × district {:.3}; by service {:.3}",
-        share(&|c| tables.department(&c.query()).map(str::to_owned)),
-        share(&|c| tables.service_and_district(&c.query()).map(str::to_owned)),
+        "       majority by sub-type × district {:.3} (the export's column; live requests have none); by service × district {:.3}; by service {:.3}",
+        share(&|c| history_tables.department(&c.query()).map(str::to_owned)),
+        share(&|c| tables.service_and_district(&c.live_query()).map(str::to_owned)),
         share(&|c| tables.service_default(&c.service).map(str::to_owned)),
     );
 }

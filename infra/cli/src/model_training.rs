@@ -12,7 +12,9 @@ use citydesk_core::catalogue::Catalogue;
 use citydesk_core::learning::artifact::Model;
 use citydesk_core::learning::evaluation::{Evaluation, evaluate, is_held_out};
 use citydesk_core::learning::features::FeatureExtractor;
-use citydesk_core::learning::routing_table::{HandledCase, LearnedRoutes, RouteLearner};
+use citydesk_core::learning::routing_table::{
+    HandledCase, LearnedRoutes, MajorityTables, RouteLearner,
+};
 use citydesk_core::learning::text_classifier::TextClassifier;
 use citydesk_core::learning::training::{
     TrainingExample, TrainingOptions, catalogue_examples, train,
@@ -296,7 +298,8 @@ pub struct RoutingEvaluation {
     pub validation: Option<(f64, f64)>,
     pub seconds: f64,
     pub learned: f64,
-    /// Majority over sub-type × district (then sub-type, service × district, service).
+    /// Majority over sub-type × district (then sub-type, service × district,
+    /// service): reads the export's sub-type column, which live requests lack.
     pub subtype_district: f64,
     /// Majority over service × district (then service): earlier releases.
     pub service_district: f64,
@@ -342,6 +345,14 @@ pub async fn evaluate_city(
                 / held_out_cases.len() as f64
         };
         let tables = routes.tables();
+        // The baseline that reads the export's sub-type column (a live
+        // request has none), learned from the same training rows.
+        let train_cases = handled(&train_rows);
+        let history_tables = MajorityTables::learn(
+            train_cases
+                .iter()
+                .map(|c| (c.query(), c.department.as_str())),
+        );
         RoutingEvaluation {
             rows: held_out_cases.len(),
             learner: routes.learner(),
@@ -436,7 +447,7 @@ impl EvaluationReport {
                     r.rows, r.learned, r.seconds
                 ));
                 out.push(format!(
-                    "  baselines: majority by sub-type × district {:.3}, by service × district {:.3}, most common department for the service {:.3}",
+                    "  baselines: majority by sub-type × district {:.3} (the export's sub-type column, which a live request does not have), by service × district {:.3}, most common department for the service {:.3}",
                     r.subtype_district, r.service_district, r.service
                 ));
             }

@@ -328,8 +328,12 @@ impl RequestQueries for DynamoStore {
             .await?
             .into_iter()
             .map(|(_, item)| from_item::<ServiceRequest>(item))
-            .collect::<Result<Vec<_>, _>>()?
+            .collect::<Result<Vec<_>, _>>()?;
+        // A request the index briefly shows under two sort keys comes once.
+        let mut seen = std::collections::HashSet::new();
+        let items = items
             .into_iter()
+            .filter(|r| seen.insert(r.id.clone()))
             .filter(|r| match listing {
                 Listing::DepartmentWork { department, status } => {
                     r.status.is_department_work()

@@ -1,14 +1,20 @@
 //! Routes learned from history: which department actually handled a case.
 //!
-//! Two learners from the same rows. Majority tables: the department that
-//! handled a service's sub-type in a district most often, else the sub-type
-//! anywhere, else the service in the district, else the service. And a
-//! department classifier over everything a row holds: the service, the
-//! sub-type and the words, the district and the time (hour and weekday), with
-//! their combinations as tags. Which of the two answers is chosen on the
-//! training rows alone: the classifier is fitted on four fifths of them and
-//! both are scored on the fifth it did not see; the classifier is kept only
-//! when it is right more often (a tie keeps the tables, simpler to explain).
+//! Two learners from the same rows, both fed only what a live request has (a
+//! service, its words, a district and a time; an export's sub-type column has
+//! no counterpart in a live request, whose words say it instead). Majority
+//! tables: the department that handled the service in the district most
+//! often, else the service anywhere. And a department classifier over the
+//! words and tags for the service, the district, the time (hour block,
+//! weekday or weekend) and their combinations. Which of the two answers is
+//! chosen on the training rows alone: the classifier is fitted on four fifths
+//! of them and both are scored on the fifth it did not see; the classifier is
+//! kept only when it is right more often (a tie keeps the tables, simpler to
+//! explain).
+//!
+//! The majority tables can also be learned with the sub-type (sub-type ×
+//! district, then sub-type, then service × district, then service): the
+//! baseline `citydesk evaluate` prints, which needs the export's column.
 //!
 //! Rules of the catalogue override what is learned; the service's own
 //! department is the default when nothing is (`rules::routing`).
@@ -38,6 +44,16 @@ pub struct HandledCase {
 }
 
 impl HandledCase {
+    /// The case as a live request would be routed: everything but the
+    /// export's sub-type column (its words are in the text).
+    pub fn live_query(&self) -> RouteQuery<'_> {
+        RouteQuery {
+            subtype: None,
+            ..self.query()
+        }
+    }
+
+    /// Everything the history row holds, the sub-type included.
     pub fn query(&self) -> RouteQuery<'_> {
         RouteQuery {
             service: &self.service,
@@ -50,7 +66,8 @@ impl HandledCase {
 }
 
 /// What is known of a case to route: a live request has a service, words, a
-/// district and a time; a history row may also have a sub-type.
+/// district and a time; a history row may also have a sub-type (used by the
+/// sub-type baseline only).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RouteQuery<'a> {
     pub service: &'a str,
@@ -100,7 +117,7 @@ impl LearnedRoutes {
     /// department classifier; the better on a held-out fifth answers.
     pub fn learn<'a>(cases: impl IntoIterator<Item = &'a HandledCase>) -> Self {
         let cases: Vec<&HandledCase> = cases.into_iter().collect();
-        let tables = MajorityTables::learn(cases.iter().copied());
+        let tables = MajorityTables::learn(live(&cases));
         let mut routes = Self {
             tables,
             ..Self::default()
@@ -119,17 +136,17 @@ impl LearnedRoutes {
         let Some(trial) = fit_classifier(&fit) else {
             return routes;
         };
-        let trial_tables = MajorityTables::learn(fit.iter().copied());
+        let trial_tables = MajorityTables::learn(live(&fit));
         let mut extractor = FeatureExtractor::default();
         let share = |right: usize| right as f64 / held_out.len().max(1) as f64;
         let by_tables = held_out
             .iter()
-            .filter(|c| trial_tables.department(&c.query()) == Some(c.department.as_str()))
+            .filter(|c| trial_tables.department(&c.live_query()) == Some(c.department.as_str()))
             .count();
         let by_classifier = held_out
             .iter()
             .filter(|c| {
-                predict(&trial, &mut extractor, &c.query()).as_deref()
+                predict(&trial, &mut extractor, &c.live_query()).as_deref()
                     == Some(c.department.as_str())
             })
             .count();
@@ -180,8 +197,17 @@ impl LearnedRoutes {
     }
 }
 
+/// Cases as live requests are routed, with who handled them.
+fn live<'a>(cases: &'a [&'a HandledCase]) -> impl Iterator<Item = (RouteQuery<'a>, &'a str)> {
+    cases
+        .iter()
+        .map(|c| (c.live_query(), c.department.as_str()))
+}
+
 impl MajorityTables {
-    pub fn learn<'a>(cases: impl IntoIterator<Item = &'a HandledCase>) -> Self {
+    /// The majority at each level from `(case, department)` pairs; the
+    /// sub-type levels stay empty when the queries carry none.
+    pub fn learn<'a>(cases: impl IntoIterator<Item = (RouteQuery<'a>, &'a str)>) -> Self {
         type Counts = BTreeMap<String, BTreeMap<String, u64>>;
         let (mut sub_district, mut sub, mut district, mut service) =
             (Counts::new(), Counts::new(), Counts::new(), Counts::new());
@@ -192,9 +218,7 @@ impl MajorityTables {
                 .entry(department.to_owned())
                 .or_default() += 1;
         };
-        for case in cases {
-            let q = case.query();
-            let d = case.department.as_str();
+        for (q, d) in cases {
             if let Some(key) = subtype_district_key(&q) {
                 count(&mut sub_district, key, d);
             }
@@ -261,19 +285,13 @@ fn district_key(q: &RouteQuery<'_>) -> Option<String> {
 }
 
 /// The classifier's features: the words, and tags for each value and the
-/// combinations a department's remit is drawn by.
+/// combinations a department's remit is drawn by (no sub-type: a live
+/// request has none).
 fn features(extractor: &mut FeatureExtractor, q: &RouteQuery<'_>) -> FeatureCounts {
-    let subtype = q.subtype.map(|s| fold(s.trim()));
     let mut tags = vec![format!("service={}", q.service)];
-    if let Some(s) = &subtype {
-        tags.push(format!("subtype={}|{s}", q.service));
-    }
     if let Some(d) = q.district {
         tags.push(format!("district={d}"));
         tags.push(format!("service×district={}|{d}", q.service));
-        if let Some(s) = &subtype {
-            tags.push(format!("subtype×district={}|{s}|{d}", q.service));
-        }
     }
     if let Some(at) = q.received_at {
         let utc = at.to_zoned(jiff::tz::TimeZone::UTC);
@@ -290,7 +308,12 @@ fn fit_classifier(cases: &[&HandledCase]) -> Option<TextClassifier> {
     let mut extractor = FeatureExtractor::default();
     let labelled: Vec<(FeatureCounts, &str)> = cases
         .iter()
-        .map(|c| (features(&mut extractor, &c.query()), c.department.as_str()))
+        .map(|c| {
+            (
+                features(&mut extractor, &c.live_query()),
+                c.department.as_str(),
+            )
+        })
         .collect();
     train_on_features(&labelled, &TrainingOptions::default()).ok()
 }
@@ -364,8 +387,8 @@ mod tests {
     }
 
     #[test]
-    fn the_subtype_decides_where_the_service_alone_cannot() {
-        // Within one service, the sub-type says who handles it.
+    fn the_subtype_decides_in_history_and_the_words_decide_live() {
+        // Within one service, the export's sub-type says who handles it.
         let mut cases = Vec::new();
         for i in 0..600 {
             let (subtype, department) = if i % 3 == 0 {
@@ -375,7 +398,7 @@ mod tests {
             };
             cases.push(HandledCase {
                 subtype: Some(subtype.into()),
-                text: subtype.into(),
+                text: format!("{subtype} near the school"),
                 ..case(
                     "street-condition",
                     Some(["north", "south"][i % 2]),
@@ -383,22 +406,26 @@ mod tests {
                 )
             });
         }
-        let routes = LearnedRoutes::learn(&cases);
+        // The baseline with the export's column: right every time.
+        let history = MajorityTables::learn(cases.iter().map(|c| (c.query(), c.department.as_str())));
         let light = RouteQuery {
             subtype: Some("street light OUT"),
             text: "street light out",
             ..query("street-condition", Some("north"))
         };
-        assert_eq!(routes.tables().department(&light), Some("lighting"));
-        assert_eq!(routes.department(&light).as_deref(), Some("lighting"));
-        assert_eq!(
-            routes.tables().service_default("street-condition"),
-            Some("roads")
-        );
-        // Both learners were scored on rows they did not see.
+        assert_eq!(history.department(&light), Some("lighting"));
+        // Live, there is no sub-type: the tables know only the service, so
+        // the classifier, reading the words, is chosen.
+        let routes = LearnedRoutes::learn(&cases);
+        let live = RouteQuery {
+            subtype: None,
+            ..light
+        };
+        assert_eq!(routes.tables().department(&live), Some("roads"));
+        assert_eq!(routes.learner(), RouteLearner::DepartmentClassifier);
+        assert_eq!(routes.department(&live).as_deref(), Some("lighting"));
         let (tables, classifier) = routes.validation().unwrap();
-        assert!((tables - 1.0).abs() < 1e-9, "{tables}");
-        assert!(classifier <= 1.0);
+        assert!(tables < 0.7 && classifier > 0.95, "{tables} {classifier}");
     }
 
     #[test]
