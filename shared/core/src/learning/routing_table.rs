@@ -102,6 +102,10 @@ pub struct MajorityTables {
 /// the choice flipped on one row).
 const MIN_ROWS_FOR_CLASSIFIER: usize = 500;
 
+/// Features the department classifier keeps: its weights are features ×
+/// departments, loaded at every cold start (8,192 × 144 queues is 4.7 MB).
+const ROUTING_FEATURES: usize = 1 << 13;
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LearnedRoutes {
     tables: MajorityTables,
@@ -315,7 +319,11 @@ fn fit_classifier(cases: &[&HandledCase]) -> Option<TextClassifier> {
             )
         })
         .collect();
-    train_on_features(&labelled, &TrainingOptions::default()).ok()
+    let options = TrainingOptions {
+        max_features: ROUTING_FEATURES,
+        ..TrainingOptions::default()
+    };
+    train_on_features(&labelled, &options).ok()
 }
 
 fn predict(
