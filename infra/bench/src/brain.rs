@@ -361,7 +361,9 @@ fn routing_figures(data: &Split) {
     println!(
         "       majority by sub-type × district {:.3} (the export's column; live requests have none); by service × district {:.3}; by service {:.3}",
         share(&|c| history_tables.department(&c.query()).map(str::to_owned)),
-        share(&|c| tables.service_and_district(&c.live_query()).map(str::to_owned)),
+        share(&|c| tables
+            .service_and_district(&c.live_query())
+            .map(str::to_owned)),
         share(&|c| tables.service_default(&c.service).map(str::to_owned)),
     );
 }

@@ -358,10 +358,12 @@ pub async fn evaluate_city(
             learner: routes.learner(),
             validation: routes.validation(),
             seconds: routing_seconds,
-            learned: share(&|c| routes.department(&c.query())),
-            subtype_district: share(&|c| tables.department(&c.query()).map(str::to_owned)),
+            learned: share(&|c| routes.department(&c.live_query())),
+            subtype_district: share(&|c| history_tables.department(&c.query()).map(str::to_owned)),
             service_district: share(&|c| {
-                tables.service_and_district(&c.query()).map(str::to_owned)
+                tables
+                    .service_and_district(&c.live_query())
+                    .map(str::to_owned)
             }),
             service: share(&|c| tables.service_default(&c.service).map(str::to_owned)),
         }

@@ -415,7 +415,8 @@ mod tests {
             });
         }
         // The baseline with the export's column: right every time.
-        let history = MajorityTables::learn(cases.iter().map(|c| (c.query(), c.department.as_str())));
+        let history =
+            MajorityTables::learn(cases.iter().map(|c| (c.query(), c.department.as_str())));
         let light = RouteQuery {
             subtype: Some("street light OUT"),
             text: "street light out",
