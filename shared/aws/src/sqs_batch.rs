@@ -46,7 +46,7 @@ where
         };
         if let Err(err) = outcome {
             match &err {
-                StepError::Retry(_) => {
+                StepError::Retry(_) | StepError::Conflict(_) => {
                     tracing::warn!(message_id, error = %err, "record will be retried")
                 }
                 StepError::Poison(_) => {

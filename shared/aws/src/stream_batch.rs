@@ -51,7 +51,7 @@ where
         };
         if let Err(err) = outcome {
             match &err {
-                StepError::Retry(_) => {
+                StepError::Retry(_) | StepError::Conflict(_) => {
                     tracing::warn!(sequence_number, error = %err, "stream record will be retried")
                 }
                 StepError::Poison(_) => {

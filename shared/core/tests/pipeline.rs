@@ -1126,3 +1126,111 @@ fn the_route_step_uses_routes_learned_from_history_under_the_rules() {
         }
     );
 }
+
+/// A store whose first write loses to a citizen's note written a moment
+/// before it (the race of a note sent right after the request).
+struct NoteLandsFirst<'a> {
+    inner: &'a MemoryStore,
+    raced: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl RequestStore for NoteLandsFirst<'_> {
+    async fn create(
+        &self,
+        new: &citydesk_core::ports::NewRequest,
+    ) -> Result<citydesk_core::ports::CreateOutcome, citydesk_core::ports::PortError> {
+        self.inner.create(new).await
+    }
+    async fn get(
+        &self,
+        id: &citydesk_core::ids::RequestId,
+    ) -> Result<Option<citydesk_core::request::ServiceRequest>, citydesk_core::ports::PortError>
+    {
+        self.inner.get(id).await
+    }
+    async fn find_by_case_number(
+        &self,
+        case_number: &CaseNumber,
+    ) -> Result<Option<citydesk_core::request::ServiceRequest>, citydesk_core::ports::PortError>
+    {
+        self.inner.find_by_case_number(case_number).await
+    }
+    async fn history(
+        &self,
+        id: &citydesk_core::ids::RequestId,
+    ) -> Result<Vec<citydesk_core::request::HistoryEvent>, citydesk_core::ports::PortError> {
+        self.inner.history(id).await
+    }
+    async fn apply(
+        &self,
+        change: &citydesk_core::request::Change,
+    ) -> Result<citydesk_core::ports::ApplyOutcome, citydesk_core::ports::PortError> {
+        if !self.raced.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            let current = self.inner.get(&change.request.id).await?.unwrap();
+            let note = current.record(
+                citydesk_core::request::EventKind::CitizenUpdate {
+                    note: "Jeszcze jedno: dziura jest głęboka".into(),
+                },
+                current.updated_at,
+                "citizen",
+            );
+            self.inner.apply(&note).await?;
+        }
+        self.inner.apply(change).await
+    }
+    async fn changes_between(
+        &self,
+        from: jiff::Timestamp,
+        to: jiff::Timestamp,
+    ) -> Result<
+        Vec<(
+            citydesk_core::ids::RequestId,
+            citydesk_core::request::HistoryEvent,
+        )>,
+        citydesk_core::ports::PortError,
+    > {
+        self.inner.changes_between(from, to).await
+    }
+    async fn created_between(
+        &self,
+        from: jiff::Timestamp,
+        to: jiff::Timestamp,
+    ) -> Result<Vec<citydesk_core::request::ServiceRequest>, citydesk_core::ports::PortError> {
+        self.inner.created_between(from, to).await
+    }
+}
+
+#[test]
+fn a_note_sent_right_after_the_request_does_not_hold_up_classification() {
+    let w = World::new();
+    let submitted = block_on(submit_request(&w.intake(), pothole_text(None))).unwrap();
+    let id = submitted.request.id.clone();
+    let racing = NoteLandsFirst {
+        inner: &w.store,
+        raced: Default::default(),
+    };
+    let classify = Classify {
+        store: &racing,
+        ..w.classify()
+    };
+    // The first write loses to the note; the step reads again and wins,
+    // without waiting for the queue's next delivery.
+    assert_eq!(
+        block_on(classify_request(&classify, &id)).unwrap(),
+        ClassifyOutcome::Classified
+    );
+    let history = block_on(w.store.history(&id)).unwrap();
+    let kinds: Vec<_> = history
+        .iter()
+        .map(|e| match &e.kind {
+            citydesk_core::request::EventKind::CitizenUpdate { .. } => "note",
+            citydesk_core::request::EventKind::Classified { .. } => "classified",
+            citydesk_core::request::EventKind::Created { .. } => "created",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(kinds, ["created", "note", "classified"]);
+    let request = block_on(w.store.get(&id)).unwrap().unwrap();
+    assert_eq!(request.service_code.unwrap().as_str(), "pothole");
+}

@@ -38,6 +38,13 @@ pub async fn classify_request(
     deps: &Classify<'_>,
     request_id: &RequestId,
 ) -> Result<ClassifyOutcome, StepError> {
+    super::again_on_conflict(|| classify_once(deps, request_id)).await
+}
+
+async fn classify_once(
+    deps: &Classify<'_>,
+    request_id: &RequestId,
+) -> Result<ClassifyOutcome, StepError> {
     let request = load(deps.store, request_id).await?;
     // Past this step, or a service already chosen (by the citizen, or by this
     // step on an earlier delivery): the outbox has carried it on.
@@ -100,7 +107,7 @@ pub(crate) async fn commit(
 ) -> Result<(), StepError> {
     match store.apply(change).await? {
         ApplyOutcome::Applied => Ok(()),
-        ApplyOutcome::Conflict => Err(StepError::Retry(format!(
+        ApplyOutcome::Conflict => Err(StepError::Conflict(format!(
             "request {} changed concurrently (expected version {})",
             change.request.id, change.expected_version
         ))),

@@ -46,6 +46,10 @@ pub async fn route_request(
     deps: &Route<'_>,
     request_id: &RequestId,
 ) -> Result<RouteOutcome, StepError> {
+    super::again_on_conflict(|| route_once(deps, request_id)).await
+}
+
+async fn route_once(deps: &Route<'_>, request_id: &RequestId) -> Result<RouteOutcome, StepError> {
     let request = load(deps.store, request_id).await?;
     let reentry = match request.status {
         // New, or reopened by its citizen: (re)assign.
