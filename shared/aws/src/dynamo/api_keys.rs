@@ -112,36 +112,22 @@ impl DynamoStore {
         &self,
         department: &DepartmentCode,
     ) -> Result<Vec<DepartmentKey>, PortError> {
+        let items = self
+            .partition(department_keys_pk(department), "list department keys")
+            .await?;
         let mut keys = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(department_keys_pk(department)))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| sdk_error("list department keys", &e.into_service_error()))?;
-            for item in out.items() {
-                let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok());
-                let time = |name: &str| text(name).and_then(|t| t.parse::<Timestamp>().ok());
-                let Some(key_id) = text("sk").and_then(|sk| sk.strip_prefix("KEY#")) else {
-                    continue;
-                };
-                keys.push(DepartmentKey {
-                    key_id: key_id.to_owned(),
-                    department: department.clone(),
-                    created_at: time("created_at").unwrap_or_default(),
-                    revoked_at: time("revoked_at"),
-                });
-            }
-            match out.last_evaluated_key.filter(|k| !k.is_empty()) {
-                Some(next) => start = Some(next),
-                None => break,
-            }
+        for item in &items {
+            let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok());
+            let time = |name: &str| text(name).and_then(|t| t.parse::<Timestamp>().ok());
+            let Some(key_id) = text("sk").and_then(|sk| sk.strip_prefix("KEY#")) else {
+                continue;
+            };
+            keys.push(DepartmentKey {
+                key_id: key_id.to_owned(),
+                department: department.clone(),
+                created_at: time("created_at").unwrap_or_default(),
+                revoked_at: time("revoked_at"),
+            });
         }
         keys.sort_by_key(|k| k.created_at);
         Ok(keys)

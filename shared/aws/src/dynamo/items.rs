@@ -83,6 +83,35 @@ impl DynamoStore {
         Ok(out.item)
     }
 
+    /// Every item of one partition of the table (`pk`), read consistently,
+    /// page after page.
+    pub(super) async fn partition(
+        &self,
+        pk: String,
+        operation: &'static str,
+    ) -> Result<Vec<Item>, PortError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| sdk_error(operation, &e.into_service_error()))?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key.filter(|k| !k.is_empty()) {
+                Some(next) => start = Some(next),
+                None => return Ok(items),
+            }
+        }
+    }
+
     /// The table's items behind index entries, consistently read, in the
     /// entries' order, each with what the caller carried beside its entry.
     /// The indexes project keys only (no description, answers, notes or

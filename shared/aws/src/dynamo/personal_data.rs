@@ -15,34 +15,14 @@ use crate::sdk_error;
 impl DynamoStore {
     /// The requests a person key finds (one item per request under it).
     pub async fn person_requests(&self, person_key: &str) -> Result<Vec<RequestId>, PortError> {
-        let mut ids = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(person_pk(person_key)))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| sdk_error("query person", &e.into_service_error()))?;
-            for item in out.items() {
-                if let Some(id) = item
-                    .get("request_id")
-                    .and_then(|v| v.as_s().ok())
-                    .and_then(|raw| RequestId::parse(raw).ok())
-                {
-                    ids.push(id);
-                }
-            }
-            match out.last_evaluated_key.filter(|k| !k.is_empty()) {
-                Some(next) => start = Some(next),
-                None => return Ok(ids),
-            }
-        }
+        let items = self
+            .partition(person_pk(person_key), "query person")
+            .await?;
+        Ok(items
+            .iter()
+            .filter_map(|item| item.get("request_id")?.as_s().ok())
+            .filter_map(|raw| RequestId::parse(raw).ok())
+            .collect())
     }
 
     /// Removes a request's entries under each person key.
