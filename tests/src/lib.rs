@@ -286,3 +286,44 @@ pub fn citydesk_cli(target: &[&str], args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// A small well-formed JPEG carrying an EXIF segment with GPS data, which
+/// every path must strip.
+pub fn jpeg_with_gps() -> Vec<u8> {
+    let exif = b"Exif\0\0II*\0\x08\0\0\0GPS!";
+    let mut v = vec![0xFF, 0xD8, 0xFF, 0xE1];
+    v.extend(
+        u16::try_from(exif.len() + 2)
+            .expect("a short segment")
+            .to_be_bytes(),
+    );
+    v.extend(exif);
+    v.extend([
+        0xFF, 0xDB, 0x00, 0x04, 0x00, 0x01, 0xFF, 0xDA, 0x00, 0x02, 0x11, 0x22, 0xFF, 0xD9,
+    ]);
+    v
+}
+
+/// Uploads a JPEG through an upload ticket (`POST /v1/uploads`, then a PUT
+/// straight to storage) and returns the ticket, whose `media_key` a request
+/// attaches.
+pub async fn upload_jpeg(http: &reqwest::Client, base: &str, photo: &[u8]) -> serde_json::Value {
+    let ticket: serde_json::Value = http
+        .post(format!("{base}/v1/uploads"))
+        .json(&serde_json::json!({"content_type": "image/jpeg", "bytes": photo.len()}))
+        .send()
+        .await
+        .expect("POST /v1/uploads")
+        .json()
+        .await
+        .expect("an upload ticket");
+    let put = http
+        .put(ticket["upload_url"].as_str().expect("upload_url"))
+        .header("content-type", "image/jpeg")
+        .body(photo.to_vec())
+        .send()
+        .await
+        .expect("PUT the photo");
+    assert!(put.status().is_success(), "upload: {put:?}");
+    ticket
+}

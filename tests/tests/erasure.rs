@@ -6,7 +6,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use citydesk_e2e::{citydesk_cli, common_config, create_request, eventually, start_system};
+use citydesk_e2e::{
+    citydesk_cli, common_config, create_request, eventually, jpeg_with_gps, start_system,
+    upload_jpeg,
+};
 use serde_json::{Value, json};
 
 const NAME: &str = "Zofia Wiśniewska";
@@ -25,17 +28,6 @@ const HERS: [&str; 6] = [
     EMAIL,
     "Wrzosowa Polana",
 ];
-
-fn jpeg_with_gps() -> Vec<u8> {
-    let exif = b"Exif\0\0II*\0\x08\0\0\0GPS!";
-    let mut v = vec![0xFF, 0xD8, 0xFF, 0xE1];
-    v.extend(u16::try_from(exif.len() + 2).unwrap().to_be_bytes());
-    v.extend(exif);
-    v.extend([
-        0xFF, 0xDB, 0x00, 0x04, 0x00, 0x01, 0xFF, 0xDA, 0x00, 0x02, 0x11, 0x22, 0xFF, 0xD9,
-    ]);
-    v
-}
 
 /// Every item of the table and of each of its indexes, as text.
 async fn table_text(dynamodb: &aws_sdk_dynamodb::Client, table: &str) -> Vec<(String, String)> {
@@ -170,21 +162,7 @@ async fn a_person_is_exported_and_erased_and_nothing_of_them_is_left() {
 
     // Her web report, with a photo, her contact and her words.
     let photo = jpeg_with_gps();
-    let ticket: Value = http
-        .post(format!("{base}/v1/uploads"))
-        .json(&json!({"content_type": "image/jpeg", "bytes": photo.len()}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    http.put(ticket["upload_url"].as_str().unwrap())
-        .header("content-type", "image/jpeg")
-        .body(photo)
-        .send()
-        .await
-        .unwrap();
+    let ticket = upload_jpeg(&http, &base, &photo).await;
     let web = create_request(
         &http,
         &base,

@@ -5,7 +5,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use citydesk_e2e::{create_request, eventually, fetch_json, fetch_text, start_system};
+use citydesk_e2e::{
+    create_request, eventually, fetch_json, fetch_text, jpeg_with_gps, start_system, upload_jpeg,
+};
 use serde_json::{Value, json};
 
 const NAME: &str = "Jan Kowalski";
@@ -16,17 +18,6 @@ const ADDRESS: &str = "ul. Długa 10";
 const GPS_MARKER: &[u8] = b"GPS!";
 
 /// A tiny JPEG whose EXIF carries a position marker.
-fn jpeg_with_gps() -> Vec<u8> {
-    let exif = b"Exif\0\0II*\0\x08\0\0\0GPS!";
-    let mut v = vec![0xFF, 0xD8, 0xFF, 0xE1];
-    v.extend(u16::try_from(exif.len() + 2).unwrap().to_be_bytes());
-    v.extend(exif);
-    v.extend([
-        0xFF, 0xDB, 0x00, 0x04, 0x00, 0x01, 0xFF, 0xDA, 0x00, 0x02, 0x11, 0x22, 0xFF, 0xD9,
-    ]);
-    v
-}
-
 /// Fails with the surface's name when `text` holds anything personal.
 fn assert_nothing_personal(surface: &str, text: &str) {
     for personal in [
@@ -57,23 +48,7 @@ async fn nothing_personal_reaches_any_public_surface() {
 
     // The photo goes up through an upload ticket, straight to the bucket.
     let photo = jpeg_with_gps();
-    let ticket: Value = http
-        .post(format!("{base}/v1/uploads"))
-        .json(&json!({"content_type": "image/jpeg", "bytes": photo.len()}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let put = http
-        .put(ticket["upload_url"].as_str().unwrap())
-        .header("content-type", "image/jpeg")
-        .body(photo.clone())
-        .send()
-        .await
-        .unwrap();
-    assert!(put.status().is_success(), "{put:?}");
+    let ticket = upload_jpeg(&http, &base, &photo).await;
 
     // A repair in a council flat: a public service whose place is sensitive.
     let text = format!(
