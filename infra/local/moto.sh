@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts or stops the local AWS-API emulator (moto server) on 127.0.0.1.
+# Starts or stops the local AWS-API emulator (moto server, through
+# infra/local/moto_server.py) on 127.0.0.1.
 #
 # Usage: infra/local/moto.sh start PORT   start it unless something answers on PORT
 #        infra/local/moto.sh stop PORT    stop it if this script started it
@@ -57,7 +58,9 @@ start() {
   mkdir -p "$state_dir"
   rm -f "$pid_file"
   # setsid: the server outlives this shell and gets its own process group.
-  setsid "$root/.venv/bin/moto_server" -H 127.0.0.1 -p "$port" \
+  # moto_server.py: moto's own server with DynamoDB calls made one at a time
+  # (its transactions are not isolated otherwise; see the file).
+  setsid "$root/.venv/bin/python" "$here/moto_server.py" -H 127.0.0.1 -p "$port" \
     >"$log_file" 2>&1 </dev/null &
   local pid=$!
   echo "$pid" >"$pid_file"

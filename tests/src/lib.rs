@@ -173,6 +173,9 @@ pub fn common_config(system: &RunningSystem) -> citydesk_aws::config::CommonConf
         ("AWS_REGION".to_owned(), system.stack.region.clone()),
         ("AWS_ACCESS_KEY_ID".to_owned(), "test".to_owned()),
         ("AWS_SECRET_ACCESS_KEY".to_owned(), "test".to_owned()),
+        // As the local runner gives its functions: one emulator answers every
+        // test's system, and under a burst a call can take seconds.
+        ("SDK_ATTEMPT_TIMEOUT_MS".to_owned(), "20000".to_owned()),
     ]));
     citydesk_aws::config::CommonConfig::from_env(&env).expect("stack resource")
 }
@@ -229,8 +232,7 @@ pub async fn wait_for_status(
 /// POSTs a new request as a well-behaved client does in a storm: with an
 /// `Idempotency-Key`, retrying a 503 ("busy, retry") with the same key, so a
 /// retry can never create a second request. Returns the 201 answer and how
-/// many 503s it met. (One moto process answers concurrent transactions with
-/// 500s now and then, which the API passes on as 503; AWS does not.)
+/// many 503s it met (a busy emulator, or AWS throttling, is passed on as 503).
 pub async fn create_request_retrying(
     http: &reqwest::Client,
     base: &str,

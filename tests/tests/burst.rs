@@ -5,9 +5,10 @@
 //! there before it began, and nothing reaches a dead-letter queue.
 //!
 //! `CITYDESK_BURST` sets the size: 150 by default, what one emulator process
-//! (moto) absorbs reliably on two cores; its transactions copy the whole table
-//! and race under concurrency, so larger local bursts measure moto, not
-//! citydesk (`CITYDESK_BURST=400` works, slowly, with retried 503s).
+//! (moto, one Python process for every service) absorbs in a couple of
+//! minutes on two cores; larger local bursts measure moto's queries, which
+//! read whole tables, not citydesk (`CITYDESK_BURST=400` passes in about
+//! eight minutes here).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -328,10 +328,11 @@ async fn a_writer_that_dies_right_after_its_commit_loses_nothing() {
         store.create(&new).await.unwrap(),
         citydesk_core::ports::CreateOutcome::Created
     ));
-    wait_for_status(&http, &base, &case, "assigned", 20)
+    // Generous: the burst beside it keeps the one emulator busy.
+    wait_for_status(&http, &base, &case, "assigned", 60)
         .await
         .expect("classified and routed from the commit alone");
-    let sms = eventually(15, || async {
+    let sms = eventually(30, || async {
         let outbox: Value = http
             .get(format!("{base}/_local/outbox"))
             .send()

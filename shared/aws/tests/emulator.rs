@@ -235,6 +235,35 @@ async fn create_is_atomic_idempotent_and_keeps_contact_apart() {
     assert!(store.contact(&clash.request.id).await.unwrap().is_none());
 }
 
+/// The SDK retries an attempt whose answer was lost (a timeout, a 500 after
+/// the commit); DynamoDB answers a retry with the same token as the first,
+/// an emulator fails its every condition. Either way it is the creation that
+/// committed, not a clash that would draw a new case number and file the
+/// request twice.
+#[tokio::test]
+async fn a_retried_creation_that_had_committed_is_created_once() {
+    let store = fresh_store().await;
+    for idempotency in [None, Some("web#retried")] {
+        let new = new_request(now(), idempotency);
+        for attempt in 0..2 {
+            match store.create(&new).await.unwrap() {
+                CreateOutcome::Created => {}
+                other => panic!("attempt {attempt}: expected Created, got {other:?}"),
+            }
+        }
+        assert_eq!(
+            store.history(&new.request.id).await.unwrap(),
+            vec![new.created.clone()]
+        );
+        let by_case = store
+            .find_by_case_number(&new.request.case_number)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(by_case, new.request);
+    }
+}
+
 #[tokio::test]
 async fn optimistic_locking_loses_nothing_under_concurrent_updates() {
     let store = Arc::new(fresh_store().await);

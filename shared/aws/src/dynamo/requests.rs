@@ -234,10 +234,14 @@ impl RequestStore for DynamoStore {
                 &[(":now", n(epoch(now)))],
             )?);
         }
+        // The request id is drawn for this creation alone, so it is the
+        // transaction's own idempotency token: when the SDK retries an attempt
+        // whose answer was lost, DynamoDB answers the retry as the first.
         let result = self
             .client
             .transact_write_items()
             .set_transact_items(Some(writes))
+            .client_request_token(request.id.as_str())
             .send()
             .await;
         let err = match result {
@@ -247,6 +251,12 @@ impl RequestStore for DynamoStore {
         let Some(failed) = cancelled_items(&err) else {
             return Err(sdk_error("create request", &err));
         };
+        // An emulator that ignores the token fails the retry of a committed
+        // attempt on every condition; the request item under this creation's
+        // own id is then proof that the first attempt committed.
+        if failed.first().copied().unwrap_or(true) && self.get(&request.id).await?.is_some() {
+            return Ok(CreateOutcome::Created);
+        }
         if let Some(claim) = &new.idempotency {
             let key_taken = failed
                 .get(idempotency_index)
@@ -330,10 +340,13 @@ impl RequestStore for DynamoStore {
                 &[],
             )?,
         ];
+        // One token per change, kept across the SDK's own retries, so a retry
+        // of an attempt that committed is not mistaken for a lost race.
         match self
             .client
             .transact_write_items()
             .set_transact_items(Some(writes))
+            .client_request_token(ulid::Ulid::new().to_string())
             .send()
             .await
         {
