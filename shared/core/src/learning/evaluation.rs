@@ -6,7 +6,16 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The held-out fifth of a history: chosen by a hash of the row's id, so the
 /// split is the same in every run and in the baseline script fed from it.
 pub fn is_held_out(source_id: &str) -> bool {
-    super::features::fnv1a32(source_id.as_bytes()).is_multiple_of(5)
+    fold_of(source_id) == 0
+}
+
+/// How many folds [`fold_of`] deals rows into.
+pub const FOLDS: u32 = 5;
+
+/// The fold (below [`FOLDS`]) a row falls in, by the same hash: fold 0 is the
+/// held-out fifth; benchmarks hold out each fold in turn.
+pub fn fold_of(source_id: &str) -> u32 {
+    super::features::fnv1a32(source_id.as_bytes()) % FOLDS
 }
 
 #[derive(Debug, Clone, PartialEq)]
