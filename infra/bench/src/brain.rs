@@ -71,6 +71,9 @@ struct Args {
     /// The quality section (classification and routing) only.
     #[arg(long)]
     quality_only: bool,
+    /// Passes of citydesk's training over the data (experiments; default: by size).
+    #[arg(long)]
+    epochs: Option<u32>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -90,7 +93,7 @@ fn main() -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    if args.l2_times_rows.is_some() || args.quality_only {
+    if args.l2_times_rows.is_some() || args.epochs.is_some() || args.quality_only {
         return quality_figures(&args);
     }
     import_figures(&args, &mut training_sample)?;
@@ -303,6 +306,7 @@ fn citydesk_scores(args: &Args, data: &Split) -> anyhow::Result<(Evaluation, usi
     let started = Instant::now();
     let options = TrainingOptions {
         l2: args.l2_times_rows.map(|k| k / data.train.len() as f32),
+        epochs: args.epochs,
         ..TrainingOptions::default()
     };
     let model = train(&data.train, &options)?;
