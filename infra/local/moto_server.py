@@ -74,18 +74,18 @@ class _CopyButNotTables:
 
 
 def _key_of(backend, entry):
-    """(table, hash value, range value) a transaction entry writes, or None
-    when moto's own validation is to answer it."""
+    """(table, hash value, range value, the item there now) a transaction
+    entry writes, or None when moto's own validation is to answer it."""
     try:
         op_type, op = next(iter(entry.items()))
         table = backend.tables[op["TableName"]]
         key = op["Item"] if op_type == "Put" else op["Key"]
         hash_value = DynamoType(key[table.hash_key_attr])
         range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
-        table.get_item(hash_value, range_value)
+        current = table.get_item(hash_value, range_value)
     except Exception:  # noqa: BLE001 malformed entries are moto's to refuse
         return None
-    return table, hash_value, range_value
+    return table, hash_value, range_value, current
 
 
 def _undo(table, hash_value, range_value, previous):
@@ -110,8 +110,8 @@ def transact_write_items_with_undo(self, transact_items):
         key = _key_of(self, entry)
         if key is None:
             continue
-        table, hash_value, range_value = key
-        undo.append((table, hash_value, range_value, copy.deepcopy(table.get_item(hash_value, range_value))))
+        table, hash_value, range_value, current = key
+        undo.append((table, hash_value, range_value, copy.deepcopy(current)))
         if table.stream_shard is not None:
             streams.setdefault(id(table), (table.stream_shard, len(table.stream_shard.items)))
     try:
