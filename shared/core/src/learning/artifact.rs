@@ -10,7 +10,7 @@ use super::routing_table::LearnedRoutes;
 use super::text_classifier::TextClassifier;
 
 /// Bumped whenever the layout of [`Model`] changes.
-pub const MODEL_FORMAT_VERSION: u32 = 2;
+pub const MODEL_FORMAT_VERSION: u32 = 3;
 const MAGIC: [u8; 8] = *b"CDMODEL\0";
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -144,8 +144,8 @@ mod tests {
         assert!(matches!(
             err,
             ModelFileError::FormatVersion {
-                found: 3,
-                expected: 2
+                found: 4,
+                expected: 3
             }
         ));
         assert!(err.to_string().contains("citydesk train"), "{err}");

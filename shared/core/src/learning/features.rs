@@ -1,22 +1,48 @@
-//! Sparse text features shared by training and prediction: folded words and the
-//! character n-grams of each word, hashed into a fixed space.
+//! Sparse text features shared by training and prediction, in two blocks each
+//! hashed into a space of its own: the *word* block (folded words, pairs of
+//! neighbouring words, and tags) and the *character* block (the character
+//! n-grams of each word).
 //!
-//! Character n-grams (3 to 5, with word boundaries) let `dziura`, `dziurę` and
-//! `dziury` share most of their features, so Polish inflection needs no stemmer,
-//! and folding makes `Długiej` and `dlugiej` the same word. The hash is FNV-1a,
-//! fixed here: a model's features are only meaningful with the same scheme, which
-//! is why [`FEATURE_SCHEME`] is stored in every model.
+//! Character n-grams (2 to 5, with token boundaries) let `dziura`, `dziurę` and
+//! `dziury` share most of their features, so Polish inflection needs no stemmer;
+//! word pairs tell `street light` from `street` and `light`; folding makes
+//! `Długiej` and `dlugiej` the same word. The blocks are kept apart so that the
+//! classifier can weigh them (see [`Block`]): a word has one word feature and a
+//! dozen character n-grams, which would otherwise drown the words. The hash is
+//! FNV-1a, fixed here: a model's features are only meaningful with the same
+//! scheme, which is why [`FEATURE_SCHEME`] is stored in every model.
 
 use crate::rules::text::fold;
 
 /// Name of this feature scheme; a model trained under another one is refused.
-pub const FEATURE_SCHEME: &str = "fnv1a32/words+chars3-5/buckets2^20/v1";
+pub const FEATURE_SCHEME: &str = "fnv1a32/words1-2+chars2-5/two-blocks/buckets2^20/v2";
 
-/// Hashed feature ids are below this.
+/// Each block's hashed ids span this many values: the word block
+/// `0..FEATURE_SPACE`, the character block `FEATURE_SPACE..2 * FEATURE_SPACE`.
 pub const FEATURE_SPACE: u32 = 1 << 20;
 
-const MIN_NGRAM: usize = 3;
+const MIN_NGRAM: usize = 2;
 const MAX_NGRAM: usize = 5;
+
+/// The two kinds of feature a text has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Block {
+    /// Words, pairs of neighbouring words, tags.
+    Words = 0,
+    /// Character n-grams of the whitespace-separated tokens, punctuation kept.
+    Chars = 1,
+}
+
+impl Block {
+    /// The block a hashed feature id belongs to.
+    pub fn of(id: u32) -> Self {
+        if id < FEATURE_SPACE {
+            Self::Words
+        } else {
+            Self::Chars
+        }
+    }
+}
 
 /// A text's features: (hashed id, count), sorted by id, each id once.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -64,15 +90,25 @@ impl FeatureExtractor {
     fn push_text(&mut self, text: &str) {
         self.folded.clear();
         self.folded.push_str(&fold(text));
+        let mut previous: Option<&str> = None;
         for word in self
             .folded
             .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
+            .filter(|w| w.chars().nth(1).is_some())
         {
             self.ids.push(hash_parts(b'w', word.as_bytes()));
+            if let Some(previous) = previous {
+                self.ids.push(hash_pair(previous, word));
+            }
+            previous = Some(word);
+        }
+        // Character n-grams run over whitespace-separated tokens with their
+        // punctuation (`misc.`, `btdt:`, `/`): a title's punctuation is often
+        // as telling as its words.
+        for token in self.folded.split_whitespace() {
             self.chars.clear();
             self.chars.push('<');
-            self.chars.extend(word.chars());
+            self.chars.extend(token.chars());
             self.chars.push('>');
             let n_chars = self.chars.len();
             for n in MIN_NGRAM..=MAX_NGRAM {
@@ -115,6 +151,17 @@ fn hash_parts(kind: u8, bytes: &[u8]) -> u32 {
     fnv1a32(std::iter::once(&kind).chain(bytes)) % FEATURE_SPACE
 }
 
+/// Two neighbouring words (word block).
+fn hash_pair(first: &str, second: &str) -> u32 {
+    fnv1a32(
+        std::iter::once(&b'b')
+            .chain(first.as_bytes())
+            .chain(std::iter::once(&b' '))
+            .chain(second.as_bytes()),
+    ) % FEATURE_SPACE
+}
+
+/// A character n-gram (character block).
 fn hash_chars(kind: u8, chars: &[char]) -> u32 {
     let mut h = FNV_OFFSET ^ u32::from(kind);
     h = h.wrapping_mul(FNV_PRIME);
@@ -125,7 +172,7 @@ fn hash_chars(kind: u8, chars: &[char]) -> u32 {
             h = h.wrapping_mul(FNV_PRIME);
         }
     }
-    h % FEATURE_SPACE
+    h % FEATURE_SPACE + FEATURE_SPACE
 }
 
 #[cfg(test)]
@@ -150,7 +197,10 @@ mod tests {
         let mut x = FeatureExtractor::default();
         let f = x.extract("hole hole");
         assert!(f.0.windows(2).all(|w| w[0].0 < w[1].0));
-        assert!(f.0.iter().all(|(_, c)| *c == 2.0));
+        // Every feature twice but the one pair "hole hole".
+        assert_eq!(f.0.iter().filter(|(_, c)| *c == 1.0).count(), 1);
+        assert_eq!(f.0.len(), x.extract("hole").0.len() + 1);
+        assert!(f.0.iter().all(|(_, c)| *c == 2.0 || *c == 1.0));
         assert!(x.extract("").0.is_empty());
     }
 
@@ -161,5 +211,40 @@ mod tests {
         let tagged = x.extract_tagged("east", ["east"]);
         assert_eq!(tagged.0.len(), plain.0.len() + 1);
         assert_eq!(x.extract_tagged("east", []), plain);
+        let tag = tagged.0.iter().find(|f| !plain.0.contains(f)).unwrap();
+        assert_eq!(Block::of(tag.0), Block::Words);
+    }
+
+    #[test]
+    fn words_pairs_and_ngrams_fall_in_their_blocks() {
+        // One-character words carry no word feature (as scikit-learn's
+        // default tokens), only character n-grams.
+        let mut x = FeatureExtractor::default();
+        let words_of = |f: &FeatureCounts| {
+            f.0.iter()
+                .filter(|(id, _)| Block::of(*id) == Block::Words)
+                .count()
+        };
+        assert_eq!(words_of(&x.extract("w")), 0);
+        assert_eq!(x.extract("w").0.len(), 3);
+        let mut x = FeatureExtractor::default();
+        let one = x.extract("street");
+        let two = x.extract("street light");
+        let words = |f: &FeatureCounts| {
+            f.0.iter()
+                .filter(|(id, _)| Block::of(*id) == Block::Words)
+                .count()
+        };
+        // "street": one word; "street light": two words and their pair.
+        assert_eq!(words(&one), 1);
+        assert_eq!(words(&two), 3);
+        // "<street>" has 7 + 6 + 5 + 4 n-grams of 2 to 5 characters.
+        assert_eq!(one.0.len() - words(&one), 22);
+        assert_ne!(x.extract("light street"), two);
+        // Punctuation stays in the character n-grams, not in the words.
+        let dotted = x.extract("misc.");
+        let plain = x.extract("misc");
+        assert_ne!(dotted, plain);
+        assert_eq!(words(&dotted), words(&plain));
     }
 }

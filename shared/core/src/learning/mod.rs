@@ -6,6 +6,7 @@
 pub mod artifact;
 pub mod evaluation;
 pub mod features;
+pub mod model_selection;
 pub mod routing_table;
 pub mod text_classifier;
 pub mod training;

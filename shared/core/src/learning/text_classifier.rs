@@ -1,10 +1,49 @@
 //! The trained text classifier: multinomial logistic regression over TF-IDF
-//! weighted [features](super::features), with a temperature that calibrates its
-//! probabilities. Prediction touches only the rows of the features a text has.
+//! weighted [features](super::features), each block normalised on its own and
+//! weighed, with a temperature that calibrates its probabilities. Prediction
+//! touches only the rows of the features a text has.
 
 use serde::{Deserialize, Serialize};
 
-use super::features::{FeatureCounts, FeatureExtractor};
+use super::features::{Block, FeatureCounts, FeatureExtractor};
+
+/// How much each [`Block`] of features counts: a text's TF-IDF vector is
+/// L2-normalised block by block, each block then multiplied by its weight
+/// (scikit-learn's `FeatureUnion` of two normalised vectorisers, weighed).
+/// A block weighed 0 is not used at all.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BlockWeights {
+    pub words: f32,
+    pub chars: f32,
+}
+
+impl BlockWeights {
+    /// Words and character n-grams alike.
+    pub const BOTH: Self = Self {
+        words: std::f32::consts::FRAC_1_SQRT_2,
+        chars: std::f32::consts::FRAC_1_SQRT_2,
+    };
+    pub const WORDS_ONLY: Self = Self {
+        words: 1.0,
+        chars: 0.0,
+    };
+    pub const CHARS_ONLY: Self = Self {
+        words: 0.0,
+        chars: 1.0,
+    };
+
+    pub fn of(&self, block: Block) -> f32 {
+        match block {
+            Block::Words => self.words,
+            Block::Chars => self.chars,
+        }
+    }
+
+    /// Whether features of `id`'s block are used.
+    pub fn uses(&self, id: u32) -> bool {
+        self.of(Block::of(id)) > 0.0
+    }
+}
 
 /// A label (for a city's catalogue: a service code) with its probability.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +59,8 @@ pub struct TextClassifier {
     /// `idf[i]` belong to `features[i]`.
     pub(super) features: Vec<u32>,
     pub(super) idf: Vec<f32>,
+    /// Chosen in training, by cross-validation on the training rows.
+    pub(super) blocks: BlockWeights,
     /// `features.len() × labels.len()`, row-major.
     pub(super) weights: Vec<f32>,
     pub(super) bias: Vec<f32>,
@@ -41,6 +82,10 @@ impl TextClassifier {
 
     pub fn temperature(&self) -> f32 {
         self.temperature
+    }
+
+    pub fn block_weights(&self) -> BlockWeights {
+        self.blocks
     }
 
     /// The `k` most probable labels, most probable first.
@@ -96,6 +141,9 @@ impl TextClassifier {
             && self.features.windows(2).all(|w| w[0] < w[1])
             && self.temperature.is_finite()
             && self.temperature > 0.0
+            && [self.blocks.words, self.blocks.chars]
+                .iter()
+                .all(|w| w.is_finite() && *w >= 0.0)
             && self
                 .weights
                 .iter()
@@ -105,7 +153,7 @@ impl TextClassifier {
     }
 
     pub(super) fn vectorise(&self, counts: &FeatureCounts) -> SparseVector {
-        vectorise(&self.features, &self.idf, counts)
+        vectorise(&self.features, &self.idf, self.blocks, counts)
     }
 
     pub(super) fn logits(&self, x: &SparseVector) -> Vec<f32> {
@@ -113,20 +161,36 @@ impl TextClassifier {
     }
 }
 
-pub(super) fn vectorise(features: &[u32], idf: &[f32], counts: &FeatureCounts) -> SparseVector {
+/// A text's sparse vector: sublinear TF × IDF of each known feature, each
+/// block L2-normalised on its own and multiplied by its weight.
+pub(super) fn vectorise(
+    features: &[u32],
+    idf: &[f32],
+    blocks: BlockWeights,
+    counts: &FeatureCounts,
+) -> SparseVector {
+    let mut squares = [0.0f32; 2];
     let mut x: SparseVector = counts
         .0
         .iter()
+        .filter(|(id, _)| blocks.uses(*id))
         .filter_map(|(id, count)| {
             let row = features.binary_search(id).ok()?;
-            Some((row as u32, (1.0 + count.ln()) * idf[row]))
+            let value = (1.0 + count.ln()) * idf[row];
+            squares[Block::of(*id) as usize] += value * value;
+            Some((row as u32, value))
         })
         .collect();
-    let norm = x.iter().map(|(_, v)| v * v).sum::<f32>().sqrt();
-    if norm > 0.0 {
-        for (_, v) in &mut x {
-            *v /= norm;
+    let scales = [Block::Words, Block::Chars].map(|block| {
+        let norm = squares[block as usize].sqrt();
+        if norm > 0.0 {
+            blocks.of(block) / norm
+        } else {
+            0.0
         }
+    });
+    for (row, value) in &mut x {
+        *value *= scales[Block::of(features[*row as usize]) as usize];
     }
     x
 }

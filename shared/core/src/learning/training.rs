@@ -5,7 +5,10 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::features::{FeatureCounts, FeatureExtractor};
-use super::text_classifier::{SparseVector, TextClassifier, logits, softmax_in_place, vectorise};
+use super::model_selection::{Settings, choose_settings};
+use super::text_classifier::{
+    BlockWeights, SparseVector, TextClassifier, logits, softmax_in_place, vectorise,
+};
 use crate::catalogue::Catalogue;
 
 /// One labelled text: a past request's words and the service it turned out to be.
@@ -28,8 +31,13 @@ pub struct TrainingOptions {
     pub seed: u64,
     /// Strength of the L2 penalty per example; `None`: chosen by 5-fold
     /// cross-validation on the training rows themselves (macro-F1), among
-    /// [`L2_TIMES_ROWS_CANDIDATES`] / rows, so every city gets its own.
+    /// [`L2_TIMES_ROWS_CANDIDATES`](super::model_selection::L2_TIMES_ROWS_CANDIDATES)
+    /// / rows, so every city gets its own.
     pub l2: Option<f32>,
+    /// How the feature blocks are weighed; `None`: chosen by the same
+    /// cross-validation among
+    /// [`BLOCK_CANDIDATES`](super::model_selection::BLOCK_CANDIDATES).
+    pub blocks: Option<BlockWeights>,
 }
 
 impl Default for TrainingOptions {
@@ -42,6 +50,7 @@ impl Default for TrainingOptions {
             min_document_frequency: 1,
             seed: 311,
             l2: None,
+            blocks: None,
         }
     }
 }
@@ -53,21 +62,6 @@ pub enum TrainingError {
     #[error("only one label ({0}) in the training data: nothing to choose between")]
     OneLabel(String),
 }
-
-/// The L2 penalty times the number of rows used without cross-validation
-/// (too few rows to split): scikit-learn's `C = 10`.
-const DEFAULT_L2_TIMES_ROWS: f32 = 0.1;
-
-/// What cross-validation chooses from (the L2 penalty times the number of
-/// rows; scikit-learn's C is its inverse): the default first, so it wins ties.
-pub const L2_TIMES_ROWS_CANDIDATES: [f32; 5] = [0.1, 0.03, 0.3, 0.01, 1.0];
-const CV_FOLDS: usize = 5;
-/// Below this many rows the penalty is not cross-validated (a catalogue's
-/// names and keywords alone).
-const MIN_CV_ROWS: usize = 100;
-/// Cross-validation reads at most this many rows (every n-th), so a
-/// million-row history trains in minutes, not hours.
-const MAX_CV_ROWS: usize = 20_000;
 
 /// From this many rows on, one held-out tenth calibrates; below, five folds.
 const MIN_ROWS_FOR_CALIBRATION: usize = 200;
@@ -106,25 +100,24 @@ pub fn train_on_features(
         .enumerate()
         .map(|(i, l)| (l.as_str(), i))
         .collect();
-    let counts: Vec<&FeatureCounts> = labelled.iter().map(|(c, _)| c).collect();
-    let (features, idf) = vocabulary(&counts, options);
-    let rows: Vec<(SparseVector, usize)> = labelled
+    let texts: Vec<(&FeatureCounts, usize)> = labelled
         .iter()
-        .map(|(c, label)| (vectorise(&features, &idf, c), label_index[label]))
+        .map(|(c, label)| (c, label_index[label]))
         .collect();
-    let epochs = options.epochs.unwrap_or(match rows.len() {
+    let epochs = options.epochs.unwrap_or(match texts.len() {
         0..1_000 => 60,
         1_000..20_000 => 15,
         _ => 6,
     });
+    let Settings {
+        blocks,
+        l2_times_rows,
+    } = choose_settings(&texts, labels.len(), epochs, options);
+    let (features, idf, rows) = vectorise_all(&texts, blocks, options);
     // Calibration: the temperature that makes predictions on rows the model
     // did not see as sure as they deserve. Large data: one held-out tenth.
     // Small data (a catalogue's names and keywords): five folds, every row
     // predicted once by a model that did not see it.
-    let l2_times_rows = match options.l2 {
-        Some(_) => DEFAULT_L2_TIMES_ROWS,
-        None => choose_l2(&rows, features.len(), labels.len(), epochs, options),
-    };
     let large = rows.len() >= MIN_ROWS_FOR_CALIBRATION;
     let folds = if large { 10 } else { 5 };
     let held_out_folds = if large { 1 } else { folds };
@@ -165,95 +158,27 @@ pub fn train_on_features(
         labels,
         features,
         idf,
+        blocks,
         weights,
         bias,
         temperature,
     })
 }
 
-/// The penalty (times rows) with the best mean macro-F1 over
-/// [`CV_FOLDS`]-fold cross-validation on `rows` (every n-th of them above
-/// [`MAX_CV_ROWS`]); the default below [`MIN_CV_ROWS`].
-fn choose_l2(
-    rows: &[(SparseVector, usize)],
-    n_features: usize,
-    n_labels: usize,
-    epochs: u32,
+/// The vocabulary of `texts` under `blocks` (its features and their IDF) and
+/// every text's vector over it.
+pub(super) fn vectorise_all(
+    texts: &[(&FeatureCounts, usize)],
+    blocks: BlockWeights,
     options: &TrainingOptions,
-) -> f32 {
-    if rows.len() < MIN_CV_ROWS {
-        return DEFAULT_L2_TIMES_ROWS;
-    }
-    let step = rows.len().div_ceil(MAX_CV_ROWS);
-    let sample: Vec<&(SparseVector, usize)> = rows.iter().step_by(step).collect();
-    let mut best = (DEFAULT_L2_TIMES_ROWS, f64::MIN);
-    for candidate in L2_TIMES_ROWS_CANDIDATES {
-        let mut pairs = Vec::with_capacity(sample.len());
-        for fold in 0..CV_FOLDS {
-            let fit: Vec<(SparseVector, usize)> = sample
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| i % CV_FOLDS != fold)
-                .map(|(_, r)| (*r).clone())
-                .collect();
-            let (w, b) = sgd(&fit, n_features, n_labels, epochs, options, candidate);
-            pairs.extend(
-                sample
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| i % CV_FOLDS == fold)
-                    .map(|(_, (x, y))| (*y, argmax(&logits(&w, &b, x)))),
-            );
-        }
-        let score = macro_f1(&pairs);
-        if score > best.1 {
-            best = (candidate, score);
-        }
-    }
-    tracing::info!(
-        l2_times_rows = best.0,
-        cv_macro_f1 = best.1,
-        rows = sample.len(),
-        "L2 penalty chosen by cross-validation on the training rows"
-    );
-    best.0
-}
-
-fn argmax(scores: &[f32]) -> usize {
-    scores
+) -> (Vec<u32>, Vec<f32>, Vec<(SparseVector, usize)>) {
+    let counts: Vec<&FeatureCounts> = texts.iter().map(|(c, _)| *c).collect();
+    let (features, idf) = vocabulary(&counts, blocks, options);
+    let rows = texts
         .iter()
-        .enumerate()
-        .max_by(|a, b| a.1.total_cmp(b.1))
-        .map_or(0, |(i, _)| i)
-}
-
-/// Macro-F1 over the labels of truth and prediction (scikit-learn's
-/// `average="macro"`, `zero_division=0`) of `(truth, predicted)` pairs.
-fn macro_f1(pairs: &[(usize, usize)]) -> f64 {
-    let mut counts: HashMap<usize, (u32, u32, u32)> = HashMap::new();
-    for &(truth, predicted) in pairs {
-        if truth == predicted {
-            counts.entry(truth).or_default().0 += 1;
-        } else {
-            counts.entry(predicted).or_default().1 += 1;
-            counts.entry(truth).or_default().2 += 1;
-        }
-    }
-    if counts.is_empty() {
-        return 0.0;
-    }
-    let total: f64 = counts
-        .values()
-        .map(|&(tp, fp, fn_)| {
-            let denominator = f64::from(2 * tp + fp + fn_);
-            if denominator == 0.0 {
-                0.0
-            } else {
-                f64::from(2 * tp) / denominator
-            }
-        })
-        .sum();
-    total / counts.len() as f64
+        .map(|(c, label)| (vectorise(&features, &idf, blocks, c), *label))
+        .collect();
+    (features, idf, rows)
 }
 
 /// The label of texts that ask for no service ("please call me back"): what
@@ -285,10 +210,16 @@ pub fn catalogue_examples(catalogue: &Catalogue) -> Vec<TrainingExample> {
     out
 }
 
-fn vocabulary(counts: &[&FeatureCounts], options: &TrainingOptions) -> (Vec<u32>, Vec<f32>) {
+/// The features of the blocks used, at most `max_features` (the most
+/// frequent), with their smoothed IDF.
+fn vocabulary(
+    counts: &[&FeatureCounts],
+    blocks: BlockWeights,
+    options: &TrainingOptions,
+) -> (Vec<u32>, Vec<f32>) {
     let mut document_frequency: HashMap<u32, u32> = HashMap::new();
     for c in counts {
-        for (id, _) in &c.0 {
+        for (id, _) in c.0.iter().filter(|(id, _)| blocks.uses(*id)) {
             *document_frequency.entry(*id).or_default() += 1;
         }
     }
@@ -316,7 +247,7 @@ fn vocabulary(counts: &[&FeatureCounts], options: &TrainingOptions) -> (Vec<u32>
 /// always are), so a text with one stray matching n-gram is not "certain". It
 /// is applied lazily: the weights are `scale · v`, and decaying them is one
 /// multiplication of `scale` per step.
-fn sgd(
+pub(super) fn sgd(
     rows: &[(SparseVector, usize)],
     n_features: usize,
     n_labels: usize,
@@ -434,9 +365,11 @@ impl SplitMix {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::catalogue::tests::catalogue;
+    use crate::learning::features::Block;
+    use crate::learning::text_classifier::BlockWeights;
 
     fn example(text: &str, label: &str) -> TrainingExample {
         TrainingExample {
@@ -445,20 +378,10 @@ mod tests {
         }
     }
 
-    #[test]
-    fn macro_f1_is_scikit_learns() {
-        // y_true = [0, 0, 1, 2], y_pred = [0, 1, 1, 1]: F1 per label 2/3, 1/2, 0.
-        let pairs = [(0, 0), (0, 1), (1, 1), (2, 1)];
-        assert!((macro_f1(&pairs) - (2.0 / 3.0 + 0.5 + 0.0) / 3.0).abs() < 1e-12);
-        assert_eq!(macro_f1(&[]), 0.0);
-    }
-
-    #[test]
-    fn the_penalty_is_chosen_on_the_training_rows() {
-        // Two labels told apart by one word each, with noise words shared:
-        // any candidate separates them; the choice is one of the candidates.
+    /// Two services told apart by one phrase each, with noise words shared.
+    pub(crate) fn two_services(rows: usize) -> Vec<TrainingExample> {
         let mut examples = Vec::new();
-        for i in 0..120 {
+        for i in 0..rows / 2 {
             let noise = ["ulica", "przy", "szkole", "rano"][i % 4];
             examples.push(example(&format!("dziura w jezdni {noise}"), "pothole"));
             examples.push(example(
@@ -466,32 +389,34 @@ mod tests {
                 "streetlight",
             ));
         }
-        let counts: Vec<_> = {
-            let mut extractor = FeatureExtractor::default();
-            examples
+        examples
+    }
+
+    #[test]
+    fn a_block_weighed_zero_is_not_in_the_model() {
+        let examples = two_services(240);
+        let words = train(
+            &examples,
+            &TrainingOptions {
+                blocks: Some(BlockWeights::WORDS_ONLY),
+                ..TrainingOptions::default()
+            },
+        )
+        .unwrap();
+        // dziura jezdni latarnia nie świeci + 4 noise words ("w" is too
+        // short for a word feature), 1 + 2 pairs inside the phrases, 2 × 4
+        // pairs with the noise words.
+        assert_eq!(words.feature_count(), 9 + 3 + 8);
+        assert!(
+            words
+                .features
                 .iter()
-                .map(|e| extractor.extract(&e.text))
-                .collect()
-        };
-        let options = TrainingOptions::default();
-        let (features, idf) = vocabulary(&counts.iter().collect::<Vec<_>>(), &options);
-        let rows: Vec<(SparseVector, usize)> = counts
-            .iter()
-            .zip(&examples)
-            .map(|(c, e)| {
-                (
-                    vectorise(&features, &idf, c),
-                    usize::from(e.label == "streetlight"),
-                )
-            })
-            .collect();
-        let chosen = choose_l2(&rows, features.len(), 2, 10, &options);
-        assert!(L2_TIMES_ROWS_CANDIDATES.contains(&chosen), "{chosen}");
-        // Too few rows to split: the default.
-        assert_eq!(
-            choose_l2(&rows[..50], features.len(), 2, 10, &options),
-            DEFAULT_L2_TIMES_ROWS
+                .all(|id| Block::of(*id) == Block::Words)
         );
+        let both = train(&examples, &TrainingOptions::default()).unwrap();
+        assert!(both.feature_count() > words.feature_count());
+        let mut x = FeatureExtractor::default();
+        assert_eq!(words.best(&mut x, "dziura").unwrap().label, "pothole");
     }
 
     #[test]
