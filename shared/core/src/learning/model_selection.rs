@@ -3,7 +3,7 @@
 //! cross-validation (macro-F1), so every city gets its own and the test rows
 //! are never seen before the final score.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use super::features::FeatureCounts;
 use super::text_classifier::{BlockWeights, SparseVector, logits};
@@ -24,6 +24,8 @@ pub const BLOCK_CANDIDATES: [BlockWeights; 3] = [
     BlockWeights::CHARS_ONLY,
 ];
 const CV_FOLDS: usize = 5;
+/// Scores closer than this are equal (one row of 20,000 moves macro-F1 more).
+const TIE: f64 = 1e-9;
 /// Below this many rows nothing is cross-validated: five folds of fewer
 /// rows say nothing (a small catalogue's names and keywords alone).
 const MIN_CV_ROWS: usize = 50;
@@ -67,7 +69,8 @@ pub(super) fn choose_settings(
     let mut best_score = score(best);
     let mut consider = |candidate: Settings, best: &mut Settings| {
         let candidate_score = score(candidate);
-        if candidate_score > best_score {
+        // Better, not equal up to rounding: the earlier candidate wins ties.
+        if candidate_score > best_score + TIE {
             *best = candidate;
             best_score = candidate_score;
         }
@@ -153,7 +156,8 @@ fn argmax(scores: &[f32]) -> usize {
 /// Macro-F1 over the labels of truth and prediction (scikit-learn's
 /// `average="macro"`, `zero_division=0`) of `(truth, predicted)` pairs.
 fn macro_f1(pairs: &[(usize, usize)]) -> f64 {
-    let mut counts: HashMap<usize, (u32, u32, u32)> = HashMap::new();
+    // Ordered, so the sum is the same in every run (ties stay ties).
+    let mut counts: BTreeMap<usize, (u32, u32, u32)> = BTreeMap::new();
     for &(truth, predicted) in pairs {
         if truth == predicted {
             counts.entry(truth).or_default().0 += 1;
