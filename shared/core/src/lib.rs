@@ -25,6 +25,7 @@ pub mod ports;
 pub mod request;
 pub mod rules;
 pub mod service_form;
+pub mod staff;
 pub mod status;
 pub mod usecases;
 pub mod visibility;
