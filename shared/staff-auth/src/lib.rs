@@ -66,7 +66,9 @@ impl KeySetSource for HttpKeySet {
 pub struct VerifierConfig {
     /// `iss`, exactly (Cognito: `https://cognito-idp.{region}.amazonaws.com/{pool}`).
     pub issuer: String,
-    /// `aud` (an ID token) or `client_id` is not accepted instead: `aud` only.
+    /// `aud`: the application's client id. Cognito puts it in `aud` of its
+    /// ID tokens; its access tokens carry `client_id` instead and are not
+    /// accepted.
     pub audience: String,
     /// The top-level claim holding the groups (`cognito:groups`, `groups`, `roles`).
     pub groups_claim: String,
@@ -111,6 +113,8 @@ pub enum TokenError {
     Audience,
     #[error("the token has no {0} claim")]
     MissingClaim(&'static str),
+    #[error("the token's {0} claim is neither a list of group names nor one name")]
+    GroupsClaim(String),
     #[error(transparent)]
     KeySetUnavailable(#[from] KeySetError),
 }
@@ -173,7 +177,7 @@ impl<S: KeySetSource> TokenVerifier<S> {
                 values.iter().filter_map(|v| v.as_str()).collect()
             }
             Some(serde_json::Value::String(one)) => vec![one.as_str()],
-            Some(_) => return Err(TokenError::MissingClaim("groups")),
+            Some(_) => return Err(TokenError::GroupsClaim(self.config.groups_claim.clone())),
         };
         Ok(StaffIdentity::from_groups(&claims.sub, groups))
     }

@@ -187,6 +187,18 @@ async fn every_kind_of_bad_token_is_refused_for_its_reason() {
         verifier.verify("not a token").await,
         Err(TokenError::Malformed)
     );
+    assert_eq!(
+        verifier
+            .verify(&rs256(&with(claims(), "cognito:groups", json!({"a": 1}))))
+            .await,
+        Err(TokenError::GroupsClaim("cognito:groups".into()))
+    );
+    // One group as a plain string is read as a list of one.
+    let one = verifier
+        .verify(&rs256(&with(claims(), "cognito:groups", json!("manager"))))
+        .await
+        .unwrap();
+    assert_eq!(one.roles, vec![Role::Manager]);
 }
 
 #[tokio::test]
