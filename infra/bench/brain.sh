@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench-brain`: the brain's figures (infra/bench/src/brain.rs) in one run:
+# `make bench-brain`: the brain's figures (infra/bench/src/brain/: main.rs, quality.rs) in one run:
 # history import rows/s and peak memory (1M synthetic NYC rows), citydesk's
 # classifier beside the scikit-learn baseline on the real samples, and
 # classification + routing speed. Installs scikit-learn into .venv first.
