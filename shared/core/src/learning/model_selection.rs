@@ -62,36 +62,37 @@ pub(super) fn choose_settings(
     }
     let step = texts.len().div_ceil(MAX_CV_ROWS);
     let sample: Vec<(&FeatureCounts, usize)> = texts.iter().step_by(step).copied().collect();
-    let score = |settings: Settings| {
-        let (features, _, rows) = vectorise_all(&sample, settings.blocks, options);
-        cross_validated_macro_f1(&rows, features.len(), n_labels, epochs, options, settings)
+    // Each block candidate's sample is vectorised once; the penalty search
+    // reuses the chosen one's.
+    let vectorised = |blocks: BlockWeights| {
+        let (features, _, rows) = vectorise_all(&sample, blocks, options);
+        (features.len(), rows)
     };
-    let mut best_score = score(best);
-    let mut consider = |candidate: Settings, best: &mut Settings| {
-        let candidate_score = score(candidate);
-        // Better, not equal up to rounding: the earlier candidate wins ties.
-        if candidate_score > best_score + TIE {
-            *best = candidate;
-            best_score = candidate_score;
-        }
+    let score = |(n_features, rows): &(usize, Vec<(SparseVector, usize)>), l2_times_rows| {
+        cross_validated_macro_f1(rows, *n_features, n_labels, epochs, options, l2_times_rows)
     };
+    let mut best_rows = vectorised(best.blocks);
+    let mut best_score = score(&best_rows, best.l2_times_rows);
+    // Better, not equal up to rounding: the earlier candidate wins ties.
+    let better = |score: f64, best: f64| score > best + TIE;
     if search_blocks {
         for blocks in &BLOCK_CANDIDATES[1..] {
-            let candidate = Settings {
-                blocks: *blocks,
-                ..best
-            };
-            consider(candidate, &mut best);
+            let rows = vectorised(*blocks);
+            let candidate_score = score(&rows, best.l2_times_rows);
+            if better(candidate_score, best_score) {
+                best.blocks = *blocks;
+                best_score = candidate_score;
+                best_rows = rows;
+            }
         }
     }
     if search_l2 {
-        let blocks = best.blocks;
         for l2_times_rows in &L2_TIMES_ROWS_CANDIDATES[1..] {
-            let candidate = Settings {
-                blocks,
-                l2_times_rows: *l2_times_rows,
-            };
-            consider(candidate, &mut best);
+            let candidate_score = score(&best_rows, *l2_times_rows);
+            if better(candidate_score, best_score) {
+                best.l2_times_rows = *l2_times_rows;
+                best_score = candidate_score;
+            }
         }
     }
     tracing::info!(
@@ -105,7 +106,7 @@ pub(super) fn choose_settings(
     best
 }
 
-/// Mean macro-F1 of `settings` over [`CV_FOLDS`] folds of `rows`, each
+/// Mean macro-F1 of the penalty `l2_times_rows` over [`CV_FOLDS`] folds of `rows`, each
 /// fold's held-out part scored on its own (scikit-learn's `cross_val_score`,
 /// as the baselines are tuned and as a held-out test set is scored): pooled
 /// predictions would count a label seen once, always wrong when held out,
@@ -116,7 +117,7 @@ fn cross_validated_macro_f1(
     n_labels: usize,
     epochs: u32,
     options: &TrainingOptions,
-    settings: Settings,
+    l2_times_rows: f32,
 ) -> f64 {
     let mut total = 0.0;
     for fold in 0..CV_FOLDS {
@@ -126,14 +127,7 @@ fn cross_validated_macro_f1(
             .filter(|(i, _)| i % CV_FOLDS != fold)
             .map(|(_, r)| r.clone())
             .collect();
-        let (w, b) = sgd(
-            &fit,
-            n_features,
-            n_labels,
-            epochs,
-            options,
-            settings.l2_times_rows,
-        );
+        let (w, b) = sgd(&fit, n_features, n_labels, epochs, options, l2_times_rows);
         let pairs: Vec<(usize, usize)> = rows
             .iter()
             .enumerate()
