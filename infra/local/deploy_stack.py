@@ -14,6 +14,8 @@ HTTP API (AWS::ApiGatewayV2::*) and EventBridge schedules
 (AWS::Scheduler::Schedule) as empty resources, so routes and schedules come
 from the template itself (their parameter references, such as the daily
 report's `!Ref CityTimeZone`, worked out from the stack's parameter values).
+It leaves the staff sign-in's Cognito user pool, client and groups empty
+(the local runner runs a development issuer instead: infra/local/src/dev_issuer.rs).
 It leaves CloudWatch alarms and SNS subscriptions empty too; this script then
 puts them through the CloudWatch and SNS APIs (stack_api_resources.py).
 Resources whose Condition is false are left out of the description.

@@ -24,22 +24,27 @@ pub use routes::router;
 
 use std::sync::Arc;
 
-use citydesk_aws::config::{Clients, CommonConfig, ConfigError, Env};
+use citydesk_aws::config::{Clients, CommonConfig, ConfigError, Env, StaffSignIn};
 use citydesk_aws::dynamo::DynamoStore;
 use citydesk_aws::s3::S3Blobs;
 use citydesk_aws::system::SystemClock;
 use citydesk_core::catalogue::Catalogues;
 use citydesk_core::ports::{Clock, DepartmentKeys, PortError, RequestStore, TrainingExamples};
+use citydesk_http_api::caller::Authenticator;
+use citydesk_staff_auth::{StaffTokens, TokenVerifier};
 
 #[derive(Debug, Clone)]
 pub struct Config {
     pub common: CommonConfig,
+    /// Staff sign-in (`STAFF_ISSUER`…); without it only department keys work.
+    pub staff: Option<StaffSignIn>,
 }
 
 impl Config {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
             common: CommonConfig::from_env(env)?,
+            staff: StaffSignIn::from_env(env)?,
         })
     }
 }
@@ -48,7 +53,8 @@ pub struct Deps {
     pub store: Arc<dyn RequestStore>,
     /// The lists (department work, triage), a page at a time.
     pub queries: Arc<dyn citydesk_core::ports::RequestQueries>,
-    pub keys: Arc<dyn DepartmentKeys>,
+    /// Department API keys and staff tokens.
+    pub auth: Authenticator,
     pub clock: Arc<dyn Clock>,
     /// Where operators' triage choices go for the next training run.
     pub examples: Arc<dyn TrainingExamples>,
@@ -67,7 +73,15 @@ impl Deps {
             catalogues: clients.load_catalogues(&config.common).await?,
             store: store.clone(),
             queries: store.clone(),
-            keys: store,
+            auth: Authenticator::new(
+                config.staff.as_ref().map(|s| {
+                    Arc::new(TokenVerifier::over_http(
+                        s.verifier.clone(),
+                        s.jwks_url.clone(),
+                    )) as Arc<dyn StaffTokens>
+                }),
+                Some(store as Arc<dyn DepartmentKeys>),
+            ),
             clock: Arc::new(SystemClock),
             examples: Arc::new(S3Blobs::new(clients.s3.clone(), &config.common.bucket_name)),
         })

@@ -5,15 +5,17 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequestParts, Path, Query, State};
-use axum::http::header;
 use axum::http::request::Parts;
 use axum::routing::{get, post};
-use citydesk_core::ids::{CaseNumber, DepartmentCode, ServiceCode, sha256_hex};
+use citydesk_core::ids::{CaseNumber, DepartmentCode, ServiceCode};
 use citydesk_core::request::ServiceRequest;
 use citydesk_core::status::Status;
 use citydesk_core::usecases::department_work::{
     DepartmentError, DepartmentWork, StatusUpdate, hand_back, list_assignments, note_to_citizen,
     unlink_follower, update_status,
+};
+use citydesk_core::usecases::staff_access::{
+    AccessError, Caller, DepartmentOperation, acting_department,
 };
 use citydesk_core::usecases::triage::{Triage, TriageError, choose_service, triage_queue};
 use citydesk_http_api::{ApiError, JsonBody, method_not_allowed, route_not_found};
@@ -48,36 +50,77 @@ pub fn router(deps: Arc<Deps>) -> Router {
         .with_state(deps)
 }
 
-/// The department the caller's API key belongs to.
-struct CallerDepartment(DepartmentCode);
+/// The department the caller acts for in operation `O`: a department API
+/// key's own, or the one a staff member's roles allow (`?department=` chooses
+/// when they act for several). 401 without valid credentials, 403 when the
+/// roles do not allow it.
+struct Acting<O> {
+    department: DepartmentCode,
+    #[allow(dead_code)]
+    caller: Caller,
+    operation: std::marker::PhantomData<O>,
+}
 
-impl FromRequestParts<Arc<Deps>> for CallerDepartment {
+trait Operation {
+    const OPERATION: DepartmentOperation;
+}
+struct Read;
+struct Change;
+struct TriageWork;
+impl Operation for Read {
+    const OPERATION: DepartmentOperation = DepartmentOperation::ReadWork;
+}
+impl Operation for Change {
+    const OPERATION: DepartmentOperation = DepartmentOperation::ChangeWork;
+}
+impl Operation for TriageWork {
+    const OPERATION: DepartmentOperation = DepartmentOperation::Triage;
+}
+
+impl<O: Operation> FromRequestParts<Arc<Deps>> for Acting<O> {
     type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut Parts,
         deps: &Arc<Deps>,
     ) -> Result<Self, Self::Rejection> {
-        let key = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
-            .ok_or_else(|| {
-                ApiError::unauthorized(
-                    "send your department's API key as Authorization: Bearer <key>",
-                )
-            })?;
-        let department = deps
-            .keys
-            .department_for_key_hash(&sha256_hex(key.as_bytes()))
-            .await
-            .map_err(|e| ApiError::dependency(e.retryable, &e))?
-            .ok_or_else(|| ApiError::unauthorized("this API key is not valid"))?;
-        Ok(Self(department))
+        let caller = deps.auth.caller(&parts.headers).await?;
+        let requested = requested_department(parts.uri.query())?;
+        let triage_departments: Vec<DepartmentCode> = deps
+            .catalogues
+            .iter()
+            .filter_map(|c| c.city().triage_department.clone())
+            .collect();
+        let department = acting_department(
+            &caller,
+            O::OPERATION,
+            requested.as_ref(),
+            &triage_departments,
+        )
+        .map_err(|e| match e {
+            AccessError::Ambiguous(_) => ApiError::invalid_field("department", e.to_string()),
+            _ => ApiError::forbidden(e.to_string()),
+        })?;
+        Ok(Self {
+            department,
+            caller,
+            operation: std::marker::PhantomData,
+        })
     }
+}
+
+/// `?department=` of any department endpoint (400 when it is no department code).
+fn requested_department(query: Option<&str>) -> Result<Option<DepartmentCode>, ApiError> {
+    let Some(raw) = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "department")
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(None);
+    };
+    DepartmentCode::parse(&raw)
+        .map(Some)
+        .map_err(|e| ApiError::invalid_field("department", e.to_string()))
 }
 
 /// A request as a department clerk sees it (no citizen contact details).
@@ -173,6 +216,10 @@ fn work(deps: &Deps) -> DepartmentWork<'_> {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
+    /// Read by [`Acting`].
+    #[serde(default)]
+    #[allow(dead_code)]
+    department: Option<String>,
     #[serde(default)]
     status: Option<String>,
     #[serde(default)]
@@ -183,7 +230,7 @@ struct ListQuery {
 
 async fn list(
     State(deps): State<Arc<Deps>>,
-    CallerDepartment(department): CallerDepartment,
+    Acting { department, .. }: Acting<Read>,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<axum::Json<AssignmentList>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::invalid_field("query", e.body_text()))?;
@@ -223,7 +270,7 @@ struct StatusBody {
 
 async fn change_status(
     State(deps): State<Arc<Deps>>,
-    CallerDepartment(department): CallerDepartment,
+    Acting { department, .. }: Acting<Change>,
     Path(case_number): Path<String>,
     body: JsonBody<StatusBody>,
 ) -> Result<axum::Json<Assignment>, ApiError> {
@@ -254,7 +301,7 @@ struct NoteBody {
 /// A message to the citizen about their request (not public).
 async fn add_note(
     State(deps): State<Arc<Deps>>,
-    CallerDepartment(department): CallerDepartment,
+    Acting { department, .. }: Acting<Change>,
     Path(case_number): Path<String>,
     body: JsonBody<NoteBody>,
 ) -> Result<axum::Json<Assignment>, ApiError> {
@@ -276,7 +323,7 @@ struct HandBackBody {
 /// without it (a person decides when no department is left).
 async fn hand_back_request(
     State(deps): State<Arc<Deps>>,
-    CallerDepartment(department): CallerDepartment,
+    Acting { department, .. }: Acting<Change>,
     Path(case_number): Path<String>,
     body: JsonBody<HandBackBody>,
 ) -> Result<axum::Json<Assignment>, ApiError> {
@@ -299,7 +346,7 @@ async fn hand_back_request(
 /// A follower is another problem after all: it is routed on its own.
 async fn unlink(
     State(deps): State<Arc<Deps>>,
-    CallerDepartment(department): CallerDepartment,
+    Acting { department, .. }: Acting<Change>,
     Path((case_number, follower)): Path<(String, String)>,
 ) -> Result<axum::Json<Assignment>, ApiError> {
     let case_number = parse_case(&case_number, "case_number")?;
@@ -355,6 +402,10 @@ struct TriageList {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PageQuery {
+    /// Read by [`Acting`].
+    #[serde(default)]
+    #[allow(dead_code)]
+    department: Option<String>,
     #[serde(default)]
     limit: Option<String>,
     #[serde(default)]
@@ -363,7 +414,7 @@ struct PageQuery {
 
 async fn triage_list(
     State(deps): State<Arc<Deps>>,
-    CallerDepartment(department): CallerDepartment,
+    Acting { department, .. }: Acting<TriageWork>,
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<axum::Json<TriageList>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::invalid_field("query", e.body_text()))?;
@@ -425,7 +476,7 @@ struct TriageDecision {
 
 async fn triage_choose(
     State(deps): State<Arc<Deps>>,
-    CallerDepartment(department): CallerDepartment,
+    Acting { department, .. }: Acting<TriageWork>,
     Path(case_number): Path<String>,
     body: JsonBody<TriageBody>,
 ) -> Result<axum::Json<TriageDecision>, ApiError> {

@@ -92,7 +92,7 @@ async fn world() -> (Arc<MemoryStore>, axum::Router) {
     let deps = Deps {
         store: store.clone(),
         queries: store.clone(),
-        keys: store.clone(),
+        auth: citydesk_http_api::caller::Authenticator::new(None, Some(store.clone())),
         clock,
         examples: Arc::new(citydesk_core::memory::MemoryTrainingExamples::default()),
         catalogues: citydesk_core::catalogue::Catalogues::single(catalogue),

@@ -8,12 +8,14 @@
 //! - polls the template's SQS event sources with Lambda's semantics ([`poller`]),
 //! - reads the table's change stream into the outbox's dispatcher ([`stream_poller`]),
 //! - fires the template's schedules ([`schedules`], expressions in [`cron`]), or on demand,
-//! - fakes the SMS and e-mail providers on loopback ([`provider`]).
+//! - fakes the SMS and e-mail providers on loopback ([`provider`]),
+//! - runs a development identity provider for staff tokens ([`dev_issuer`]).
 //!
 //! The same runner works against LocalStack or a real account: only the
 //! endpoint and credentials differ.
 
 pub mod cron;
+pub mod dev_issuer;
 pub mod event_filter;
 pub mod functions;
 pub mod gateway;
@@ -37,6 +39,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use tokio::sync::watch;
 
+use crate::dev_issuer::DevIssuer;
 use crate::functions::LocalFunction;
 use crate::provider::Outbox;
 use crate::stack::Stack;
@@ -66,6 +69,10 @@ pub struct RunningSystem {
     pub stack: Stack,
     pub published: Published,
     pub outbox: Outbox,
+    /// The development identity provider the functions accept staff tokens from.
+    pub issuer: DevIssuer,
+    /// A ready token per demo role (as in the credentials file's `"staff"`).
+    pub staff_tokens: BTreeMap<String, String>,
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -90,8 +97,17 @@ fn function_env(
     binary: &str,
     base: &BTreeMap<String, String>,
     local_url: &str,
+    issuer: &DevIssuer,
 ) -> HashMap<String, String> {
     let mut env: HashMap<String, String> = base.clone().into_iter().collect();
+    if env.contains_key("STAFF_ISSUER") {
+        // Staff endpoints accept the development issuer's tokens here, as
+        // they accept the Cognito pool's (or the city's provider's) in AWS.
+        env.insert("STAFF_ISSUER".into(), issuer.issuer().to_owned());
+        env.insert("STAFF_AUDIENCE".into(), dev_issuer::LOCAL_AUDIENCE.into());
+        env.insert("STAFF_JWKS_URL".into(), issuer.jwks_url());
+        env.insert("STAFF_GROUPS_CLAIM".into(), "cognito:groups".into());
+    }
     for name in [
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
@@ -142,11 +158,21 @@ fn function_env(
 
 /// Stores the fake providers' tokens where the notify function reads secrets:
 /// the SSM parameters its environment names, as an operator would in AWS.
-async fn store_provider_secrets(stack: &Stack, local_url: &str) -> anyhow::Result<()> {
+async fn store_provider_secrets(
+    stack: &Stack,
+    local_url: &str,
+    issuer: &DevIssuer,
+) -> anyhow::Result<()> {
     let Some(notify) = stack.functions.values().find(|f| f.binary == "notify") else {
         return Ok(());
     };
-    let env = function_env(stack, &notify.binary, &notify.environment, local_url);
+    let env = function_env(
+        stack,
+        &notify.binary,
+        &notify.environment,
+        local_url,
+        issuer,
+    );
     let common = CommonConfig::from_env(&Env::from_map(env.clone()))?;
     let ssm = aws_sdk_ssm::Client::new(&common.sdk_config().await);
     for (variable, value) in [
@@ -267,6 +293,8 @@ struct Credentials<'a> {
     departments: BTreeMap<&'a str, DepartmentCredential<'a>>,
     /// A demo Open311 client application's key (`api_key` on POST requests).
     open311_api_key: &'a str,
+    /// Staff tokens by demo role (`operator`, `clerk:roads`, …), valid for a day.
+    staff: &'a BTreeMap<String, String>,
     api_base_url: String,
 }
 
@@ -276,14 +304,40 @@ struct DepartmentCredential<'a> {
     queue_url: Option<&'a str>,
 }
 
+/// A token per demo role: `operator`, `manager`, `quality`, `admin`, and
+/// `clerk:`, `expert:`, `head:` of every published department.
+fn demo_staff_tokens(
+    issuer: &DevIssuer,
+    published: &Published,
+) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut roles: Vec<String> = ["operator", "manager", "quality", "admin"]
+        .map(str::to_owned)
+        .to_vec();
+    for code in published.department_keys.keys() {
+        for kind in ["clerk", "expert", "head"] {
+            roles.push(format!("{kind}:{}", code.as_str()));
+        }
+    }
+    roles
+        .into_iter()
+        .map(|role| {
+            let subject = format!("demo-{}", role.replace(':', "-"));
+            let token = issuer.token(&subject, &[&role], dev_issuer::DEMO_TOKEN_HOURS)?;
+            Ok((role, token))
+        })
+        .collect()
+}
+
 fn write_credentials(
     path: &std::path::Path,
     published: &Published,
     open311_api_key: &str,
+    staff_tokens: &BTreeMap<String, String>,
     base_url: String,
 ) -> anyhow::Result<()> {
     let credentials = Credentials {
         open311_api_key,
+        staff: staff_tokens,
         departments: published
             .department_keys
             .iter()
@@ -348,29 +402,32 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
         .with_context(|| format!("binding {}", options.listen))?;
     let address = listener.local_addr()?;
     let local_url = format!("http://{address}");
+    let issuer = DevIssuer::generate(&local_url)?;
 
     let any_env = stack
         .functions
         .values()
         .next()
-        .map(|f| function_env(&stack, &f.binary, &f.environment, &local_url))
+        .map(|f| function_env(&stack, &f.binary, &f.environment, &local_url, &issuer))
         .context("the stack has no functions")?;
     let published = publish_catalogues(&stack, &options, &any_env).await?;
     let open311_api_key = issue_demo_client_key(&any_env).await?;
+    let staff_tokens = demo_staff_tokens(&issuer, &published)?;
     write_credentials(
         &options.credentials_file,
         &published,
         &open311_api_key,
+        &staff_tokens,
         local_url.clone(),
     )?;
-    store_provider_secrets(&stack, &local_url).await?;
+    store_provider_secrets(&stack, &local_url, &issuer).await?;
 
     let mut http_functions = BTreeMap::new();
     let mut sqs_functions = BTreeMap::new();
     let mut stream_functions = BTreeMap::new();
     let mut scheduled_functions = BTreeMap::new();
     for (logical_id, f) in &stack.functions {
-        let env = function_env(&stack, &f.binary, &f.environment, &local_url);
+        let env = function_env(&stack, &f.binary, &f.environment, &local_url, &issuer);
         match functions::build(&f.binary, env, function_timeout(&stack, logical_id))
             .await
             .with_context(|| format!("starting {logical_id}"))?
@@ -459,6 +516,7 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
     let app = Router::new()
         .merge(local)
         .merge(provider::routes(outbox.clone()))
+        .merge(issuer.routes())
         .fallback_service(api);
     let mut server_stop = stop_rx.clone();
     tasks.push(tokio::spawn(async move {
@@ -480,6 +538,8 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
         stack,
         published,
         outbox,
+        issuer,
+        staff_tokens,
         stop: stop_tx,
         tasks,
     })

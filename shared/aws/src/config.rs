@@ -74,6 +74,45 @@ impl Env {
     }
 }
 
+/// Staff sign-in, for the functions with staff endpoints: the identity
+/// provider whose tokens are accepted.
+///
+/// | variable | meaning | default |
+/// |---|---|---|
+/// | `STAFF_ISSUER` | the tokens' `iss` (the Cognito pool's issuer URL, or the city's own provider) | unset: no staff sign-in |
+/// | `STAFF_AUDIENCE` | the tokens' `aud` (the application's client id) | required with an issuer |
+/// | `STAFF_JWKS_URL` | the provider's key set | `{issuer}/.well-known/jwks.json` |
+/// | `STAFF_GROUPS_CLAIM` | the claim naming the groups (roles) | `cognito:groups` |
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffSignIn {
+    pub verifier: citydesk_staff_auth::VerifierConfig,
+    pub jwks_url: String,
+}
+
+impl StaffSignIn {
+    pub fn from_env(env: &Env) -> Result<Option<Self>, ConfigError> {
+        let Some(issuer) = env.optional("STAFF_ISSUER") else {
+            return Ok(None);
+        };
+        let issuer = issuer.trim_end_matches('/').to_owned();
+        if !(issuer.starts_with("https://") || issuer.starts_with("http://127.0.0.1")) {
+            return Err(ConfigError::Invalid {
+                name: "STAFF_ISSUER",
+                reason: "must be an https:// URL".into(),
+            });
+        }
+        let audience = env.required("STAFF_AUDIENCE")?;
+        let jwks_url = env
+            .optional("STAFF_JWKS_URL")
+            .unwrap_or_else(|| format!("{issuer}/.well-known/jwks.json"));
+        let mut verifier = citydesk_staff_auth::VerifierConfig::new(issuer, audience);
+        if let Some(claim) = env.optional("STAFF_GROUPS_CLAIM") {
+            verifier.groups_claim = claim;
+        }
+        Ok(Some(Self { verifier, jwks_url }))
+    }
+}
+
 /// What every function needs: where the table and bucket are, and which city.
 #[derive(Debug, Clone)]
 pub struct CommonConfig {

@@ -4,6 +4,8 @@
 //!
 //! Error body: `{"error": {"status": 400, "code": "invalid_field", "field": "lat", "message": "…"}}`.
 
+pub mod caller;
+
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};

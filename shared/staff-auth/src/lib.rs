@@ -138,6 +138,32 @@ pub struct TokenVerifier<S> {
     keys: RwLock<CachedKeys>,
 }
 
+/// What the edge needs of a verifier (any key set source).
+#[async_trait::async_trait]
+pub trait StaffTokens: Send + Sync {
+    /// The member of staff a bearer token (without `Bearer `) stands for.
+    async fn verify(&self, token: &str) -> Result<StaffIdentity, TokenError>;
+}
+
+#[async_trait::async_trait]
+impl<S: KeySetSource> StaffTokens for TokenVerifier<S> {
+    async fn verify(&self, token: &str) -> Result<StaffIdentity, TokenError> {
+        TokenVerifier::verify(self, token).await
+    }
+}
+
+impl TokenVerifier<HttpKeySet> {
+    /// A verifier whose key set is read from `jwks_url`, each fetch bounded
+    /// so a slow provider answers 503 rather than holding the request.
+    pub fn over_http(config: VerifierConfig, jwks_url: impl Into<String>) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(3))
+            .build()
+            .unwrap_or_default();
+        Self::new(config, HttpKeySet::new(http, jwks_url))
+    }
+}
+
 impl<S: KeySetSource> TokenVerifier<S> {
     /// No fetch yet: the first token fetches the key set.
     pub fn new(config: VerifierConfig, source: S) -> Self {

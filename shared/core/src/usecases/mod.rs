@@ -11,6 +11,7 @@ pub mod notify_citizen;
 pub mod publish_city;
 pub mod route_request;
 pub mod search_requests;
+pub mod staff_access;
 pub mod submit_request;
 pub mod tell_followers;
 pub mod triage;
