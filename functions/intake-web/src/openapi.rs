@@ -26,6 +26,13 @@ fn case_number() -> Value {
     json!({"name": "case_number", "in": "path", "required": true, "schema": {"type": "string"}, "example": "7H3K-9QX2"})
 }
 
+/// `?department=` of the department endpoints: which department a staff
+/// member acts for when their roles name several (a manager names the one to read).
+fn department() -> Value {
+    json!({"name": "department", "in": "query", "required": false, "schema": {"type": "string"}, "example": "roads",
+        "description": "the department to act for, when the staff token's roles name several (a department key acts for its own only)"})
+}
+
 fn query(name: &str, description: &str) -> Value {
     json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"}, "description": description})
 }
@@ -101,8 +108,9 @@ pub fn document() -> Value {
             }},
             "/v1/department/assignments": {"get": {
                 "operationId": "listAssignments",
-                "security": [{"departmentKey": []}],
+                "security": [{"departmentKey": []}, {"staffToken": []}],
                 "parameters": [
+                    department(),
                     {"name": "status", "in": "query", "required": false, "schema": {"type": "string", "enum": ["assigned", "acknowledged", "in_progress"]}},
                     {"name": "limit", "in": "query", "required": false, "description": "items per page (default 50)", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
                     {"name": "cursor", "in": "query", "required": false, "description": "the \"next\" of the previous page", "schema": {"type": "string"}}
@@ -110,18 +118,20 @@ pub fn document() -> Value {
                 "responses": {
                     "200": ok("AssignmentList", "a page of the department's open work, by status (new work first), then due time"),
                     "400": error_response("bad filter"),
-                    "401": error_response("missing or invalid key")
+                    "401": error_response("missing or invalid key or token"),
+                    "403": error_response("the caller's roles do not allow this")
                 }
             }},
             "/v1/department/assignments/{case_number}/status": {"post": {
                 "operationId": "changeStatus",
-                "security": [{"departmentKey": []}],
-                "parameters": [case_number()],
+                "security": [{"departmentKey": []}, {"staffToken": []}],
+                "parameters": [case_number(), department()],
                 "requestBody": json_body("StatusChange"),
                 "responses": {
                     "200": ok("Assignment", "changed"),
                     "400": error_response("bad field"),
-                    "401": error_response("missing or invalid key"),
+                    "401": error_response("missing or invalid key or token"),
+                    "403": error_response("the caller's roles do not allow this"),
                     "404": error_response("not this department's request"),
                     "409": error_response("not allowed from the current status"),
                     "413": error_response("body too large"),
@@ -130,13 +140,14 @@ pub fn document() -> Value {
             }},
             "/v1/department/assignments/{case_number}/notes": {"post": {
                 "operationId": "noteToCitizen",
-                "security": [{"departmentKey": []}],
-                "parameters": [case_number()],
+                "security": [{"departmentKey": []}, {"staffToken": []}],
+                "parameters": [case_number(), department()],
                 "requestBody": json_body("Note"),
                 "responses": {
                     "200": ok("Assignment", "sent"),
                     "400": error_response("bad field"),
-                    "401": error_response("missing or invalid key"),
+                    "401": error_response("missing or invalid key or token"),
+                    "403": error_response("the caller's roles do not allow this"),
                     "404": error_response("not this department's request"),
                     "409": error_response("changed at the same time"),
                     "413": error_response("body too large"),
@@ -146,13 +157,14 @@ pub fn document() -> Value {
             "/v1/department/assignments/{case_number}/hand-back": {"post": {
                 "operationId": "handBack",
                 "description": "\"Not ours\": the request leaves the department's work and is routed again without it (a person decides when no department is left).",
-                "security": [{"departmentKey": []}],
-                "parameters": [case_number()],
+                "security": [{"departmentKey": []}, {"staffToken": []}],
+                "parameters": [case_number(), department()],
                 "requestBody": json_body("HandBack"),
                 "responses": {
                     "200": ok("Assignment", "handed back"),
                     "400": error_response("bad field"),
-                    "401": error_response("missing or invalid key"),
+                    "401": error_response("missing or invalid key or token"),
+                    "403": error_response("the caller's roles do not allow this"),
                     "404": error_response("not this department's request"),
                     "409": error_response("not allowed from the current status"),
                     "413": error_response("body too large"),
@@ -162,12 +174,13 @@ pub fn document() -> Value {
             "/v1/department/assignments/{case_number}/followers/{follower}/unlink": {"post": {
                 "operationId": "unlinkFollower",
                 "description": "A report linked as a duplicate of this request is another problem after all: it is routed on its own.",
-                "security": [{"departmentKey": []}],
-                "parameters": [case_number(), {"name": "follower", "in": "path", "required": true, "schema": {"type": "string"}, "example": "9QX2-7H3K"}],
+                "security": [{"departmentKey": []}, {"staffToken": []}],
+                "parameters": [case_number(), department(), {"name": "follower", "in": "path", "required": true, "schema": {"type": "string"}, "example": "9QX2-7H3K"}],
                 "responses": {
                     "200": ok("Assignment", "the original, without the follower"),
                     "400": error_response("bad case number"),
-                    "401": error_response("missing or invalid key"),
+                    "401": error_response("missing or invalid key or token"),
+                    "403": error_response("the caller's roles do not allow this"),
                     "404": error_response("not this department's request, or not its follower"),
                     "409": error_response("changed at the same time")
                 }
@@ -175,29 +188,30 @@ pub fn document() -> Value {
             "/v1/department/triage": {"get": {
                 "operationId": "triageQueue",
                 "description": "For the city's triage department (its contact centre): what the classifier was unsure of, oldest first, with its suggestions.",
-                "security": [{"departmentKey": []}],
+                "security": [{"departmentKey": []}, {"staffToken": []}],
                 "parameters": [
+                    department(),
                     {"name": "limit", "in": "query", "required": false, "description": "items per page (default 50)", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
                     {"name": "cursor", "in": "query", "required": false, "description": "the \"next\" of the previous page", "schema": {"type": "string"}}
                 ],
                 "responses": {
                     "200": ok("TriageList", "a page of the requests waiting for an operator"),
                     "400": error_response("bad limit or cursor"),
-                    "401": error_response("missing or invalid key"),
-                    "403": error_response("not the city's triage department")
+                    "401": error_response("missing or invalid key or token"),
+                    "403": error_response("not the city's triage department, nor an operator")
                 }
             }},
             "/v1/department/triage/{case_number}": {"post": {
                 "operationId": "triageDecision",
                 "description": "An operator chooses the service: the request is routed, and the choice kept as a training example.",
-                "security": [{"departmentKey": []}],
-                "parameters": [case_number()],
+                "security": [{"departmentKey": []}, {"staffToken": []}],
+                "parameters": [case_number(), department()],
                 "requestBody": json_body("TriageChoice"),
                 "responses": {
                     "200": ok("TriageDecision", "decided; routing follows"),
                     "400": error_response("bad field"),
-                    "401": error_response("missing or invalid key"),
-                    "403": error_response("not the city's triage department"),
+                    "401": error_response("missing or invalid key or token"),
+                    "403": error_response("not the city's triage department, nor an operator"),
                     "404": error_response("no such request waiting for triage"),
                     "409": error_response("changed at the same time"),
                     "413": error_response("body too large"),
@@ -265,7 +279,8 @@ pub fn document() -> Value {
         },
         "components": {
             "securitySchemes": {
-                "departmentKey": {"type": "http", "scheme": "bearer", "description": "a department's API key"},
+                "departmentKey": {"type": "http", "scheme": "bearer", "description": "a department's API key (cdk_...), for machine integrations"},
+                "staffToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "a staff member's ID token from the city's identity provider (RS256/ES256); its groups name the roles: operator, manager, quality, admin, clerk:DEPT, expert:DEPT, head:DEPT"},
                 "trackingToken": {"type": "http", "scheme": "bearer", "description": "the tracking_token returned when the request was created"}
             },
             "schemas": {
