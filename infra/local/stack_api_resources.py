@@ -1,6 +1,7 @@
 """Resources the emulator's CloudFormation leaves empty but its service APIs
 can make: CloudWatch alarms (PutMetricAlarm) and SNS subscriptions
-(Subscribe). deploy_stack.py puts them after the stack is created or reused,
+(Subscribe); and bucket settings it ignores (versioning and Object Lock,
+see complete_buckets). deploy_stack.py puts them after the stack is created or reused,
 each from the transformed template with every value worked out against the
 stack (physical ids, parameter values, conditions), so the alarms exist on the
 emulator with their actions pointing at the stack's own topic.
@@ -110,7 +111,51 @@ def put_api_resources(
         except (Unresolved, KeyError, TypeError, ValueError) as err:
             print(f"warning: {logical_id} ({resource['Type']}) not made on the emulator: {err}", file=sys.stderr)
     delete_stale_alarms(clients["cloudwatch"], stack_name, set(made.values()))
+    complete_buckets(clients["s3"], transformed, physical_ids, resolver)
     return made
+
+
+def complete_buckets(
+    s3: Any, transformed: dict[str, Any], physical_ids: dict[str, str | None], resolver: Resolver
+) -> None:
+    """Gives each bucket the stack made the versioning and Object Lock its
+    template asks for: moto's CloudFormation creates the bucket without them
+    (the audit trail's bucket would otherwise let records be deleted). Object
+    Lock can only be turned on while the bucket is empty, so this runs right
+    after the stack is created; a bucket that has it already is left alone.
+    """
+    for logical_id, resource in transformed["Resources"].items():
+        bucket = physical_ids.get(logical_id)
+        if not isinstance(resource, dict) or resource.get("Type") != "AWS::S3::Bucket" or not bucket:
+            continue
+        try:
+            if not resolver.included(resource):
+                continue
+            props = resolver.resolve(resource.get("Properties") or {})
+        except (Unresolved, KeyError, TypeError, ValueError) as err:
+            print(f"warning: settings of bucket {logical_id} not applied on the emulator: {err}", file=sys.stderr)
+            continue
+        versioning = (props.get("VersioningConfiguration") or {}).get("Status")
+        if versioning:
+            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": str(versioning)})
+        lock = props.get("ObjectLockConfiguration")
+        if not lock or str(props.get("ObjectLockEnabled")).lower() != "true":
+            continue
+        try:
+            s3.get_object_lock_configuration(Bucket=bucket)
+            continue
+        except s3.exceptions.ClientError:
+            pass
+        retention = (lock.get("Rule") or {}).get("DefaultRetention") or {}
+        configuration: dict[str, Any] = {"ObjectLockEnabled": "Enabled"}
+        if retention:
+            configuration["Rule"] = {
+                "DefaultRetention": {
+                    "Mode": str(retention["Mode"]),
+                    **{unit: int(retention[unit]) for unit in ("Days", "Years") if unit in retention},
+                }
+            }
+        s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration=configuration)
 
 
 def delete_stale_alarms(cloudwatch: Any, stack_name: str, kept: set[str]) -> None:

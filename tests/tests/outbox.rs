@@ -392,6 +392,7 @@ fn created_request_commit() -> citydesk_core::ports::NewRequest {
             seq: 1,
             at: now,
             actor: "citizen".into(),
+            by: None,
             kind: EventKind::Created {
                 channel: Channel::Web,
             },

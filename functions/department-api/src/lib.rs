@@ -31,7 +31,6 @@ use citydesk_aws::system::SystemClock;
 use citydesk_core::catalogue::Catalogues;
 use citydesk_core::ports::{Clock, DepartmentKeys, PortError, RequestStore, TrainingExamples};
 use citydesk_http_api::caller::Authenticator;
-use citydesk_staff_auth::{StaffTokens, TokenVerifier};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -74,12 +73,7 @@ impl Deps {
             store: store.clone(),
             queries: store.clone(),
             auth: Authenticator::new(
-                config.staff.as_ref().map(|s| {
-                    Arc::new(TokenVerifier::over_http(
-                        s.verifier.clone(),
-                        s.jwks_url.clone(),
-                    )) as Arc<dyn StaffTokens>
-                }),
+                config.staff.as_ref().map(StaffSignIn::tokens),
                 Some(store as Arc<dyn DepartmentKeys>),
             ),
             clock: Arc::new(SystemClock),

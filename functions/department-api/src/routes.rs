@@ -7,6 +7,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::routing::{get, post};
+use citydesk_core::audit::StaffStamp;
 use citydesk_core::ids::{CaseNumber, DepartmentCode, ServiceCode};
 use citydesk_core::request::ServiceRequest;
 use citydesk_core::status::Status;
@@ -14,15 +15,16 @@ use citydesk_core::usecases::department_work::{
     DepartmentError, DepartmentWork, StatusUpdate, hand_back, list_assignments, note_to_citizen,
     unlink_follower, update_status,
 };
-use citydesk_core::usecases::staff_access::{
-    AccessError, Caller, DepartmentOperation, acting_department,
-};
+use citydesk_core::usecases::staff_access::{AccessError, DepartmentOperation, acting_department};
 use citydesk_core::usecases::triage::{Triage, TriageError, choose_service, triage_queue};
 use citydesk_http_api::{ApiError, JsonBody, method_not_allowed, route_not_found};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::Deps;
+
+/// How the audit trail names this API.
+const AUDIT_VIA: &str = "department-api";
 
 pub fn router(deps: Arc<Deps>) -> Router {
     Router::new()
@@ -56,8 +58,8 @@ pub fn router(deps: Arc<Deps>) -> Router {
 /// roles do not allow it.
 struct Acting<O> {
     department: DepartmentCode,
-    #[allow(dead_code)]
-    caller: Caller,
+    /// Who, as their changes carry it into the audit trail.
+    stamp: StaffStamp,
     operation: std::marker::PhantomData<O>,
 }
 
@@ -103,7 +105,7 @@ impl<O: Operation> FromRequestParts<Arc<Deps>> for Acting<O> {
         })?;
         Ok(Self {
             department,
-            caller,
+            stamp: caller.stamp(AUDIT_VIA),
             operation: std::marker::PhantomData,
         })
     }
@@ -206,10 +208,11 @@ fn page_request(
         .map_err(|e| ApiError::invalid_field(e.field(), e.to_string()))
 }
 
-fn work(deps: &Deps) -> DepartmentWork<'_> {
+fn work<'a>(deps: &'a Deps, staff: &'a StaffStamp) -> DepartmentWork<'a> {
     DepartmentWork {
         store: deps.store.as_ref(),
         clock: deps.clock.as_ref(),
+        staff,
     }
 }
 
@@ -270,7 +273,9 @@ struct StatusBody {
 
 async fn change_status(
     State(deps): State<Arc<Deps>>,
-    Acting { department, .. }: Acting<Change>,
+    Acting {
+        department, stamp, ..
+    }: Acting<Change>,
     Path(case_number): Path<String>,
     body: JsonBody<StatusBody>,
 ) -> Result<axum::Json<Assignment>, ApiError> {
@@ -286,7 +291,7 @@ async fn change_status(
         status,
         note: body.value.note,
     };
-    let updated = update_status(&work(&deps), &department, update)
+    let updated = update_status(&work(&deps, &stamp), &department, update)
         .await
         .map_err(department_error)?;
     Ok(axum::Json(assignment(&deps, &updated)))
@@ -301,14 +306,21 @@ struct NoteBody {
 /// A message to the citizen about their request (not public).
 async fn add_note(
     State(deps): State<Arc<Deps>>,
-    Acting { department, .. }: Acting<Change>,
+    Acting {
+        department, stamp, ..
+    }: Acting<Change>,
     Path(case_number): Path<String>,
     body: JsonBody<NoteBody>,
 ) -> Result<axum::Json<Assignment>, ApiError> {
     let case_number = parse_case(&case_number, "case_number")?;
-    let updated = note_to_citizen(&work(&deps), &department, &case_number, &body.value.note)
-        .await
-        .map_err(department_error)?;
+    let updated = note_to_citizen(
+        &work(&deps, &stamp),
+        &department,
+        &case_number,
+        &body.value.note,
+    )
+    .await
+    .map_err(department_error)?;
     Ok(axum::Json(assignment(&deps, &updated)))
 }
 
@@ -323,35 +335,44 @@ struct HandBackBody {
 /// without it (a person decides when no department is left).
 async fn hand_back_request(
     State(deps): State<Arc<Deps>>,
-    Acting { department, .. }: Acting<Change>,
+    Acting {
+        department, stamp, ..
+    }: Acting<Change>,
     Path(case_number): Path<String>,
     body: JsonBody<HandBackBody>,
 ) -> Result<axum::Json<Assignment>, ApiError> {
     let case_number = parse_case(&case_number, "case_number")?;
-    let updated = hand_back(&work(&deps), &department, &case_number, body.value.reason)
-        .await
-        .map_err(|e| match e {
-            DepartmentError::NoteTooLong => ApiError::invalid_field(
-                "reason",
-                format!(
-                    "reason must be at most {} characters",
-                    citydesk_core::usecases::department_work::MAX_NOTE_CHARS
-                ),
+    let updated = hand_back(
+        &work(&deps, &stamp),
+        &department,
+        &case_number,
+        body.value.reason,
+    )
+    .await
+    .map_err(|e| match e {
+        DepartmentError::NoteTooLong => ApiError::invalid_field(
+            "reason",
+            format!(
+                "reason must be at most {} characters",
+                citydesk_core::usecases::department_work::MAX_NOTE_CHARS
             ),
-            other => department_error(other),
-        })?;
+        ),
+        other => department_error(other),
+    })?;
     Ok(axum::Json(assignment(&deps, &updated)))
 }
 
 /// A follower is another problem after all: it is routed on its own.
 async fn unlink(
     State(deps): State<Arc<Deps>>,
-    Acting { department, .. }: Acting<Change>,
+    Acting {
+        department, stamp, ..
+    }: Acting<Change>,
     Path((case_number, follower)): Path<(String, String)>,
 ) -> Result<axum::Json<Assignment>, ApiError> {
     let case_number = parse_case(&case_number, "case_number")?;
     let follower = parse_case(&follower, "follower")?;
-    let original = unlink_follower(&work(&deps), &department, &case_number, &follower)
+    let original = unlink_follower(&work(&deps, &stamp), &department, &case_number, &follower)
         .await
         .map_err(department_error)?;
     Ok(axum::Json(assignment(&deps, &original)))
@@ -362,12 +383,13 @@ fn parse_case(raw: &str, field: &str) -> Result<CaseNumber, ApiError> {
     CaseNumber::parse(raw).map_err(|e| ApiError::invalid_field(field, e.to_string()))
 }
 
-fn triage(deps: &Deps) -> Triage<'_> {
+fn triage<'a>(deps: &'a Deps, staff: &'a StaffStamp) -> Triage<'a> {
     Triage {
         store: deps.store.as_ref(),
         clock: deps.clock.as_ref(),
         examples: deps.examples.as_ref(),
         catalogues: &deps.catalogues,
+        staff,
     }
 }
 
@@ -414,14 +436,21 @@ struct PageQuery {
 
 async fn triage_list(
     State(deps): State<Arc<Deps>>,
-    Acting { department, .. }: Acting<TriageWork>,
+    Acting {
+        department, stamp, ..
+    }: Acting<TriageWork>,
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<axum::Json<TriageList>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::invalid_field("query", e.body_text()))?;
     let page = page_request(query.limit.as_deref(), query.cursor.as_deref())?;
-    let waiting = triage_queue(&triage(&deps), deps.queries.as_ref(), &department, &page)
-        .await
-        .map_err(triage_error)?;
+    let waiting = triage_queue(
+        &triage(&deps, &stamp),
+        deps.queries.as_ref(),
+        &department,
+        &page,
+    )
+    .await
+    .map_err(triage_error)?;
     let next = waiting.next.map(|k| k.cursor());
     let items: Vec<TriageItem> = waiting
         .items
@@ -476,7 +505,9 @@ struct TriageDecision {
 
 async fn triage_choose(
     State(deps): State<Arc<Deps>>,
-    Acting { department, .. }: Acting<TriageWork>,
+    Acting {
+        department, stamp, ..
+    }: Acting<TriageWork>,
     Path(case_number): Path<String>,
     body: JsonBody<TriageBody>,
 ) -> Result<axum::Json<TriageDecision>, ApiError> {
@@ -484,7 +515,7 @@ async fn triage_choose(
     let service_code = ServiceCode::parse(body.value.service_code.trim())
         .map_err(|e| ApiError::invalid_field("service_code", e.to_string()))?;
     let request = choose_service(
-        &triage(&deps),
+        &triage(&deps, &stamp),
         &department,
         &case_number,
         service_code.clone(),

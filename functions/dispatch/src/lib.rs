@@ -8,18 +8,20 @@
 //! | `CLASSIFY_QUEUE_URL`, `ROUTE_QUEUE_URL`, `NOTIFY_QUEUE_URL` | the pipeline's queues |
 //! | `DEPARTMENT_QUEUE_PREFIX` | department queues are `<prefix><queue from the catalogue>` |
 //! | `EVENT_BUS_NAME` | the city's EventBridge bus |
+//! | `AUDIT_BUCKET_NAME` | the audit trail's bucket (Object Lock): every staff change is appended |
 
 use std::sync::Arc;
 
 use aws_lambda_events::event::dynamodb::Event as DynamoDbEvent;
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
+use citydesk_aws::audit::S3AuditTrail;
 use citydesk_aws::config::{Clients, CommonConfig, ConfigError, Env};
 use citydesk_aws::deadline::Deadline;
 use citydesk_aws::eventbridge::EventBridgeBus;
 use citydesk_aws::sqs::{SqsDepartmentQueues, SqsPipelineQueue};
 use citydesk_aws::stream_batch::process_stream;
 use citydesk_core::catalogue::Catalogues;
-use citydesk_core::ports::{DepartmentQueues, EventBus, PipelineQueue, PortError};
+use citydesk_core::ports::{AuditTrail, DepartmentQueues, EventBus, PipelineQueue, PortError};
 use citydesk_core::usecases::dispatch_change::{Dispatch, dispatch_change};
 
 #[derive(Debug, Clone)]
@@ -30,6 +32,7 @@ pub struct Config {
     pub notify_queue_url: String,
     pub department_queue_prefix: String,
     pub event_bus_name: String,
+    pub audit_bucket_name: String,
 }
 
 impl Config {
@@ -41,6 +44,7 @@ impl Config {
             notify_queue_url: env.required("NOTIFY_QUEUE_URL")?,
             department_queue_prefix: env.required("DEPARTMENT_QUEUE_PREFIX")?,
             event_bus_name: env.required("EVENT_BUS_NAME")?,
+            audit_bucket_name: env.required("AUDIT_BUCKET_NAME")?,
         })
     }
 }
@@ -53,6 +57,8 @@ pub struct Deps {
     pub catalogues: Catalogues,
     /// Sets how long a closed request's contact is kept.
     pub contacts: Arc<dyn citydesk_core::ports::ContactRetention>,
+    /// Appends every staff change to the audit trail.
+    pub audit: Arc<dyn AuditTrail>,
 }
 
 impl Deps {
@@ -74,6 +80,10 @@ impl Deps {
                 aws_sdk_eventbridge::Client::new(&clients.sdk),
                 config.event_bus_name.clone(),
             )),
+            audit: Arc::new(S3AuditTrail::new(
+                clients.s3.clone(),
+                config.audit_bucket_name.clone(),
+            )),
             contacts: Arc::new(citydesk_aws::dynamo::DynamoStore::new(
                 clients.dynamodb.clone(),
                 &config.common.table_name,
@@ -93,6 +103,7 @@ pub async fn handle(
         bus: deps.bus.as_ref(),
         catalogues: &deps.catalogues,
         contacts: deps.contacts.as_ref(),
+        audit: deps.audit.as_ref(),
     };
     process_stream(event, deadline, |committed| {
         let step = &step;

@@ -35,6 +35,7 @@ fn world() -> World {
         bus: bus.clone(),
         catalogues: Catalogues::single(catalogue),
         contacts: Arc::new(citydesk_core::memory::MemoryStore::default()),
+        audit: Arc::new(citydesk_core::memory::MemoryAuditTrail::default()),
     };
     World { queues, bus, deps }
 }

@@ -218,6 +218,24 @@ pub fn document() -> Value {
                     "415": error_response("not JSON")
                 }
             }},
+            "/v1/audit/records": {"get": {
+                "operationId": "auditRecords",
+                "description": "For the quality role: a UTC day's audit trail, every staff change and every staff read of personal data, in time order (no personal data in the records).",
+                "security": [{"staffToken": []}],
+                "parameters": [
+                    {"name": "day", "in": "query", "required": true, "schema": {"type": "string", "format": "date"}, "example": "2026-12-03", "description": "the UTC day, YYYY-MM-DD, not in the future"},
+                    {"name": "format", "in": "query", "required": false, "schema": {"type": "string", "enum": ["json", "csv"]}, "description": "csv: the same records as a download"}
+                ],
+                "responses": {
+                    "200": {"description": "the day's records", "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/AuditRecords"}},
+                        "text/csv": {"schema": {"type": "string"}}
+                    }},
+                    "400": error_response("missing or bad day, format or an unknown parameter"),
+                    "401": error_response("missing or invalid staff token (department keys are not accepted)"),
+                    "403": error_response("the token has no quality role")
+                }
+            }},
             "/open311/v2/discovery.json": {"get": {"operationId": "open311Discovery", "responses": {"200": {"description": "endpoints and formats"}}}},
             "/open311/v2/services.json": {"get": {
                 "operationId": "open311Services",
@@ -333,6 +351,15 @@ pub fn document() -> Value {
                     "sla_warned": {"type": "boolean"}}},
                 "HandBack": {"type": "object", "additionalProperties": false, "properties": {"reason": {"type": "string"}}},
                 "TriageChoice": {"type": "object", "additionalProperties": false, "required": ["service_code"], "properties": {"service_code": {"type": "string"}}},
+                "AuditRecords": {"type": "object", "required": ["day", "count", "records"], "properties": {
+                    "day": {"type": "string"}, "count": {"type": "integer"},
+                    "records": {"type": "array", "items": {"type": "object", "required": ["at", "subject", "roles", "via", "action", "what"], "properties": {
+                        "at": {"type": "string", "format": "date-time"},
+                        "subject": {"type": "string", "description": "the identity provider's subject, or api-key:DEPT"},
+                        "roles": {"type": "string"}, "via": {"type": "string"},
+                        "action": {"type": "string", "enum": ["change", "read_personal_data"]},
+                        "what": {"type": "string"}, "case_numbers": {"type": "array", "items": {"type": "string"}},
+                        "request_id": {"type": "string"}, "seq": {"type": "integer"}, "detail": {"type": "string"}, "read_id": {"type": "string"}}}}}},
                 "TriageDecision": {"type": "object", "required": ["case_number", "service_code", "status"], "properties": {
                     "case_number": {"type": "string"}, "service_code": {"type": "string"}, "status": {"type": "string"}}},
                 "TriageList": {"type": "object", "required": ["count", "requests", "next"], "properties": {

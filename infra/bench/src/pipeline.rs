@@ -286,6 +286,7 @@ async fn reads(
                     seq: 1,
                     at: new.created_at,
                     actor: "citizen".into(),
+                    by: None,
                     kind: EventKind::Created {
                         channel: Channel::Web,
                     },

@@ -101,6 +101,11 @@ pub async fn build(
                 .map_err(init_err)?;
             LocalFunction::Http(citydesk_department_api::router(Arc::new(deps)))
         }
+        "audit-trail" => {
+            let config = citydesk_audit_trail::Config::from_env(&env).map_err(config_err)?;
+            let deps = citydesk_audit_trail::Deps::init(&config).await;
+            LocalFunction::Http(citydesk_audit_trail::router(Arc::new(deps)))
+        }
         "classify" => {
             let config = citydesk_classify::Config::from_env(&env).map_err(config_err)?;
             let deps = Arc::new(

@@ -271,6 +271,11 @@ async fn throttling_is_retried_then_a_batch_item_failure_and_never_a_conflict() 
     let work = citydesk_core::usecases::department_work::DepartmentWork {
         store: store.as_ref(),
         clock: deps.clock.as_ref(),
+        staff: &citydesk_core::audit::StaffStamp {
+            subject: "clerk-1".into(),
+            roles: "clerk:roads".into(),
+            via: "test".into(),
+        },
     };
     let refused = citydesk_core::usecases::department_work::update_status(
         &work,

@@ -111,6 +111,14 @@ impl StaffSignIn {
         }
         Ok(Some(Self { verifier, jwks_url }))
     }
+    /// The token verifier for this sign-in (create once per cold start: it
+    /// caches the provider's key set across invocations).
+    pub fn tokens(&self) -> std::sync::Arc<dyn citydesk_staff_auth::StaffTokens> {
+        std::sync::Arc::new(citydesk_staff_auth::TokenVerifier::over_http(
+            self.verifier.clone(),
+            self.jwks_url.clone(),
+        ))
+    }
 }
 
 /// What every function needs: where the table and bucket are, and which city.

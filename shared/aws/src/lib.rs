@@ -3,6 +3,7 @@
 //!
 //! | module | what |
 //! |---|---|
+//! | [`audit`] | the audit trail in a bucket with Object Lock (append only) |
 //! | [`config`] | environment → typed settings; SDK configuration with endpoint override |
 //! | [`dynamo`] | the one table: requests, history, contacts, idempotency, keys |
 //! | [`sqs`] | pipeline queues and the departments' own queues |
@@ -16,6 +17,7 @@
 //! | [`system`] | the real clock and id source |
 //! | [`telemetry`] | tracing set-up honouring Lambda's log settings |
 
+pub mod audit;
 pub mod city_publisher;
 pub mod config;
 pub mod deadline;

@@ -8,6 +8,7 @@
 //! - [`ports`]: the traits adapters implement; [`memory`] has in-memory twins.
 //! - [`usecases`]: one module per thing the system does.
 
+pub mod audit;
 pub mod catalogue;
 pub mod contact;
 pub mod ids;

@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use jiff::Timestamp;
 
+use crate::audit::AuditRecord;
 use crate::contact::{Contact, Email, PhoneNumber};
 use crate::ids::{
     CaseNumber, DepartmentCode, JurisdictionId, RequestId, ServiceCode, TrackingToken,
@@ -309,6 +310,21 @@ pub trait MediaStore: Send + Sync {
     async fn inspect(&self, key: &str) -> Result<Option<StoredObject>, PortError>;
     /// The whole of an uploaded object, `None` when nothing is there.
     async fn read_upload(&self, key: &str) -> Result<Option<Vec<u8>>, PortError>;
+}
+
+/// The audit trail's store: appends only (no function may rewrite or delete).
+#[async_trait]
+pub trait AuditTrail: Send + Sync {
+    /// Appends a record under its [`AuditRecord::object_key`]; a record
+    /// already there (a repeated delivery of the same change) is left as it is.
+    async fn append(&self, record: &AuditRecord) -> Result<(), PortError>;
+}
+
+/// The quality team's reading of the audit trail.
+#[async_trait]
+pub trait AuditLog: Send + Sync {
+    /// Every record of a UTC day, in time order.
+    async fn day(&self, day: jiff::civil::Date) -> Result<Vec<AuditRecord>, PortError>;
 }
 
 /// Time and randomness come from outside so tests control them.

@@ -113,6 +113,10 @@ pub struct HistoryEvent {
     pub at: Timestamp,
     /// Who caused it: `citizen`, `system:classify`, `department:roads`…
     pub actor: String,
+    /// The member of staff (or department integration) who made the change,
+    /// for the audit trail; `None` for the system's steps and the citizen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<crate::audit::StaffStamp>,
     #[serde(flatten)]
     pub kind: EventKind,
 }
@@ -214,6 +218,14 @@ pub struct DuplicateLink {
     pub case_number: crate::ids::CaseNumber,
 }
 
+impl Change {
+    /// The change as made by a member of staff (or a department's integration).
+    pub fn by(mut self, stamp: &crate::audit::StaffStamp) -> Self {
+        self.event.by = Some(stamp.clone());
+        self
+    }
+}
+
 /// A change to apply atomically: the request as it will be, the version it must
 /// still have, and the history event that records it.
 #[derive(Debug, Clone, PartialEq)]
@@ -234,6 +246,7 @@ impl ServiceRequest {
                 seq: request.version,
                 at,
                 actor: actor.to_owned(),
+                by: None,
                 kind,
             },
             request,

@@ -28,6 +28,14 @@ use futures_executor::block_on;
 const TOML: &str = include_str!("../../../infra/demo-city/catalogue.toml");
 const GEOJSON: &str = include_str!("../../../infra/demo-city/districts.geojson");
 
+/// The member of staff the tests' department and triage work is done by.
+static CLERK: std::sync::LazyLock<citydesk_core::audit::StaffStamp> =
+    std::sync::LazyLock::new(|| citydesk_core::audit::StaffStamp {
+        subject: "clerk-1".into(),
+        roles: "clerk:roads".into(),
+        via: "test".into(),
+    });
+
 struct World {
     store: MemoryStore,
     queues: MemoryQueues,
@@ -37,6 +45,7 @@ struct World {
     undelivered: std::sync::Mutex<Vec<citydesk_core::outbox::CommittedEvent>>,
     messenger: MemoryMessenger,
     blobs: MemoryBlobs,
+    audit: citydesk_core::memory::MemoryAuditTrail,
     clock: ManualClock,
     ids: SequentialIds,
     catalogue: Catalogue,
@@ -62,6 +71,7 @@ impl World {
             undelivered: Default::default(),
             messenger: MemoryMessenger::default(),
             blobs: MemoryBlobs::default(),
+            audit: Default::default(),
             clock: ManualClock::at("2026-11-27T09:30:00Z".parse().unwrap()),
             ids: SequentialIds::default(),
             tracking_key: citydesk_core::ids::TrackingKey::new(TEST_TRACKING_KEY),
@@ -97,6 +107,7 @@ impl World {
         DepartmentWork {
             store: &self.store,
             clock: &self.clock,
+            staff: &CLERK,
         }
     }
     /// Runs the outbox's dispatcher over everything committed so far, in
@@ -111,6 +122,7 @@ impl World {
             bus: &self.bus,
             catalogues: &self.catalogues,
             contacts: &self.store,
+            audit: &self.audit,
         };
         while let Some(next) = pending.first().cloned() {
             block_on(dispatch_change(&deps, &next))?;
@@ -400,6 +412,25 @@ fn a_request_goes_all_the_way_and_repeats_are_harmless() {
     // Closed: the contact is kept for the city's retention after closure
     // (two years by default), then readers treat it as gone.
     w.sent();
+    // The clerk's two changes are in the audit trail, once each, without
+    // the resolution's text; the system's own steps are not.
+    let audited: Vec<_> = w
+        .audit
+        .all()
+        .into_iter()
+        .filter(|r| r.case_numbers == [assigned.case_number.clone()])
+        .collect();
+    assert_eq!(
+        audited
+            .iter()
+            .map(|r| (r.subject.as_str(), r.detail.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            ("clerk-1", "assigned → acknowledged"),
+            ("clerk-1", "acknowledged → resolved")
+        ]
+    );
+    assert!(audited.iter().all(|r| !r.detail.contains("Ubytek")));
     let kept_until = w
         .store
         .contact_retained_until(&id)
@@ -860,6 +891,7 @@ fn a_department_hands_a_request_back_and_it_goes_elsewhere() {
         clock: &w.clock,
         examples: &examples,
         catalogues: &w.catalogues,
+        staff: &CLERK,
     };
     let operators = DepartmentCode::parse("contact-centre").unwrap();
     block_on(citydesk_core::usecases::triage::choose_service(
@@ -995,6 +1027,7 @@ fn an_operator_decides_a_triaged_request_and_the_choice_is_kept_for_training() {
         clock: &w.clock,
         examples: &examples,
         catalogues: &w.catalogues,
+        staff: &CLERK,
     };
     let mut vague = pothole_text(None);
     vague.description = "Proszę o kontakt w sprawie hałasu i dziury".into();

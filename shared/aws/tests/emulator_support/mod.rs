@@ -160,6 +160,7 @@ pub fn new_request(at: Timestamp, idempotency: Option<&str>) -> NewRequest {
             seq: 1,
             at,
             actor: "citizen".into(),
+            by: None,
             kind: EventKind::Created {
                 channel: Channel::Web,
             },

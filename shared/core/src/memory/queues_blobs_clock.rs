@@ -250,3 +250,45 @@ fn unreachable_id() -> RequestId {
     // 26 digits are always a valid ULID string; kept total so tests never panic here.
     RequestId::parse("00000000000000000000000000").unwrap_or_else(|_| unreachable_id())
 }
+
+/// The audit trail in memory: records by key, never replaced.
+#[derive(Debug, Default)]
+pub struct MemoryAuditTrail {
+    pub records: Mutex<BTreeMap<String, crate::audit::AuditRecord>>,
+    /// When set, appends fail (a store outage).
+    pub failing: std::sync::atomic::AtomicBool,
+}
+
+impl MemoryAuditTrail {
+    pub fn all(&self) -> Vec<crate::audit::AuditRecord> {
+        lock(&self.records).values().cloned().collect()
+    }
+}
+
+#[async_trait]
+impl AuditTrail for MemoryAuditTrail {
+    async fn append(&self, record: &crate::audit::AuditRecord) -> Result<(), PortError> {
+        if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(PortError::retryable("append audit record", "store down"));
+        }
+        lock(&self.records)
+            .entry(record.object_key())
+            .or_insert_with(|| record.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AuditLog for MemoryAuditTrail {
+    async fn day(
+        &self,
+        day: jiff::civil::Date,
+    ) -> Result<Vec<crate::audit::AuditRecord>, PortError> {
+        let prefix = format!("{}{day}/", crate::audit::AUDIT_PREFIX);
+        Ok(lock(&self.records)
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .map(|(_, r)| r.clone())
+            .collect())
+    }
+}

@@ -203,6 +203,7 @@ mod tests {
                 seq: 3,
                 at: Timestamp::from_second(1_800_000_000).unwrap(),
                 actor: "department:roads".into(),
+                by: None,
                 kind,
             },
             snapshot: RequestSnapshot {

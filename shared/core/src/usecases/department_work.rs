@@ -5,6 +5,7 @@
 
 use tracing::instrument;
 
+use crate::audit::StaffStamp;
 use crate::ids::{CaseNumber, DepartmentCode};
 use crate::paging::{Listing, Page, PageRequest};
 use crate::ports::{ApplyOutcome, Clock, PortError, RequestQueries, RequestStore};
@@ -21,6 +22,8 @@ pub const DEPARTMENT_STATUSES: [Status; 3] =
 pub struct DepartmentWork<'a> {
     pub store: &'a dyn RequestStore,
     pub clock: &'a dyn Clock,
+    /// Who is working: every change carries it into the audit trail.
+    pub staff: &'a StaffStamp,
 }
 
 #[derive(Debug, Clone)]
@@ -109,7 +112,9 @@ pub async fn update_status(
         return Ok(request);
     }
     let actor = format!("department:{department}");
-    let change = request.move_to(update.status, note, deps.clock.now(), &actor)?;
+    let change = request
+        .move_to(update.status, note, deps.clock.now(), &actor)?
+        .by(deps.staff);
     match deps.store.apply(&change).await? {
         ApplyOutcome::Applied => {}
         ApplyOutcome::Conflict => return Err(DepartmentError::Conflict),
@@ -139,13 +144,15 @@ pub async fn note_to_citizen(
         .filter(|r| r.department.as_ref() == Some(department))
         .ok_or_else(|| DepartmentError::NotFound(case_number.clone()))?;
     let actor = format!("department:{department}");
-    let change = request.record(
-        EventKind::NoteToCitizen {
-            note: note.to_owned(),
-        },
-        deps.clock.now(),
-        &actor,
-    );
+    let change = request
+        .record(
+            EventKind::NoteToCitizen {
+                note: note.to_owned(),
+            },
+            deps.clock.now(),
+            &actor,
+        )
+        .by(deps.staff);
     match deps.store.apply(&change).await? {
         ApplyOutcome::Applied => {}
         ApplyOutcome::Conflict => return Err(DepartmentError::Conflict),
@@ -186,7 +193,9 @@ pub async fn hand_back(
         return Err(DepartmentError::NotFound(case_number.clone()));
     }
     let actor = format!("department:{department}");
-    let change = request.hand_back(department, reason, deps.clock.now(), &actor)?;
+    let change = request
+        .hand_back(department, reason, deps.clock.now(), &actor)?
+        .by(deps.staff);
     match deps.store.apply(&change).await? {
         ApplyOutcome::Applied => {}
         ApplyOutcome::Conflict => return Err(DepartmentError::Conflict),
@@ -227,7 +236,7 @@ pub async fn unlink_follower(
             |e| matches!(&e.kind, EventKind::Unlinked { from } if *from == original.case_number),
         );
     if follows {
-        let change = follower.unlink(now, &actor)?;
+        let change = follower.unlink(now, &actor)?.by(deps.staff);
         match deps.store.apply(&change).await? {
             ApplyOutcome::Applied => {}
             ApplyOutcome::Conflict => return Err(DepartmentError::Conflict),
@@ -238,7 +247,7 @@ pub async fn unlink_follower(
     // The committed unlink routes the follower (outbox); a retry after a
     // failure below lands in `unlinked_before` and tidies the original.
     let original = match original.drop_follower(&follower.link(), follows, now, &actor) {
-        Some(change) => match deps.store.apply(&change).await? {
+        Some(change) => match deps.store.apply(&change.clone().by(deps.staff)).await? {
             ApplyOutcome::Applied => change.request,
             ApplyOutcome::Conflict => return Err(DepartmentError::Conflict),
         },

@@ -7,11 +7,12 @@
 
 use tracing::instrument;
 
+use crate::audit::AuditRecord;
 use crate::catalogue::Catalogues;
 use crate::outbox::CommittedEvent;
 use crate::outbox::bus_events::bus_event;
 use crate::outbox::reactions::{Reaction, reactions};
-use crate::ports::{ContactRetention, DepartmentQueues, EventBus, PipelineQueue};
+use crate::ports::{AuditTrail, ContactRetention, DepartmentQueues, EventBus, PipelineQueue};
 use crate::request::EventKind;
 use crate::status::Status;
 use crate::usecases::StepError;
@@ -26,6 +27,8 @@ pub struct Dispatch<'a> {
     /// A closed request's contact is kept for the city's retention, a
     /// reopened one's for as long as it is open again.
     pub contacts: &'a dyn ContactRetention,
+    /// Where a staff member's change is recorded for the quality team.
+    pub audit: &'a dyn AuditTrail,
 }
 
 #[instrument(skip_all, fields(request_id = %committed.request_id, seq = committed.event.seq))]
@@ -61,6 +64,13 @@ pub async fn dispatch_change(
         deps.contacts
             .retain_contact_until(&committed.request_id, until)
             .await?;
+    }
+    if let Some(record) = AuditRecord::of_change(
+        &committed.request_id,
+        &committed.snapshot.case_number,
+        &committed.event,
+    ) {
+        deps.audit.append(&record).await?;
     }
     deps.bus.publish(&[bus_event(committed)]).await?;
     Ok(())

@@ -1,6 +1,7 @@
 //! Use cases: plain async functions over port traits. Trigger adapters (Lambda
 //! handlers, the local runner, the Worker) call these and map their errors.
 
+pub mod audit_trail;
 pub mod build_report;
 pub mod citizen_follow_up;
 pub mod classify_request;

@@ -6,6 +6,7 @@
 //! [`DepartmentOperation`] it performs and gets back the department it acts
 //! for, or why not.
 
+use crate::audit::StaffStamp;
 use crate::ids::DepartmentCode;
 use crate::staff::{Role, StaffIdentity};
 
@@ -25,6 +26,24 @@ impl Caller {
         match self {
             Self::Integration(d) => format!("api-key:{}", d.as_str()),
             Self::Staff(s) => s.subject.clone(),
+        }
+    }
+
+    /// How the audit trail records what they do through `via` (`department-api`).
+    pub fn stamp(&self, via: &str) -> StaffStamp {
+        let roles = match self {
+            Self::Integration(_) => "integration".to_owned(),
+            Self::Staff(s) => s
+                .roles
+                .iter()
+                .map(Role::to_string)
+                .collect::<Vec<_>>()
+                .join(" "),
+        };
+        StaffStamp {
+            subject: self.actor(),
+            roles,
+            via: via.to_owned(),
         }
     }
 }

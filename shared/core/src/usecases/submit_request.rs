@@ -156,6 +156,7 @@ pub async fn submit_request(
         seq: 1,
         at: now,
         actor: "citizen".to_owned(),
+        by: None,
         kind: EventKind::Created {
             channel: submission.channel,
         },

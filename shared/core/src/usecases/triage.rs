@@ -18,6 +18,8 @@ pub struct Triage<'a> {
     pub clock: &'a dyn Clock,
     pub examples: &'a dyn TrainingExamples,
     pub catalogues: &'a Catalogues,
+    /// Who is choosing: the change carries it into the audit trail.
+    pub staff: &'a crate::audit::StaffStamp,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -90,7 +92,9 @@ pub async fn choose_service(
         request
     } else {
         // Departments that said "not ours" stay passed over.
-        let change = request.classify(service_code.clone(), 1.0, deps.clock.now(), &actor);
+        let change = request
+            .classify(service_code.clone(), 1.0, deps.clock.now(), &actor)
+            .by(deps.staff);
         match deps.store.apply(&change).await? {
             ApplyOutcome::Applied => change.request,
             ApplyOutcome::Conflict => return Err(TriageError::Conflict),
