@@ -1,6 +1,6 @@
 # citydesk task runner. `make run` starts the whole system locally; `make test` runs every test.
 
-.PHONY: run test lint bench bench-brain bench-pipeline fmt
+.PHONY: run test lint bench bench-brain bench-pipeline bench-kb fmt
 
 ## run: the whole system on 127.0.0.1:3000 against a local AWS-API emulator (Ctrl-C stops)
 run:
@@ -32,6 +32,10 @@ bench-pipeline:
 ## bench-brain: import rows/s and memory, classifier quality beside scikit-learn, classification + routing speed
 bench-brain:
 	infra/bench/brain.sh
+
+## bench-kb: knowledge-base search quality (40 residents' phrasings, top 1 and top 3) and speed, per way of matching
+bench-kb:
+	cargo run --release -p citydesk-bench --bin citydesk-kb-bench
 
 fmt:
 	cargo fmt --all

@@ -7,6 +7,7 @@ use std::path::Path;
 use anyhow::Context;
 use citydesk_aws::city_publisher::{CityPublisher, Published, cloudwatch_client, read_city_folder};
 use citydesk_aws::dynamo::{DepartmentKey, key_id_of};
+use citydesk_aws::knowledge::{publish_knowledge, read_knowledge_folder};
 use citydesk_core::ids::{DepartmentCode, sha256_hex};
 use citydesk_core::usecases::publish_city::Change;
 use jiff::Timestamp;
@@ -30,10 +31,19 @@ pub async fn publish(
         stack_name,
         alarm_topic_arn: deployment.alarm_topic_arn.as_deref(),
     };
-    publisher
+    // The articles are checked before anything is published.
+    let knowledge = read_knowledge_folder(dir, &catalogue)?;
+    let mut published = publisher
         .publish(&catalogue, dry_run)
         .await
-        .with_context(|| format!("publishing {}", dir.display()))
+        .with_context(|| format!("publishing {}", dir.display()))?;
+    if !dry_run {
+        publish_knowledge(&deployment.blobs, &knowledge)
+            .await
+            .with_context(|| format!("publishing the knowledge base of {}", dir.display()))?;
+    }
+    published.knowledge_articles = knowledge.articles.len();
+    Ok(published)
 }
 
 /// What a publication prints: each change, then the keys it issued.
@@ -55,6 +65,11 @@ pub fn render(published: &Published, dry_run: bool) -> String {
             "a department that left keeps its open requests until they are closed; reassign them in triage to close it sooner\n",
         );
     }
+    out.push_str(&format!(
+        "knowledge base: {} article(s) {}\n",
+        published.knowledge_articles,
+        if dry_run { "checked" } else { "published" }
+    ));
     for (department, key) in &published.department_keys {
         out.push_str(&format!(
             "department {department} key (shown once, only its hash is stored): {key}\n"

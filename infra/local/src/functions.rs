@@ -106,6 +106,13 @@ pub async fn build(
             let deps = citydesk_audit_trail::Deps::init(&config).await;
             LocalFunction::Http(citydesk_audit_trail::router(Arc::new(deps)))
         }
+        "knowledge-base" => {
+            let config = citydesk_knowledge_base::Config::from_env(&env).map_err(config_err)?;
+            let deps = citydesk_knowledge_base::Deps::init(&config)
+                .await
+                .map_err(init_err)?;
+            LocalFunction::Http(citydesk_knowledge_base::router(Arc::new(deps)))
+        }
         "classify" => {
             let config = citydesk_classify::Config::from_env(&env).map_err(config_err)?;
             let deps = Arc::new(

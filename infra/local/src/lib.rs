@@ -266,6 +266,8 @@ async fn publish_catalogues(
     for dir in &options.catalogue_dirs {
         let catalogue = citydesk_aws::city_publisher::read_city_folder(dir)?;
         let mut published = publisher.publish(&catalogue, false).await?;
+        let knowledge = citydesk_aws::knowledge::read_knowledge_folder(dir, &catalogue)?;
+        citydesk_aws::knowledge::publish_knowledge(&blobs, &knowledge).await?;
         for department in catalogue.departments() {
             if !published
                 .department_keys

@@ -35,6 +35,11 @@ pub enum CityFolderError {
         path: String,
         source: citydesk_core::catalogue::CatalogueError,
     },
+    #[error("{path}: {source}")]
+    Knowledge {
+        path: String,
+        source: citydesk_core::knowledge::KnowledgeError,
+    },
 }
 
 /// A city's folder as `city publish` and the local runner read it:
@@ -80,6 +85,9 @@ pub struct Published {
     pub department_keys: BTreeMap<String, String>,
     /// What the publication changed (or would change, for a dry run).
     pub changes: Vec<Change>,
+    /// Articles of the city's knowledge base checked (and, unless a dry
+    /// run, published) beside the catalogue.
+    pub knowledge_articles: usize,
 }
 
 #[derive(Debug)]

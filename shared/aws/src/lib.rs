@@ -11,6 +11,7 @@
 //! | [`secrets`] | provider secrets from SSM SecureString parameters |
 //! | [`sqs_batch`] | runs a use case per SQS record, reports partial batch failures |
 //! | [`stream_batch`] | runs a use case per committed event of the table's stream, reports the first failure |
+//! | [`knowledge`] | a city's knowledge base: read from its folder, published to and loaded from the bucket |
 //! | [`eventbridge`] | the city's event bus |
 //! | [`deadline`] | the time an invocation has left |
 //! | [`city_publisher`] | publishes a city: catalogue document, department queues with DLQs, tags and alarms, first keys, departments that left |
@@ -23,6 +24,7 @@ pub mod config;
 pub mod deadline;
 pub mod dynamo;
 pub mod eventbridge;
+pub mod knowledge;
 pub mod s3;
 pub mod secrets;
 pub mod sqs;

@@ -12,6 +12,13 @@ pub enum Language {
 }
 
 impl Language {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::Pl => "pl",
+            Language::En => "en",
+        }
+    }
+
     pub fn parse(raw: &str) -> Option<Language> {
         match raw.trim().to_ascii_lowercase().as_str() {
             "pl" | "pl-pl" | "polski" => Some(Language::Pl),

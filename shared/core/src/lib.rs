@@ -12,6 +12,7 @@ pub mod audit;
 pub mod catalogue;
 pub mod contact;
 pub mod ids;
+pub mod knowledge;
 pub mod language;
 pub mod learning;
 pub mod location;

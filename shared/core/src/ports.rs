@@ -327,6 +327,19 @@ pub trait AuditLog: Send + Sync {
     async fn day(&self, day: jiff::civil::Date) -> Result<Vec<AuditRecord>, PortError>;
 }
 
+/// Full-text search over a city's knowledge base (built once per cold start).
+pub trait KnowledgeIndex: Send + Sync {
+    /// The best articles for `query` in `language` that `reader` finds, best
+    /// first, at most `limit`.
+    fn search(
+        &self,
+        query: &str,
+        language: crate::language::Language,
+        reader: crate::knowledge::Reader,
+        limit: usize,
+    ) -> Result<Vec<crate::knowledge::ArticleId>, PortError>;
+}
+
 /// Time and randomness come from outside so tests control them.
 pub trait Clock: Send + Sync {
     fn now(&self) -> Timestamp;

@@ -8,6 +8,7 @@ pub mod classify_request;
 pub mod department_work;
 pub mod dispatch_change;
 pub mod erase_person;
+pub mod knowledge_base;
 pub mod notify_citizen;
 pub mod publish_city;
 pub mod route_request;
