@@ -46,6 +46,7 @@ async fn poison_record_fails_alone() {
         idempotency: None,
         privacy_requested: false,
         open311_client: None,
+        registered_by: None,
     };
     let id = submit_request(&intake, submission)
         .await

@@ -1,48 +1,17 @@
-//! The wire shapes of the web intake, and their conversion into domain types.
+//! The wire shapes of the web intake, and their conversion into domain types
+//! (the new request's body is `citydesk_http_api::citizen_request`, shared
+//! with the operators' registration on a caller's behalf).
+
+pub use citydesk_http_api::citizen_request::CreateRequestBody;
 
 use citydesk_core::catalogue::Catalogue;
-use citydesk_core::contact::{Contact, Email, PersonName, PhoneNumber};
-use citydesk_core::ids::ServiceCode;
-use citydesk_core::language::Language;
-use citydesk_core::location::Location;
-use citydesk_core::ports::IdempotencyClaim;
-use citydesk_core::request::{Channel, EventKind, HistoryEvent, ServiceRequest};
+use citydesk_core::request::{EventKind, HistoryEvent, ServiceRequest};
 use citydesk_core::service_form::Answer;
-use citydesk_core::usecases::submit_request::RequestSubmission;
 use citydesk_core::visibility::{Audience, Disclosed, disclose};
-use citydesk_http_api::ApiError;
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-
-/// `POST /v1/requests`. Server-owned fields (status, department…) cannot be sent.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CreateRequestBody {
-    #[serde(default)]
-    pub service_code: Option<String>,
-    pub description: String,
-    #[serde(default)]
-    pub lat: Option<f64>,
-    #[serde(default)]
-    pub long: Option<f64>,
-    #[serde(default)]
-    pub address: Option<String>,
-    #[serde(default)]
-    pub contact: Option<ContactBody>,
-    #[serde(default)]
-    pub language: Option<String>,
-    /// Answers to the service's form: code → a value or a list of values.
-    #[serde(default)]
-    pub attributes: BTreeMap<String, AnswerBody>,
-    /// Keys of photos uploaded first through `POST /v1/uploads`.
-    #[serde(default)]
-    pub media: Vec<String>,
-    /// The reporter asks that their words and photos are not shown publicly.
-    #[serde(default)]
-    pub private: bool,
-}
 
 /// `POST /v1/uploads`: ask where to upload a photo.
 #[derive(Debug, Deserialize)]
@@ -61,95 +30,6 @@ pub struct UploadTicket {
     /// The PUT must carry exactly this many bytes (the link is signed for it).
     pub bytes: u64,
     pub expires_at: Timestamp,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub enum AnswerBody {
-    One(String),
-    Many(Vec<String>),
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ContactBody {
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub phone: Option<String>,
-    #[serde(default)]
-    pub email: Option<String>,
-}
-
-fn optional<T, E: std::fmt::Display>(
-    field: &str,
-    raw: Option<&str>,
-    parse: impl Fn(&str) -> Result<T, E>,
-) -> Result<Option<T>, ApiError> {
-    match raw.map(str::trim).filter(|r| !r.is_empty()) {
-        None => Ok(None),
-        Some(r) => parse(r)
-            .map(Some)
-            .map_err(|e| ApiError::invalid_field(field, e.to_string())),
-    }
-}
-
-impl CreateRequestBody {
-    pub fn into_submission(
-        self,
-        idempotency: Option<IdempotencyClaim>,
-    ) -> Result<RequestSubmission, ApiError> {
-        let service_code = optional(
-            "service_code",
-            self.service_code.as_deref(),
-            ServiceCode::parse,
-        )?;
-        let location =
-            Location::parse(self.lat, self.long, self.address.as_deref()).map_err(|e| {
-                let field = match e {
-                    citydesk_core::location::LocationError::Longitude => "long",
-                    citydesk_core::location::LocationError::AddressTooLong => "address",
-                    citydesk_core::location::LocationError::HalfPoint if self.lat.is_some() => {
-                        "long"
-                    }
-                    _ => "lat",
-                };
-                ApiError::invalid_field(field, e.to_string())
-            })?;
-        let contact = match self.contact {
-            None => None,
-            Some(c) => Some(Contact {
-                name: optional("contact.name", c.name.as_deref(), PersonName::parse)?,
-                phone: optional("contact.phone", c.phone.as_deref(), PhoneNumber::parse)?,
-                email: optional("contact.email", c.email.as_deref(), Email::parse)?,
-            }),
-        };
-        let language = match self.language.as_deref() {
-            None => Language::default(),
-            Some(raw) => Language::parse(raw)
-                .ok_or_else(|| ApiError::invalid_field("language", "language must be pl or en"))?,
-        };
-        Ok(RequestSubmission {
-            channel: Channel::Web,
-            service_code,
-            description: self.description,
-            location,
-            contact,
-            language,
-            answers: self
-                .attributes
-                .into_iter()
-                .map(|(code, v)| match v {
-                    AnswerBody::One(one) => (code, vec![one]),
-                    AnswerBody::Many(many) => (code, many),
-                })
-                .collect(),
-            media: Vec::new(),
-            idempotency,
-            privacy_requested: self.private,
-            open311_client: None,
-        })
-    }
 }
 
 /// The answer to a submission. The tracking token is shown to the citizen only here.

@@ -7,10 +7,10 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use citydesk_core::ids::{CaseNumber, sha256_hex};
-use citydesk_core::ports::IdempotencyClaim;
-use citydesk_core::service_form::AnswerError;
-use citydesk_core::usecases::submit_request::{Intake, SubmitError, submit_request};
+use citydesk_core::ids::CaseNumber;
+use citydesk_core::request::Channel;
+use citydesk_core::usecases::submit_request::{Intake, submit_request};
+use citydesk_http_api::citizen_request::{idempotency_claim, submit_error};
 use citydesk_http_api::{ApiError, JsonBody, method_not_allowed, route_not_found};
 use serde_json::json;
 
@@ -25,9 +25,6 @@ use citydesk_core::media::{
 use citydesk_core::usecases::citizen_follow_up::{
     CitizenUpdate, FollowUp, FollowUpError, follow_up, private_view,
 };
-
-/// The longest `Idempotency-Key` accepted.
-const MAX_IDEMPOTENCY_KEY: usize = 255;
 
 pub fn router(deps: Arc<Deps>) -> Router {
     Router::new()
@@ -68,44 +65,14 @@ async fn health(State(deps): State<Arc<Deps>>) -> impl IntoResponse {
     }))
 }
 
-fn idempotency_claim(
-    headers: &HeaderMap,
-    raw_body: &[u8],
-) -> Result<Option<IdempotencyClaim>, ApiError> {
-    let Some(value) = headers.get("idempotency-key") else {
-        return Ok(None);
-    };
-    let key = value
-        .to_str()
-        .ok()
-        .map(str::trim)
-        .filter(|k| {
-            !k.is_empty()
-                && k.len() <= MAX_IDEMPOTENCY_KEY
-                && k.chars().all(|c| c.is_ascii_graphic())
-        })
-        .ok_or_else(|| {
-            ApiError::invalid_field(
-                "Idempotency-Key",
-                format!(
-                    "Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY} printable ASCII characters"
-                ),
-            )
-        })?;
-    Ok(Some(IdempotencyClaim {
-        key: format!("web#{key}"),
-        payload_hash: sha256_hex(raw_body),
-    }))
-}
-
 async fn create_request(
     State(deps): State<Arc<Deps>>,
     headers: HeaderMap,
     body: JsonBody<CreateRequestBody>,
 ) -> Result<Response, ApiError> {
-    let claim = idempotency_claim(&headers, &body.raw)?;
+    let claim = idempotency_claim(&headers, "web", &body.raw)?;
     let keys = body.value.media.clone();
-    let mut submission = body.value.into_submission(claim)?;
+    let mut submission = body.value.into_submission(Channel::Web, claim)?;
     submission.media = uploaded_media(&deps, &keys).await?;
     let intake = Intake {
         store: deps.store.as_ref(),
@@ -113,31 +80,9 @@ async fn create_request(
         ids: deps.ids.as_ref(),
         catalogue: &deps.catalogue,
     };
-    let submitted = submit_request(&intake, submission).await.map_err(|e| match e {
-        SubmitError::UnknownService(_) => ApiError::unprocessable(
-            Some("service_code"),
-            "unknown_service",
-            format!("{e}; GET the service list for valid codes, or leave service_code out to have it chosen"),
-        ),
-        SubmitError::EmptyDescription | SubmitError::DescriptionTooLong => {
-            ApiError::invalid_field("description", e.to_string())
-        }
-        SubmitError::Answer(a) => {
-            let field = match &a {
-                AnswerError::TooMany | AnswerError::BadCode(_) => "attributes".to_owned(),
-                _ => format!("attributes.{}", a.field().trim_start_matches("attribute[").trim_end_matches(']')),
-            };
-            ApiError::invalid_field(field, a.to_string())
-        }
-        SubmitError::Media(m) => ApiError::invalid_field("media", m.to_string()),
-        SubmitError::OutsideCity { .. } => {
-            ApiError::unprocessable(Some("lat"), "outside_city", e.to_string())
-        }
-        SubmitError::IdempotencyKeyReused => {
-            ApiError::unprocessable(Some("Idempotency-Key"), "idempotency_key_reused", e.to_string())
-        }
-        SubmitError::Port(p) => ApiError::dependency(p.retryable, &p),
-    })?;
+    let submitted = submit_request(&intake, submission)
+        .await
+        .map_err(submit_error)?;
     let request = &submitted.request;
     let status = if submitted.created {
         StatusCode::CREATED

@@ -29,8 +29,8 @@ use citydesk_core::knowledge::{KnowledgeBase, Reader};
 use citydesk_core::language::Language;
 use citydesk_core::ports::{Clock, KnowledgeIndex, PortError};
 use citydesk_core::usecases::knowledge_base::{
-    ArticleSummary, ArticleView, KnowledgeQueryError, article_url, articles_due_for_review,
-    read_article, search_articles,
+    ArticleSummary, ArticleView, KnowledgeQueryError, MAX_RESULTS, article_url,
+    articles_due_for_review, read_article, search_articles,
 };
 use citydesk_core::usecases::staff_access::Caller;
 use citydesk_http_api::caller::Authenticator;
@@ -158,9 +158,12 @@ async fn search(
         Some(raw) => Some(
             raw.parse::<usize>()
                 .ok()
-                .filter(|n| (1..=20).contains(n))
+                .filter(|n| (1..=MAX_RESULTS).contains(n))
                 .ok_or_else(|| {
-                    ApiError::invalid_field("limit", "limit must be a whole number from 1 to 20")
+                    ApiError::invalid_field(
+                        "limit",
+                        format!("limit must be a whole number from 1 to {MAX_RESULTS}"),
+                    )
                 })?,
         ),
     };

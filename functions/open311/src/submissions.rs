@@ -300,5 +300,6 @@ pub(crate) fn submission(
         // An extension: the reporter asks that their words and photos stay unpublished.
         privacy_requested: p.flag("private"),
         open311_client: None,
+        registered_by: None,
     })
 }

@@ -45,6 +45,7 @@ async fn fixtures_report_the_right_day_once() {
             idempotency: None,
             privacy_requested: false,
             open311_client: None,
+            registered_by: None,
         };
         submit_request(&intake, submission).await.unwrap();
     }

@@ -113,6 +113,13 @@ pub async fn build(
                 .map_err(init_err)?;
             LocalFunction::Http(citydesk_knowledge_base::router(Arc::new(deps)))
         }
+        "operator-api" => {
+            let config = citydesk_operator_api::Config::from_env(&env).map_err(config_err)?;
+            let deps = citydesk_operator_api::Deps::init(&config)
+                .await
+                .map_err(init_err)?;
+            LocalFunction::Http(citydesk_operator_api::router(Arc::new(deps)))
+        }
         "classify" => {
             let config = citydesk_classify::Config::from_env(&env).map_err(config_err)?;
             let deps = Arc::new(

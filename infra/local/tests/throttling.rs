@@ -192,6 +192,7 @@ async fn new_request(store: &DynamoStore, catalogue: &Catalogue) -> citydesk_cor
         idempotency: None,
         privacy_requested: false,
         open311_client: None,
+        registered_by: None,
     };
     submit_request(&intake, submission)
         .await

@@ -70,8 +70,8 @@ pub struct AuditRecord {
     /// A short description without personal data (`assigned → acknowledged`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub detail: String,
-    /// Unique per read (a read is never repeated by a retry; a change's key
-    /// is its request and sequence number).
+    /// Unique per read of personal data or contact recorded (a change's
+    /// key is its request and sequence number instead).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_id: Option<String>,
 }
@@ -109,12 +109,34 @@ impl AuditRecord {
         read_id: String,
         detail: String,
     ) -> Self {
+        Self::of_action(
+            stamp,
+            at,
+            AuditAction::ReadPersonalData,
+            what,
+            case_numbers,
+            read_id,
+            detail,
+        )
+    }
+
+    /// The record of a staff action that is no request's history event (a
+    /// read, a contact recorded), under its own unique `id`.
+    pub fn of_action(
+        stamp: &StaffStamp,
+        at: Timestamp,
+        action: AuditAction,
+        what: &str,
+        case_numbers: Vec<CaseNumber>,
+        read_id: String,
+        detail: String,
+    ) -> Self {
         Self {
             at,
             subject: stamp.subject.clone(),
             roles: stamp.roles.clone(),
             via: stamp.via.clone(),
-            action: AuditAction::ReadPersonalData,
+            action,
             what: what.to_owned(),
             case_numbers,
             request_id: None,
@@ -133,7 +155,12 @@ impl AuditRecord {
             (Some(request), Some(seq), _) => {
                 format!("{AUDIT_PREFIX}{day}/{time}-change-{request}-{seq:08}.json")
             }
-            (_, _, Some(read)) => format!("{AUDIT_PREFIX}{day}/{time}-read-{read}.json"),
+            (_, _, Some(id)) => {
+                format!(
+                    "{AUDIT_PREFIX}{day}/{time}-{}-{id}.json",
+                    self.action.as_str()
+                )
+            }
             _ => format!("{AUDIT_PREFIX}{day}/{time}-other.json"),
         }
     }

@@ -180,6 +180,25 @@ pub trait ContactStore: Send + Sync {
     async fn contact(&self, id: &RequestId) -> Result<Option<Contact>, PortError>;
 }
 
+/// The person index: the requests a phone number or e-mail address made,
+/// found by its keyed hash ([`crate::contact::ContactKey`]).
+#[async_trait]
+pub trait PersonIndex: Send + Sync {
+    async fn requests_of(&self, person_key: &str) -> Result<Vec<RequestId>, PortError>;
+}
+
+/// The contact centre's log of contacts that created no request (an answer
+/// from the knowledge base), so first-contact resolution can be counted.
+#[async_trait]
+pub trait ContactLog: Send + Sync {
+    /// Records the contact once; when its id was recorded before, the
+    /// earlier record (and nothing is written).
+    async fn record(
+        &self,
+        entry: &crate::usecases::operator_desk::ContactRecord,
+    ) -> Result<Option<crate::usecases::operator_desk::ContactRecord>, PortError>;
+}
+
 /// How long a request's contact is kept (RODO: no longer than needed).
 #[async_trait]
 pub trait ContactRetention: Send + Sync {

@@ -19,6 +19,9 @@ pub enum Channel {
     Phone,
     Messenger,
     InPerson,
+    /// A letter, registered by the contact centre.
+    Letter,
+    Fax,
 }
 
 impl Channel {
@@ -31,6 +34,8 @@ impl Channel {
             Channel::Phone => "phone",
             Channel::Messenger => "messenger",
             Channel::InPerson => "in_person",
+            Channel::Letter => "letter",
+            Channel::Fax => "fax",
         }
     }
 }

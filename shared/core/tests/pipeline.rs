@@ -220,6 +220,7 @@ fn pothole_text(key: Option<&str>) -> RequestSubmission {
         }),
         privacy_requested: false,
         open311_client: None,
+        registered_by: None,
     }
 }
 

@@ -5,6 +5,7 @@
 //! Error body: `{"error": {"status": 400, "code": "invalid_field", "field": "lat", "message": "…"}}`.
 
 pub mod caller;
+pub mod citizen_request;
 
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, StatusCode, header};

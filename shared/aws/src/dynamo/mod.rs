@@ -2,6 +2,7 @@
 //! beside this file.
 
 mod api_keys;
+mod contact_log;
 mod items;
 mod keys;
 mod once_ledger;

@@ -10,6 +10,7 @@ pub mod dispatch_change;
 pub mod erase_person;
 pub mod knowledge_base;
 pub mod notify_citizen;
+pub mod operator_desk;
 pub mod publish_city;
 pub mod route_request;
 pub mod search_requests;

@@ -39,6 +39,9 @@ pub struct RequestSubmission {
     pub privacy_requested: bool,
     /// The Open311 client application that filed it (only it may post updates).
     pub open311_client: Option<String>,
+    /// The operator who registered it on the caller's behalf (the audit
+    /// trail records it); `None` when the resident filed it.
+    pub registered_by: Option<crate::audit::StaffStamp>,
 }
 
 #[derive(Debug)]
@@ -155,8 +158,12 @@ pub async fn submit_request(
     let created = HistoryEvent {
         seq: 1,
         at: now,
-        actor: "citizen".to_owned(),
-        by: None,
+        actor: if submission.registered_by.is_some() {
+            "operator".to_owned()
+        } else {
+            "citizen".to_owned()
+        },
+        by: submission.registered_by.clone(),
         kind: EventKind::Created {
             channel: submission.channel,
         },

@@ -37,8 +37,28 @@ fn query(name: &str, description: &str) -> Value {
     json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"}, "description": description})
 }
 
+mod staff;
+
 /// The document.
 pub fn document() -> Value {
+    let mut document = public_document();
+    for (section, extra) in [("paths", staff::paths()), ("schemas", staff::schemas())] {
+        let target = if section == "paths" {
+            document.get_mut("paths")
+        } else {
+            document
+                .get_mut("components")
+                .and_then(|c| c.get_mut("schemas"))
+        };
+        if let (Some(Value::Object(target)), Value::Object(extra)) = (target, extra) {
+            target.extend(extra);
+        }
+    }
+    document
+}
+
+/// The residents' and departments' part (native API, Open311).
+fn public_document() -> Value {
     json!({
         "openapi": "3.0.3",
         "info": {
@@ -218,63 +238,6 @@ pub fn document() -> Value {
                     "415": error_response("not JSON")
                 }
             }},
-            "/v1/kb/search": {"get": {
-                "operationId": "searchKnowledgeBase",
-                "description": "The knowledge base's best articles for a resident's or operator's words (diacritics, inflection and typos tolerated). Without credentials: published articles; with a staff token: drafts too, marked.",
-                "security": [{}, {"staffToken": []}],
-                "parameters": [
-                    {"name": "q", "in": "query", "required": true, "schema": {"type": "string", "maxLength": 200}, "example": "wywóz gabarytów"},
-                    {"name": "lang", "in": "query", "required": false, "schema": {"type": "string", "enum": ["pl", "en"]}},
-                    {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 20}}
-                ],
-                "responses": {
-                    "200": ok("KnowledgeResults", "the best articles, best first"),
-                    "400": error_response("missing or too long q, unknown lang, bad limit or an unknown parameter"),
-                    "401": error_response("an invalid staff token")
-                }
-            }},
-            "/v1/kb/articles/{id}": {"get": {
-                "operationId": "readKnowledgeArticle",
-                "security": [{}, {"staffToken": []}],
-                "parameters": [
-                    {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}, "example": "dog-registration"},
-                    {"name": "lang", "in": "query", "required": false, "schema": {"type": "string", "enum": ["pl", "en"]}}
-                ],
-                "responses": {
-                    "200": ok("KnowledgeArticle", "the article (staff also see status, author, reviewer and review date)"),
-                    "400": error_response("unknown lang or parameter"),
-                    "401": error_response("an invalid staff token"),
-                    "404": error_response("no such article for this reader (drafts are for staff)")
-                }
-            }},
-            "/v1/kb/review-due": {"get": {
-                "operationId": "knowledgeArticlesDueForReview",
-                "description": "Articles past their review date that the caller's departments own (every department's for managers and admins).",
-                "security": [{"staffToken": []}],
-                "responses": {
-                    "200": ok("KnowledgeReviewList", "oldest review date first"),
-                    "401": error_response("missing or invalid staff token"),
-                    "403": error_response("the caller's roles own no articles")
-                }
-            }},
-            "/v1/audit/records": {"get": {
-                "operationId": "auditRecords",
-                "description": "For the quality role: a UTC day's audit trail, every staff change and every staff read of personal data, in time order (no personal data in the records).",
-                "security": [{"staffToken": []}],
-                "parameters": [
-                    {"name": "day", "in": "query", "required": true, "schema": {"type": "string", "format": "date"}, "example": "2026-12-03", "description": "the UTC day, YYYY-MM-DD, not in the future"},
-                    {"name": "format", "in": "query", "required": false, "schema": {"type": "string", "enum": ["json", "csv"]}, "description": "csv: the same records as a download"}
-                ],
-                "responses": {
-                    "200": {"description": "the day's records", "content": {
-                        "application/json": {"schema": {"$ref": "#/components/schemas/AuditRecords"}},
-                        "text/csv": {"schema": {"type": "string"}}
-                    }},
-                    "400": error_response("missing or bad day, format or an unknown parameter"),
-                    "401": error_response("missing or invalid staff token (department keys are not accepted)"),
-                    "403": error_response("the token has no quality role")
-                }
-            }},
             "/open311/v2/discovery.json": {"get": {"operationId": "open311Discovery", "responses": {"200": {"description": "endpoints and formats"}}}},
             "/open311/v2/services.json": {"get": {
                 "operationId": "open311Services",
@@ -390,30 +353,6 @@ pub fn document() -> Value {
                     "sla_warned": {"type": "boolean"}}},
                 "HandBack": {"type": "object", "additionalProperties": false, "properties": {"reason": {"type": "string"}}},
                 "TriageChoice": {"type": "object", "additionalProperties": false, "required": ["service_code"], "properties": {"service_code": {"type": "string"}}},
-                "KnowledgeResults": {"type": "object", "required": ["query", "language", "count", "items"], "properties": {
-                    "query": {"type": "string"}, "language": {"type": "string"}, "count": {"type": "integer"},
-                    "items": {"type": "array", "items": {"type": "object", "required": ["id", "title", "summary", "url"], "properties": {
-                        "id": {"type": "string"}, "title": {"type": "string"}, "summary": {"type": "string"},
-                        "service_code": {"type": "string"}, "url": {"type": "string"},
-                        "status": {"type": "string", "enum": ["draft", "published"], "description": "staff only"}}}}}},
-                "KnowledgeArticle": {"type": "object", "required": ["id", "language", "title", "summary", "body", "topic", "owner", "version"], "properties": {
-                    "id": {"type": "string"}, "language": {"type": "string"}, "title": {"type": "string"}, "summary": {"type": "string"},
-                    "body": {"type": "string"}, "topic": {"type": "string"}, "owner": {"type": "string"}, "service_code": {"type": "string"},
-                    "version": {"type": "integer"},
-                    "staff": {"type": "object", "properties": {"status": {"type": "string"}, "author": {"type": "string"}, "reviewer": {"type": "string", "nullable": true}, "next_review": {"type": "string", "format": "date"}}}}},
-                "KnowledgeReviewList": {"type": "object", "required": ["count", "items"], "properties": {
-                    "count": {"type": "integer"},
-                    "items": {"type": "array", "items": {"type": "object", "required": ["id", "title", "owner", "next_review", "url"], "properties": {
-                        "id": {"type": "string"}, "title": {"type": "string"}, "owner": {"type": "string"}, "next_review": {"type": "string", "format": "date"}, "url": {"type": "string"}}}}}},
-                "AuditRecords": {"type": "object", "required": ["day", "count", "records"], "properties": {
-                    "day": {"type": "string"}, "count": {"type": "integer"},
-                    "records": {"type": "array", "items": {"type": "object", "required": ["at", "subject", "roles", "via", "action", "what"], "properties": {
-                        "at": {"type": "string", "format": "date-time"},
-                        "subject": {"type": "string", "description": "the identity provider's subject, or api-key:DEPT"},
-                        "roles": {"type": "string"}, "via": {"type": "string"},
-                        "action": {"type": "string", "enum": ["change", "read_personal_data"]},
-                        "what": {"type": "string"}, "case_numbers": {"type": "array", "items": {"type": "string"}},
-                        "request_id": {"type": "string"}, "seq": {"type": "integer"}, "detail": {"type": "string"}, "read_id": {"type": "string"}}}}}},
                 "TriageDecision": {"type": "object", "required": ["case_number", "service_code", "status"], "properties": {
                     "case_number": {"type": "string"}, "service_code": {"type": "string"}, "status": {"type": "string"}}},
                 "TriageList": {"type": "object", "required": ["count", "requests", "next"], "properties": {
