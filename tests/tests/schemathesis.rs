@@ -6,9 +6,9 @@
 use citydesk_e2e::{repo_root, start_system};
 
 /// Examples per operation: enough to try the edges, small enough for CI.
-const MAX_EXAMPLES: &str = "25";
+const MAX_EXAMPLES: &str = "15";
 /// The same for the staff endpoints' second runs.
-const STAFF_EXAMPLES: &str = "15";
+const STAFF_EXAMPLES: &str = "8";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_server_errors_from_generated_requests() {
