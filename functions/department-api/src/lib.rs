@@ -1,18 +1,31 @@
-//! Department API, authorised by a per-department key (`Authorization: Bearer …`):
-//! - `GET /v1/department/assignments`: the caller's department's open work, due first;
-//! - `POST /v1/department/assignments/{case_number}/status` with `{status, note}`:
-//!   `acknowledged`, `in_progress` or `resolved` (the note is the resolution);
-//! - `POST /v1/department/assignments/{case_number}/notes` with `{note}`: a message
-//!   to the citizen (not public), sent to them like a status change;
-//! - `POST /v1/department/assignments/{case_number}/hand-back` with `{reason}`:
-//!   "not ours": routed again without this department;
-//! - `POST /v1/department/assignments/{case_number}/followers/{follower}/unlink`:
-//!   a report linked as a duplicate is another problem after all;
+//! Department API, for a department's machine integration (its API key,
+//! `Authorization: Bearer cdk_…`) and its staff (an identity provider's token:
+//! clerks and the head change, managers read):
+//! - `GET /v1/department/assignments`: the open work, new first then due first,
+//!   filtered by `status`, `due` (`overdue`, `soon`), `district`, `service_code`
+//!   and `assignee` (`me`, `none` or a staff subject), a page at a time;
+//! - `GET /v1/department/assignments/{case_number}`: one case with its whole
+//!   history as staff see it, and its `ETag`;
+//! - `POST …/{case_number}/status` with `{status, note}`: `acknowledged`,
+//!   `in_progress`, `waiting_for_citizen` (the note asks the citizen; the SLA
+//!   clock pauses), `resolved` (the note is the resolution), `rejected` (the
+//!   note is the reason), `reopened`;
+//! - `POST …/notes` with `{note}`: a message to the citizen (not public);
+//! - `POST …/internal-notes` with `{note}`: among staff only, nobody is told;
+//! - `POST …/assignee` with `{assignee}`: a clerk claims (`"me"`) or releases
+//!   their case; the head gives it to anyone;
+//! - `POST …/transfer` with `{department, reason}`: to another department,
+//!   through routing;
+//! - `POST …/hand-back` with `{reason}`: "not ours": routed again without it;
+//! - `POST …/followers/{follower}/unlink`: a report linked as a duplicate is
+//!   another problem after all;
 //! - for the city's triage department (its contact centre): `GET /v1/department/triage`
 //!   lists what the classifier was unsure of, with its suggestions, and
 //!   `POST /v1/department/triage/{case_number}` with `{service_code}` decides it
 //!   (routed at once, and kept as a training example).
 //!
+//! Every change takes `If-Match` with the case's `ETag` (`"7"`): a case changed
+//! since answers 409 `stale_version` with the version it has now.
 //! A department never sees another's work: a foreign case and a missing one both answer 404.
 //!
 //! | variable | meaning |

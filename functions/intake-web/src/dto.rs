@@ -223,6 +223,15 @@ impl PublicEvent {
             }
             EventKind::SlaWarning { .. } => out.event = "sla_warning",
             EventKind::SlaBreached { .. } => out.event = "sla_breached",
+            EventKind::Transferred { to, .. } => {
+                // The reason is for staff.
+                out.event = "transferred";
+                out.status = Some("triaged".into());
+                out.department = Some(to.to_string());
+            }
+            // Staff only: the visibility policy keeps them from this reader.
+            EventKind::InternalNote { .. } => out.event = "internal_note",
+            EventKind::AssigneeChanged { .. } => out.event = "assignee_changed",
         }
         out
     }

@@ -243,13 +243,18 @@ pub fn update_status(e: &HistoryEvent) -> Option<&'static str> {
         | EventKind::FollowerAdded { .. }
         | EventKind::FollowerRemoved { .. }
         | EventKind::SlaWarning { .. }
-        | EventKind::SlaBreached { .. } => None,
-        EventKind::Assigned { .. } | EventKind::HandedBack { .. } => Some("open"),
+        | EventKind::SlaBreached { .. }
+        | EventKind::InternalNote { .. }
+        | EventKind::AssigneeChanged { .. } => None,
+        EventKind::Assigned { .. }
+        | EventKind::HandedBack { .. }
+        | EventKind::Transferred { .. } => Some("open"),
         EventKind::LinkedAsDuplicate { .. } => Some("duplicate"),
         EventKind::Unlinked { .. } => Some("reopen"),
         EventKind::StatusChanged { to, .. } => Some(match to {
             Status::New | Status::Triaged | Status::Assigned => "open",
             Status::Acknowledged => "investigating",
+            Status::WaitingForCitizen => "action_scheduled",
             Status::InProgress => "in_progress",
             Status::Resolved => "fixed",
             Status::Closed => "closed",
@@ -302,6 +307,12 @@ fn note(e: &HistoryEvent, tz: &TimeZone) -> Node {
         EventKind::HandedBack { department, .. } => {
             ("handed_back", format!("Handed back by {department}"))
         }
+        EventKind::Transferred { from, to, .. } => {
+            ("transferred", format!("Transferred by {from} to {to}"))
+        }
+        // Staff only: the visibility policy keeps them from every Open311 reader.
+        EventKind::InternalNote { .. } => ("internal_note", String::new()),
+        EventKind::AssigneeChanged { .. } => ("assignee_changed", String::new()),
         EventKind::LinkedAsDuplicate { of } => ("duplicate", format!("Follows request {of}")),
         EventKind::FollowerAdded { follower } => (
             "follower",

@@ -199,6 +199,9 @@ fn request(
         sla_warning_at: None,
         sla_warned: false,
         sla_breach_noted: false,
+        assignee: None,
+        sla_paused_at: None,
+        transfer_to: None,
         version: 2,
     })
 }

@@ -277,6 +277,7 @@ async fn throttling_is_retried_then_a_batch_item_failure_and_never_a_conflict() 
             roles: "clerk:roads".into(),
             via: "test".into(),
         },
+        seen_version: None,
     };
     let refused = citydesk_core::usecases::department_work::update_status(
         &work,

@@ -224,6 +224,9 @@ pub fn event_kind_name(kind: &EventKind) -> &'static str {
         EventKind::FollowerRemoved { .. } => "follower_removed",
         EventKind::SlaWarning { .. } => "sla_warning",
         EventKind::SlaBreached { .. } => "sla_breached",
+        EventKind::InternalNote { .. } => "internal_note",
+        EventKind::AssigneeChanged { .. } => "assignee_changed",
+        EventKind::Transferred { .. } => "transferred",
     }
 }
 
@@ -240,7 +243,13 @@ fn change_detail(kind: &EventKind) -> String {
             format!("follower {follower}")
         }
         EventKind::Unlinked { from } => format!("unlinked from {from}"),
-        EventKind::CitizenUpdate { .. }
+        EventKind::AssigneeChanged { assignee } => match assignee {
+            Some(a) => format!("assignee {a}"),
+            None => "assignee none".to_owned(),
+        },
+        EventKind::Transferred { from, to, .. } => format!("transferred {from} → {to}"),
+        EventKind::InternalNote { .. }
+        | EventKind::CitizenUpdate { .. }
         | EventKind::NoteToCitizen { .. }
         | EventKind::SlaWarning { .. }
         | EventKind::SlaBreached { .. } => String::new(),

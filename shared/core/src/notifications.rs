@@ -157,6 +157,12 @@ fn status_text(
         (Status::Rejected, Language::Pl) => {
             format!("{city} 311: zgłoszenie {case} zostało odrzucone.{note}")
         }
+        (Status::WaitingForCitizen, Language::Pl) => format!(
+            "{city} 311: aby zająć się zgłoszeniem {case}, potrzebujemy od Ciebie informacji.{note} Dopisz je na stronie zgłoszenia."
+        ),
+        (Status::WaitingForCitizen, Language::En) => format!(
+            "{city} 311: to work on request {case} we need information from you.{note} Add it on the request's page."
+        ),
         (Status::Rejected, Language::En) => {
             format!("{city} 311: request {case} was rejected.{note}")
         }

@@ -101,13 +101,39 @@ pub enum EventKind {
     SlaBreached {
         due_at: Timestamp,
     },
+    /// A note among staff (never shown to the citizen or the public).
+    InternalNote {
+        note: String,
+    },
+    /// The clerk working it changed (`None`: nobody in particular).
+    AssigneeChanged {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        assignee: Option<String>,
+    },
+    /// A department passed the request to another one, which routing assigns.
+    Transferred {
+        from: DepartmentCode,
+        to: DepartmentCode,
+        reason: String,
+    },
 }
 
 impl EventKind {
     /// Whether anybody may see this event (its text stays private either way
     /// for citizen updates).
     pub fn is_public(&self) -> bool {
-        !matches!(self, EventKind::NoteToCitizen { .. })
+        !matches!(
+            self,
+            EventKind::NoteToCitizen { .. } | EventKind::InternalNote { .. }
+        )
+    }
+
+    /// Whether only staff may see this event (not the citizen either).
+    pub fn is_internal(&self) -> bool {
+        matches!(
+            self,
+            EventKind::InternalNote { .. } | EventKind::AssigneeChanged { .. }
+        )
     }
 }
 
@@ -198,6 +224,15 @@ pub struct ServiceRequest {
     pub sla_warned: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub sla_breach_noted: bool,
+    /// The member of staff (their subject) working it in the department.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    /// Since when the SLA clock is paused (waiting for the citizen).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla_paused_at: Option<Timestamp>,
+    /// The department a transfer asked routing to assign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer_to: Option<DepartmentCode>,
     /// Optimistic-locking version: the number of history events so far.
     pub version: u64,
 }
@@ -291,6 +326,17 @@ impl ServiceRequest {
         self.status.transition_to(to)?;
         let mut next = self.clone();
         next.status = to;
+        if to == Status::WaitingForCitizen {
+            next.sla_paused_at = Some(at);
+        } else if let Some(paused_at) = next.sla_paused_at.take() {
+            // The clock goes on where it stopped: the wait moves the due times.
+            let waited = at.duration_since(paused_at).max(jiff::SignedDuration::ZERO);
+            next.due_at = next.due_at.and_then(|d| d.checked_add(waited).ok());
+            next.sla_warning_at = next.sla_warning_at.and_then(|d| d.checked_add(waited).ok());
+        }
+        if to == Status::Triaged {
+            next.assignee = None;
+        }
         if to == Status::Resolved {
             next.resolved_at = Some(at);
             next.resolution = note.clone();
@@ -328,7 +374,41 @@ impl ServiceRequest {
         next.sla_warning_at = Some(warning_at);
         next.sla_warned = false;
         next.sla_breach_noted = false;
+        next.sla_paused_at = None;
+        next.transfer_to = None;
+        if self.department.as_ref() != Some(&department) {
+            next.assignee = None;
+        }
         Ok(self.change(at, actor, EventKind::Assigned { department, due_at }, next))
+    }
+
+    /// A department passes the request to `to` with a reason: it leaves the
+    /// department's work (status `triaged`) and routing assigns it to `to`.
+    pub fn transfer(
+        &self,
+        to: DepartmentCode,
+        reason: String,
+        at: Timestamp,
+        actor: &str,
+    ) -> Result<Change, IllegalTransition> {
+        self.status.transition_to(Status::Triaged)?;
+        let from = self.department.clone().unwrap_or_else(|| to.clone());
+        let mut next = self.clone();
+        next.status = Status::Triaged;
+        next.department = None;
+        next.due_at = None;
+        next.sla_warning_at = None;
+        next.sla_paused_at = None;
+        next.assignee = None;
+        next.transfer_to = Some(to.clone());
+        Ok(self.change(at, actor, EventKind::Transferred { from, to, reason }, next))
+    }
+
+    /// Who in the department works it (`None`: back to the department's pool).
+    pub fn assign_to(&self, assignee: Option<String>, at: Timestamp, actor: &str) -> Change {
+        let mut next = self.clone();
+        next.assignee = assignee.clone();
+        self.change(at, actor, EventKind::AssigneeChanged { assignee }, next)
     }
 
     /// A department hands the request back ("not ours"): it leaves the
@@ -346,6 +426,8 @@ impl ServiceRequest {
         next.department = None;
         next.due_at = None;
         next.sla_warning_at = None;
+        next.sla_paused_at = None;
+        next.assignee = None;
         if !next.declined_departments.contains(department) {
             next.declined_departments.push(department.clone());
         }
@@ -460,11 +542,15 @@ impl ServiceRequest {
         self.change(at, actor, kind, self.clone())
     }
 
-    /// Whether the due time has passed (at `now` for open work, at resolution otherwise).
+    /// Whether the due time has passed (at `now` for open work, when the clock
+    /// was paused for work waiting for the citizen, at resolution otherwise).
     pub fn breached_sla(&self, now: Timestamp) -> bool {
         match (self.due_at, self.resolved_at) {
             (Some(due), Some(resolved)) => resolved > due,
-            (Some(due), None) => !self.status.is_closed() && now > due,
+            // A paused clock stands where it stopped.
+            (Some(due), None) => {
+                !self.status.is_closed() && self.sla_paused_at.unwrap_or(now) > due
+            }
             _ => false,
         }
     }

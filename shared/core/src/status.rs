@@ -17,6 +17,9 @@ pub enum Status {
     Duplicate,
     Rejected,
     Reopened,
+    /// The department asked the citizen for information; the SLA clock is
+    /// paused until they answer (or the department goes on without it).
+    WaitingForCitizen,
 }
 
 /// An attempted change the life cycle does not allow.
@@ -29,7 +32,7 @@ pub struct IllegalTransition {
 }
 
 impl Status {
-    pub const ALL: [Status; 10] = [
+    pub const ALL: [Status; 11] = [
         Status::New,
         Status::Triaged,
         Status::Assigned,
@@ -40,6 +43,7 @@ impl Status {
         Status::Duplicate,
         Status::Rejected,
         Status::Reopened,
+        Status::WaitingForCitizen,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +58,7 @@ impl Status {
             Status::Duplicate => "duplicate",
             Status::Rejected => "rejected",
             Status::Reopened => "reopened",
+            Status::WaitingForCitizen => "waiting_for_citizen",
         }
     }
 
@@ -67,9 +72,17 @@ impl Status {
         match self {
             New => &[Triaged, Assigned, Duplicate, Rejected],
             Triaged => &[Assigned, Duplicate, Rejected],
-            Assigned => &[Acknowledged, InProgress, Resolved, Rejected, Triaged],
-            Acknowledged => &[InProgress, Resolved, Rejected, Triaged],
-            InProgress => &[Resolved, Rejected],
+            Assigned => &[
+                Acknowledged,
+                InProgress,
+                Resolved,
+                Rejected,
+                Triaged,
+                WaitingForCitizen,
+            ],
+            Acknowledged => &[InProgress, Resolved, Rejected, Triaged, WaitingForCitizen],
+            InProgress => &[Resolved, Rejected, Triaged, WaitingForCitizen],
+            WaitingForCitizen => &[InProgress, Resolved, Rejected, Triaged],
             Resolved => &[Closed, Reopened],
             Closed => &[Reopened],
             Duplicate => &[Reopened, Closed],
@@ -100,7 +113,10 @@ impl Status {
     pub fn is_department_work(self) -> bool {
         matches!(
             self,
-            Status::Assigned | Status::Acknowledged | Status::InProgress
+            Status::Assigned
+                | Status::Acknowledged
+                | Status::InProgress
+                | Status::WaitingForCitizen
         )
     }
 

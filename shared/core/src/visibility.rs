@@ -15,7 +15,8 @@
 //! | photos | photos the server stored (location removed), public services, no privacy asked | yes | yes |
 //! | status notes | public services, redacted | yes | yes |
 //! | the reporter's notes and the notes to them | no | yes | yes |
-//! | a department's reason for handing back, suggestions, declined departments | no | no | yes |
+//! | a department's reason for handing back or transferring, suggestions, declined departments | no | no | yes |
+//! | internal notes, who in the department works it | no | no | yes |
 
 use crate::catalogue::{Catalogue, ReportVisibility};
 use crate::location::GeoPoint;
@@ -68,6 +69,8 @@ pub fn disclose(
     // Never for anybody outside the system's own workings.
     shown.tracking_token_hash = String::new();
     if audience != Audience::Staff {
+        shown.assignee = None;
+        shown.transfer_to = None;
         shown.suggestions.clear();
         shown.declined_departments.clear();
         shown.classification_confidence = None;
@@ -96,7 +99,9 @@ pub fn disclose_event(
     let mut shown = event.clone();
     match (&mut shown.kind, audience) {
         (_, Audience::Staff) => {}
+        (kind, _) if kind.is_internal() => return None,
         (EventKind::HandedBack { reason, .. }, _) => *reason = None,
+        (EventKind::Transferred { reason, .. }, _) => reason.clear(),
         (EventKind::NoteToCitizen { .. }, Audience::Public) => return None,
         // That the reporter added something is public; what they said is not.
         (EventKind::CitizenUpdate { note }, Audience::Public) => note.clear(),

@@ -23,6 +23,9 @@ pub struct ApiError {
     pub code: &'static str,
     pub field: Option<String>,
     pub message: String,
+    /// A stale write (409 `stale_version`): the version the object has now,
+    /// also sent as its `ETag`.
+    pub current_version: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -37,6 +40,8 @@ struct ErrorDetail<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
     message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current_version: Option<u64>,
 }
 
 impl ApiError {
@@ -46,6 +51,7 @@ impl ApiError {
             code,
             field: None,
             message: message.into(),
+            current_version: None,
         }
     }
     /// 400: a field is missing, mistyped or out of range.
@@ -77,6 +83,13 @@ impl ApiError {
     }
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, "conflict", message)
+    }
+    /// 409: `If-Match` named a version the object no longer has.
+    pub fn stale(current_version: u64, message: impl Into<String>) -> Self {
+        Self {
+            current_version: Some(current_version),
+            ..Self::new(StatusCode::CONFLICT, "stale_version", message)
+        }
     }
     /// 500/503: the cause is logged here, the client only learns to retry.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
@@ -113,9 +126,15 @@ impl IntoResponse for ApiError {
                 code: self.code,
                 field: self.field.as_deref(),
                 message: &self.message,
+                current_version: self.current_version,
             },
         };
         let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(version) = self.current_version
+            && let Ok(etag) = header::HeaderValue::from_str(&etag_of(version))
+        {
+            response.headers_mut().insert(header::ETAG, etag);
+        }
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             response
                 .headers_mut()
@@ -123,6 +142,31 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// The `ETag` of an object at `version` (a strong validator: `"7"`).
+pub fn etag_of(version: u64) -> String {
+    format!("\"{version}\"")
+}
+
+/// The version an `If-Match` header names: `None` without the header, 400
+/// when it is not one `ETag` this API gave (`"7"`; `W/` and `*` are refused).
+pub fn if_match_version(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+    let Some(raw) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    raw.to_str()
+        .ok()
+        .map(str::trim)
+        .and_then(|v| v.strip_prefix('"')?.strip_suffix('"'))
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::invalid_field(
+                "If-Match",
+                "If-Match must be the ETag this API returned for the object, e.g. \"7\"",
+            )
+        })
 }
 
 /// A JSON body: `application/json` (415 otherwise), at most [`MAX_BODY_BYTES`]

@@ -37,12 +37,18 @@ fn query(name: &str, description: &str) -> Value {
     json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"}, "description": description})
 }
 
+mod department;
 mod staff;
 
 /// The document.
 pub fn document() -> Value {
     let mut document = public_document();
-    for (section, extra) in [("paths", staff::paths()), ("schemas", staff::schemas())] {
+    for (section, extra) in [
+        ("paths", department::paths()),
+        ("schemas", department::schemas()),
+        ("paths", staff::paths()),
+        ("schemas", staff::schemas()),
+    ] {
         let target = if section == "paths" {
             document.get_mut("paths")
         } else {
@@ -126,118 +132,6 @@ fn public_document() -> Value {
                     "415": error_response("not an image type")
                 }
             }},
-            "/v1/department/assignments": {"get": {
-                "operationId": "listAssignments",
-                "security": [{"departmentKey": []}, {"staffToken": []}],
-                "parameters": [
-                    department(),
-                    {"name": "status", "in": "query", "required": false, "schema": {"type": "string", "enum": ["assigned", "acknowledged", "in_progress"]}},
-                    {"name": "limit", "in": "query", "required": false, "description": "items per page (default 50)", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
-                    {"name": "cursor", "in": "query", "required": false, "description": "the \"next\" of the previous page", "schema": {"type": "string"}}
-                ],
-                "responses": {
-                    "200": ok("AssignmentList", "a page of the department's open work, by status (new work first), then due time"),
-                    "400": error_response("bad filter"),
-                    "401": error_response("missing or invalid key or token"),
-                    "403": error_response("the caller's roles do not allow this")
-                }
-            }},
-            "/v1/department/assignments/{case_number}/status": {"post": {
-                "operationId": "changeStatus",
-                "security": [{"departmentKey": []}, {"staffToken": []}],
-                "parameters": [case_number(), department()],
-                "requestBody": json_body("StatusChange"),
-                "responses": {
-                    "200": ok("Assignment", "changed"),
-                    "400": error_response("bad field"),
-                    "401": error_response("missing or invalid key or token"),
-                    "403": error_response("the caller's roles do not allow this"),
-                    "404": error_response("not this department's request"),
-                    "409": error_response("not allowed from the current status"),
-                    "413": error_response("body too large"),
-                    "415": error_response("not JSON")
-                }
-            }},
-            "/v1/department/assignments/{case_number}/notes": {"post": {
-                "operationId": "noteToCitizen",
-                "security": [{"departmentKey": []}, {"staffToken": []}],
-                "parameters": [case_number(), department()],
-                "requestBody": json_body("Note"),
-                "responses": {
-                    "200": ok("Assignment", "sent"),
-                    "400": error_response("bad field"),
-                    "401": error_response("missing or invalid key or token"),
-                    "403": error_response("the caller's roles do not allow this"),
-                    "404": error_response("not this department's request"),
-                    "409": error_response("changed at the same time"),
-                    "413": error_response("body too large"),
-                    "415": error_response("not JSON")
-                }
-            }},
-            "/v1/department/assignments/{case_number}/hand-back": {"post": {
-                "operationId": "handBack",
-                "description": "\"Not ours\": the request leaves the department's work and is routed again without it (a person decides when no department is left).",
-                "security": [{"departmentKey": []}, {"staffToken": []}],
-                "parameters": [case_number(), department()],
-                "requestBody": json_body("HandBack"),
-                "responses": {
-                    "200": ok("Assignment", "handed back"),
-                    "400": error_response("bad field"),
-                    "401": error_response("missing or invalid key or token"),
-                    "403": error_response("the caller's roles do not allow this"),
-                    "404": error_response("not this department's request"),
-                    "409": error_response("not allowed from the current status"),
-                    "413": error_response("body too large"),
-                    "415": error_response("not JSON")
-                }
-            }},
-            "/v1/department/assignments/{case_number}/followers/{follower}/unlink": {"post": {
-                "operationId": "unlinkFollower",
-                "description": "A report linked as a duplicate of this request is another problem after all: it is routed on its own.",
-                "security": [{"departmentKey": []}, {"staffToken": []}],
-                "parameters": [case_number(), department(), {"name": "follower", "in": "path", "required": true, "schema": {"type": "string"}, "example": "9QX2-7H3K"}],
-                "responses": {
-                    "200": ok("Assignment", "the original, without the follower"),
-                    "400": error_response("bad case number"),
-                    "401": error_response("missing or invalid key or token"),
-                    "403": error_response("the caller's roles do not allow this"),
-                    "404": error_response("not this department's request, or not its follower"),
-                    "409": error_response("changed at the same time")
-                }
-            }},
-            "/v1/department/triage": {"get": {
-                "operationId": "triageQueue",
-                "description": "For the city's triage department (its contact centre): what the classifier was unsure of, oldest first, with its suggestions.",
-                "security": [{"departmentKey": []}, {"staffToken": []}],
-                "parameters": [
-                    department(),
-                    {"name": "limit", "in": "query", "required": false, "description": "items per page (default 50)", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
-                    {"name": "cursor", "in": "query", "required": false, "description": "the \"next\" of the previous page", "schema": {"type": "string"}}
-                ],
-                "responses": {
-                    "200": ok("TriageList", "a page of the requests waiting for an operator"),
-                    "400": error_response("bad limit or cursor"),
-                    "401": error_response("missing or invalid key or token"),
-                    "403": error_response("not the city's triage department, nor an operator")
-                }
-            }},
-            "/v1/department/triage/{case_number}": {"post": {
-                "operationId": "triageDecision",
-                "description": "An operator chooses the service: the request is routed, and the choice kept as a training example.",
-                "security": [{"departmentKey": []}, {"staffToken": []}],
-                "parameters": [case_number(), department()],
-                "requestBody": json_body("TriageChoice"),
-                "responses": {
-                    "200": ok("TriageDecision", "decided; routing follows"),
-                    "400": error_response("bad field"),
-                    "401": error_response("missing or invalid key or token"),
-                    "403": error_response("not the city's triage department, nor an operator"),
-                    "404": error_response("no such request waiting for triage"),
-                    "409": error_response("changed at the same time"),
-                    "413": error_response("body too large"),
-                    "415": error_response("not JSON")
-                }
-            }},
             "/open311/v2/discovery.json": {"get": {"operationId": "open311Discovery", "responses": {"200": {"description": "endpoints and formats"}}}},
             "/open311/v2/services.json": {"get": {
                 "operationId": "open311Services",
@@ -305,7 +199,8 @@ fn public_document() -> Value {
             },
             "schemas": {
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["status", "code", "message"], "properties": {
-                    "status": {"type": "integer"}, "code": {"type": "string"}, "field": {"type": "string"}, "message": {"type": "string"}}}}},
+                    "status": {"type": "integer"}, "code": {"type": "string"}, "field": {"type": "string"}, "message": {"type": "string"},
+                    "current_version": {"type": "integer", "description": "stale_version only: the version the object has now"}}}}},
                 "City": {"type": "object", "required": ["jurisdiction_id", "name", "centre", "districts"], "properties": {
                     "jurisdiction_id": {"type": "string"},
                     "name": {"type": "object", "properties": {"pl": {"type": "string"}, "en": {"type": "string"}}},
@@ -342,30 +237,6 @@ fn public_document() -> Value {
                 "UploadTicket": {"type": "object", "required": ["media_key", "upload_url"], "properties": {
                     "media_key": {"type": "string"}, "upload_url": {"type": "string"}, "method": {"type": "string"},
                     "bytes": {"type": "integer", "description": "the PUT must carry exactly this many bytes"}, "expires_at": {"type": "string"}}},
-                "StatusChange": {"type": "object", "additionalProperties": false, "required": ["status"], "properties": {
-                    "status": {"type": "string", "enum": ["acknowledged", "in_progress", "resolved"]}, "note": {"type": "string"}}},
-                "Note": {"type": "object", "additionalProperties": false, "required": ["note"], "properties": {"note": {"type": "string", "minLength": 1}}},
-                "Assignment": {"type": "object", "required": ["case_number", "status"], "properties": {
-                    "case_number": {"type": "string"}, "status": {"type": "string"},
-                    "followers": {"type": "array", "items": {"type": "string"}, "description": "case numbers of the first reports that follow this one"},
-                    "follower_count": {"type": "integer", "description": "every report that follows this one"},
-                    "handed_back_by": {"type": "array", "items": {"type": "string"}},
-                    "sla_warned": {"type": "boolean"}}},
-                "HandBack": {"type": "object", "additionalProperties": false, "properties": {"reason": {"type": "string"}}},
-                "TriageChoice": {"type": "object", "additionalProperties": false, "required": ["service_code"], "properties": {"service_code": {"type": "string"}}},
-                "TriageDecision": {"type": "object", "required": ["case_number", "service_code", "status"], "properties": {
-                    "case_number": {"type": "string"}, "service_code": {"type": "string"}, "status": {"type": "string"}}},
-                "TriageList": {"type": "object", "required": ["count", "requests", "next"], "properties": {
-                    "count": {"type": "integer"},
-                    "next": {"type": "string", "nullable": true, "description": "cursor of the following page; null on the last"},
-                    "requests": {"type": "array", "items": {"type": "object", "required": ["case_number", "suggestions"], "properties": {
-                        "case_number": {"type": "string"}, "description": {"type": "string"},
-                        "suggestions": {"type": "array", "items": {"type": "object", "properties": {
-                            "service_code": {"type": "string"}, "probability": {"type": "number"}}}}}}}}},
-                "AssignmentList": {"type": "object", "required": ["department", "assignments", "next"], "properties": {
-                    "department": {"type": "string"}, "count": {"type": "integer"},
-                    "next": {"type": "string", "nullable": true, "description": "cursor of the following page; null on the last"},
-                    "assignments": {"type": "array", "items": {"$ref": "#/components/schemas/Assignment"}}}},
                 "Open311NewRequest": {"type": "object", "required": ["service_code", "api_key"], "properties": {
                     "api_key": {"type": "string"}, "service_code": {"type": "string"}, "lat": {"type": "number"}, "long": {"type": "number"},
                     "address_string": {"type": "string"}, "description": {"type": "string", "maxLength": MAX_DESCRIPTION_CHARS},

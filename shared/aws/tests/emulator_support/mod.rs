@@ -153,6 +153,9 @@ pub fn new_request(at: Timestamp, idempotency: Option<&str>) -> NewRequest {
         sla_warning_at: None,
         sla_warned: false,
         sla_breach_noted: false,
+        assignee: None,
+        sla_paused_at: None,
+        transfer_to: None,
         version: 1,
     };
     NewRequest {

@@ -17,7 +17,7 @@ use super::CommittedEvent;
 pub const SOURCE: &str = "citydesk";
 
 /// Every detail-type citydesk publishes (each has `events/schemas/<type>.json`).
-pub const DETAIL_TYPES: [&str; 14] = [
+pub const DETAIL_TYPES: [&str; 17] = [
     "citydesk.request.created.v1",
     "citydesk.request.classified.v1",
     "citydesk.request.triaged.v1",
@@ -32,6 +32,9 @@ pub const DETAIL_TYPES: [&str; 14] = [
     "citydesk.request.follower_unlinked.v1",
     "citydesk.request.sla_warning.v1",
     "citydesk.request.sla_breached.v1",
+    "citydesk.request.internal_note.v1",
+    "citydesk.request.assignee_changed.v1",
+    "citydesk.request.transferred.v1",
 ];
 
 /// One event for the bus: its detail-type and its detail.
@@ -89,6 +92,14 @@ pub enum Specific {
     },
     Follower {
         follower_case_number: CaseNumber,
+    },
+    Assignee {
+        /// The staff subject (an identity provider's opaque id), or `null`.
+        assignee: Option<String>,
+    },
+    Transferred {
+        transferred_from: DepartmentCode,
+        transferred_to: DepartmentCode,
     },
     Nothing {},
 }
@@ -168,6 +179,22 @@ pub fn bus_event(committed: &CommittedEvent) -> BusEvent {
         EventKind::SlaBreached { due_at } => (
             "citydesk.request.sla_breached.v1",
             Specific::Due { due_at: *due_at },
+        ),
+        EventKind::InternalNote { .. } => {
+            ("citydesk.request.internal_note.v1", Specific::Nothing {})
+        }
+        EventKind::AssigneeChanged { assignee } => (
+            "citydesk.request.assignee_changed.v1",
+            Specific::Assignee {
+                assignee: assignee.clone(),
+            },
+        ),
+        EventKind::Transferred { from, to, .. } => (
+            "citydesk.request.transferred.v1",
+            Specific::Transferred {
+                transferred_from: from.clone(),
+                transferred_to: to.clone(),
+            },
         ),
     };
     let s = &committed.snapshot;
@@ -258,8 +285,19 @@ mod tests {
                 due_at: due,
             },
             EventKind::HandedBack {
-                department: roads,
+                department: roads.clone(),
                 reason: Some("nie nasze".into()),
+            },
+            EventKind::InternalNote {
+                note: "nie nasze, ale pomożemy".into(),
+            },
+            EventKind::AssigneeChanged {
+                assignee: Some("u-42".into()),
+            },
+            EventKind::Transferred {
+                from: roads,
+                to: DepartmentCode::parse("greenery").unwrap(),
+                reason: "nie nasze: zieleń".into(),
             },
             EventKind::CitizenUpdate { note: "x".into() },
             EventKind::NoteToCitizen { note: "y".into() },

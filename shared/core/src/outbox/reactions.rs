@@ -80,7 +80,9 @@ pub fn reactions(committed: &CommittedEvent) -> Result<Vec<Reaction>, UnusableEv
             }),
         ],
         EventKind::StatusChanged { .. } => vec![notify()],
-        EventKind::HandedBack { .. } | EventKind::Unlinked { .. } => vec![route()],
+        EventKind::HandedBack { .. }
+        | EventKind::Unlinked { .. }
+        | EventKind::Transferred { .. } => vec![route()],
         EventKind::Assigned { due_at, .. } => {
             vec![department_message(committed, *due_at, None)?, notify()]
         }
@@ -100,6 +102,8 @@ pub fn reactions(committed: &CommittedEvent) -> Result<Vec<Reaction>, UnusableEv
             )?]
         }
         EventKind::CitizenUpdate { .. }
+        | EventKind::InternalNote { .. }
+        | EventKind::AssigneeChanged { .. }
         | EventKind::FollowerAdded { .. }
         | EventKind::FollowerRemoved { .. } => Vec::new(),
     })

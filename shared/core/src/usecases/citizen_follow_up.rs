@@ -148,6 +148,10 @@ async fn apply_follow_up(
             request.status.transition_to(Status::Reopened)?;
             Some(Status::Reopened)
         }
+        // The information the department asked for: its clock runs again.
+        None if request.status == Status::WaitingForCitizen && note.is_some() => {
+            Some(Status::InProgress)
+        }
         None => None,
     };
     let now = deps.clock.now();

@@ -45,7 +45,9 @@ pub fn anonymised_event(event: &HistoryEvent, contact: Option<&Contact>) -> Opti
         }
         | EventKind::HandedBack {
             reason: Some(note), ..
-        } => {
+        }
+        | EventKind::InternalNote { note }
+        | EventKind::Transferred { reason: note, .. } => {
             let cut = redact(note, contact);
             if cut == *note {
                 return None;

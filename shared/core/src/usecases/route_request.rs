@@ -91,7 +91,23 @@ async fn route_once(deps: &Route<'_>, request_id: &RequestId) -> Result<RouteOut
             declined,
         )
     };
-    let routed = match route_passing_over(&request.declined_departments) {
+    let transfer_target = match (reentry, &request.transfer_to) {
+        (Some(Reentry::Transferred), Some(to)) => catalogue.department(to),
+        _ => None,
+    };
+    let routed = match transfer_target {
+        // A department passed it on by name: that one gets it, with the service's SLA.
+        Some(target) => Ok(crate::rules::routing::RoutingDecision {
+            department: target,
+            due_at: catalogue.due_after(
+                clock_start,
+                catalogue.service(&service_code).map_or(0, |s| s.sla_hours),
+            ),
+            basis: crate::rules::routing::RouteBasis::Transfer,
+        }),
+        None => route_passing_over(&request.declined_departments),
+    };
+    let routed = match routed {
         // A person chose the service knowing every department had declined
         // it: the choice stands over the refusals.
         Err(RoutingError::EveryoneDeclined(_)) if reentry == Some(Reentry::OperatorChoice) => {
@@ -191,6 +207,8 @@ async fn link_if_duplicate(
 enum Reentry {
     HandedBack,
     OperatorChoice,
+    /// A department transferred it to another by name.
+    Transferred,
 }
 
 /// A triaged request is routed again only after a hand-back or an operator's choice.
@@ -206,12 +224,15 @@ async fn reentry(deps: &Route<'_>, request: &ServiceRequest) -> Result<Option<Re
             e.kind,
             EventKind::CitizenUpdate { .. }
                 | EventKind::NoteToCitizen { .. }
+                | EventKind::InternalNote { .. }
+                | EventKind::AssigneeChanged { .. }
                 | EventKind::FollowerAdded { .. }
                 | EventKind::FollowerRemoved { .. }
         )
     });
     Ok(last_step.and_then(|e| match &e.kind {
         EventKind::HandedBack { .. } => Some(Reentry::HandedBack),
+        EventKind::Transferred { .. } => Some(Reentry::Transferred),
         EventKind::Classified { .. } if e.actor.starts_with("operator:") => {
             Some(Reentry::OperatorChoice)
         }

@@ -129,6 +129,20 @@ pub fn acting_department(
     }
 }
 
+/// Whom `caller`, acting for `department`, may make a case's assignee: its
+/// head and its integration anyone; a clerk only themselves.
+pub fn assign_right(
+    caller: &Caller,
+    department: &DepartmentCode,
+) -> crate::usecases::department_work::AssignRight {
+    use crate::usecases::department_work::AssignRight;
+    match caller {
+        Caller::Integration(_) => AssignRight::Anyone,
+        Caller::Staff(s) if s.has(&Role::Head(department.clone())) => AssignRight::Anyone,
+        Caller::Staff(s) => AssignRight::Themselves(s.subject.clone()),
+    }
+}
+
 fn role_missing(staff: &StaffIdentity, operation: DepartmentOperation) -> AccessError {
     let roles = if staff.roles.is_empty() {
         "none".to_owned()

@@ -153,6 +153,9 @@ pub async fn submit_request(
         sla_warning_at: None,
         sla_warned: false,
         sla_breach_noted: false,
+        assignee: None,
+        sla_paused_at: None,
+        transfer_to: None,
         version: 1,
     };
     let created = HistoryEvent {

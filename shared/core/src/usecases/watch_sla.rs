@@ -150,7 +150,8 @@ pub async fn watch_sla(
 /// The alert this request should get at `now`, if one is still owed.
 pub fn alert_due(request: &ServiceRequest, now: Timestamp) -> Option<SlaAlert> {
     let due = request.due_at?;
-    if request.status.is_closed() {
+    // Closed, or paused while the citizen is asked for information.
+    if request.status.is_closed() || request.sla_paused_at.is_some() {
         return None;
     }
     if now >= due {

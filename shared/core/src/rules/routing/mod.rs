@@ -50,6 +50,8 @@ pub enum RouteBasis {
     Learned,
     /// The service's own department.
     ServiceDefault,
+    /// A department transferred it to this one by name.
+    Transfer,
 }
 
 #[derive(Debug, Clone, PartialEq)]

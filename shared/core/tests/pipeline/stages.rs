@@ -1,228 +1,21 @@
-//! The whole pipeline on in-memory ports: intake → classify → route →
-//! department → notify → report, including repeated deliveries.
+//! Each stage, and the whole way, with repeated deliveries.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-use citydesk_core::catalogue::{Catalogue, CatalogueDocument};
+use super::world::*;
 use citydesk_core::contact::{Contact, PhoneNumber};
 use citydesk_core::ids::{CaseNumber, DepartmentCode, ServiceCode};
-use citydesk_core::language::Language;
-use citydesk_core::location::Location;
 use citydesk_core::memory::*;
 use citydesk_core::messages::PipelineMessage;
-use citydesk_core::ports::{IdempotencyClaim, RequestStore};
-use citydesk_core::request::Channel;
+use citydesk_core::ports::{Clock, IdempotencyClaim, RequestStore};
 use citydesk_core::status::Status;
 use citydesk_core::usecases::build_report::{Reporting, build_daily_report};
 use citydesk_core::usecases::classify_request::{Classify, ClassifyOutcome, classify_request};
 use citydesk_core::usecases::department_work::{
-    DepartmentError, DepartmentWork, StatusUpdate, list_assignments, update_status,
+    DepartmentError, StatusUpdate, list_assignments, update_status,
 };
-use citydesk_core::usecases::notify_citizen::{Notify, NotifyOutcome, notify_citizen};
-use citydesk_core::usecases::route_request::{Route, RouteOutcome, route_request};
-use citydesk_core::usecases::submit_request::{
-    Intake, RequestSubmission, SubmitError, submit_request,
-};
+use citydesk_core::usecases::notify_citizen::{NotifyOutcome, notify_citizen};
+use citydesk_core::usecases::route_request::{RouteOutcome, route_request};
+use citydesk_core::usecases::submit_request::{SubmitError, submit_request};
 use futures_executor::block_on;
-
-const TOML: &str = include_str!("../../../infra/demo-city/catalogue.toml");
-const GEOJSON: &str = include_str!("../../../infra/demo-city/districts.geojson");
-
-/// The member of staff the tests' department and triage work is done by.
-static CLERK: std::sync::LazyLock<citydesk_core::audit::StaffStamp> =
-    std::sync::LazyLock::new(|| citydesk_core::audit::StaffStamp {
-        subject: "clerk-1".into(),
-        roles: "clerk:roads".into(),
-        via: "test".into(),
-    });
-
-struct World {
-    store: MemoryStore,
-    queues: MemoryQueues,
-    bus: MemoryBus,
-    /// Committed events the dispatcher has not handed on yet (a failed
-    /// dispatch keeps its event and those after it, as a stream shard does).
-    undelivered: std::sync::Mutex<Vec<citydesk_core::outbox::CommittedEvent>>,
-    messenger: MemoryMessenger,
-    blobs: MemoryBlobs,
-    audit: citydesk_core::memory::MemoryAuditTrail,
-    clock: ManualClock,
-    ids: SequentialIds,
-    catalogue: Catalogue,
-    catalogues: citydesk_core::catalogue::Catalogues,
-    classifiers: citydesk_core::rules::classification::Classifiers,
-    tracking_key: citydesk_core::ids::TrackingKey,
-    models: citydesk_core::learning::CityModels,
-}
-
-impl World {
-    fn new() -> Self {
-        let catalogue =
-            Catalogue::new(CatalogueDocument::from_sources(TOML, GEOJSON).unwrap()).unwrap();
-        Self {
-            classifiers: citydesk_core::rules::classification::Classifiers::new(
-                &citydesk_core::catalogue::Catalogues::single(catalogue.clone()),
-            ),
-            catalogues: citydesk_core::catalogue::Catalogues::single(catalogue.clone()),
-            catalogue,
-            store: MemoryStore::default(),
-            queues: MemoryQueues::default(),
-            bus: MemoryBus::default(),
-            undelivered: Default::default(),
-            messenger: MemoryMessenger::default(),
-            blobs: MemoryBlobs::default(),
-            audit: Default::default(),
-            clock: ManualClock::at("2026-11-27T09:30:00Z".parse().unwrap()),
-            ids: SequentialIds::default(),
-            tracking_key: citydesk_core::ids::TrackingKey::new(TEST_TRACKING_KEY),
-            models: citydesk_core::learning::CityModels::default(),
-        }
-    }
-    fn intake(&self) -> Intake<'_> {
-        Intake {
-            store: &self.store,
-            clock: &self.clock,
-            ids: &self.ids,
-            catalogue: &self.catalogue,
-        }
-    }
-    fn classify(&self) -> Classify<'_> {
-        Classify {
-            store: &self.store,
-            clock: &self.clock,
-            classifiers: &self.classifiers,
-            threshold: 0.35,
-        }
-    }
-    fn route(&self) -> Route<'_> {
-        Route {
-            store: &self.store,
-            queries: &self.store,
-            clock: &self.clock,
-            catalogues: &self.catalogues,
-            models: &self.models,
-        }
-    }
-    fn dept(&self) -> DepartmentWork<'_> {
-        DepartmentWork {
-            store: &self.store,
-            clock: &self.clock,
-            staff: &CLERK,
-        }
-    }
-    /// Runs the outbox's dispatcher over everything committed so far, in
-    /// order; stops at the first failure and keeps the rest for the next try.
-    fn dispatch(&self) -> Result<(), citydesk_core::usecases::StepError> {
-        use citydesk_core::usecases::dispatch_change::{Dispatch, dispatch_change};
-        let mut pending = self.undelivered.lock().unwrap();
-        pending.extend(self.store.take_committed());
-        let deps = Dispatch {
-            queue: &self.queues,
-            department_queues: &self.queues,
-            bus: &self.bus,
-            catalogues: &self.catalogues,
-            contacts: &self.store,
-            audit: &self.audit,
-        };
-        while let Some(next) = pending.first().cloned() {
-            block_on(dispatch_change(&deps, &next))?;
-            pending.remove(0);
-        }
-        Ok(())
-    }
-    /// The pipeline messages the dispatcher sent since the last call.
-    fn sent(&self) -> Vec<PipelineMessage> {
-        self.dispatch().unwrap();
-        self.queues.take_pipeline()
-    }
-    /// Every message sent to department queues so far.
-    fn department_messages(&self) -> Vec<(String, citydesk_core::messages::AssignmentMessage)> {
-        self.dispatch().unwrap();
-        self.queues.department_messages()
-    }
-    fn notify(&self) -> Notify<'_> {
-        Notify {
-            store: &self.store,
-            contacts: &self.store,
-            ledger: &self.store,
-            messenger: &self.messenger,
-            clock: &self.clock,
-            catalogues: &self.catalogues,
-            tracking_key: &self.tracking_key,
-            public_base_url: "https://311.krakow.example",
-            queue: &self.queues,
-            queries: &self.store,
-        }
-    }
-    /// Runs the notify step on every message the dispatcher and the notify
-    /// step itself sent (the followers' fan-out), until none is left.
-    fn deliver_notifications(&self) {
-        use citydesk_core::usecases::tell_followers::{notify_follower, tell_followers};
-        loop {
-            let messages = self.sent();
-            if messages.is_empty() {
-                return;
-            }
-            for message in messages {
-                match message {
-                    PipelineMessage::StatusChanged { request_id, seq } => {
-                        block_on(notify_citizen(&self.notify(), &request_id, seq)).unwrap();
-                    }
-                    PipelineMessage::TellFollowers {
-                        request_id,
-                        seq,
-                        after,
-                    } => {
-                        block_on(tell_followers(
-                            &self.notify(),
-                            &request_id,
-                            seq,
-                            after.as_deref(),
-                        ))
-                        .unwrap();
-                    }
-                    PipelineMessage::FollowerNotice {
-                        request_id,
-                        original_id,
-                        seq,
-                    } => {
-                        block_on(notify_follower(
-                            &self.notify(),
-                            &request_id,
-                            &original_id,
-                            seq,
-                        ))
-                        .unwrap();
-                    }
-                    _ => {}
-                }
-            }
-        }
-    }
-}
-
-fn pothole_text(key: Option<&str>) -> RequestSubmission {
-    RequestSubmission {
-        channel: Channel::Web,
-        service_code: None,
-        description: "Na ulicy Długiej przy szkole jest ogromna dziura w jezdni".into(),
-        location: Location::parse(Some(50.0700), Some(19.9350), Some("ul. Długa 10")).unwrap(),
-        contact: Some(Contact {
-            phone: PhoneNumber::parse("+48600100200").ok(),
-            ..Contact::default()
-        }),
-        language: Language::Pl,
-        answers: Default::default(),
-        media: Vec::new(),
-        idempotency: key.map(|k| IdempotencyClaim {
-            key: k.into(),
-            payload_hash: "hash-a".into(),
-        }),
-        privacy_requested: false,
-        open311_client: None,
-        registered_by: None,
-    }
-}
 
 #[test]
 fn a_request_goes_all_the_way_and_repeats_are_harmless() {
@@ -330,8 +123,9 @@ fn a_request_goes_all_the_way_and_repeats_are_harmless() {
         block_on(list_assignments(
             &w.store,
             &roads,
-            None,
-            &Default::default()
+            &Default::default(),
+            &Default::default(),
+            w.clock.now(),
         ))
         .unwrap()
         .items
@@ -342,8 +136,9 @@ fn a_request_goes_all_the_way_and_repeats_are_harmless() {
         block_on(list_assignments(
             &w.store,
             &parks,
-            None,
-            &Default::default()
+            &Default::default(),
+            &Default::default(),
+            w.clock.now(),
         ))
         .unwrap()
         .items
@@ -383,7 +178,7 @@ fn a_request_goes_all_the_way_and_repeats_are_harmless() {
     ));
     assert!(matches!(
         no_note,
-        Err(DepartmentError::ResolutionNoteMissing)
+        Err(DepartmentError::StatusNoteMissing(Status::Resolved, _))
     ));
     let resolved = block_on(update_status(
         &w.dept(),
@@ -396,8 +191,9 @@ fn a_request_goes_all_the_way_and_repeats_are_harmless() {
         block_on(list_assignments(
             &w.store,
             &roads,
-            None,
-            &Default::default()
+            &Default::default(),
+            &Default::default(),
+            w.clock.now(),
         ))
         .unwrap()
         .items
@@ -589,24 +385,6 @@ fn failed_sms_releases_the_claim_for_the_retry() {
         NotifyOutcome::SentSms
     );
     assert_eq!(w.messenger.sent().len(), 1);
-}
-
-fn report(service: &str, lat: f64, long: f64) -> RequestSubmission {
-    let mut s = pothole_text(None);
-    s.service_code = Some(ServiceCode::parse(service).unwrap());
-    s.description = "Zgłoszenie".into();
-    s.location = Location::parse(Some(lat), Some(long), None).unwrap();
-    s
-}
-
-fn submit_and_route(
-    w: &World,
-    s: RequestSubmission,
-) -> (citydesk_core::request::ServiceRequest, RouteOutcome) {
-    let id = block_on(submit_request(&w.intake(), s)).unwrap().request.id;
-    block_on(classify_request(&w.classify(), &id)).unwrap();
-    let outcome = block_on(route_request(&w.route(), &id)).unwrap();
-    (block_on(w.store.get(&id)).unwrap().unwrap(), outcome)
 }
 
 #[test]
@@ -855,8 +633,9 @@ fn a_department_hands_a_request_back_and_it_goes_elsewhere() {
         block_on(list_assignments(
             &w.store,
             &heritage,
-            None,
-            &Default::default()
+            &Default::default(),
+            &Default::default(),
+            w.clock.now(),
         ))
         .unwrap()
         .items

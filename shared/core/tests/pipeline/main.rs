@@ -1,0 +1,8 @@
+//! The whole pipeline on in-memory ports: intake → classify → route →
+//! department → notify → report, including repeated deliveries.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod department_work;
+mod stages;
+mod world;
