@@ -254,3 +254,78 @@ async fn an_operator_finds_a_caller_registers_for_them_and_answers_from_the_know
     assert!(!trail.contains("Nowak"), "no name in the trail");
     system.shutdown().await;
 }
+
+/// The preview the operator console and the residents' form call as text is
+/// typed: the services with their department and due time, nothing filed,
+/// and a client that floods it is told to wait while others are served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_preview_suggests_and_holds_a_flooding_client_back() {
+    let system = start_system().await;
+    let base = system.base_url();
+    let http = reqwest::Client::new();
+    let url = format!("{base}/v1/classify");
+    let preview = |client: &'static str, body: Value| {
+        let request = http
+            .post(&url)
+            .header("x-forwarded-for", client)
+            .json(&body);
+        async move {
+            let r = request.send().await.unwrap();
+            let retry_after = r
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (
+                r.status().as_u16(),
+                retry_after,
+                r.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let graffiti =
+        json!({"description": "Graffiti na murze kamienicy", "lat": 50.0614, "long": 19.9366});
+    let (status, _, answer) = preview("198.51.100.1", graffiti.clone()).await;
+    assert_eq!(status, 200, "{answer}");
+    let first = &answer["suggestions"][0];
+    assert_eq!(first["service_code"], "graffiti", "{answer}");
+    // In the Old Town the conservator gets graffiti, as routing would decide.
+    assert_eq!(first["department"], "heritage", "{answer}");
+    assert!(first["due_at"].is_string(), "{answer}");
+    let (status, _, english) = preview(
+        "198.51.100.1",
+        json!({"description": "huge pothole in the road", "language": "en"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{english}");
+    assert_eq!(english["suggestions"][0]["service_code"], "pothole");
+    let (status, _, refused) = preview(
+        "198.51.100.1",
+        json!({"description": "dziura", "status": "assigned"}),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (400, Some("invalid_field"))
+    );
+    // Nothing was filed.
+    let listed = citydesk_e2e::fetch_json(&http, format!("{base}/open311/v2/requests.json")).await;
+    assert_eq!(listed.as_array().map(Vec::len), Some(0), "{listed}");
+
+    // One address past its burst waits; another is served meanwhile.
+    let mut limited = None;
+    for _ in 0..15 {
+        let (status, retry_after, body) = preview("203.0.113.9", graffiti.clone()).await;
+        if status == 429 {
+            limited = Some((retry_after, body));
+            break;
+        }
+        assert_eq!(status, 200, "{body}");
+    }
+    let (retry_after, body) = limited.expect("a flood from one address is held back");
+    assert!(
+        retry_after.is_some_and(|s| s.parse::<u64>().unwrap() >= 1),
+        "{body}"
+    );
+    assert_eq!(body["error"]["code"], "rate_limited");
+    assert_eq!(preview("198.51.100.7", graffiti).await.0, 200);
+}

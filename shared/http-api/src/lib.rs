@@ -6,6 +6,7 @@
 
 pub mod caller;
 pub mod citizen_request;
+pub mod rate_limit;
 
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -26,6 +27,8 @@ pub struct ApiError {
     /// A stale write (409 `stale_version`): the version the object has now,
     /// also sent as its `ETag`.
     pub current_version: Option<u64>,
+    /// Seconds after which a retry may succeed (`Retry-After`; 429 and 503).
+    pub retry_after: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -52,6 +55,7 @@ impl ApiError {
             field: None,
             message: message.into(),
             current_version: None,
+            retry_after: None,
         }
     }
     /// 400: a field is missing, mistyped or out of range.
@@ -110,11 +114,14 @@ impl ApiError {
     }
     pub fn unavailable(cause: &dyn std::fmt::Display) -> Self {
         tracing::warn!(error = %cause, "dependency unavailable");
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "the service is busy; please retry in a moment",
-        )
+        Self {
+            retry_after: Some(2),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the service is busy; please retry in a moment",
+            )
+        }
     }
 }
 
@@ -135,10 +142,10 @@ impl IntoResponse for ApiError {
         {
             response.headers_mut().insert(header::ETAG, etag);
         }
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+        if let Some(seconds) = self.retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
         }
         response
     }

@@ -121,6 +121,19 @@ fn public_document() -> Value {
                     "422": error_response("cannot confirm a fix that was not reported")
                 }
             }},
+            "/v1/classify": {"post": {
+                "operationId": "previewService",
+                "summary": "The services a text may be about, with the department and due time routing would give; creates nothing",
+                "description": "Public, for the residents' form and the operators' console. Rate-limited per client address (429 with Retry-After).",
+                "requestBody": json_body("PreviewRequest"),
+                "responses": {
+                    "200": ok("ServicePreview", "the suggestions, most probable first (empty when nothing in the text points anywhere)"),
+                    "400": error_response("missing, too short or too long description, bad point, language or jurisdiction, or an unknown field"),
+                    "413": error_response("body too large"),
+                    "415": error_response("not JSON"),
+                    "429": error_response("too many previews from this address: retry after Retry-After seconds")
+                }
+            }},
             "/v1/uploads": {"post": {
                 "operationId": "uploadTicket",
                 "summary": "Where to PUT a photo before attaching its media_key to a request",
@@ -231,6 +244,21 @@ fn public_document() -> Value {
                     "history": {"type": "array", "items": {"type": "object"}}}},
                 "CitizenUpdate": {"type": "object", "additionalProperties": false, "properties": {
                     "note": {"type": "string", "maxLength": 4000}, "fixed": {"type": "boolean"}}},
+                "PreviewRequest": {"type": "object", "additionalProperties": false, "required": ["description"], "properties": {
+                    "description": {"type": "string", "minLength": 3, "maxLength": MAX_DESCRIPTION_CHARS, "example": "dziura w jezdni przed szkołą"},
+                    "lat": {"type": "number", "minimum": -90, "maximum": 90},
+                    "long": {"type": "number", "minimum": -180, "maximum": 180},
+                    "language": {"type": "string", "enum": ["pl", "en"]},
+                    "jurisdiction_id": {"type": "string"}}},
+                "ServicePreview": {"type": "object", "required": ["jurisdiction_id", "suggestions", "confident"], "properties": {
+                    "jurisdiction_id": {"type": "string"},
+                    "confident": {"type": "boolean", "description": "the first is sure enough to be placed without a person"},
+                    "suggestions": {"type": "array", "maxItems": 3, "items": {"type": "object",
+                        "required": ["service_code", "service_name", "department", "confidence", "due_at"], "properties": {
+                        "service_code": {"type": "string"}, "service_name": {"type": "string"}, "group": {"type": "string"},
+                        "department": {"type": "string"}, "department_name": {"type": "string"},
+                        "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+                        "due_at": {"type": "string", "format": "date-time", "description": "when it would be due if filed now"}}}}}},
                 "UploadRequest": {"type": "object", "additionalProperties": false, "required": ["content_type", "bytes"], "properties": {
                     "content_type": {"type": "string", "enum": ["image/jpeg", "image/png", "image/gif", "image/webp"]},
                     "bytes": {"type": "integer", "minimum": 1}}},

@@ -11,6 +11,7 @@ pub mod erase_person;
 pub mod knowledge_base;
 pub mod notify_citizen;
 pub mod operator_desk;
+pub mod preview_service;
 pub mod publish_city;
 pub mod route_request;
 pub mod search_requests;
