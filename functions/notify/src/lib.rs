@@ -74,6 +74,8 @@ pub struct Deps {
     pub public_base_url: String,
     pub queue: Arc<dyn PipelineQueue>,
     pub queries: Arc<dyn RequestQueries>,
+    /// The second line's questions, whose answers go to their callers.
+    pub questions: Arc<dyn citydesk_core::ports::QuestionStore>,
 }
 
 impl Deps {
@@ -107,6 +109,7 @@ impl Deps {
             catalogues,
             store: store.clone(),
             contacts: store.clone(),
+            questions: store.clone(),
             ledger: store.clone(),
             queries: store,
             queue: Arc::new(
@@ -179,9 +182,18 @@ pub async fn handle(
                 } => notify_follower(step, request_id, original_id, *seq)
                     .await
                     .map(|_| ()),
+                PipelineMessage::QuestionAnswered { question_id } => {
+                    citydesk_core::usecases::second_line::tell_caller(
+                        step,
+                        deps.questions.as_ref(),
+                        question_id,
+                    )
+                    .await
+                    .map(|_| ())
+                }
                 other => Err(unexpected(
                     other,
-                    "status_changed, tell_followers or follower_notice",
+                    "status_changed, tell_followers, follower_notice or question_answered",
                 )),
             }
         }

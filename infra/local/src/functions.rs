@@ -120,6 +120,13 @@ pub async fn build(
                 .map_err(init_err)?;
             LocalFunction::Http(citydesk_operator_api::router(Arc::new(deps)))
         }
+        "second-line" => {
+            let config = citydesk_second_line::Config::from_env(&env).map_err(config_err)?;
+            let deps = citydesk_second_line::Deps::init(&config)
+                .await
+                .map_err(init_err)?;
+            LocalFunction::Http(citydesk_second_line::router(Arc::new(deps)))
+        }
         "classify-preview" => {
             let config = citydesk_classify_preview::Config::from_env(&env).map_err(config_err)?;
             let deps = citydesk_classify_preview::Deps::init(&config)

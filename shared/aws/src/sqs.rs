@@ -49,7 +49,8 @@ impl PipelineQueue for SqsPipelineQueue {
             PipelineMessage::RequestClassified { .. } => (&self.route_url, "route"),
             PipelineMessage::StatusChanged { .. }
             | PipelineMessage::TellFollowers { .. }
-            | PipelineMessage::FollowerNotice { .. } => (&self.notify_url, "notify"),
+            | PipelineMessage::FollowerNotice { .. }
+            | PipelineMessage::QuestionAnswered { .. } => (&self.notify_url, "notify"),
         };
         let (Some(client), Some(url)) = (&self.client, url) else {
             return Err(PortError::permanent(

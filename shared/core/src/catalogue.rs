@@ -115,6 +115,14 @@ pub struct Department {
     pub name: Translated,
     /// Name of the department's own queue, without the deployment's prefix.
     pub queue: String,
+    /// Working hours in which its experts owe the first line an answer.
+    #[serde(default = "default_answer_hours")]
+    pub answer_hours: u32,
+}
+
+/// Without a setting: one working day.
+fn default_answer_hours() -> u32 {
+    8
 }
 
 /// A district-specific department for a service.

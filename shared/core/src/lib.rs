@@ -26,6 +26,7 @@ pub mod places;
 pub mod ports;
 pub mod request;
 pub mod rules;
+pub mod second_line;
 pub mod service_form;
 pub mod staff;
 pub mod status;

@@ -30,18 +30,11 @@ pub enum PipelineMessage {
         original_id: RequestId,
         seq: u64,
     },
-}
-
-impl PipelineMessage {
-    pub fn request_id(&self) -> &RequestId {
-        match self {
-            PipelineMessage::RequestCreated { request_id }
-            | PipelineMessage::RequestClassified { request_id }
-            | PipelineMessage::StatusChanged { request_id, .. }
-            | PipelineMessage::TellFollowers { request_id, .. }
-            | PipelineMessage::FollowerNotice { request_id, .. } => request_id,
-        }
-    }
+    /// To the notify queue: an expert answered a question whose caller left
+    /// a contact; tell them the answer.
+    QuestionAnswered {
+        question_id: crate::second_line::QuestionId,
+    },
 }
 
 /// To a department's own queue: new work for it. Ids and public fields only:

@@ -127,6 +127,33 @@ pub fn follower_message(
     Some(CitizenMessage { subject, body })
 }
 
+/// The expert's answer to a caller who left a contact with their question.
+pub fn question_answer_message(
+    catalogue: &Catalogue,
+    question: &crate::second_line::Question,
+) -> Option<CitizenMessage> {
+    let answer = question.answer.as_ref()?;
+    let lang = question.language;
+    let city = catalogue.city().name.get(lang);
+    let (subject, body) = match lang {
+        Language::Pl => (
+            format!("{city} 311: odpowiedź na Twoje pytanie"),
+            format!(
+                "{city} 311: odpowiedź na pytanie zadane w naszym centrum kontaktu: {}",
+                answer.text
+            ),
+        ),
+        Language::En => (
+            format!("{city} 311: the answer to your question"),
+            format!(
+                "{city} 311: the answer to the question you asked our contact centre: {}",
+                answer.text
+            ),
+        ),
+    };
+    Some(CitizenMessage { subject, body })
+}
+
 fn status_text(
     lang: Language,
     city: &str,

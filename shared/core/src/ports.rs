@@ -286,6 +286,39 @@ pub trait CitizenMessenger: Send + Sync {
     async fn send_email(&self, to: &Email, subject: &str, body: &str) -> Result<(), PortError>;
 }
 
+/// The second line's questions; the caller's contact is kept apart.
+#[async_trait]
+pub trait QuestionStore: Send + Sync {
+    /// Writes a new question (with the caller's contact apart, and its place
+    /// on the department's open list); `false` when that id exists already.
+    async fn create_question(
+        &self,
+        question: &crate::second_line::Question,
+        contact: Option<&Contact>,
+    ) -> Result<bool, PortError>;
+    async fn question(
+        &self,
+        id: &crate::second_line::QuestionId,
+    ) -> Result<Option<crate::second_line::Question>, PortError>;
+    /// Writes the answered question if it still has `expected_version`, and
+    /// takes it off its department's open list.
+    async fn answer_question(
+        &self,
+        answered: &crate::second_line::Question,
+        expected_version: u64,
+    ) -> Result<ApplyOutcome, PortError>;
+    /// A department's open questions, the soonest due first, at most `limit`.
+    async fn open_questions(
+        &self,
+        department: &DepartmentCode,
+        limit: usize,
+    ) -> Result<Vec<crate::second_line::Question>, PortError>;
+    async fn question_contact(
+        &self,
+        id: &crate::second_line::QuestionId,
+    ) -> Result<Option<Contact>, PortError>;
+}
+
 /// Stores objects (reports, raw messages, attachments).
 #[async_trait]
 pub trait BlobStore: Send + Sync {

@@ -66,6 +66,29 @@ pub struct ContactBody {
     pub email: Option<String>,
 }
 
+impl ContactBody {
+    /// The contact, each part checked (400 naming `<field>.phone`…).
+    pub fn into_contact(self, field: &str) -> Result<Contact, ApiError> {
+        Ok(Contact {
+            name: optional(
+                &format!("{field}.name"),
+                self.name.as_deref(),
+                PersonName::parse,
+            )?,
+            phone: optional(
+                &format!("{field}.phone"),
+                self.phone.as_deref(),
+                PhoneNumber::parse,
+            )?,
+            email: optional(
+                &format!("{field}.email"),
+                self.email.as_deref(),
+                Email::parse,
+            )?,
+        })
+    }
+}
+
 fn optional<T, E: std::fmt::Display>(
     field: &str,
     raw: Option<&str>,
@@ -103,14 +126,10 @@ impl CreateRequestBody {
                 };
                 ApiError::invalid_field(field, e.to_string())
             })?;
-        let contact = match self.contact {
-            None => None,
-            Some(c) => Some(Contact {
-                name: optional("contact.name", c.name.as_deref(), PersonName::parse)?,
-                phone: optional("contact.phone", c.phone.as_deref(), PhoneNumber::parse)?,
-                email: optional("contact.email", c.email.as_deref(), Email::parse)?,
-            }),
-        };
+        let contact = self
+            .contact
+            .map(|c| c.into_contact("contact"))
+            .transpose()?;
         let language = match self.language.as_deref() {
             None => Language::default(),
             Some(raw) => Language::parse(raw)

@@ -1,9 +1,23 @@
 //! The staff side of the description: the operators' first line, the
-//! knowledge base (public and staff) and the quality team's audit trail.
+//! second line (questions to the experts), the knowledge base (public and staff) and the quality team's audit trail.
 
 use serde_json::{Value, json};
 
 use super::{error_response, json_body, ok};
+
+fn question_id() -> Value {
+    json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}, "example": "q-0123456789abcdef01234567"})
+}
+
+fn question_read_responses() -> Value {
+    json!({
+        "200": ok("Question", "the question and its answer, if given"),
+        "400": error_response("not a question id"),
+        "401": error_response("missing or invalid staff token"),
+        "403": error_response("no operator, expert or head role"),
+        "404": error_response("no such question for you (another department's is not shown)")
+    })
+}
 
 /// The paths, merged into the document's.
 pub fn paths() -> Value {
@@ -55,6 +69,65 @@ pub fn paths() -> Value {
             "413": error_response("body too large"),
             "415": error_response("not JSON"),
             "422": error_response("an article that is not in the knowledge base")
+        }
+    }},
+    "/v1/operator/questions": {"post": {
+        "operationId": "askExperts",
+        "description": "For operators: a question the first line cannot answer, to the responsible department's experts (by service or department), due within the department's answer hours. Idempotent on Idempotency-Key. The caller's contact, if given, is kept apart and used only to tell them the answer.",
+        "security": [{"staffToken": []}],
+        "parameters": [{"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 255}}],
+        "requestBody": json_body("QuestionAsk"),
+        "responses": {
+            "200": ok("Question", "the same question asked before (same Idempotency-Key and text)"),
+            "201": ok("Question", "asked"),
+            "400": error_response("bad or unknown field, neither service_code nor department"),
+            "401": error_response("missing or invalid staff token"),
+            "403": error_response("the token has no operator role"),
+            "413": error_response("body too large"),
+            "415": error_response("not JSON"),
+            "422": error_response("an unknown service or department, or an Idempotency-Key used for another question")
+        }
+    }},
+    "/v1/operator/questions/{id}": {"get": {
+        "operationId": "readAskedQuestion",
+        "description": "For operators: a question and, once given, the expert's answer.",
+        "security": [{"staffToken": []}],
+        "parameters": [question_id()],
+        "responses": question_read_responses()
+    }},
+    "/v1/expert/questions": {"get": {
+        "operationId": "expertQuestions",
+        "description": "For experts (and the head) of a department: its open questions, the soonest due first.",
+        "security": [{"staffToken": []}],
+        "parameters": [{"name": "department", "in": "query", "required": false, "schema": {"type": "string"}, "description": "when the roles name several departments"}],
+        "responses": {
+            "200": ok("QuestionList", "the open questions"),
+            "400": error_response("a bad or ambiguous department, or an unknown parameter"),
+            "401": error_response("missing or invalid staff token"),
+            "403": error_response("no expert or head role for that department")
+        }
+    }},
+    "/v1/expert/questions/{id}": {"get": {
+        "operationId": "readExpertQuestion",
+        "security": [{"staffToken": []}],
+        "parameters": [question_id()],
+        "responses": question_read_responses()
+    }},
+    "/v1/expert/questions/{id}/answer": {"post": {
+        "operationId": "answerQuestion",
+        "description": "An expert of the question's department answers it (once): the answer goes back to the operator, to the caller when they left a contact, and into a draft knowledge-base article for review. The same answer again is harmless.",
+        "security": [{"staffToken": []}],
+        "parameters": [question_id(), {"name": "department", "in": "query", "required": false, "schema": {"type": "string"}}],
+        "requestBody": json_body("QuestionAnswer"),
+        "responses": {
+            "200": ok("Question", "answered"),
+            "400": error_response("a bad id, answer or department, or an unknown field"),
+            "401": error_response("missing or invalid staff token"),
+            "403": error_response("no expert or head role for that department"),
+            "404": error_response("no such question in your department"),
+            "409": error_response("answered already, differently"),
+            "413": error_response("body too large"),
+            "415": error_response("not JSON")
         }
     }},
     "/v1/kb/search": {"get": {
@@ -120,6 +193,25 @@ pub fn paths() -> Value {
 /// The schemas, merged into the document's components.
 pub fn schemas() -> Value {
     json!({
+    "QuestionAsk": {"type": "object", "additionalProperties": false, "required": ["question"], "properties": {
+        "question": {"type": "string", "minLength": 1, "maxLength": 4000},
+        "service_code": {"type": "string", "example": "pothole"},
+        "department": {"type": "string", "example": "roads"},
+        "case_number": {"type": "string"},
+        "language": {"type": "string", "enum": ["pl", "en"]},
+        "caller": {"type": "object", "additionalProperties": false, "properties": {
+            "name": {"type": "string"}, "phone": {"type": "string", "example": "+48600100200"}, "email": {"type": "string", "format": "email"}}}}},
+    "QuestionAnswer": {"type": "object", "additionalProperties": false, "required": ["answer"], "properties": {
+        "answer": {"type": "string", "minLength": 1, "maxLength": 4000}}},
+    "Question": {"type": "object", "required": ["id", "status", "department", "question", "due_at"], "properties": {
+        "id": {"type": "string"}, "status": {"type": "string", "enum": ["open", "answered"]},
+        "department": {"type": "string"}, "question": {"type": "string"}, "due_at": {"type": "string", "format": "date-time"},
+        "overdue": {"type": "boolean"}, "caller_will_be_told": {"type": "boolean"},
+        "answer": {"type": "object", "nullable": true, "properties": {"text": {"type": "string"}, "by": {"type": "string"}, "at": {"type": "string"}}},
+        "draft_article": {"type": "string", "nullable": true}}},
+    "QuestionList": {"type": "object", "required": ["department", "count", "questions"], "properties": {
+        "department": {"type": "string"}, "count": {"type": "integer"},
+        "questions": {"type": "array", "items": {"$ref": "#/components/schemas/Question"}}}},
         "CallerLookup": {"type": "object", "additionalProperties": false, "properties": {
             "phone": {"type": "string", "example": "+48600100200"}, "email": {"type": "string", "format": "email"}}},
         "CallerHistory": {"type": "object", "required": ["contact", "open", "past"], "properties": {

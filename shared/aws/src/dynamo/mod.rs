@@ -8,6 +8,7 @@ mod keys;
 mod once_ledger;
 mod personal_data;
 mod queries;
+mod questions;
 mod requests;
 pub mod stream;
 mod sweep_progress;

@@ -37,6 +37,8 @@ struct Tables {
     ledger: HashMap<String, LedgerEntry>,
     /// Committed history events not yet taken: the in-memory change stream.
     stream: Vec<crate::outbox::CommittedEvent>,
+    questions: HashMap<crate::second_line::QuestionId, crate::second_line::Question>,
+    question_contacts: HashMap<crate::second_line::QuestionId, Contact>,
 }
 
 #[derive(Debug, Clone)]
@@ -431,5 +433,69 @@ impl OnceLedger for MemoryStore {
     async fn release(&self, key: &str) -> Result<(), PortError> {
         lock(&self.tables).ledger.remove(key);
         Ok(())
+    }
+}
+
+#[async_trait]
+impl crate::ports::QuestionStore for MemoryStore {
+    async fn create_question(
+        &self,
+        question: &crate::second_line::Question,
+        contact: Option<&Contact>,
+    ) -> Result<bool, PortError> {
+        let mut t = lock(&self.tables);
+        if t.questions.contains_key(&question.id) {
+            return Ok(false);
+        }
+        t.questions.insert(question.id.clone(), question.clone());
+        if let Some(contact) = contact {
+            t.question_contacts
+                .insert(question.id.clone(), contact.clone());
+        }
+        Ok(true)
+    }
+    async fn question(
+        &self,
+        id: &crate::second_line::QuestionId,
+    ) -> Result<Option<crate::second_line::Question>, PortError> {
+        Ok(lock(&self.tables).questions.get(id).cloned())
+    }
+    async fn answer_question(
+        &self,
+        answered: &crate::second_line::Question,
+        expected_version: u64,
+    ) -> Result<ApplyOutcome, PortError> {
+        let mut t = lock(&self.tables);
+        match t.questions.get(&answered.id) {
+            Some(q) if q.version == expected_version => {
+                t.questions.insert(answered.id.clone(), answered.clone());
+                Ok(ApplyOutcome::Applied)
+            }
+            _ => Ok(ApplyOutcome::Conflict),
+        }
+    }
+    async fn open_questions(
+        &self,
+        department: &DepartmentCode,
+        limit: usize,
+    ) -> Result<Vec<crate::second_line::Question>, PortError> {
+        let t = lock(&self.tables);
+        let mut open: Vec<_> = t
+            .questions
+            .values()
+            .filter(|q| {
+                &q.department == department && q.status == crate::second_line::QuestionStatus::Open
+            })
+            .cloned()
+            .collect();
+        open.sort_by(|a, b| (a.due_at, &a.id).cmp(&(b.due_at, &b.id)));
+        open.truncate(limit);
+        Ok(open)
+    }
+    async fn question_contact(
+        &self,
+        id: &crate::second_line::QuestionId,
+    ) -> Result<Option<Contact>, PortError> {
+        Ok(lock(&self.tables).question_contacts.get(id).cloned())
     }
 }

@@ -15,6 +15,7 @@ pub mod preview_service;
 pub mod publish_city;
 pub mod route_request;
 pub mod search_requests;
+pub mod second_line;
 pub mod staff_access;
 pub mod submit_request;
 pub mod tell_followers;

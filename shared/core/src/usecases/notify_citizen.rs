@@ -97,6 +97,17 @@ pub(crate) async fn send_once(
     let Some(contact) = deps.contacts.contact(request_id).await? else {
         return Ok(NotifyOutcome::NothingToSend);
     };
+    send_once_to(deps, key, &contact, message).await
+}
+
+/// Sends one message to `contact`, once (the ledger remembers it by `key`):
+/// by SMS when there is a phone, else by e-mail.
+pub(crate) async fn send_once_to(
+    deps: &Notify<'_>,
+    key: &str,
+    contact: &crate::contact::Contact,
+    message: &crate::notifications::CitizenMessage,
+) -> Result<NotifyOutcome, StepError> {
     if contact.phone.is_none() && contact.email.is_none() {
         return Ok(NotifyOutcome::NothingToSend);
     }

@@ -143,17 +143,90 @@ pub fn assign_right(
     }
 }
 
-fn role_missing(staff: &StaffIdentity, operation: DepartmentOperation) -> AccessError {
-    let roles = if staff.roles.is_empty() {
-        "none".to_owned()
-    } else {
-        staff
-            .roles
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
+/// Who may ask the experts: the first line (operators).
+pub fn may_ask_experts(caller: &Caller) -> Result<(), AccessError> {
+    match caller {
+        Caller::Staff(s) if s.has(&Role::Operator) => Ok(()),
+        Caller::Staff(s) => Err(AccessError::RoleMissing {
+            roles: roles_of(s),
+            needs: "operator",
+        }),
+        Caller::Integration(d) => Err(AccessError::KeyForAnother(d.clone())),
+    }
+}
+
+/// Which questions `caller` reads: operators every one, experts and heads
+/// their departments'; `None` for anyone else.
+pub fn question_reader(caller: &Caller) -> Option<crate::usecases::second_line::QuestionReader> {
+    use crate::usecases::second_line::QuestionReader;
+    let Caller::Staff(staff) = caller else {
+        return None;
     };
+    if staff.has(&Role::Operator) {
+        return Some(QuestionReader::Operator);
+    }
+    let departments = answering_departments(staff);
+    (!departments.is_empty()).then_some(QuestionReader::Departments(departments))
+}
+
+/// The department whose questions `caller` lists and answers: an expert's
+/// (or head's), `requested` choosing when they have several.
+pub fn answering_department(
+    caller: &Caller,
+    requested: Option<&DepartmentCode>,
+) -> Result<DepartmentCode, AccessError> {
+    let Caller::Staff(staff) = caller else {
+        return Err(AccessError::RoleMissing {
+            roles: "integration".to_owned(),
+            needs: "expert:<dept> or head:<dept>",
+        });
+    };
+    let allowed = answering_departments(staff);
+    match (requested, allowed.as_slice()) {
+        (_, []) => Err(AccessError::RoleMissing {
+            roles: roles_of(staff),
+            needs: "expert:<dept> or head:<dept>",
+        }),
+        (Some(r), _) if allowed.contains(r) => Ok(r.clone()),
+        (Some(r), _) => Err(AccessError::NotYourDepartment(r.clone())),
+        (None, [only]) => Ok(only.clone()),
+        (None, many) => Err(AccessError::Ambiguous(
+            many.iter()
+                .map(DepartmentCode::as_str)
+                .collect::<Vec<_>>()
+                .join(", "),
+        )),
+    }
+}
+
+fn answering_departments(staff: &StaffIdentity) -> Vec<DepartmentCode> {
+    let mut found: Vec<DepartmentCode> = staff
+        .roles
+        .iter()
+        .filter_map(|r| match r {
+            Role::Expert(d) | Role::Head(d) => Some(d.clone()),
+            _ => None,
+        })
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+fn roles_of(staff: &StaffIdentity) -> String {
+    if staff.roles.is_empty() {
+        return "none".to_owned();
+    }
+    staff
+        .roles
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn role_missing(staff: &StaffIdentity, operation: DepartmentOperation) -> AccessError {
+    let roles = roles_of(staff);
     let needs = match operation {
         DepartmentOperation::ReadWork => "clerk:<dept>, head:<dept> or manager",
         DepartmentOperation::ChangeWork => "clerk:<dept> or head:<dept>",

@@ -4,5 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod department_work;
+mod second_line;
 mod stages;
 mod world;
