@@ -252,6 +252,40 @@ async fn an_operator_finds_a_caller_registers_for_them_and_answers_from_the_know
     let trail = serde_json::to_string(&records).unwrap();
     assert!(!trail.contains("600777111"), "no phone number in the trail");
     assert!(!trail.contains("Nowak"), "no name in the trail");
+
+    // Today's report counts the contact resolved at first contact beside the
+    // request registered by phone.
+    let today = jiff::Zoned::now()
+        .with_time_zone(jiff::tz::TimeZone::get("Europe/Warsaw").unwrap())
+        .date();
+    let run: Value = http
+        .post(format!("{base}/_local/schedules/DailyReport/run"))
+        .json(&json!({"date": today.to_string()}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = run["result"]["reports"][0]["json_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let s3 = citydesk_aws::config::Clients::new(&citydesk_e2e::common_config(&system))
+        .await
+        .s3;
+    let object = s3
+        .get_object()
+        .bucket(system.stack.resource("Bucket").unwrap())
+        .key(&key)
+        .send()
+        .await
+        .unwrap();
+    let report: Value =
+        serde_json::from_slice(&object.body.collect().await.unwrap().into_bytes()).unwrap();
+    assert_eq!(report["first_contact"]["answered"], 1, "{report}");
+    assert_eq!(report["first_contact"]["registered"], 1, "{report}");
+    assert_eq!(report["first_contact"]["resolution_rate"], 0.5, "{report}");
     system.shutdown().await;
 }
 

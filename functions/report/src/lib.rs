@@ -39,18 +39,22 @@ pub struct Deps {
     pub clock: Arc<dyn Clock>,
     /// Every served city, the default first.
     pub catalogues: Catalogues,
+    /// The contact centre's answered contacts (the default city's).
+    pub contacts: Arc<dyn citydesk_core::ports::ContactLog>,
 }
 
 impl Deps {
     pub async fn init(config: &Config) -> Result<Self, PortError> {
         let clients = Clients::new(&config.common).await;
         let blobs = S3Blobs::new(clients.s3.clone(), &config.common.bucket_name);
+        let store = Arc::new(DynamoStore::new(
+            clients.dynamodb.clone(),
+            &config.common.table_name,
+        ));
         Ok(Self {
             catalogues: clients.load_catalogues(&config.common).await?,
-            store: Arc::new(DynamoStore::new(
-                clients.dynamodb.clone(),
-                &config.common.table_name,
-            )),
+            contacts: store.clone(),
+            store,
             blobs: Arc::new(blobs),
             clock: Arc::new(SystemClock),
         })
@@ -84,13 +88,15 @@ pub async fn handle(
     };
     // One report per city the deployment serves, each on its own calendar day.
     let mut reports = Vec::new();
-    for catalogue in deps.catalogues.iter() {
+    for (position, catalogue) in deps.catalogues.iter().enumerate() {
         let date = match trigger.date {
             Some(d) => d,
             None => previous_day(catalogue, deps.clock.now())?,
         };
         let reporting = Reporting {
             store: deps.store.as_ref(),
+            // The operators' answered contacts belong to the default city.
+            contacts: (position == 0).then(|| deps.contacts.as_ref()),
             blobs: deps.blobs.as_ref(),
             clock: deps.clock.as_ref(),
             catalogue,

@@ -32,7 +32,7 @@ async fn fixtures_report_the_right_day_once() {
         ids: &ids,
         catalogue: &catalogue,
     };
-    for channel in [Channel::Web, Channel::Sms] {
+    for channel in [Channel::Web, Channel::Sms, Channel::Phone] {
         let submission = RequestSubmission {
             channel,
             service_code: citydesk_core::ids::ServiceCode::parse("noise").ok(),
@@ -49,6 +49,32 @@ async fn fixtures_report_the_right_day_once() {
         };
         submit_request(&intake, submission).await.unwrap();
     }
+    // Three contacts the operators answered from the knowledge base: two on
+    // the 27th in Kraków (one of them 23:40 UTC on the 26th), one on the 28th.
+    for (id, at) in [
+        ("call-1", "2026-11-26T23:40:00Z"),
+        ("call-2", "2026-11-27T15:00:00Z"),
+        ("call-3", "2026-11-27T23:10:00Z"),
+    ] {
+        citydesk_core::ports::ContactLog::record(
+            store.as_ref(),
+            &citydesk_core::usecases::operator_desk::ContactRecord {
+                id: id.into(),
+                at: at.parse().unwrap(),
+                channel: Channel::Phone,
+                language: Language::Pl,
+                articles: vec![
+                    citydesk_core::knowledge::ArticleId::parse("dog-registration").unwrap(),
+                ],
+                service_code: None,
+                outcome:
+                    citydesk_core::usecases::operator_desk::ContactOutcome::ResolvedAtFirstContact,
+                operator: "operator-1".into(),
+            },
+        )
+        .await
+        .unwrap();
+    }
     clock.set(
         "2026-11-28T00:05:00+01:00"
             .parse::<jiff::Timestamp>()
@@ -56,10 +82,11 @@ async fn fixtures_report_the_right_day_once() {
     );
     let blobs = Arc::new(MemoryBlobs::default());
     let deps = Deps {
-        store,
+        store: store.clone(),
         blobs: blobs.clone(),
         clock,
         catalogues: citydesk_core::catalogue::Catalogues::single(catalogue),
+        contacts: store.clone(),
     };
 
     // The nightly input (no date) reports the previous day in the city's time zone.
@@ -71,9 +98,16 @@ async fn fixtures_report_the_right_day_once() {
     let report: serde_json::Value =
         serde_json::from_slice(&blobs.get("reports/krakow/daily/2026-11-27.json").unwrap())
             .unwrap();
-    assert_eq!(report["total"], 2);
+    assert_eq!(report["total"], 3);
     assert_eq!(report["by_channel"]["sms"], 1);
-    assert_eq!(report["by_service"]["noise"], 2);
+    assert_eq!(report["by_service"]["noise"], 3);
+    // Two answered at first contact, one registered by phone: two thirds.
+    assert_eq!(report["first_contact"]["answered"], 2);
+    assert_eq!(report["first_contact"]["registered"], 1);
+    let rate = report["first_contact"]["resolution_rate"].as_f64().unwrap();
+    assert!((rate - 2.0 / 3.0).abs() < 1e-9, "{rate}");
+    let csv = String::from_utf8(blobs.get("reports/krakow/daily/2026-11-27.csv").unwrap()).unwrap();
+    assert!(csv.contains("first_contact,resolution_rate,0.667"), "{csv}");
     assert_eq!(
         handle(&deps, nightly).await.unwrap()["reports"][0]["created"],
         false

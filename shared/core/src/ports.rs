@@ -197,6 +197,12 @@ pub trait ContactLog: Send + Sync {
         &self,
         entry: &crate::usecases::operator_desk::ContactRecord,
     ) -> Result<Option<crate::usecases::operator_desk::ContactRecord>, PortError>;
+    /// The contacts recorded in `[from, to)`, for the reports.
+    async fn recorded_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<crate::usecases::operator_desk::ContactRecord>, PortError>;
 }
 
 /// How long a request's contact is kept (RODO: no longer than needed).

@@ -8,7 +8,7 @@ use citydesk_core::ports::{ContactLog, PersonIndex, PortError};
 use citydesk_core::usecases::operator_desk::ContactRecord;
 
 use super::DynamoStore;
-use super::items::{from_item, put, to_item};
+use super::items::{from_item, put, s, to_item};
 use crate::sdk_error;
 
 /// The record of one contact, by its business key (the guard of a repeat).
@@ -60,6 +60,51 @@ impl ContactLog for DynamoStore {
                 }
             }
         }
+    }
+
+    async fn recorded_between(
+        &self,
+        from: jiff::Timestamp,
+        to: jiff::Timestamp,
+    ) -> Result<Vec<ContactRecord>, PortError> {
+        let mut found = Vec::new();
+        let last = to
+            .checked_sub(jiff::SignedDuration::from_nanos(1))
+            .unwrap_or(to);
+        let mut day = from.to_zoned(jiff::tz::TimeZone::UTC).date();
+        let end = last.to_zoned(jiff::tz::TimeZone::UTC).date();
+        while day <= end {
+            let mut start = None;
+            loop {
+                let out = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .key_condition_expression("pk = :pk")
+                    .expression_attribute_values(":pk", s(format!("FCRDAY#{day}")))
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("contacts of a day", &e.into_service_error()))?;
+                for mut item in out.items.unwrap_or_default() {
+                    item.remove("pk");
+                    item.remove("sk");
+                    let record: ContactRecord = from_item(item)?;
+                    if record.at >= from && record.at < to {
+                        found.push(record);
+                    }
+                }
+                match out.last_evaluated_key.filter(|k| !k.is_empty()) {
+                    Some(next) => start = Some(next),
+                    None => break,
+                }
+            }
+            day = match day.tomorrow() {
+                Ok(next) => next,
+                Err(_) => break,
+            };
+        }
+        Ok(found)
     }
 }
 

@@ -38,6 +38,7 @@ struct Tables {
     /// Committed history events not yet taken: the in-memory change stream.
     stream: Vec<crate::outbox::CommittedEvent>,
     questions: HashMap<crate::second_line::QuestionId, crate::second_line::Question>,
+    contact_log: Vec<crate::usecases::operator_desk::ContactRecord>,
     question_contacts: HashMap<crate::second_line::QuestionId, Contact>,
 }
 
@@ -497,5 +498,32 @@ impl crate::ports::QuestionStore for MemoryStore {
         id: &crate::second_line::QuestionId,
     ) -> Result<Option<Contact>, PortError> {
         Ok(lock(&self.tables).question_contacts.get(id).cloned())
+    }
+}
+
+#[async_trait]
+impl crate::ports::ContactLog for MemoryStore {
+    async fn record(
+        &self,
+        entry: &crate::usecases::operator_desk::ContactRecord,
+    ) -> Result<Option<crate::usecases::operator_desk::ContactRecord>, PortError> {
+        let mut t = lock(&self.tables);
+        if let Some(earlier) = t.contact_log.iter().find(|r| r.id == entry.id) {
+            return Ok(Some(earlier.clone()));
+        }
+        t.contact_log.push(entry.clone());
+        Ok(None)
+    }
+    async fn recorded_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<crate::usecases::operator_desk::ContactRecord>, PortError> {
+        Ok(lock(&self.tables)
+            .contact_log
+            .iter()
+            .filter(|r| r.at >= from && r.at < to)
+            .cloned()
+            .collect())
     }
 }

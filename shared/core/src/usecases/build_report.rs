@@ -1,5 +1,6 @@
 //! The scheduled report: counts of a period's requests by status, service,
-//! department and channel, plus SLA breaches, archived as JSON and CSV.
+//! department and channel, SLA breaches, and the share of the contact
+//! centre's work resolved at first contact, archived as JSON and CSV.
 
 use std::collections::BTreeMap;
 
@@ -10,11 +11,14 @@ use serde::Serialize;
 use tracing::instrument;
 
 use crate::catalogue::Catalogue;
-use crate::ports::{BlobStore, Clock, PortError, RequestStore};
+use crate::ports::{BlobStore, Clock, ContactLog, PortError, RequestStore};
 use crate::request::ServiceRequest;
 
 pub struct Reporting<'a> {
     pub store: &'a dyn RequestStore,
+    /// The contact centre's log of contacts answered without a request (the
+    /// deployment's default city's; `None` for the other cities' reports).
+    pub contacts: Option<&'a dyn ContactLog>,
     pub blobs: &'a dyn BlobStore,
     pub clock: &'a dyn Clock,
     pub catalogue: &'a Catalogue,
@@ -35,6 +39,29 @@ pub struct DailyReport {
     pub by_channel: BTreeMap<String, u64>,
     /// Requests whose due time passed before they were resolved (or before `generated_at`).
     pub sla_breaches: u64,
+    pub first_contact: FirstContact,
+}
+
+/// How much of the contact centre's work ended at the first contact.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct FirstContact {
+    /// Contacts answered from the knowledge base, no request needed.
+    pub answered: u64,
+    /// Requests operators registered (phone, in person, letter, fax).
+    pub registered: u64,
+    /// `answered / (answered + registered)`; `null` without either.
+    pub resolution_rate: Option<f64>,
+}
+
+impl FirstContact {
+    fn of(answered: u64, registered: u64) -> Self {
+        let all = answered + registered;
+        Self {
+            answered,
+            registered,
+            resolution_rate: (all > 0).then(|| answered as f64 / all as f64),
+        }
+    }
 }
 
 impl DailyReport {
@@ -43,6 +70,12 @@ impl DailyReport {
         let mut out = String::from("dimension,key,count\n");
         out.push_str(&format!("total,all,{}\n", self.total));
         out.push_str(&format!("sla,breached,{}\n", self.sla_breaches));
+        let fc = &self.first_contact;
+        out.push_str(&format!("first_contact,answered,{}\n", fc.answered));
+        out.push_str(&format!("first_contact,registered,{}\n", fc.registered));
+        if let Some(rate) = fc.resolution_rate {
+            out.push_str(&format!("first_contact,resolution_rate,{rate:.3}\n"));
+        }
         for (dimension, counts) in [
             ("status", &self.by_status),
             ("service", &self.by_service),
@@ -112,6 +145,7 @@ pub fn summarise(
     to: Timestamp,
     now: Timestamp,
     requests: &[ServiceRequest],
+    answered_contacts: u64,
 ) -> DailyReport {
     let mut report = DailyReport {
         jurisdiction_id: catalogue.city().jurisdiction_id.to_string(),
@@ -125,7 +159,9 @@ pub fn summarise(
         by_department: BTreeMap::new(),
         by_channel: BTreeMap::new(),
         sla_breaches: 0,
+        first_contact: FirstContact::default(),
     };
+    let mut registered = 0;
     let jurisdiction = &catalogue.city().jurisdiction_id;
     for r in requests
         .iter()
@@ -151,7 +187,11 @@ pub fn summarise(
         if r.breached_sla(now) {
             report.sla_breaches += 1;
         }
+        if crate::usecases::operator_desk::OPERATOR_CHANNELS.contains(&r.channel) {
+            registered += 1;
+        }
     }
+    report.first_contact = FirstContact::of(answered_contacts, registered);
     report
 }
 
@@ -167,7 +207,19 @@ pub async fn build_daily_report(
     let end = start.tomorrow().map_err(|_| ReportError::Date(date))?;
     let (from, to) = (start.timestamp(), end.timestamp());
     let requests = deps.store.created_between(from, to).await?;
-    let report = summarise(deps.catalogue, date, from, to, deps.clock.now(), &requests);
+    let answered = match deps.contacts {
+        Some(log) => log.recorded_between(from, to).await?.len() as u64,
+        None => 0,
+    };
+    let report = summarise(
+        deps.catalogue,
+        date,
+        from,
+        to,
+        deps.clock.now(),
+        &requests,
+        answered,
+    );
     let (json_key, csv_key) = report_keys(&report.jurisdiction_id, date);
     let json = serde_json::to_vec_pretty(&report)?;
     let created_json = deps

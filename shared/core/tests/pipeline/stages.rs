@@ -255,6 +255,7 @@ fn a_request_goes_all_the_way_and_repeats_are_harmless() {
     // The report for the day counts it, once.
     let reporting = Reporting {
         store: &w.store,
+        contacts: Some(&w.store),
         blobs: &w.blobs,
         clock: &w.clock,
         catalogue: &w.catalogue,
