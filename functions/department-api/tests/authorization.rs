@@ -28,49 +28,17 @@ use citydesk_core::usecases::route_request::{Route, route_request};
 use citydesk_core::usecases::submit_request::{Intake, RequestSubmission, submit_request};
 use citydesk_department_api::{Deps, router};
 use citydesk_http_api::caller::Authenticator;
-use citydesk_staff_auth::{KeySetError, KeySetSource, TokenVerifier, VerifierConfig};
+use citydesk_staff_auth::testing::{test_token, test_verifier};
 use http_body_util::BodyExt;
-use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-const ISSUER: &str = "https://idp.example.test/realms/krakow";
-const AUDIENCE: &str = "citydesk-staff";
 const ROADS_KEY: &str = "cdk_roads_integration_key_for_tests";
 const MISSING_CASE: &str = "ZZZZ-ZZZZ";
 
-fn fixture(name: &str) -> Vec<u8> {
-    // The staff-auth crate's test keys (generated for tests, never deployed).
-    std::fs::read(format!(
-        "{}/../../shared/staff-auth/tests/fixtures/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-}
-
-struct FixedKeySet(JwkSet);
-
-#[async_trait::async_trait]
-impl KeySetSource for FixedKeySet {
-    async fn fetch(&self) -> Result<JwkSet, KeySetError> {
-        Ok(self.0.clone())
-    }
-}
-
-/// A staff token for these groups, signed by the identity provider's key.
+/// A staff token for these groups, signed by the test identity provider.
 fn token(subject: &str, groups: &[&str]) -> String {
-    let now = jiff::Timestamp::now().as_second();
-    let claims = json!({"sub": subject, "iss": ISSUER, "aud": AUDIENCE, "iat": now,
-        "nbf": now - 5, "exp": now + 600, "cognito:groups": groups});
-    let mut header = Header::new(Algorithm::ES256);
-    header.kid = Some("ec-1".into());
-    encode(
-        &header,
-        &claims,
-        &EncodingKey::from_ec_pem(&fixture("ec-signer.pem")).unwrap(),
-    )
-    .unwrap()
+    test_token(subject, groups).unwrap()
 }
 
 /// Who calls.
@@ -232,10 +200,7 @@ async fn world() -> World {
         route_request(&route, &created.request.id).await.unwrap();
         cases.push(created.request.case_number.to_string());
     }
-    let verifier = TokenVerifier::new(
-        VerifierConfig::new(ISSUER, AUDIENCE),
-        FixedKeySet(serde_json::from_slice(&fixture("jwks.json")).unwrap()),
-    );
+    let verifier = test_verifier().unwrap();
     let deps = Deps {
         store: store.clone(),
         queries: store.clone(),

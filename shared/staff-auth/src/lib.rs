@@ -11,6 +11,9 @@
 //! not-before are checked; `alg: none`, HMAC and any other algorithm are
 //! refused before a key is looked at.
 
+#[cfg(feature = "testing")]
+pub mod testing;
+
 use std::time::{Duration, Instant};
 
 use citydesk_core::staff::StaffIdentity;
