@@ -145,7 +145,7 @@ pub fn summarise(
     to: Timestamp,
     now: Timestamp,
     requests: &[ServiceRequest],
-    answered_contacts: u64,
+    answered_contacts: Option<u64>,
 ) -> DailyReport {
     let mut report = DailyReport {
         jurisdiction_id: catalogue.city().jurisdiction_id.to_string(),
@@ -191,7 +191,14 @@ pub fn summarise(
             registered += 1;
         }
     }
-    report.first_contact = FirstContact::of(answered_contacts, registered);
+    report.first_contact = match answered_contacts {
+        Some(answered) => FirstContact::of(answered, registered),
+        // No contact log for this city: no rate to give.
+        None => FirstContact {
+            registered,
+            ..FirstContact::default()
+        },
+    };
     report
 }
 
@@ -208,8 +215,8 @@ pub async fn build_daily_report(
     let (from, to) = (start.timestamp(), end.timestamp());
     let requests = deps.store.created_between(from, to).await?;
     let answered = match deps.contacts {
-        Some(log) => log.recorded_between(from, to).await?.len() as u64,
-        None => 0,
+        Some(log) => Some(log.recorded_between(from, to).await?.len() as u64),
+        None => None,
     };
     let report = summarise(
         deps.catalogue,

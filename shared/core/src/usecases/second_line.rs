@@ -100,6 +100,10 @@ pub async fn ask_experts(
         .ok_or_else(|| SecondLineError::UnknownDepartment(code.clone()))?;
     let now = deps.clock.now();
     let id = QuestionId::from_key(&deps.staff.subject, &ask.key);
+    // Kept only when it can carry the answer (a name alone cannot).
+    let contact = ask
+        .contact
+        .filter(|c| c.phone.is_some() || c.email.is_some());
     let question = Question {
         id: id.clone(),
         jurisdiction: deps.catalogue.city().jurisdiction_id.clone(),
@@ -113,16 +117,13 @@ pub async fn ask_experts(
         due_at: deps.catalogue.due_after(now, department.answer_hours),
         status: QuestionStatus::Open,
         answer: None,
-        has_caller_contact: ask
-            .contact
-            .as_ref()
-            .is_some_and(|c| c.phone.is_some() || c.email.is_some()),
+        has_caller_contact: contact.is_some(),
         draft_article: None,
         version: 1,
     };
     if deps
         .questions
-        .create_question(&question, ask.contact.as_ref())
+        .create_question(&question, contact.as_ref())
         .await?
     {
         tracing::info!(question = %id, department = %question.department, "question for the experts");

@@ -170,6 +170,18 @@ fn clerks_claim_their_own_work_and_the_head_assigns_it() {
         taken,
         Err(DepartmentError::AssignOthersNotAllowed)
     ));
+    // Nor claim it over them.
+    let claimed_over = block_on(assign_work(
+        &w.dept(),
+        &roads(),
+        &second.case_number,
+        Some("clerk-1".into()),
+        &clerk,
+    ));
+    assert!(matches!(
+        claimed_over,
+        Err(DepartmentError::AssignOthersNotAllowed)
+    ));
 }
 
 #[test]
@@ -267,6 +279,14 @@ fn internal_notes_stay_among_staff() {
         w.sent().is_empty(),
         "nobody is notified of an internal note"
     );
+    // The clerk's retry writes it once.
+    block_on(internal_note(
+        &w.dept(),
+        &roads(),
+        &request.case_number,
+        "Ekipa będzie w czwartek",
+    ))
+    .unwrap();
     let (_, history) = block_on(read_assignment(
         &w.store,
         &w.catalogues,
@@ -279,6 +299,11 @@ fn internal_notes_stay_among_staff() {
             |e| matches!(&e.kind, EventKind::InternalNote { note } if note.contains("czwartek"))
         )
     );
+    let notes = history
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::InternalNote { .. }))
+        .count();
+    assert_eq!(notes, 1, "a retried note is written once");
     let stored = block_on(w.store.get(&request.id)).unwrap().unwrap();
     let full = block_on(w.store.history(&request.id)).unwrap();
     for audience in [Audience::Reporter, Audience::Public] {
@@ -327,6 +352,29 @@ fn a_transfer_goes_through_routing_to_the_named_department() {
         (moved.status, moved.department.clone()),
         (Status::Triaged, None)
     );
+    // The clerk's retry is harmless; anyone else asking the same sees nothing.
+    let again = block_on(transfer(
+        &w.dept(),
+        &w.catalogues,
+        &roads(),
+        &request.case_number,
+        &greenery,
+        "Korzenie drzewa: to teren zieleni",
+    ))
+    .unwrap();
+    assert_eq!(again.version, moved.version);
+    let prying = block_on(transfer(
+        &w.dept(),
+        &w.catalogues,
+        &DepartmentCode::parse("waste").unwrap(),
+        &request.case_number,
+        &greenery,
+        "x",
+    ));
+    assert!(
+        matches!(prying, Err(DepartmentError::NotFound(_))),
+        "{prying:?}"
+    );
     assert_eq!(
         block_on(route_request(&w.route(), &request.id)).unwrap(),
         RouteOutcome::Assigned {
@@ -374,6 +422,18 @@ fn reject_needs_a_reason_and_a_resolved_case_can_be_reopened() {
         Err(DepartmentError::StatusNoteMissing(Status::Rejected, _))
     ));
     status(&w, &request.case_number, Status::Resolved, Some("Załatane"));
+    // The same again is a retry; another resolution over it is refused.
+    status(&w, &request.case_number, Status::Resolved, Some("Załatane"));
+    let over = block_on(update_status(
+        &w.dept(),
+        &roads(),
+        StatusUpdate {
+            case_number: request.case_number.clone(),
+            status: Status::Resolved,
+            note: Some("Inna treść".into()),
+        },
+    ));
+    assert!(matches!(over, Err(DepartmentError::Illegal(_))), "{over:?}");
     status(&w, &request.case_number, Status::Reopened, None);
     let reopened = block_on(w.store.get(&request.id)).unwrap().unwrap();
     assert_eq!(reopened.resolution, None);

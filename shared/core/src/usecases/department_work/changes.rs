@@ -44,8 +44,18 @@ pub async fn update_status(
     }
     let request = deps.load(department, &update.case_number).await?;
     if request.status == update.status {
-        // A repeated call (the clerk's retry): the same answer, nothing new.
-        return Ok(request);
+        // The clerk's retry (the same status, the same note): the same
+        // answer, nothing new. Another note on the same status is refused.
+        let history = deps.store.history(&request.id).await?;
+        let last_note = history.iter().rev().find_map(|e| match &e.kind {
+            EventKind::StatusChanged { to, note, .. } if *to == update.status => Some(note.clone()),
+            _ => None,
+        });
+        if note.is_none() || last_note.as_ref() == Some(&note) {
+            return Ok(request);
+        }
+        deps.check_seen(&request)?;
+        request.status.transition_to(update.status)?;
     }
     deps.check_seen(&request)?;
     let change = request.move_to(update.status, note, deps.clock.now(), &actor(department))?;
@@ -62,12 +72,12 @@ pub async fn note_to_citizen(
 ) -> Result<ServiceRequest, DepartmentError> {
     let note = clean_note(Some(note.to_owned()))?.ok_or(DepartmentError::NoteMissing)?;
     let request = deps.load(department, case_number).await?;
+    let kind = EventKind::NoteToCitizen { note };
+    if deps.repeats_last(&request, &kind).await? {
+        return Ok(request);
+    }
     deps.check_seen(&request)?;
-    let change = request.record(
-        EventKind::NoteToCitizen { note },
-        deps.clock.now(),
-        &actor(department),
-    );
+    let change = request.record(kind, deps.clock.now(), &actor(department));
     deps.commit(change).await
 }
 
@@ -82,12 +92,12 @@ pub async fn internal_note(
 ) -> Result<ServiceRequest, DepartmentError> {
     let note = clean_note(Some(note.to_owned()))?.ok_or(DepartmentError::NoteMissing)?;
     let request = deps.load(department, case_number).await?;
+    let kind = EventKind::InternalNote { note };
+    if deps.repeats_last(&request, &kind).await? {
+        return Ok(request);
+    }
     deps.check_seen(&request)?;
-    let change = request.record(
-        EventKind::InternalNote { note },
-        deps.clock.now(),
-        &actor(department),
-    );
+    let change = request.record(kind, deps.clock.now(), &actor(department));
     deps.commit(change).await
 }
 
@@ -122,7 +132,9 @@ pub async fn assign_work(
         return Ok(request);
     }
     if let AssignRight::Themselves(me) = right {
-        let claims = assignee.as_ref() == Some(me);
+        // A clerk takes a case nobody works, or gives back their own; a
+        // colleague's case changes hands through the head.
+        let claims = assignee.as_ref() == Some(me) && request.assignee.is_none();
         let gives_back_own = assignee.is_none() && request.assignee.as_ref() == Some(me);
         if !claims && !gives_back_own {
             return Err(DepartmentError::AssignOthersNotAllowed);
@@ -189,9 +201,18 @@ pub async fn transfer(
         .find_by_case_number(case_number)
         .await?
         .ok_or_else(|| DepartmentError::NotFound(case_number.clone()))?;
-    let retry = request.status == Status::Triaged && request.transfer_to.as_ref() == Some(to);
-    if retry {
-        return Ok(request);
+    let awaiting_routing =
+        request.status == Status::Triaged && request.transfer_to.as_ref() == Some(to);
+    if awaiting_routing {
+        // The clerk's retry, answered only to the department that passed it on.
+        let ours = deps.store.history(&request.id).await?.iter().rev().any(|e| {
+            matches!(&e.kind, EventKind::Transferred { from, to: t, .. } if from == department && t == to)
+        });
+        return if ours {
+            Ok(request)
+        } else {
+            Err(DepartmentError::NotFound(case_number.clone()))
+        };
     }
     if request.department.as_ref() != Some(department) {
         return Err(DepartmentError::NotFound(case_number.clone()));

@@ -132,6 +132,22 @@ impl DepartmentWork<'_> {
         }
     }
 
+    /// Whether the case's last event is `kind` made by this same person: a
+    /// retried note, which is not written (nor sent) twice.
+    async fn repeats_last(
+        &self,
+        request: &ServiceRequest,
+        kind: &crate::request::EventKind,
+    ) -> Result<bool, DepartmentError> {
+        let history = self.store.history(&request.id).await?;
+        Ok(history.last().is_some_and(|e| {
+            &e.kind == kind
+                && e.by
+                    .as_ref()
+                    .is_some_and(|b| b.subject == self.staff.subject)
+        }))
+    }
+
     /// Writes the change, stamped with who made it.
     async fn commit(&self, change: Change) -> Result<ServiceRequest, DepartmentError> {
         let change = change.by(self.staff);
