@@ -39,6 +39,8 @@ struct Tables {
     stream: Vec<crate::outbox::CommittedEvent>,
     questions: HashMap<crate::second_line::QuestionId, crate::second_line::Question>,
     contact_log: Vec<crate::usecases::operator_desk::ContactRecord>,
+    /// Requests by person key (the keyed hash of a phone or e-mail).
+    people: HashMap<String, Vec<RequestId>>,
     question_contacts: HashMap<crate::second_line::QuestionId, Contact>,
 }
 
@@ -118,6 +120,9 @@ impl RequestStore for MemoryStore {
         t.stream.push(committed(&new.request, &new.created));
         if let Some(c) = &new.contact {
             t.contacts.insert(id.clone(), c.clone());
+        }
+        for key in &new.person_keys {
+            t.people.entry(key.clone()).or_default().push(id.clone());
         }
         if let Some(claim) = &new.idempotency {
             t.idempotency
@@ -525,5 +530,16 @@ impl crate::ports::ContactLog for MemoryStore {
             .filter(|r| r.at >= from && r.at < to)
             .cloned()
             .collect())
+    }
+}
+
+#[async_trait]
+impl crate::ports::PersonIndex for MemoryStore {
+    async fn requests_of(&self, person_key: &str) -> Result<Vec<RequestId>, PortError> {
+        Ok(lock(&self.tables)
+            .people
+            .get(person_key)
+            .cloned()
+            .unwrap_or_default())
     }
 }

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod department_work;
+mod first_line;
 mod second_line;
 mod stages;
 mod world;
