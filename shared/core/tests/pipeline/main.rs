@@ -4,7 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod department_work;
+mod duplicates_and_sla;
 mod first_line;
+mod rerouting;
 mod second_line;
 mod stages;
 mod world;

@@ -70,15 +70,10 @@ pub async fn note_to_citizen(
     case_number: &CaseNumber,
     note: &str,
 ) -> Result<ServiceRequest, DepartmentError> {
-    let note = clean_note(Some(note.to_owned()))?.ok_or(DepartmentError::NoteMissing)?;
-    let request = deps.load(department, case_number).await?;
-    let kind = EventKind::NoteToCitizen { note };
-    if deps.repeats_last(&request, &kind).await? {
-        return Ok(request);
-    }
-    deps.check_seen(&request)?;
-    let change = request.record(kind, deps.clock.now(), &actor(department));
-    deps.commit(change).await
+    add_note(deps, department, case_number, note, |note| {
+        EventKind::NoteToCitizen { note }
+    })
+    .await
 }
 
 /// A note among staff: kept in the case's history, never shown to the
@@ -90,9 +85,24 @@ pub async fn internal_note(
     case_number: &CaseNumber,
     note: &str,
 ) -> Result<ServiceRequest, DepartmentError> {
+    add_note(deps, department, case_number, note, |note| {
+        EventKind::InternalNote { note }
+    })
+    .await
+}
+
+/// Records the note as the event `kind` makes of it, once (a retry of the
+/// same note by the same person writes nothing).
+async fn add_note(
+    deps: &DepartmentWork<'_>,
+    department: &DepartmentCode,
+    case_number: &CaseNumber,
+    note: &str,
+    kind: impl FnOnce(String) -> EventKind,
+) -> Result<ServiceRequest, DepartmentError> {
     let note = clean_note(Some(note.to_owned()))?.ok_or(DepartmentError::NoteMissing)?;
     let request = deps.load(department, case_number).await?;
-    let kind = EventKind::InternalNote { note };
+    let kind = kind(note);
     if deps.repeats_last(&request, &kind).await? {
         return Ok(request);
     }
