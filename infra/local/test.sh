@@ -9,6 +9,8 @@ cd "$root"
 moto_port="${TEST_MOTO_PORT:-4567}"
 
 infra/local/ensure-venv.sh
+# Debian's Chromium and playwright-core for the pages' journeys (tests/browser).
+infra/local/ensure-browser.sh
 # Real client libraries the end-to-end tests drive (Open311's georeport).
 .venv/bin/python -m pip install --disable-pip-version-check --no-input -q -r tests/clients/requirements.txt
 started=0

@@ -229,6 +229,44 @@ impl AddressBook {
             .map(|(_, i)| &self.addresses[i])
     }
 
+    /// Addresses for what a resident is typing ("dlug", "Długa 1", "ul. dluga 2"):
+    /// streets whose words start with the typed words, then buildings whose
+    /// number starts with the typed number, in list order, at most `limit`.
+    pub fn suggest(&self, typed: &str, limit: usize) -> Vec<&Address> {
+        let typed = typed.split(',').next().unwrap_or("").trim();
+        let (street_part, number_part) = match typed.rsplit_once(char::is_whitespace) {
+            Some((street, number)) if number.starts_with(|c: char| c.is_ascii_digit()) => {
+                (street, number_key(number))
+            }
+            _ => (typed, String::new()),
+        };
+        let wanted = street_key(street_part);
+        if wanted.is_empty() {
+            return Vec::new();
+        }
+        let wanted: Vec<&str> = wanted.split(' ').collect();
+        self.addresses
+            .iter()
+            .filter(|a| {
+                let street = street_key(&a.street);
+                let words: Vec<&str> = street.split(' ').collect();
+                // Every typed word begins one of the street's words, in order.
+                let mut from = 0;
+                let street_matches = wanted.iter().all(|w| {
+                    match words[from..].iter().position(|s| s.starts_with(w)) {
+                        Some(at) => {
+                            from += at + 1;
+                            true
+                        }
+                        None => false,
+                    }
+                });
+                street_matches && number_key(&a.number).starts_with(&number_part)
+            })
+            .take(limit)
+            .collect()
+    }
+
     /// The nearest address to a point, with its distance in metres, if one is
     /// within `max_metres`.
     pub fn nearest(&self, point: GeoPoint, max_metres: f64) -> Option<(&Address, f64)> {
@@ -249,6 +287,25 @@ ul. Długa,20,50.0712,19.9348
 al. Adama Mickiewicza,30,50.0660,19.9220
 Rynek Główny,1,50.0617,19.9373
 ";
+
+    #[test]
+    fn suggests_streets_and_numbers_as_typed() {
+        let book = AddressBook::new(parse_address_csv(LIST).unwrap());
+        let labels = |typed: &str| -> Vec<String> {
+            book.suggest(typed, 5)
+                .into_iter()
+                .map(Address::label)
+                .collect()
+        };
+        assert_eq!(labels("dlu"), ["ul. Długa 10", "ul. Długa 20"]);
+        assert_eq!(labels("ulica Długa 2"), ["ul. Długa 20"]);
+        assert_eq!(labels("mick"), ["al. Adama Mickiewicza 30"]);
+        assert_eq!(labels("adama mick"), ["al. Adama Mickiewicza 30"]);
+        assert_eq!(labels("rynek g"), ["Rynek Główny 1"]);
+        assert!(labels("ul.").is_empty());
+        assert!(labels("Zielona").is_empty());
+        assert_eq!(book.suggest("dlu", 1).len(), 1);
+    }
 
     #[test]
     fn forgives_case_diacritics_and_street_types() {

@@ -4,6 +4,7 @@
 pub mod audit_trail;
 pub mod build_report;
 pub mod citizen_follow_up;
+pub mod citizen_portal;
 pub mod classify_request;
 pub mod department_work;
 pub mod dispatch_change;

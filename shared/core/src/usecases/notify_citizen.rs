@@ -28,14 +28,15 @@ pub struct Notify<'a> {
     pub queries: &'a dyn crate::ports::RequestQueries,
 }
 
-/// The link a citizen follows their request with (the API's view, token in the query).
+/// The link a citizen follows their request with: the tracking page (`/track/{case}`,
+/// served by the pages), the token in the query.
 pub fn tracking_link(
     base_url: &str,
     request: &crate::request::ServiceRequest,
     key: &crate::ids::TrackingKey,
 ) -> String {
     format!(
-        "{}/v1/requests/{}?token={}",
+        "{}/track/{}?token={}",
         base_url.trim_end_matches('/'),
         request.case_number,
         key.token_for(&request.id).expose()

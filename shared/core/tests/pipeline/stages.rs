@@ -43,7 +43,7 @@ fn a_request_goes_all_the_way_and_repeats_are_harmless() {
     );
     let confirmation = w.messenger.sent().pop().unwrap();
     let link = format!(
-        "https://311.krakow.example/v1/requests/{}?token={}",
+        "https://311.krakow.example/track/{}?token={}",
         submitted.request.case_number,
         submitted.tracking_token.expose()
     );

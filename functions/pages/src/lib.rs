@@ -1,0 +1,143 @@
+//! The pages people use, served by the system itself under the same HTTP API:
+//! the residents' portal (`/`, `/answers`, `/report`, `/track/{case}`) and
+//! the static assets it loads (`/assets/…`, fingerprinted).
+//!
+//! Pages are rendered on the server (`render`, templates in `templates/`)
+//! and work without JavaScript; scripts in `assets/` add the map, the
+//! service suggestions as one types, and step-by-step navigation.
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `TRACKING_SECRET_PARAMETER` | SSM parameter of the key tracking tokens are derived with |
+//! | `CONTACT_KEY_PARAMETER` | SSM parameter of the key a person's phone and e-mail are indexed with |
+//! | `MAP_TILE_URL` | map tiles, `https://…/{z}/{x}/{y}.png`; empty: the map draws the districts only |
+//! | `MAP_TILE_ATTRIBUTION` | the tiles' attribution text |
+//! | `COOKIE_SECURE` | `false` only for plain-HTTP development (cookies are `Secure` otherwise) |
+//! | shared | see `citydesk_aws::config` |
+
+pub mod assets;
+pub mod citizen;
+pub mod cookies;
+pub mod forms;
+pub mod locale;
+pub mod render;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use citydesk_aws::config::{Clients, CommonConfig, ConfigError, Env};
+use citydesk_aws::dynamo::DynamoStore;
+use citydesk_aws::knowledge::load_knowledge;
+use citydesk_aws::s3::S3Blobs;
+use citydesk_aws::system::{RandomIds, SystemClock};
+use citydesk_core::catalogue::Catalogue;
+use citydesk_core::knowledge::KnowledgeBase;
+use citydesk_core::ports::{Clock, IdSource, KnowledgeIndex, MediaStore, PortError, RequestStore};
+
+use crate::assets::Assets;
+use crate::cookies::CookiePolicy;
+use crate::locale::Texts;
+use crate::render::{Renderer, Site};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub common: CommonConfig,
+    pub tracking_secret_parameter: String,
+    pub contact_key_parameter: String,
+    pub tile_url: String,
+    pub tile_attribution: String,
+    pub cookies: CookiePolicy,
+}
+
+impl Config {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let secure = match env.optional("COOKIE_SECURE").as_deref() {
+            None | Some("true") => true,
+            Some("false") => false,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "COOKIE_SECURE",
+                    reason: format!("must be true or false, not {other:?}"),
+                });
+            }
+        };
+        Ok(Self {
+            common: CommonConfig::from_env(env)?,
+            tracking_secret_parameter: env.required("TRACKING_SECRET_PARAMETER")?,
+            contact_key_parameter: env.required("CONTACT_KEY_PARAMETER")?,
+            tile_url: env.optional("MAP_TILE_URL").unwrap_or_default(),
+            tile_attribution: env.optional("MAP_TILE_ATTRIBUTION").unwrap_or_default(),
+            cookies: CookiePolicy { secure },
+        })
+    }
+}
+
+/// Everything a page needs, built once per cold start.
+pub struct Deps {
+    pub store: Arc<dyn RequestStore>,
+    pub catalogue: Catalogue,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdSource>,
+    pub media: Arc<dyn MediaStore>,
+    pub kb: KnowledgeBase,
+    pub kb_index: Arc<dyn KnowledgeIndex>,
+    pub renderer: Renderer,
+    pub assets: Arc<Assets>,
+    pub cookies: CookiePolicy,
+}
+
+impl Deps {
+    pub async fn init(config: &Config) -> Result<Self, PortError> {
+        let clients = Clients::new(&config.common).await;
+        let ssm = aws_sdk_ssm::Client::new(&clients.sdk);
+        let blobs = S3Blobs::new(clients.s3.clone(), &config.common.bucket_name);
+        let (catalogue, (tracking, contacts), kb) = tokio::try_join!(
+            clients.load_catalogue(&config.common),
+            citydesk_aws::secrets::id_keys(
+                &ssm,
+                &config.tracking_secret_parameter,
+                &config.contact_key_parameter,
+            ),
+            load_knowledge(&blobs, &config.common.jurisdiction),
+        )?;
+        let kb_index = citydesk_knowledge_search::ArticleIndex::build(&kb)
+            .map_err(|e| PortError::permanent("build knowledge index", e.to_string()))?;
+        let startup = |what: &str, e: &dyn std::fmt::Display| {
+            PortError::permanent("start the pages", format!("{what}: {e}"))
+        };
+        let assets = Arc::new(Assets::build().map_err(|e| startup("assets", &e))?);
+        let texts = Texts::load().map_err(|e| startup("texts", &e))?;
+        let city = catalogue.city();
+        let site = Site {
+            city_pl: city.name.pl.clone(),
+            city_en: city.name.en.clone(),
+            tile_url: config.tile_url.clone(),
+            tile_attribution: config.tile_attribution.clone(),
+        };
+        let renderer = Renderer::new(assets.clone(), texts, site, catalogue.time_zone().clone())
+            .map_err(|e| startup("templates", &e))?;
+        Ok(Self {
+            store: Arc::new(DynamoStore::new(
+                clients.dynamodb.clone(),
+                &config.common.table_name,
+            )),
+            catalogue,
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(RandomIds::new(tracking, contacts)),
+            media: Arc::new(blobs),
+            kb,
+            kb_index: Arc::new(kb_index),
+            renderer,
+            assets,
+            cookies: config.cookies,
+        })
+    }
+}
+
+pub fn router(deps: Arc<Deps>) -> Router {
+    let assets = Router::new()
+        .route("/assets/{file}", get(assets::serve))
+        .with_state(deps.assets.clone());
+    citizen::router(deps).merge(assets)
+}
