@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 /// `(name, content type, content)`.
-const FILES: [(&str, &str, &[u8]); 6] = [
+const FILES: [(&str, &str, &[u8]); 7] = [
     (
         "site.css",
         "text/css; charset=utf-8",
@@ -30,6 +30,11 @@ const FILES: [(&str, &str, &[u8]); 6] = [
         "map.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../assets/map.js"),
+    ),
+    (
+        "place.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/place.js"),
     ),
     (
         "photos.js",

@@ -8,10 +8,8 @@ use cookie::{Cookie, SameSite};
 use http::HeaderMap;
 use rand::RngCore;
 
-/// The anti-forgery cookie; the `__Host-` prefix binds it to this host over HTTPS.
-pub const CSRF_COOKIE_SECURE: &str = "__Host-csrf";
-/// Its name where cookies cannot be `Secure` (plain-HTTP development only).
-pub const CSRF_COOKIE_PLAIN: &str = "csrf";
+/// The anti-forgery cookie (named `__Host-csrf`: the prefix binds it to this host over HTTPS).
+pub const CSRF_COOKIE: &str = "csrf";
 /// The form field that repeats it.
 pub const CSRF_FIELD: &str = "csrf";
 
@@ -22,11 +20,13 @@ pub struct CookiePolicy {
 }
 
 impl CookiePolicy {
-    pub fn csrf_name(self) -> &'static str {
+    /// A cookie's name: `__Host-<base>` (this host only, `Secure`, `Path=/`),
+    /// or `<base>` where cookies cannot be `Secure` (plain-HTTP development).
+    pub fn name(self, base: &str) -> String {
         if self.secure {
-            CSRF_COOKIE_SECURE
+            format!("__Host-{base}")
         } else {
-            CSRF_COOKIE_PLAIN
+            base.to_owned()
         }
     }
 
@@ -70,13 +70,13 @@ pub fn read(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// The visitor's anti-forgery token, and the cookie to set when they had none.
 pub fn csrf_token(policy: CookiePolicy, headers: &HeaderMap) -> (String, Option<String>) {
-    match read(headers, policy.csrf_name()).filter(|t| well_formed(t)) {
+    match read(headers, &policy.name(CSRF_COOKIE)).filter(|t| well_formed(t)) {
         Some(token) => (token, None),
         None => {
             let mut bytes = [0_u8; 24];
             rand::rng().fill_bytes(&mut bytes);
             let token = hex::encode(bytes);
-            let cookie = policy.set(policy.csrf_name(), &token, SameSite::Strict, None);
+            let cookie = policy.set(&policy.name(CSRF_COOKIE), &token, SameSite::Strict, None);
             (token, Some(cookie))
         }
     }
@@ -115,7 +115,7 @@ pub fn check_form(
     {
         return Err(Forgery::ForeignOrigin);
     }
-    let cookie = read(headers, policy.csrf_name()).filter(|t| well_formed(t));
+    let cookie = read(headers, &policy.name(CSRF_COOKIE)).filter(|t| well_formed(t));
     match (cookie, form_token) {
         (Some(c), Some(f)) if constant_time_eq(c.as_bytes(), f.trim().as_bytes()) => Ok(()),
         _ => Err(Forgery::TokenMismatch),

@@ -1,6 +1,7 @@
 //! The pages people use, served by the system itself under the same HTTP API:
-//! the residents' portal (`/`, `/answers`, `/report`, `/track/{case}`) and
-//! the static assets it loads (`/assets/…`, fingerprinted).
+//! the residents' portal (`/`, `/answers`, `/report`, `/track/{case}`), the
+//! staff pages (`/staff/…`: sign-in, the department portal) and the static
+//! assets they load (`/assets/…`, fingerprinted).
 //!
 //! Pages are rendered on the server (`render`, templates in `templates/`)
 //! and work without JavaScript; scripts in `assets/` add the map, the
@@ -13,6 +14,9 @@
 //! | `MAP_TILE_URL` | map tiles, `https://…/{z}/{x}/{y}.png`; empty: the map draws the districts only |
 //! | `MAP_TILE_ATTRIBUTION` | the tiles' attribution text |
 //! | `COOKIE_SECURE` | `false` only for plain-HTTP development (cookies are `Secure` otherwise) |
+//! | `STAFF_ISSUER`, `STAFF_AUDIENCE`, `STAFF_JWKS_URL`, `STAFF_GROUPS_CLAIM` | staff tokens, as every staff endpoint verifies them |
+//! | `STAFF_AUTHORIZE_URL`, `STAFF_TOKEN_URL` | the identity provider's authorisation and token endpoints (code flow with PKCE) |
+//! | `PUBLIC_BASE_URL` | where the pages are (`{it}/staff/callback` is the redirect URI the provider knows) |
 //! | shared | see `citydesk_aws::config` |
 
 pub mod assets;
@@ -21,24 +25,29 @@ pub mod cookies;
 pub mod forms;
 pub mod locale;
 pub mod render;
+pub mod staff;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
-use citydesk_aws::config::{Clients, CommonConfig, ConfigError, Env};
+use citydesk_aws::config::{Clients, CommonConfig, ConfigError, Env, StaffSignIn};
 use citydesk_aws::dynamo::DynamoStore;
 use citydesk_aws::knowledge::load_knowledge;
 use citydesk_aws::s3::S3Blobs;
 use citydesk_aws::system::{RandomIds, SystemClock};
 use citydesk_core::catalogue::Catalogue;
 use citydesk_core::knowledge::KnowledgeBase;
-use citydesk_core::ports::{Clock, IdSource, KnowledgeIndex, MediaStore, PortError, RequestStore};
+use citydesk_core::ports::{
+    Clock, IdSource, KnowledgeIndex, MediaStore, PortError, RequestQueries, RequestStore,
+};
+use citydesk_staff_auth::StaffTokens;
 
 use crate::assets::Assets;
 use crate::cookies::CookiePolicy;
 use crate::locale::Texts;
 use crate::render::{Renderer, Site};
+use crate::staff::SignInEndpoints;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -48,6 +57,9 @@ pub struct Config {
     pub tile_url: String,
     pub tile_attribution: String,
     pub cookies: CookiePolicy,
+    /// Staff tokens; without them the staff pages answer that sign-in is off.
+    pub staff: Option<StaffSignIn>,
+    pub sign_in: Option<SignInEndpoints>,
 }
 
 impl Config {
@@ -62,7 +74,26 @@ impl Config {
                 });
             }
         };
+        let staff = StaffSignIn::from_env(env)?;
+        let sign_in = match (
+            &staff,
+            env.optional("STAFF_AUTHORIZE_URL"),
+            env.optional("STAFF_TOKEN_URL"),
+        ) {
+            (Some(staff), Some(authorize_url), Some(token_url)) => Some(SignInEndpoints {
+                authorize_url,
+                token_url,
+                client_id: staff.verifier.audience.clone(),
+                redirect_uri: format!(
+                    "{}/staff/callback",
+                    env.required("PUBLIC_BASE_URL")?.trim_end_matches('/')
+                ),
+            }),
+            _ => None,
+        };
         Ok(Self {
+            staff,
+            sign_in,
             common: CommonConfig::from_env(env)?,
             tracking_secret_parameter: env.required("TRACKING_SECRET_PARAMETER")?,
             contact_key_parameter: env.required("CONTACT_KEY_PARAMETER")?,
@@ -76,7 +107,11 @@ impl Config {
 /// Everything a page needs, built once per cold start.
 pub struct Deps {
     pub store: Arc<dyn RequestStore>,
+    /// The department's lists, a page at a time.
+    pub queries: Arc<dyn RequestQueries>,
     pub catalogue: Catalogue,
+    /// The same catalogue, as the department use cases take it.
+    pub catalogues: citydesk_core::catalogue::Catalogues,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdSource>,
     pub media: Arc<dyn MediaStore>,
@@ -85,6 +120,10 @@ pub struct Deps {
     pub renderer: Renderer,
     pub assets: Arc<Assets>,
     pub cookies: CookiePolicy,
+    pub staff_tokens: Option<Arc<dyn StaffTokens>>,
+    pub sign_in: Option<SignInEndpoints>,
+    /// For the identity provider's token endpoint.
+    pub http: reqwest::Client,
 }
 
 impl Deps {
@@ -117,12 +156,22 @@ impl Deps {
         };
         let renderer = Renderer::new(assets.clone(), texts, site, catalogue.time_zone().clone())
             .map_err(|e| startup("templates", &e))?;
+        let store = Arc::new(DynamoStore::new(
+            clients.dynamodb.clone(),
+            &config.common.table_name,
+        ));
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(5))
+            .build()
+            .map_err(|e| startup("HTTP client", &e))?;
         Ok(Self {
-            store: Arc::new(DynamoStore::new(
-                clients.dynamodb.clone(),
-                &config.common.table_name,
-            )),
+            store: store.clone(),
+            queries: store,
+            catalogues: citydesk_core::catalogue::Catalogues::single(catalogue.clone()),
             catalogue,
+            staff_tokens: config.staff.as_ref().map(StaffSignIn::tokens),
+            sign_in: config.sign_in.clone(),
+            http,
             clock: Arc::new(SystemClock),
             ids: Arc::new(RandomIds::new(tracking, contacts)),
             media: Arc::new(blobs),
@@ -139,5 +188,7 @@ pub fn router(deps: Arc<Deps>) -> Router {
     let assets = Router::new()
         .route("/assets/{file}", get(assets::serve))
         .with_state(deps.assets.clone());
-    citizen::router(deps).merge(assets)
+    citizen::router(deps.clone())
+        .merge(staff::router(deps))
+        .merge(assets)
 }

@@ -15,7 +15,7 @@ use crate::assets::Assets;
 use crate::locale::{Locale, Texts};
 
 /// Every template, by the name pages render it with.
-const TEMPLATES: [(&str, &str); 8] = [
+const TEMPLATES: [(&str, &str); 10] = [
     ("base.html", include_str!("../templates/base.html")),
     ("macros.html", include_str!("../templates/macros.html")),
     ("error.html", include_str!("../templates/error.html")),
@@ -38,6 +38,14 @@ const TEMPLATES: [(&str, &str); 8] = [
     (
         "citizen/track.html",
         include_str!("../templates/citizen/track.html"),
+    ),
+    (
+        "staff/work.html",
+        include_str!("../templates/staff/work.html"),
+    ),
+    (
+        "staff/case.html",
+        include_str!("../templates/staff/case.html"),
     ),
 ];
 

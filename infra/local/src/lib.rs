@@ -108,6 +108,12 @@ fn function_env(
         env.insert("STAFF_JWKS_URL".into(), issuer.jwks_url());
         env.insert("STAFF_GROUPS_CLAIM".into(), "cognito:groups".into());
     }
+    if env.contains_key("STAFF_AUTHORIZE_URL") {
+        // The staff pages sign in through the development issuer's code flow.
+        env.insert("STAFF_AUTHORIZE_URL".into(), issuer.authorize_url());
+        env.insert("STAFF_TOKEN_URL".into(), issuer.token_url());
+        env.insert("PUBLIC_BASE_URL".into(), local_url.to_owned());
+    }
     for name in [
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
@@ -323,7 +329,7 @@ fn demo_staff_tokens(
     roles
         .into_iter()
         .map(|role| {
-            let subject = format!("demo-{}", role.replace(':', "-"));
+            let subject = DevIssuer::demo_subject(&role);
             let token = issuer.token(&subject, &[&role], dev_issuer::DEMO_TOKEN_HOURS)?;
             Ok((role, token))
         })
@@ -518,7 +524,7 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
     let app = Router::new()
         .merge(local)
         .merge(provider::routes(outbox.clone()))
-        .merge(issuer.routes())
+        .merge(issuer.routes(staff_tokens.keys().cloned().collect()))
         .fallback_service(api);
     let mut server_stop = stop_rx.clone();
     tasks.push(tokio::spawn(async move {

@@ -4,6 +4,8 @@
 mod report;
 mod track;
 
+pub(crate) use track::status_text;
+
 use std::sync::Arc;
 
 use axum::Router;
@@ -141,6 +143,41 @@ impl Visit {
             "/",
             ErrorPage { heading, message },
         )
+    }
+
+    /// The refusal of a form post that may come from another site (`None`: it is this site's).
+    pub fn forged(
+        &self,
+        deps: &Deps,
+        headers: &HeaderMap,
+        form: &crate::forms::PostedForm,
+    ) -> Option<Response> {
+        let host = headers
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default();
+        // Behind API Gateway the site is HTTPS; locally it is plain HTTP.
+        let origins = [format!("https://{host}"), format!("http://{host}")];
+        let sent = headers
+            .get(axum::http::header::ORIGIN)
+            .and_then(|v| v.to_str().ok());
+        let expected = sent
+            .and_then(|o| origins.iter().find(|x| x.eq_ignore_ascii_case(o)))
+            .unwrap_or(&origins[0]);
+        let checked = crate::cookies::check_form(
+            deps.cookies,
+            headers,
+            Some(expected),
+            form.text(crate::cookies::CSRF_FIELD),
+        );
+        checked.err().map(|forgery| {
+            self.error(
+                deps,
+                StatusCode::FORBIDDEN,
+                self.text(deps, "forgery_title"),
+                &forgery.to_string(),
+            )
+        })
     }
 
     /// The page for a dependency that failed: try again shortly.

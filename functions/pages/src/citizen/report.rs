@@ -29,7 +29,6 @@ use serde::Serialize;
 
 use super::{AnswerLink, Visit, answers_for};
 use crate::Deps;
-use crate::cookies::{CSRF_FIELD, check_form};
 use crate::forms::PostedForm;
 
 /// What the resident has said so far.
@@ -253,23 +252,8 @@ pub(super) async fn step(
             );
         }
     };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or_default();
-    let origins = [format!("https://{host}"), format!("http://{host}")];
-    let origin = headers
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|o| origins.iter().find(|x| x.eq_ignore_ascii_case(o)))
-        .map_or(origins[0].as_str(), String::as_str);
-    if let Err(forgery) = check_form(deps.cookies, &headers, Some(origin), form.text(CSRF_FIELD)) {
-        return visit.error(
-            &deps,
-            StatusCode::FORBIDDEN,
-            visit.text(&deps, "forgery_title"),
-            &forgery.to_string(),
-        );
+    if let Some(refused) = visit.forged(&deps, &headers, &form) {
+        return refused;
     }
     let draft = Draft::from_form(&form);
     let back = form.text("back").is_some();

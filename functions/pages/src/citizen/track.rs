@@ -63,7 +63,8 @@ struct TimelineView {
     from_department: bool,
 }
 
-fn status_label(deps: &Deps, visit: &Visit, status: Status) -> String {
+/// A status as pages name it.
+pub(crate) fn status_text(deps: &Deps, visit: &Visit, status: Status) -> String {
     visit
         .text(deps, &format!("status_{}", status.as_str()))
         .to_owned()
@@ -90,7 +91,7 @@ fn timeline(deps: &Deps, visit: &Visit, tracking: &Tracking) -> Vec<TimelineView
                     false,
                 ),
                 Milestone::StatusChanged { to, note } => (
-                    t("event_status").replace("{status}", &status_label(deps, visit, *to)),
+                    t("event_status").replace("{status}", &status_text(deps, visit, *to)),
                     note.clone(),
                     note.is_some(),
                 ),
@@ -149,7 +150,7 @@ async fn page(
         token: token.to_owned(),
         just_filed: visit.param("new").is_some(),
         status: tracking.status.as_str().to_owned(),
-        status_label: status_label(deps, visit, tracking.status),
+        status_label: status_text(deps, visit, tracking.status),
         timeline: timeline(deps, visit, &tracking),
         service: tracking.service,
         department: tracking.department,

@@ -81,6 +81,30 @@ impl WorkFilter {
     }
 }
 
+/// How a case stands against its due time, as the work list highlights it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DueState {
+    /// Past its due time (the SLA is breached).
+    Overdue,
+    /// Past the SLA warning, not yet due.
+    Soon,
+    /// The clock is paused (waiting for the citizen).
+    Paused,
+    OnTime,
+}
+
+pub fn due_state(request: &ServiceRequest, now: Timestamp) -> DueState {
+    if request.sla_paused_at.is_some() {
+        DueState::Paused
+    } else if request.breached_sla(now) {
+        DueState::Overdue
+    } else if is_due_soon(request, now) {
+        DueState::Soon
+    } else {
+        DueState::OnTime
+    }
+}
+
 fn is_due_soon(request: &ServiceRequest, now: Timestamp) -> bool {
     let Some(due) = request.due_at else {
         return false;

@@ -18,7 +18,9 @@ pub use changes::{
     AssignRight, StatusUpdate, assign_work, hand_back, internal_note, note_to_citizen, transfer,
     unlink_follower, update_status,
 };
-pub use listing::{AssigneeFilter, DueFilter, WorkFilter, list_assignments, read_assignment};
+pub use listing::{
+    AssigneeFilter, DueFilter, DueState, WorkFilter, due_state, list_assignments, read_assignment,
+};
 
 use crate::audit::StaffStamp;
 use crate::ids::{CaseNumber, DepartmentCode};
@@ -41,6 +43,16 @@ pub const DEPARTMENT_STATUSES: [Status; 6] = [
     Status::Rejected,
     Status::Reopened,
 ];
+
+/// The statuses a department may move a case in `current` to.
+pub fn status_choices(current: Status) -> Vec<Status> {
+    current
+        .next()
+        .iter()
+        .copied()
+        .filter(|s| DEPARTMENT_STATUSES.contains(s))
+        .collect()
+}
 
 /// The statuses a department's open work can be in (and be filtered by).
 pub const OPEN_WORK_STATUSES: [Status; 4] = [

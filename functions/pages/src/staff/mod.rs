@@ -1,0 +1,111 @@
+//! The staff pages under `/staff/`: sign-in (`signin`), and the department
+//! portal (`work`): the work list, one case and its actions. Who may see and
+//! do what is the core's one access policy (`staff_access`), as in the
+//! department API; a page never decides it.
+
+mod signin;
+mod work;
+
+pub use signin::SignInEndpoints;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use citydesk_core::staff::Role;
+use citydesk_core::usecases::staff_access::Caller;
+
+use crate::Deps;
+use crate::citizen::Visit;
+use crate::cookies::read;
+
+pub fn router(deps: Arc<Deps>) -> Router {
+    Router::new()
+        .route("/staff/", get(start))
+        .route("/staff/login", get(signin::login))
+        .route("/staff/callback", get(signin::callback))
+        .route("/staff/logout", post(signin::logout))
+        .route("/staff/work", get(work::list).post(work::acknowledge_many))
+        .route(
+            "/staff/work/{case_number}",
+            get(work::case).post(work::change),
+        )
+        .with_state(deps)
+}
+
+/// A staff page's visit: the page visit and the signed-in member of staff.
+pub(crate) struct StaffVisit {
+    pub visit: Visit,
+    pub caller: Caller,
+}
+
+impl StaffVisit {
+    /// The visit of a signed-in member of staff, or the way to sign in.
+    pub async fn new(
+        deps: &Deps,
+        raw_query: Option<&str>,
+        headers: &HeaderMap,
+        path: &str,
+    ) -> Result<Self, Response> {
+        let visit = Visit::new(deps, raw_query, headers);
+        let session = read(headers, &deps.cookies.name(signin::SESSION_COOKIE));
+        let identity = match (session, &deps.staff_tokens) {
+            (Some(token), Some(tokens)) => tokens.verify(&token).await.ok(),
+            _ => None,
+        };
+        match identity {
+            Some(identity) => Ok(Self {
+                visit,
+                caller: Caller::Staff(identity),
+            }),
+            None => {
+                let next = form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>();
+                let mut response = StatusCode::SEE_OTHER.into_response();
+                if let Ok(v) = HeaderValue::from_str(&format!("/staff/login?next={next}")) {
+                    response.headers_mut().insert(header::LOCATION, v);
+                }
+                Err(response)
+            }
+        }
+    }
+
+    /// The signed-in subject, as the pages show who is signed in.
+    pub fn subject(&self) -> String {
+        self.caller.actor()
+    }
+}
+
+/// `/staff/`: each member of staff to their own work.
+async fn start(
+    State(deps): State<Arc<Deps>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let staff = match StaffVisit::new(&deps, query.as_deref(), &headers, "/staff/").await {
+        Ok(s) => s,
+        Err(sign_in) => return sign_in,
+    };
+    let works_cases = match &staff.caller {
+        Caller::Staff(identity) => identity
+            .roles
+            .iter()
+            .any(|r| matches!(r, Role::Clerk(_) | Role::Head(_))),
+        Caller::Integration(_) => false,
+    };
+    if works_cases {
+        let mut response = StatusCode::SEE_OTHER.into_response();
+        response
+            .headers_mut()
+            .insert(header::LOCATION, HeaderValue::from_static("/staff/work"));
+        return response;
+    }
+    staff.visit.error(
+        &deps,
+        StatusCode::FORBIDDEN,
+        staff.visit.text(&deps, "staff_no_pages_title"),
+        staff.visit.text(&deps, "staff_no_pages"),
+    )
+}

@@ -1,0 +1,134 @@
+// A clerk signs in through the identity provider (the development issuer's
+// page listing the demo staff), filters the department's work, acknowledges
+// several cases at once, writes to the resident and resolves; a clerk of
+// another department cannot open the case page.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  base, launch, freshContext, checkAccessibility, screenshot, asStaff, eventually,
+} from '../lib/browser.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+/** A resident's report through the public API, routed to its department. */
+async function reported(description, lat, long) {
+  const response = await fetch(`${base}/v1/requests`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ service_code: 'pothole', description, lat, long }),
+  });
+  assert.equal(response.status, 201);
+  const created = await response.json();
+  const routed = await eventually(30, async () => {
+    const r = await asStaff('clerk:roads', 'GET', `/v1/department/assignments/${created.case_number}`);
+    return r.status === 200;
+  });
+  assert.ok(routed, `${created.case_number} reached the roads department`);
+  return created;
+}
+
+async function signIn(page, role, next) {
+  await page.goto(`${base}${next}`);
+  // Not signed in: off to the identity provider, whose page lists the demo staff.
+  await page.getByRole('heading', { name: 'Development sign-in' }).waitFor();
+  await page.getByRole('button', { name: role, exact: true }).click();
+  await page.waitForURL((url) => url.pathname.startsWith('/staff/'));
+}
+
+test('a clerk filters, acknowledges several, writes to the resident and resolves', async () => {
+  const first = await reported('Dziura w jezdni na Długiej przed numerem 10', 50.0700, 19.9350);
+  const second = await reported('Wyrwa w asfalcie na Długiej przy numerze 20', 50.0712, 19.9348);
+  const context = await freshContext(browser);
+  const page = await context.newPage();
+  await signIn(page, 'clerk:roads', '/staff/work');
+  await page.getByRole('heading', { name: /Praca wydziału/ }).waitFor();
+
+  // The session is an HttpOnly, Secure, SameSite cookie the page's scripts cannot read.
+  const session = (await context.cookies()).find((c) => c.name === '__Host-session');
+  assert.ok(session && session.httpOnly && session.secure && session.sameSite === 'Lax', JSON.stringify(session));
+  assert.equal(await page.evaluate(() => document.cookie.includes('session')), false);
+
+  // Filters: the service and the status narrow the list to both new cases.
+  await page.getByLabel('Rodzaj sprawy').selectOption('pothole');
+  await page.getByLabel('Stan').selectOption('assigned');
+  await page.getByRole('button', { name: 'Pokaż' }).click();
+  for (const c of [first, second]) {
+    await page.getByRole('link', { name: c.case_number }).waitFor();
+  }
+  await checkAccessibility(page, 'the work list');
+  await screenshot(page, 'department-work-list');
+
+  // Both acknowledged at once, by keyboard: tick, then the button.
+  await page.getByLabel(`Zaznacz ${first.case_number}`).focus();
+  await page.keyboard.press('Space');
+  await page.getByLabel(`Zaznacz ${second.case_number}`).check();
+  await page.getByRole('button', { name: 'Przyjmij zaznaczone' }).click();
+  await page.getByText('Przyjęto zgłoszeń: 2.').waitFor();
+  for (const c of [first, second]) {
+    const r = await asStaff('clerk:roads', 'GET', `/v1/department/assignments/${c.case_number}`);
+    assert.equal(r.body.status, 'acknowledged', JSON.stringify(r.body));
+  }
+
+  // The case page: a note to the resident, then resolved with the resolution.
+  await page.goto(`${base}/staff/work/${first.case_number}`);
+  await page.getByRole('heading', { name: `Sprawa ${first.case_number}` }).waitFor();
+  await page.locator('#place .leaflet-container, #place.leaflet-container').first().waitFor();
+  await checkAccessibility(page, 'the case page');
+  await page.getByLabel('Treść (mieszkaniec ją zobaczy)').fill('Ekipa przyjedzie w czwartek rano.');
+  await page.getByRole('button', { name: 'Wyślij mieszkańcowi' }).click();
+  await page.getByText('Wiadomość wysłana do mieszkańca.').waitFor();
+  await page.getByLabel('Treść (tylko dla pracowników)').fill('Potrzebna masa na gorąco.');
+  await page.getByRole('button', { name: 'Dodaj notatkę' }).click();
+  await page.getByText('Notatka dodana.').waitFor();
+  await page.getByLabel('Nowy stan').selectOption('resolved');
+  await page.getByLabel('Wiadomość dla mieszkańca').fill('Ubytek załatany.');
+  await page.getByRole('button', { name: 'Zmień stan' }).click();
+  await page.getByText('Stan zmieniony.').waitFor();
+  await screenshot(page, 'department-case');
+
+  // The resident reads the note and the resolution, never the internal note.
+  const mine = await (await fetch(`${base}/v1/requests/${first.case_number}`, {
+    headers: { authorization: `Bearer ${first.tracking_token}` },
+  })).json();
+  assert.equal(mine.status, 'resolved');
+  const said = JSON.stringify(mine);
+  assert.ok(said.includes('Ekipa przyjedzie w czwartek rano.') && said.includes('Ubytek załatany.'), said);
+  assert.ok(!said.includes('masa na gorąco'), said);
+
+  // A stale page (the case changed since it was read) is refused, not overwritten.
+  await page.goto(`${base}/staff/work/${second.case_number}`);
+  await asStaff('clerk:roads', 'POST', `/v1/department/assignments/${second.case_number}/internal-notes`, { note: 'Zmiana obok' });
+  await page.getByLabel('Treść (tylko dla pracowników)').fill('Moja notatka');
+  await page.getByRole('button', { name: 'Dodaj notatkę' }).click();
+  await page.getByText('Ktoś zmienił to zgłoszenie w międzyczasie').waitFor();
+
+  // Signing out ends the session.
+  await page.getByRole('button', { name: 'Wyloguj' }).click();
+  await page.goto(`${base}/staff/work`);
+  await page.getByRole('heading', { name: 'Development sign-in' }).waitFor();
+  await context.close();
+});
+
+test("a clerk of another department cannot open the case page, and a forged form is refused", async () => {
+  const roads = await reported('Dziura przy przystanku na Długiej', 50.0722, 19.9345);
+  const context = await freshContext(browser);
+  const page = await context.newPage();
+  await signIn(page, 'clerk:greenery', `/staff/work/${roads.case_number}`);
+  const response = await page.reload();
+  assert.equal(response.status(), 404);
+  await page.getByText('Nie ma takiego zgłoszenia w pracy Twojego wydziału.').waitFor();
+  assert.ok(!(await page.content()).includes('Dziura przy przystanku'));
+
+  // A post from another site (no token from this one's cookie) changes nothing.
+  const forged = await page.request.post(`${base}/staff/work`, {
+    form: { case: roads.case_number, csrf: 'f'.repeat(48) },
+    headers: { origin: 'https://evil.example' },
+    maxRedirects: 0,
+  });
+  assert.equal(forged.status(), 403);
+  const r = await asStaff('clerk:roads', 'GET', `/v1/department/assignments/${roads.case_number}`);
+  assert.equal(r.body.status, 'assigned');
+  await context.close();
+});
