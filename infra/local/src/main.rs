@@ -62,6 +62,10 @@ async fn main() -> anyhow::Result<()> {
             queue.rsplit('/').next().unwrap_or_default()
         );
     }
+    println!("  residents' portal   {url}/  (report a problem: {url}/report)");
+    println!(
+        "  staff pages         {url}/staff/  (sign in as any demo member of staff; clerks: the department portal)"
+    );
     println!("  OpenAPI             {url}/openapi.json");
     println!("  Open311 GeoReport   {url}/open311/v2/discovery.json");
     println!("  outbox (SMS/e-mail) {url}/_local/outbox");

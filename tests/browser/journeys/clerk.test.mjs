@@ -132,3 +132,46 @@ test("a clerk of another department cannot open the case page, and a forged form
   assert.equal(r.body.status, 'assigned');
   await context.close();
 });
+
+test('the sign-in refuses a wrong PKCE verifier, a used code and a foreign state', async () => {
+  const noRedirect = { redirect: 'manual' };
+  // The pages start the flow: a state, a nonce and an S256 challenge.
+  const start = await fetch(`${base}/staff/login?next=/staff/work`, noRedirect);
+  assert.equal(start.status, 303);
+  const authorize = new URL(start.headers.get('location'));
+  assert.equal(authorize.searchParams.get('code_challenge_method'), 'S256');
+  assert.ok(authorize.searchParams.get('code_challenge').length >= 43);
+  const signinCookie = start.headers.get('set-cookie').split(';')[0];
+  assert.match(start.headers.get('set-cookie'), /HttpOnly/i);
+
+  // The provider gives a code for the chosen member of staff.
+  const form = new URLSearchParams(authorize.searchParams);
+  form.set('role', 'clerk:roads');
+  const chosen = await fetch(authorize.origin + authorize.pathname, { method: 'POST', body: form, ...noRedirect });
+  assert.equal(chosen.status, 303);
+  const back = new URL(chosen.headers.get('location'));
+  const code = back.searchParams.get('code');
+  assert.equal(back.searchParams.get('state'), authorize.searchParams.get('state'));
+
+  // Someone holding the code but not the verifier gets nothing.
+  const token = (verifier) => fetch(`${authorize.origin}${authorize.pathname.replace('/authorize', '/token')}`, {
+    method: 'POST',
+    body: new URLSearchParams({
+      grant_type: 'authorization_code', code, client_id: authorize.searchParams.get('client_id'),
+      redirect_uri: authorize.searchParams.get('redirect_uri'), code_verifier: verifier,
+    }),
+  });
+  const stolen = await token('x'.repeat(43));
+  assert.equal(stolen.status, 400);
+  assert.equal((await stolen.json()).error, 'invalid_grant');
+
+  // A callback with another state, or without this browser's sign-in cookie, makes no session.
+  const foreign = await fetch(`${base}${back.pathname}?code=${code}&state=other`, { headers: { cookie: signinCookie }, ...noRedirect });
+  assert.equal(foreign.status, 400);
+  assert.ok(!(foreign.headers.get('set-cookie') || '').includes('session='));
+  const noCookie = await fetch(`${base}${back.pathname}${back.search}`, noRedirect);
+  assert.equal(noCookie.status, 400);
+  // The code was spent by the refused exchange: the provider gives it once.
+  const replay = await fetch(`${base}${back.pathname}${back.search}`, { headers: { cookie: signinCookie }, ...noRedirect });
+  assert.equal(replay.status, 400);
+});
