@@ -16,6 +16,7 @@
 //! | `COOKIE_SECURE` | `false` only for plain-HTTP development (cookies are `Secure` otherwise) |
 //! | `STAFF_ISSUER`, `STAFF_AUDIENCE`, `STAFF_JWKS_URL`, `STAFF_GROUPS_CLAIM` | staff tokens, as every staff endpoint verifies them |
 //! | `STAFF_AUTHORIZE_URL`, `STAFF_TOKEN_URL` | the identity provider's authorisation and token endpoints (code flow with PKCE) |
+//! | `NOTIFY_QUEUE_URL` | the notify queue (an expert's answer is told to the caller through it) |
 //! | `PUBLIC_BASE_URL` | where the pages are (`{it}/staff/callback` is the redirect URI the provider knows) |
 //! | shared | see `citydesk_aws::config` |
 
@@ -60,6 +61,7 @@ pub struct Config {
     /// Staff tokens; without them the staff pages answer that sign-in is off.
     pub staff: Option<StaffSignIn>,
     pub sign_in: Option<SignInEndpoints>,
+    pub notify_queue_url: String,
 }
 
 impl Config {
@@ -94,6 +96,7 @@ impl Config {
         Ok(Self {
             staff,
             sign_in,
+            notify_queue_url: env.required("NOTIFY_QUEUE_URL")?,
             common: CommonConfig::from_env(env)?,
             tracking_secret_parameter: env.required("TRACKING_SECRET_PARAMETER")?,
             contact_key_parameter: env.required("CONTACT_KEY_PARAMETER")?,
@@ -124,6 +127,10 @@ pub struct Deps {
     pub sign_in: Option<SignInEndpoints>,
     /// For the identity provider's token endpoint.
     pub http: reqwest::Client,
+    /// The second line: questions, draft info cards, the notify queue.
+    pub questions: Arc<dyn citydesk_core::ports::QuestionStore>,
+    pub drafts: Arc<dyn citydesk_core::ports::BlobStore>,
+    pub notify: Arc<dyn citydesk_core::ports::PipelineQueue>,
 }
 
 impl Deps {
@@ -165,6 +172,12 @@ impl Deps {
             .build()
             .map_err(|e| startup("HTTP client", &e))?;
         Ok(Self {
+            questions: store.clone(),
+            drafts: Arc::new(S3Blobs::new(clients.s3.clone(), &config.common.bucket_name)),
+            notify: Arc::new(
+                citydesk_aws::sqs::SqsPipelineQueue::new(clients.sqs.clone())
+                    .notify_to(config.notify_queue_url.clone()),
+            ),
             store: store.clone(),
             queries: store,
             catalogues: citydesk_core::catalogue::Catalogues::single(catalogue.clone()),

@@ -15,7 +15,7 @@ use crate::assets::Assets;
 use crate::locale::{Locale, Texts};
 
 /// Every template, by the name pages render it with.
-const TEMPLATES: [(&str, &str); 10] = [
+const TEMPLATES: [(&str, &str); 12] = [
     ("base.html", include_str!("../templates/base.html")),
     ("macros.html", include_str!("../templates/macros.html")),
     ("error.html", include_str!("../templates/error.html")),
@@ -46,6 +46,14 @@ const TEMPLATES: [(&str, &str); 10] = [
     (
         "staff/case.html",
         include_str!("../templates/staff/case.html"),
+    ),
+    (
+        "staff/questions.html",
+        include_str!("../templates/staff/questions.html"),
+    ),
+    (
+        "staff/question.html",
+        include_str!("../templates/staff/question.html"),
     ),
 ];
 

@@ -133,6 +133,28 @@ test("a clerk of another department cannot open the case page, and a forged form
   await context.close();
 });
 
+test("an expert answers the contact centre's question from the portal", async () => {
+  const asked = await asStaff('operator', 'POST', '/v1/operator/questions', {
+    question: 'Czy mieszkaniec może sam zasypać dziurę przed swoim domem?',
+    service_code: 'pothole',
+  }, { 'idempotency-key': `browser-${Date.now()}` });
+  assert.equal(asked.status, 201, JSON.stringify(asked.body));
+  const context = await freshContext(browser);
+  const page = await context.newPage();
+  await signIn(page, 'expert:roads', '/staff/');
+  await page.getByRole('heading', { name: /Pytania do ekspertów/ }).waitFor();
+  await checkAccessibility(page, 'the questions list');
+  await page.locator(`a[href="/staff/questions/${asked.body.id}"]`).click();
+  await page.getByLabel('Odpowiedź').fill('Nie: ubytek zabezpiecza i naprawia Zarząd Dróg; prosimy o zgłoszenie.');
+  await checkAccessibility(page, 'a question');
+  await page.getByRole('button', { name: 'Wyślij odpowiedź' }).click();
+  await page.getByText('Odpowiedź wysłana.').waitFor();
+  const read = await asStaff('operator', 'GET', `/v1/operator/questions/${asked.body.id}`);
+  assert.equal(read.body.status, 'answered', JSON.stringify(read.body));
+  assert.match(JSON.stringify(read.body), /ubytek zabezpiecza/);
+  await context.close();
+});
+
 test('the sign-in refuses a wrong PKCE verifier, a used code and a foreign state', async () => {
   const noRedirect = { redirect: 'manual' };
   // The pages start the flow: a state, a nonce and an S256 challenge.

@@ -91,12 +91,12 @@ export async function smsTo(phone, text) {
 }
 
 /** A call to the system's JSON API as a member of staff (`clerk:roads`, …). */
-export async function asStaff(role, method, route, body) {
+export async function asStaff(role, method, route, body, extraHeaders = {}) {
   const token = staffTokens[role];
   assert.ok(token, `no demo token for ${role}`);
   const response = await fetch(`${base}${route}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...extraHeaders },
     body: body ? JSON.stringify(body) : undefined,
   });
   return { status: response.status, body: await response.json().catch(() => null) };

@@ -1,8 +1,10 @@
 //! The staff pages under `/staff/`: sign-in (`signin`), and the department
-//! portal (`work`): the work list, one case and its actions. Who may see and
+//! portal: the work list, one case and its actions (`work`), the experts'
+//! questions from the contact centre (`questions`). Who may see and
 //! do what is the core's one access policy (`staff_access`), as in the
 //! department API; a page never decides it.
 
+mod questions;
 mod signin;
 mod work;
 
@@ -32,6 +34,11 @@ pub fn router(deps: Arc<Deps>) -> Router {
         .route(
             "/staff/work/{case_number}",
             get(work::case).post(work::change),
+        )
+        .route("/staff/questions", get(questions::list))
+        .route(
+            "/staff/questions/{id}",
+            get(questions::show).post(questions::answer),
         )
         .with_state(deps)
 }
@@ -88,18 +95,25 @@ async fn start(
         Ok(s) => s,
         Err(sign_in) => return sign_in,
     };
-    let works_cases = match &staff.caller {
-        Caller::Staff(identity) => identity
-            .roles
-            .iter()
-            .any(|r| matches!(r, Role::Clerk(_) | Role::Head(_))),
-        Caller::Integration(_) => false,
+    let roles = match &staff.caller {
+        Caller::Staff(identity) => identity.roles.clone(),
+        Caller::Integration(_) => Vec::new(),
     };
-    if works_cases {
+    let home = if roles
+        .iter()
+        .any(|r| matches!(r, Role::Clerk(_) | Role::Head(_)))
+    {
+        Some("/staff/work")
+    } else if roles.iter().any(|r| matches!(r, Role::Expert(_))) {
+        Some("/staff/questions")
+    } else {
+        None
+    };
+    if let Some(home) = home {
         let mut response = StatusCode::SEE_OTHER.into_response();
         response
             .headers_mut()
-            .insert(header::LOCATION, HeaderValue::from_static("/staff/work"));
+            .insert(header::LOCATION, HeaderValue::from_static(home));
         return response;
     }
     staff.visit.error(
