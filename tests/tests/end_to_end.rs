@@ -168,11 +168,34 @@ async fn a_request_from_post_to_report() {
         .find(|w| w.starts_with("http"))
         .unwrap()
         .to_owned();
-    let (status, private) = get_json(&http, link).await;
-    assert_eq!(
-        status, 200,
-        "the link in the confirmation opens the citizen's view"
+    assert!(
+        link.starts_with(&format!("{base}/track/{case}?token=")),
+        "the link in the confirmation leads to the tracking page: {link}"
     );
+    let page = http.get(&link).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"),
+        "the link opens a page, not JSON"
+    );
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains(&case) && page.contains("Załatwione"),
+        "{page}"
+    );
+    // The API's private view answers the same token.
+    let private: Value = http
+        .get(format!("{base}/v1/requests/{case}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(private["status"], "resolved");
 
     // The report schedule, fired now for today, archives JSON and CSV once.

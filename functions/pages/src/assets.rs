@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 /// `(name, content type, content)`.
-const FILES: [(&str, &str, &[u8]); 7] = [
+const FILES: [(&str, &str, &[u8]); 8] = [
     (
         "site.css",
         "text/css; charset=utf-8",
@@ -25,6 +25,11 @@ const FILES: [(&str, &str, &[u8]); 7] = [
         "steps.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../assets/steps.js"),
+    ),
+    (
+        "desk.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/desk.js"),
     ),
     (
         "map.js",

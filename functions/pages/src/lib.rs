@@ -17,6 +17,7 @@
 //! | `STAFF_ISSUER`, `STAFF_AUDIENCE`, `STAFF_JWKS_URL`, `STAFF_GROUPS_CLAIM` | staff tokens, as every staff endpoint verifies them |
 //! | `STAFF_AUTHORIZE_URL`, `STAFF_TOKEN_URL` | the identity provider's authorisation and token endpoints (code flow with PKCE) |
 //! | `NOTIFY_QUEUE_URL` | the notify queue (an expert's answer is told to the caller through it) |
+//! | `AUDIT_BUCKET_NAME` | the audit trail's bucket (the operator console's caller lookups are appended to it first) |
 //! | `PUBLIC_BASE_URL` | where the pages are (`{it}/staff/callback` is the redirect URI the provider knows) |
 //! | shared | see `citydesk_aws::config` |
 
@@ -32,15 +33,18 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
+use citydesk_aws::audit::S3AuditTrail;
 use citydesk_aws::config::{Clients, CommonConfig, ConfigError, Env, StaffSignIn};
 use citydesk_aws::dynamo::DynamoStore;
 use citydesk_aws::knowledge::load_knowledge;
 use citydesk_aws::s3::S3Blobs;
 use citydesk_aws::system::{RandomIds, SystemClock};
 use citydesk_core::catalogue::Catalogue;
+use citydesk_core::contact::ContactKey;
 use citydesk_core::knowledge::KnowledgeBase;
 use citydesk_core::ports::{
-    Clock, IdSource, KnowledgeIndex, MediaStore, PortError, RequestQueries, RequestStore,
+    AuditTrail, Clock, ContactLog, ContactStore, IdSource, KnowledgeIndex, MediaStore, PersonIndex,
+    PortError, RequestQueries, RequestStore, TrainingExamples,
 };
 use citydesk_staff_auth::StaffTokens;
 
@@ -62,6 +66,7 @@ pub struct Config {
     pub staff: Option<StaffSignIn>,
     pub sign_in: Option<SignInEndpoints>,
     pub notify_queue_url: String,
+    pub audit_bucket_name: String,
 }
 
 impl Config {
@@ -97,6 +102,7 @@ impl Config {
             staff,
             sign_in,
             notify_queue_url: env.required("NOTIFY_QUEUE_URL")?,
+            audit_bucket_name: env.required("AUDIT_BUCKET_NAME")?,
             common: CommonConfig::from_env(env)?,
             tracking_secret_parameter: env.required("TRACKING_SECRET_PARAMETER")?,
             contact_key_parameter: env.required("CONTACT_KEY_PARAMETER")?,
@@ -131,6 +137,19 @@ pub struct Deps {
     pub questions: Arc<dyn citydesk_core::ports::QuestionStore>,
     pub drafts: Arc<dyn citydesk_core::ports::BlobStore>,
     pub notify: Arc<dyn citydesk_core::ports::PipelineQueue>,
+    /// The operator console: callers by phone, their contacts, the audit
+    /// trail of every lookup, contacts answered at once, triage choices.
+    pub desk: DeskPorts,
+}
+
+/// What the operator console reads and writes beside the requests.
+pub struct DeskPorts {
+    pub people: Arc<dyn PersonIndex>,
+    pub contacts: Arc<dyn ContactStore>,
+    pub contact_log: Arc<dyn ContactLog>,
+    pub audit: Arc<dyn AuditTrail>,
+    pub examples: Arc<dyn TrainingExamples>,
+    pub contact_key: ContactKey,
 }
 
 impl Deps {
@@ -171,7 +190,19 @@ impl Deps {
             .timeout(std::time::Duration::from_secs(5))
             .build()
             .map_err(|e| startup("HTTP client", &e))?;
+        let desk = DeskPorts {
+            people: store.clone(),
+            contacts: store.clone(),
+            contact_log: store.clone(),
+            audit: Arc::new(S3AuditTrail::new(
+                clients.s3.clone(),
+                config.audit_bucket_name.clone(),
+            )),
+            examples: Arc::new(S3Blobs::new(clients.s3.clone(), &config.common.bucket_name)),
+            contact_key: contacts.clone(),
+        };
         Ok(Self {
+            desk,
             questions: store.clone(),
             drafts: Arc::new(S3Blobs::new(clients.s3.clone(), &config.common.bucket_name)),
             notify: Arc::new(

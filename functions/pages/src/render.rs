@@ -15,7 +15,7 @@ use crate::assets::Assets;
 use crate::locale::{Locale, Texts};
 
 /// Every template, by the name pages render it with.
-const TEMPLATES: [(&str, &str); 12] = [
+const TEMPLATES: [(&str, &str); 14] = [
     ("base.html", include_str!("../templates/base.html")),
     ("macros.html", include_str!("../templates/macros.html")),
     ("error.html", include_str!("../templates/error.html")),
@@ -54,6 +54,14 @@ const TEMPLATES: [(&str, &str); 12] = [
     (
         "staff/question.html",
         include_str!("../templates/staff/question.html"),
+    ),
+    (
+        "staff/desk.html",
+        include_str!("../templates/staff/desk.html"),
+    ),
+    (
+        "staff/triage.html",
+        include_str!("../templates/staff/triage.html"),
     ),
 ];
 

@@ -64,7 +64,7 @@ async fn main() -> anyhow::Result<()> {
     }
     println!("  residents' portal   {url}/  (report a problem: {url}/report)");
     println!(
-        "  staff pages         {url}/staff/  (sign in as any demo member of staff; clerks: the department portal)"
+        "  staff pages         {url}/staff/  (sign in as any demo member of staff; clerks: the department portal; operators: the console)"
     );
     println!("  OpenAPI             {url}/openapi.json");
     println!("  Open311 GeoReport   {url}/open311/v2/discovery.json");

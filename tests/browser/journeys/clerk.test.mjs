@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  base, launch, freshContext, checkAccessibility, screenshot, asStaff, eventually,
+  base, launch, freshContext, checkAccessibility, screenshot, asStaff, eventually, signIn,
 } from '../lib/browser.mjs';
 
 let browser;
@@ -27,14 +27,6 @@ async function reported(description, lat, long) {
   });
   assert.ok(routed, `${created.case_number} reached the roads department`);
   return created;
-}
-
-async function signIn(page, role, next) {
-  await page.goto(`${base}${next}`);
-  // Not signed in: off to the identity provider, whose page lists the demo staff.
-  await page.getByRole('heading', { name: 'Development sign-in' }).waitFor();
-  await page.getByRole('button', { name: role, exact: true }).click();
-  await page.waitForURL((url) => url.pathname.startsWith('/staff/'));
 }
 
 test('a clerk filters, acknowledges several, writes to the resident and resolves', async () => {

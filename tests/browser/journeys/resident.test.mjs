@@ -112,6 +112,10 @@ test('a resident reports a pothole with a pin and a photo, follows it by the SMS
   await tracking.getByText('Ubytek załatany masą na gorąco.').first().waitFor();
   await checkAccessibility(tracking, 'the tracking page');
   await screenshot(tracking, 'citizen-tracking');
+  // The language links keep the tracking link working.
+  await tracking.getByRole('link', { name: 'English' }).click();
+  await tracking.getByRole('heading', { name: `Report ${caseNumber}` }).waitFor();
+  await tracking.getByRole('link', { name: 'Polski' }).click();
   await tracking.getByRole('button', { name: 'Tak, naprawione' }).click();
   await tracking.getByText('Dziękujemy za potwierdzenie.').waitFor();
   assert.match(await tracking.locator('.facts').textContent(), /Zamknięte/);

@@ -112,3 +112,12 @@ export function jpegWithGps() {
     Buffer.from([0xff, 0xdb, 0x00, 0x04, 0x00, 0x01, 0xff, 0xda, 0x00, 0x02, 0x11, 0x22, 0xff, 0xd9]),
   ]);
 }
+
+/** Signs in through the development issuer's page as the demo member of staff with `role`. */
+export async function signIn(page, role, next) {
+  await page.goto(`${base}${next}`);
+  // Not signed in: off to the identity provider, whose page lists the demo staff.
+  await page.getByRole('heading', { name: 'Development sign-in' }).waitFor();
+  await page.getByRole('button', { name: role, exact: true }).click();
+  await page.waitForURL((url) => url.pathname.startsWith('/staff/'));
+}

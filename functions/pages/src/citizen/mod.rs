@@ -1,8 +1,8 @@
 //! The residents' portal: the start page, answers from the knowledge base,
 //! reporting a problem (`report`) and following it (`track`).
 
-mod report;
-mod track;
+pub(crate) mod report;
+pub(crate) mod track;
 
 pub(crate) use track::status_text;
 

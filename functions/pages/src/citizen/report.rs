@@ -67,15 +67,21 @@ impl Draft {
     }
 
     fn point(&self) -> Result<Option<GeoPoint>, ()> {
-        match (self.lat.as_str(), self.long.as_str()) {
-            ("", "") => Ok(None),
-            (lat, long) => {
-                let lat: f64 = lat.replace(',', ".").parse().map_err(|_| ())?;
-                let long: f64 = long.replace(',', ".").parse().map_err(|_| ())?;
-                ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&long))
-                    .then_some(Some(GeoPoint { lat, long }))
-                    .ok_or(())
-            }
+        parse_point(&self.lat, &self.long)
+    }
+}
+
+/// A point typed or placed as two decimal fields (a comma taken for the
+/// decimal point); both empty is no point.
+pub(crate) fn parse_point(lat: &str, long: &str) -> Result<Option<GeoPoint>, ()> {
+    match (lat.trim(), long.trim()) {
+        ("", "") => Ok(None),
+        (lat, long) => {
+            let lat: f64 = lat.replace(',', ".").parse().map_err(|_| ())?;
+            let long: f64 = long.replace(',', ".").parse().map_err(|_| ())?;
+            ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&long))
+                .then_some(Some(GeoPoint { lat, long }))
+                .ok_or(())
         }
     }
 }
@@ -106,9 +112,24 @@ struct ReportPage<'a> {
 }
 
 #[derive(Serialize)]
-struct GroupView {
+pub(crate) struct GroupView {
     label: String,
     services: Vec<(String, String)>,
+}
+
+/// The catalogue's services by group, for a service list.
+pub(crate) fn service_list(deps: &Deps, visit: &Visit) -> Vec<GroupView> {
+    service_groups(&deps.catalogue, visit.locale.data_language())
+        .iter()
+        .map(|g| GroupView {
+            label: group_label(deps, visit, g),
+            services: g
+                .services
+                .iter()
+                .map(|s| (s.code.clone(), s.name.clone()))
+                .collect(),
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -178,17 +199,7 @@ fn render(
         },
         draft,
         csrf: &visit.csrf,
-        groups: service_groups(&deps.catalogue, language)
-            .iter()
-            .map(|g| GroupView {
-                label: group_label(deps, visit, g),
-                services: g
-                    .services
-                    .iter()
-                    .map(|s| (s.code.clone(), s.name.clone()))
-                    .collect(),
-            })
-            .collect(),
+        groups: service_list(deps, visit),
         service_name: service.map(|s| s.name.get(language).to_owned()),
         questions: service
             .map(|s| {
@@ -307,52 +318,52 @@ fn check_what(deps: &Deps, visit: &Visit, draft: &Draft) -> BTreeMap<&'static st
 }
 
 /// A place the city can take: a point inside it, or an address (found in the
-/// city's list it gains its point).
+/// city's list it gains its point; one it does not know is kept for the
+/// department to find). Errors are keyed by the field to correct.
+pub(crate) fn check_place_fields(
+    deps: &Deps,
+    visit: &Visit,
+    address: &str,
+    lat: &str,
+    long: &str,
+) -> Result<Option<GeoPoint>, BTreeMap<&'static str, String>> {
+    let refuse = |field: &'static str, message: String| Err(BTreeMap::from([(field, message)]));
+    let Ok(point) = parse_point(lat, long) else {
+        return refuse("lat", visit.text(deps, "error_point_invalid").to_owned());
+    };
+    let point = point.or_else(|| {
+        deps.catalogue
+            .addresses()
+            .geocode(address)
+            .map(|a| a.point())
+    });
+    match point {
+        Some(p) => match check_place(&deps.catalogue, p, visit.locale.data_language()) {
+            PlaceCheck::Outside { city } => refuse(
+                "lat",
+                visit
+                    .text(deps, "error_outside_city")
+                    .replace("{city}", &city),
+            ),
+            _ => Ok(Some(p)),
+        },
+        None if address.trim().is_empty() => refuse(
+            "address",
+            visit.text(deps, "error_place_missing").to_owned(),
+        ),
+        None => Ok(None),
+    }
+}
+
 fn check_where(
     deps: &Deps,
     visit: &Visit,
     draft: &Draft,
 ) -> Result<Draft, BTreeMap<&'static str, String>> {
-    let mut errors = BTreeMap::new();
     let mut draft = draft.clone();
-    let point = match draft.point() {
-        Ok(p) => p,
-        Err(()) => {
-            errors.insert("lat", visit.text(deps, "error_point_invalid").to_owned());
-            return Err(errors);
-        }
-    };
-    let point = point.or_else(|| {
-        deps.catalogue
-            .addresses()
-            .geocode(&draft.address)
-            .map(|a| a.point())
-    });
-    match point {
-        Some(p) => {
-            if let PlaceCheck::Outside { city } =
-                check_place(&deps.catalogue, p, visit.locale.data_language())
-            {
-                errors.insert(
-                    "lat",
-                    visit
-                        .text(deps, "error_outside_city")
-                        .replace("{city}", &city),
-                );
-                return Err(errors);
-            }
-            draft.lat = format!("{:.6}", p.lat);
-            draft.long = format!("{:.6}", p.long);
-        }
-        None if draft.address.is_empty() => {
-            errors.insert(
-                "address",
-                visit.text(deps, "error_place_missing").to_owned(),
-            );
-            return Err(errors);
-        }
-        // An address the list does not know: the department finds it.
-        None => {}
+    if let Some(p) = check_place_fields(deps, visit, &draft.address, &draft.lat, &draft.long)? {
+        draft.lat = format!("{:.6}", p.lat);
+        draft.long = format!("{:.6}", p.long);
     }
     Ok(draft)
 }

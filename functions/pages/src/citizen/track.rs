@@ -174,7 +174,7 @@ async fn page(
         deps,
         status,
         "citizen/track.html",
-        &format!("/track/{case}?token={token}"),
+        &format!("/track/{case}"),
         view,
     )
 }

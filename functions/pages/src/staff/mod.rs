@@ -1,11 +1,14 @@
 //! The staff pages under `/staff/`: sign-in (`signin`), and the department
 //! portal: the work list, one case and its actions (`work`), the experts'
-//! questions from the contact centre (`questions`). Who may see and
+//! questions from the contact centre (`questions`); and the contact
+//! centre's operator console (`desk`) and triage list (`triage`). Who may see and
 //! do what is the core's one access policy (`staff_access`), as in the
 //! department API; a page never decides it.
 
+mod desk;
 mod questions;
 mod signin;
+mod triage;
 mod work;
 
 pub use signin::SignInEndpoints;
@@ -19,6 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use citydesk_core::staff::Role;
 use citydesk_core::usecases::staff_access::Caller;
+use serde::Serialize;
 
 use crate::Deps;
 use crate::citizen::Visit;
@@ -40,7 +44,35 @@ pub fn router(deps: Arc<Deps>) -> Router {
             "/staff/questions/{id}",
             get(questions::show).post(questions::answer),
         )
+        .route("/staff/desk", get(desk::show).post(desk::act))
+        .route("/staff/triage", get(triage::list))
+        .route("/staff/triage/{case_number}", post(triage::choose))
         .with_state(deps)
+}
+
+/// The staff sections a role works in, in the order the menu shows them.
+pub(crate) fn sections(roles: &[Role]) -> Vec<&'static str> {
+    let mut sections = Vec::new();
+    let any = |f: fn(&Role) -> bool| roles.iter().any(f);
+    if any(|r| matches!(r, Role::Clerk(_) | Role::Head(_))) {
+        sections.push("work");
+    }
+    if any(|r| matches!(r, Role::Expert(_) | Role::Head(_))) {
+        sections.push("questions");
+    }
+    if any(|r| matches!(r, Role::Operator)) {
+        sections.push("desk");
+        sections.push("triage");
+    }
+    sections
+}
+
+/// A staff page with the menu of the sections its reader works in.
+#[derive(Serialize)]
+struct WithSections<T: Serialize> {
+    sections: Vec<&'static str>,
+    #[serde(flatten)]
+    page: T,
 }
 
 /// A staff page's visit: the page visit and the signed-in member of staff.
@@ -83,6 +115,29 @@ impl StaffVisit {
     pub fn subject(&self) -> String {
         self.caller.actor()
     }
+
+    fn roles(&self) -> &[Role] {
+        match &self.caller {
+            Caller::Staff(identity) => &identity.roles,
+            Caller::Integration(_) => &[],
+        }
+    }
+
+    /// A staff page, its menu the reader's sections.
+    pub fn render(
+        &self,
+        deps: &Deps,
+        status: StatusCode,
+        template: &str,
+        path: &str,
+        page: impl Serialize,
+    ) -> Response {
+        let page = WithSections {
+            sections: sections(self.roles()),
+            page,
+        };
+        self.visit.render(deps, status, template, path, page)
+    }
 }
 
 /// `/staff/`: each member of staff to their own work.
@@ -95,25 +150,12 @@ async fn start(
         Ok(s) => s,
         Err(sign_in) => return sign_in,
     };
-    let roles = match &staff.caller {
-        Caller::Staff(identity) => identity.roles.clone(),
-        Caller::Integration(_) => Vec::new(),
-    };
-    let home = if roles
-        .iter()
-        .any(|r| matches!(r, Role::Clerk(_) | Role::Head(_)))
-    {
-        Some("/staff/work")
-    } else if roles.iter().any(|r| matches!(r, Role::Expert(_))) {
-        Some("/staff/questions")
-    } else {
-        None
-    };
-    if let Some(home) = home {
+    let home = sections(staff.roles())
+        .first()
+        .map(|s| format!("/staff/{s}"));
+    if let Some(home) = home.and_then(|h| HeaderValue::from_str(&h).ok()) {
         let mut response = StatusCode::SEE_OTHER.into_response();
-        response
-            .headers_mut()
-            .insert(header::LOCATION, HeaderValue::from_static(home));
+        response.headers_mut().insert(header::LOCATION, home);
         return response;
     }
     staff.visit.error(

@@ -111,7 +111,7 @@ pub(super) async fn list(
         ),
         questions: questions.iter().map(|q| row(&deps, &staff, q)).collect(),
     };
-    staff.visit.render(
+    staff.render(
         &deps,
         StatusCode::OK,
         "staff/questions.html",
@@ -169,7 +169,7 @@ async fn question_page(
         error,
         draft,
     };
-    staff.visit.render(
+    staff.render(
         deps,
         status,
         "staff/question.html",

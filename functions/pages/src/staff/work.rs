@@ -252,7 +252,7 @@ pub(super) async fn list(
         next,
         notice,
     };
-    staff.visit.render(
+    staff.render(
         &deps,
         StatusCode::OK,
         "staff/work.html",
@@ -533,7 +533,7 @@ async fn case_page(
         notice: notice.filter(|n| !n.starts_with("staff_done_")),
         error,
     };
-    staff.visit.render(
+    staff.render(
         deps,
         status,
         "staff/case.html",
