@@ -47,6 +47,7 @@ async fn poison_record_fails_alone() {
         privacy_requested: false,
         open311_client: None,
         registered_by: None,
+        follows: None,
     };
     let id = submit_request(&intake, submission)
         .await

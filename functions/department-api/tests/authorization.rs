@@ -236,6 +236,7 @@ fn submission(service: &str, lat: f64, long: f64) -> RequestSubmission {
         privacy_requested: false,
         open311_client: None,
         registered_by: None,
+        follows: None,
     }
 }
 

@@ -57,6 +57,7 @@ async fn world() -> (Arc<MemoryStore>, axum::Router) {
         privacy_requested: false,
         open311_client: None,
         registered_by: None,
+        follows: None,
     };
     let mut request = submit_request(&intake, submission).await.unwrap().request;
     // Re-key it to the fixture's case number through the store's own create path.

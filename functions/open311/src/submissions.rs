@@ -301,5 +301,6 @@ pub(crate) fn submission(
         privacy_requested: p.flag("private"),
         open311_client: None,
         registered_by: None,
+        follows: None,
     })
 }

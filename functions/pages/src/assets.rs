@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 /// `(name, content type, content)`.
-const FILES: [(&str, &str, &[u8]); 8] = [
+const FILES: [(&str, &str, &[u8]); 9] = [
     (
         "site.css",
         "text/css; charset=utf-8",
@@ -30,6 +30,11 @@ const FILES: [(&str, &str, &[u8]); 8] = [
         "desk.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../assets/desk.js"),
+    ),
+    (
+        "nearby.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/nearby.js"),
     ),
     (
         "map.js",

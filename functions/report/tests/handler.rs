@@ -46,6 +46,7 @@ async fn fixtures_report_the_right_day_once() {
             privacy_requested: false,
             open311_client: None,
             registered_by: None,
+            follows: None,
         };
         submit_request(&intake, submission).await.unwrap();
     }

@@ -194,6 +194,7 @@ fn request(
         suggestions: Vec::new(),
         declined_departments: Vec::new(),
         duplicate_of: None,
+        follows: None,
         followers: Vec::new(),
         follower_count: 0,
         sla_warning_at: None,

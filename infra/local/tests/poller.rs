@@ -111,6 +111,7 @@ async fn poison_goes_to_the_dlq_and_the_rest_of_the_batch_succeeds() {
             privacy_requested: false,
             open311_client: None,
             registered_by: None,
+            follows: None,
         };
         request_ids.push(
             submit_request(&intake, submission)

@@ -193,6 +193,7 @@ async fn new_request(store: &DynamoStore, catalogue: &Catalogue) -> citydesk_cor
         privacy_requested: false,
         open311_client: None,
         registered_by: None,
+        follows: None,
     };
     submit_request(&intake, submission)
         .await

@@ -207,6 +207,10 @@ pub struct ServiceRequest {
     /// The open request this one is another report of.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duplicate_of: Option<DuplicateLink>,
+    /// The open report the resident chose to follow ("me too"); routing
+    /// links it there while that one is still open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follows: Option<CaseNumber>,
     /// The first later reports of the same problem (at most
     /// [`MAX_LISTED_FOLLOWERS`]; every follower is found through the store's
     /// followers list, and `follower_count` counts them all).

@@ -138,6 +138,7 @@ fn public_fields(
         shown.department = None;
         shown.followers.clear();
         shown.duplicate_of = None;
+        shown.follows = None;
         return;
     }
     shown.description = match (shown.privacy_requested, shown.public_description.take()) {

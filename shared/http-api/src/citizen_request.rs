@@ -155,6 +155,7 @@ impl CreateRequestBody {
             privacy_requested: self.private,
             open311_client: None,
             registered_by: None,
+            follows: None,
         })
     }
 }

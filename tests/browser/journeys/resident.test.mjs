@@ -210,3 +210,61 @@ test('answers from the knowledge base come before a report is needed', async () 
   await screenshot(page, 'citizen-answer');
   await context.close();
 });
+
+test('a resident finds the problem already reported nearby and says "me too" instead of filing it again', async () => {
+  // Someone reported a pothole at the tram stop; it is with the roads department.
+  const response = await fetch(`${base}/v1/requests`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      service_code: 'pothole', description: 'Wyrwa w asfalcie przy przystanku tramwajowym',
+      lat: 50.0585, long: 19.9265,
+    }),
+  });
+  assert.equal(response.status, 201);
+  const original = await response.json();
+  const routed = await eventually(30, async () => {
+    const r = await (await fetch(`${base}/v1/requests/${original.case_number}`)).json();
+    return r.status === 'assigned' ? r : undefined;
+  });
+  assert.ok(routed, `${original.case_number} was routed`);
+
+  const context = await freshContext(browser);
+  const page = await context.newPage();
+  await page.goto(`${base}/report`);
+  await page.getByLabel('Opisz problem').fill('Dziura w jezdni koło przystanku, tramwaj hamuje');
+  await page.getByLabel('Rodzaj sprawy').selectOption('pothole');
+  await page.getByRole('button', { name: 'Dalej' }).click();
+  // About 60 m away: further than any automatic duplicate rule reaches for potholes.
+  await page.getByText('Współrzędne (wypełnia mapa)').click();
+  await page.getByLabel('Szerokość geograficzna').fill('50.0590');
+  await page.getByLabel('Długość geograficzna').fill('19.9267');
+  await page.getByRole('button', { name: 'Dalej' }).click();
+
+  // Step 3 shows the open report nearby, on a map and in the list.
+  await page.getByRole('heading', { name: 'Już zgłoszone w pobliżu?' }).waitFor();
+  const item = page.locator(`#nearby-${original.case_number}`);
+  assert.match(await item.textContent(), /Wyrwa w asfalcie przy przystanku tramwajowym/);
+  assert.match(await item.textContent(), /\d+ m stąd/);
+  await page.locator('#nearby-map.leaflet-container').waitFor();
+  assert.equal(await page.locator('#nearby-map path.leaflet-interactive').count() >= 1, true);
+  await checkAccessibility(page, 'the report with open problems nearby');
+  await screenshot(page, 'citizen-nearby');
+
+  // "Me too": the new report follows the open one, whatever the distance.
+  await page.getByRole('button', { name: `Ja też: dołącz do tego zgłoszenia: ${original.case_number}` }).click();
+  await page.waitForURL(/\/track\//);
+  const mine = new URL(page.url()).pathname.split('/').pop();
+  assert.notEqual(mine, original.case_number);
+  const linked = await eventually(30, async () => {
+    await page.reload();
+    const facts = await page.locator('.facts').textContent();
+    return facts.includes('Dołączone do wcześniejszego zgłoszenia') ? facts : undefined;
+  });
+  assert.ok(linked, 'the tracking page says it follows the earlier report');
+  await page.getByText(original.case_number).first().waitFor();
+  const r = await asStaff('clerk:roads', 'GET', `/v1/department/assignments/${original.case_number}`);
+  assert.equal(r.status, 200);
+  assert.ok(JSON.stringify(r.body).includes(mine), `the original lists ${mine} among its followers: ${JSON.stringify(r.body)}`);
+  await context.close();
+});

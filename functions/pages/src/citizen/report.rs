@@ -19,7 +19,8 @@ use citydesk_core::media::{MAX_MEDIA_PER_REQUEST, MediaRef, sniff_image, without
 use citydesk_core::ports::IdempotencyClaim;
 use citydesk_core::request::Channel;
 use citydesk_core::usecases::citizen_portal::{
-    PlaceCheck, Question, QuestionInput, ServiceGroup, check_place, questions_of, service_groups,
+    PlaceCheck, Question, QuestionInput, ServiceGroup, check_place, open_nearby, questions_of,
+    service_groups,
 };
 use citydesk_core::usecases::submit_request::{Intake, MAX_DESCRIPTION_CHARS, submit_request};
 use citydesk_http_api::citizen_request::{
@@ -46,6 +47,8 @@ struct Draft {
     email: String,
     private: bool,
     answers: BTreeMap<String, Vec<String>>,
+    /// The open report nearby the resident said "me too" to.
+    follows: String,
 }
 
 impl Draft {
@@ -63,6 +66,7 @@ impl Draft {
             email: text("email"),
             private: form.text("private").is_some(),
             answers: form.with_prefix("attr."),
+            follows: text("follows"),
         }
     }
 
@@ -109,6 +113,60 @@ struct ReportPage<'a> {
     max_photos: usize,
     retention_days: u32,
     city_centre: [f64; 2],
+    /// Open reports of the same service near the place ("me too").
+    nearby: Vec<NearbyView>,
+    /// The resident's point, for the map of those reports.
+    here: Option<[f64; 2]>,
+}
+
+#[derive(Serialize)]
+struct NearbyView {
+    case_number: String,
+    status: String,
+    description: String,
+    address: Option<String>,
+    distance_m: u32,
+    since: String,
+    followers: u64,
+    lat: f64,
+    long: f64,
+}
+
+/// Open reports the resident may follow instead (none when the service or
+/// the point is not known yet, or the list cannot be read: it is a help).
+async fn nearby_of(deps: &Deps, visit: &Visit, draft: &Draft) -> Vec<NearbyView> {
+    let (Ok(service), Ok(Some(point))) = (ServiceCode::parse(&draft.service_code), draft.point())
+    else {
+        return Vec::new();
+    };
+    match open_nearby(
+        deps.queries.as_ref(),
+        &deps.catalogue,
+        &service,
+        point,
+        deps.clock.now(),
+    )
+    .await
+    {
+        Ok(found) => found
+            .into_iter()
+            .map(|r| NearbyView {
+                case_number: r.case_number.to_string(),
+                status: super::track::status_text(deps, visit, r.status),
+                description: r.description,
+                address: r.address,
+                distance_m: r.distance_m.round() as u32,
+                since: deps.renderer.local_time(r.created_at),
+                followers: r.followers,
+                lat: r.point.lat,
+                long: r.point.long,
+            })
+            .collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "open reports nearby could not be read");
+            Vec::new()
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -178,7 +236,7 @@ fn group_label(deps: &Deps, visit: &Visit, group: &ServiceGroup) -> String {
         )
 }
 
-fn render(
+async fn render(
     deps: &Deps,
     visit: &Visit,
     step: Step,
@@ -219,6 +277,12 @@ fn render(
             .contact_retention_days
             .unwrap_or(citydesk_core::catalogue::DEFAULT_CONTACT_RETENTION_DAYS),
         city_centre: [city.centre.lat, city.centre.long],
+        nearby: if step == Step::Details {
+            nearby_of(deps, visit, draft).await
+        } else {
+            Vec::new()
+        },
+        here: draft.point().ok().flatten().map(|p| [p.lat, p.long]),
         errors,
     };
     let status = if page.errors.is_empty() {
@@ -241,7 +305,7 @@ pub(super) async fn start(
         description: visit.param("description").unwrap_or("").to_owned(),
         ..Draft::default()
     };
-    render(&deps, &visit, Step::What, &draft, BTreeMap::new())
+    render(&deps, &visit, Step::What, &draft, BTreeMap::new()).await
 }
 
 /// `POST /report`: the next (or previous) step, or the filed request.
@@ -269,11 +333,11 @@ pub(super) async fn step(
     let draft = Draft::from_form(&form);
     let back = form.text("back").is_some();
     match (form.text("step").unwrap_or("what"), back) {
-        ("where", true) => render(&deps, &visit, Step::What, &draft, BTreeMap::new()),
-        ("details", true) => render(&deps, &visit, Step::Where, &draft, BTreeMap::new()),
+        ("where", true) => render(&deps, &visit, Step::What, &draft, BTreeMap::new()).await,
+        ("details", true) => render(&deps, &visit, Step::Where, &draft, BTreeMap::new()).await,
         ("where", false) => match check_where(&deps, &visit, &draft) {
-            Ok(draft) => render(&deps, &visit, Step::Details, &draft, BTreeMap::new()),
-            Err(errors) => render(&deps, &visit, Step::Where, &draft, errors),
+            Ok(draft) => render(&deps, &visit, Step::Details, &draft, BTreeMap::new()).await,
+            Err(errors) => render(&deps, &visit, Step::Where, &draft, errors).await,
         },
         ("details", false) => file(&deps, &visit, &form, draft).await,
         _ => {
@@ -283,7 +347,7 @@ pub(super) async fn step(
             } else {
                 Step::What
             };
-            render(&deps, &visit, next, &draft, errors)
+            render(&deps, &visit, next, &draft, errors).await
         }
     }
 }
@@ -431,22 +495,23 @@ async fn file(deps: &Deps, visit: &Visit, form: &PostedForm, draft: Draft) -> Re
         )
     };
     if let Some(errors) = Some(check_what(deps, visit, &draft)).filter(|e| !e.is_empty()) {
-        return render(deps, visit, Step::What, &draft, errors);
+        return render(deps, visit, Step::What, &draft, errors).await;
     }
     let draft = match check_where(deps, visit, &draft) {
         Ok(d) => d,
-        Err(errors) => return render(deps, visit, Step::Where, &draft, errors),
+        Err(errors) => return render(deps, visit, Step::Where, &draft, errors).await,
     };
     let wants_updates = draft.contact_use == "updates";
     if wants_updates && draft.phone.is_empty() && draft.email.is_empty() {
         return details_error(
             "phone",
             visit.text(deps, "error_contact_missing").to_owned(),
-        );
+        )
+        .await;
     }
     let media = match store_photos(deps, visit, form).await {
         Ok(m) => m,
-        Err(PhotoProblem::Refused(message)) => return details_error("photo", message),
+        Err(PhotoProblem::Refused(message)) => return details_error("photo", message).await,
         Err(PhotoProblem::Unavailable(e)) => return visit.unavailable(deps, &e),
     };
     let body = CreateRequestBody {
@@ -489,9 +554,11 @@ async fn file(deps: &Deps, visit: &Visit, form: &PostedForm, draft: Draft) -> Re
     });
     let mut submission = match body.into_submission(Channel::Web, claim) {
         Ok(s) => s,
-        Err(e) => return details_error(field_of(e.field.as_deref()), e.message),
+        Err(e) => return details_error(field_of(e.field.as_deref()), e.message).await,
     };
     submission.media = media;
+    // "Me too": the resident follows an open report nearby instead.
+    submission.follows = citydesk_core::ids::CaseNumber::parse(&draft.follows).ok();
     let intake = Intake {
         store: deps.store.as_ref(),
         clock: deps.clock.as_ref(),
@@ -522,7 +589,7 @@ async fn file(deps: &Deps, visit: &Visit, form: &PostedForm, draft: Draft) -> Re
             if api.status.is_server_error() {
                 return visit.unavailable(deps, &api.message);
             }
-            details_error(field_of(api.field.as_deref()), api.message)
+            details_error(field_of(api.field.as_deref()), api.message).await
         }
     }
 }

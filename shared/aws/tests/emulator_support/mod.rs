@@ -148,6 +148,7 @@ pub fn new_request(at: Timestamp, idempotency: Option<&str>) -> NewRequest {
         suggestions: Vec::new(),
         declined_departments: Vec::new(),
         duplicate_of: None,
+        follows: None,
         followers: Vec::new(),
         follower_count: 0,
         sla_warning_at: None,

@@ -315,3 +315,87 @@ pub fn tracking_of(
         closed: matches!(shown.status, Status::Closed | Status::Rejected),
     }
 }
+
+/// How far around a resident's point open reports are shown.
+pub const NEARBY_RADIUS_M: f64 = 300.0;
+/// How old an open report shown nearby may be.
+pub const NEARBY_DAYS: i64 = 60;
+/// Most open reports shown nearby.
+pub const NEARBY_SHOWN: usize = 10;
+
+/// An open report near the resident's point, as the public may see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NearbyReport {
+    pub case_number: CaseNumber,
+    pub status: Status,
+    /// Redacted; empty when the reporter asked for privacy.
+    pub description: String,
+    pub address: Option<String>,
+    /// Coarsened when the service's location is sensitive.
+    pub point: GeoPoint,
+    pub distance_m: f64,
+    pub created_at: jiff::Timestamp,
+    /// How many others said "me too" already.
+    pub followers: u64,
+}
+
+/// The open public reports of `service` within [`NEARBY_RADIUS_M`] of
+/// `point`, nearest first: what a resident may follow instead of filing
+/// the same problem again. Everything shown went through the visibility
+/// policy for the public; a service whose reports are private shows none.
+#[instrument(skip(queries, catalogue), fields(service = %service))]
+pub async fn open_nearby(
+    queries: &dyn crate::ports::RequestQueries,
+    catalogue: &Catalogue,
+    service: &crate::ids::ServiceCode,
+    point: GeoPoint,
+    now: jiff::Timestamp,
+) -> Result<Vec<NearbyReport>, crate::ports::PortError> {
+    use geo::{Distance, Haversine, Point};
+    match catalogue.service(service) {
+        Some(s) if s.reports == crate::catalogue::ReportVisibility::Public => {}
+        _ => return Ok(Vec::new()),
+    }
+    let near = crate::paging::NearbyOpen {
+        jurisdiction: catalogue.city().jurisdiction_id.clone(),
+        service_code: service.clone(),
+        point,
+        radius_m: NEARBY_RADIUS_M,
+        created_from: now
+            .saturating_sub(jiff::SignedDuration::from_hours(NEARBY_DAYS * 24))
+            .unwrap_or(now),
+    };
+    let here = Point::new(point.long, point.lat);
+    let mut found: Vec<NearbyReport> = queries
+        .open_near(&near)
+        .await?
+        .iter()
+        // Another report of one: the one it follows is shown instead.
+        .filter(|r| r.duplicate_of.is_none())
+        .filter_map(|r| {
+            let shown = disclose(catalogue, Audience::Public, r, &[]);
+            if shown.private_report {
+                return None;
+            }
+            let request = shown.request;
+            // Measured from what is shown (coarsened where sensitive), so the
+            // distance tells nothing more than the map.
+            let shown_point = request.location.point?;
+            let distance_m =
+                Haversine.distance(here, Point::new(shown_point.long, shown_point.lat));
+            (distance_m <= NEARBY_RADIUS_M).then(|| NearbyReport {
+                case_number: request.case_number,
+                status: request.status,
+                description: request.description,
+                address: request.location.address,
+                point: shown_point,
+                distance_m,
+                created_at: request.created_at,
+                followers: request.follower_count,
+            })
+        })
+        .collect();
+    found.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m));
+    found.truncate(NEARBY_SHOWN);
+    Ok(found)
+}

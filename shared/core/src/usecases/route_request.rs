@@ -151,14 +151,66 @@ async fn route_once(deps: &Route<'_>, request_id: &RequestId) -> Result<RouteOut
     })
 }
 
-/// Links a new report to the open request it repeats (per the service's
-/// duplicate settings): the original gains a follower, this one becomes a
+/// Links a new report to the open request it repeats (the one the resident
+/// chose, else per the service's duplicate settings): the original gains a follower, this one becomes a
 /// duplicate and its citizen is told. Safe to repeat: the follower is added once.
 async fn link_if_duplicate(
     deps: &Route<'_>,
     catalogue: &Catalogue,
     request: &ServiceRequest,
 ) -> Result<Option<RouteOutcome>, StepError> {
+    let original = match chosen_original(deps, request).await? {
+        Some(chosen) => Some(chosen),
+        None => nearby_original(deps, catalogue, request).await?,
+    };
+    let Some(original) = original else {
+        return Ok(None);
+    };
+    let now = deps.clock.now();
+    if let Some(change) = original.add_follower(request.link(), now, ACTOR) {
+        commit(deps.store, &change).await?;
+    }
+    let change = request
+        .link_as_duplicate(original.link(), now, ACTOR)
+        .map_err(|e| StepError::Poison(e.to_string()))?;
+    commit(deps.store, &change).await?;
+    tracing::info!(original = %original.id, "linked as a duplicate");
+    Ok(Some(RouteOutcome::Duplicate {
+        original: original.case_number.to_string(),
+    }))
+}
+
+/// The open report the resident chose to follow ("me too"), whatever the
+/// distance: of this city and service, still open, and not itself another
+/// report of one (then the one it follows). A choice that no longer holds
+/// (it was closed meanwhile) is routed as a new report.
+async fn chosen_original(
+    deps: &Route<'_>,
+    request: &ServiceRequest,
+) -> Result<Option<ServiceRequest>, StepError> {
+    let Some(case) = &request.follows else {
+        return Ok(None);
+    };
+    let mut found = deps.store.find_by_case_number(case).await?;
+    if let Some(link) = found.as_ref().and_then(|f| f.duplicate_of.clone()) {
+        found = deps.store.get(&link.request_id).await?;
+    }
+    Ok(found.filter(|o| {
+        o.id != request.id
+            && o.jurisdiction == request.jurisdiction
+            && o.service_code.is_some()
+            && o.service_code == request.service_code
+            && crate::rules::duplicates::is_open_original(o.status)
+    }))
+}
+
+/// The open report of the same service this one repeats by the service's
+/// duplicate settings (radius and window).
+async fn nearby_original(
+    deps: &Route<'_>,
+    catalogue: &Catalogue,
+    request: &ServiceRequest,
+) -> Result<Option<ServiceRequest>, StepError> {
     let Some(settings) = request
         .service_code
         .as_ref()
@@ -184,22 +236,7 @@ async fn link_if_duplicate(
             .unwrap_or(request.created_at),
     };
     let candidates = deps.queries.open_near(&near).await?;
-    let Some(original) = crate::rules::duplicates::original_of(request, &candidates, &settings)
-    else {
-        return Ok(None);
-    };
-    let now = deps.clock.now();
-    if let Some(change) = original.add_follower(request.link(), now, ACTOR) {
-        commit(deps.store, &change).await?;
-    }
-    let change = request
-        .link_as_duplicate(original.link(), now, ACTOR)
-        .map_err(|e| StepError::Poison(e.to_string()))?;
-    commit(deps.store, &change).await?;
-    tracing::info!(original = %original.id, "linked as a duplicate");
-    Ok(Some(RouteOutcome::Duplicate {
-        original: original.case_number.to_string(),
-    }))
+    Ok(crate::rules::duplicates::original_of(request, &candidates, &settings).cloned())
 }
 
 /// Why a triaged request comes back to routing.

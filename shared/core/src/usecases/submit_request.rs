@@ -42,6 +42,9 @@ pub struct RequestSubmission {
     /// The operator who registered it on the caller's behalf (the audit
     /// trail records it); `None` when the resident filed it.
     pub registered_by: Option<crate::audit::StaffStamp>,
+    /// The open report the resident said this one repeats ("me too" on the
+    /// map of open problems nearby): routing links it there.
+    pub follows: Option<crate::ids::CaseNumber>,
 }
 
 #[derive(Debug)]
@@ -148,6 +151,7 @@ pub async fn submit_request(
         suggestions: Vec::new(),
         declined_departments: Vec::new(),
         duplicate_of: None,
+        follows: submission.follows,
         followers: Vec::new(),
         follower_count: 0,
         sla_warning_at: None,

@@ -114,6 +114,108 @@ fn a_second_report_nearby_follows_the_open_one_and_its_citizen_is_told() {
 }
 
 #[test]
+fn me_too_follows_the_chosen_report_however_far_and_only_while_it_is_open() {
+    let w = World::new();
+    // Potholes have no duplicate settings: only the resident's choice links them.
+    let (first, _) = submit_and_route(&w, report("pothole", 50.0700, 19.9350));
+    assert_eq!(first.status, Status::Assigned);
+    // About 200 m away, "me too" on the first.
+    let mut me_too = report("pothole", 50.0718, 19.9350);
+    me_too.follows = Some(first.case_number.clone());
+    let (second, outcome) = submit_and_route(&w, me_too);
+    assert_eq!(
+        outcome,
+        RouteOutcome::Duplicate {
+            original: first.case_number.to_string()
+        }
+    );
+    assert_eq!(second.duplicate_of.unwrap().case_number, first.case_number);
+    // "Me too" on the follower follows the original it follows.
+    let mut third = report("pothole", 50.0701, 19.9351);
+    third.follows = Some(second.case_number.clone());
+    let (third, _) = submit_and_route(&w, third);
+    assert_eq!(third.duplicate_of.unwrap().case_number, first.case_number);
+    let original = block_on(w.store.get(&first.id)).unwrap().unwrap();
+    assert_eq!(original.follower_count, 2);
+    // Without a choice, the same place makes a new case.
+    let (apart, _) = submit_and_route(&w, report("pothole", 50.0718, 19.9350));
+    assert_eq!(apart.status, Status::Assigned);
+    // Another service's case, or one closed meanwhile, is not followed: routed as new.
+    let mut other = report("streetlight", 50.0718, 19.9350);
+    other.follows = Some(first.case_number.clone());
+    let (other, _) = submit_and_route(&w, other);
+    assert_eq!(other.status, Status::Assigned);
+    block_on(update_status(
+        &w.dept(),
+        &DepartmentCode::parse("roads").unwrap(),
+        StatusUpdate {
+            case_number: apart.case_number.clone(),
+            status: Status::Rejected,
+            note: Some("Nie nasza droga.".into()),
+        },
+    ))
+    .unwrap();
+    let mut late = report("pothole", 50.0718, 19.9350);
+    late.follows = Some(apart.case_number.clone());
+    let (late, _) = submit_and_route(&w, late);
+    assert_eq!(late.status, Status::Assigned);
+    assert!(late.duplicate_of.is_none());
+}
+
+#[test]
+fn open_problems_nearby_are_the_public_ones_nearest_first() {
+    use citydesk_core::location::GeoPoint;
+    use citydesk_core::ports::Clock;
+    use citydesk_core::usecases::citizen_portal::open_nearby;
+    let w = World::new();
+    let (near, _) = submit_and_route(&w, report("pothole", 50.0701, 19.9350));
+    let (nearer, _) = submit_and_route(&w, report("pothole", 50.0700, 19.9351));
+    let mut private = report("pothole", 50.0700, 19.9350);
+    private.privacy_requested = true;
+    let (private, _) = submit_and_route(&w, private);
+    let (_far, _) = submit_and_route(&w, report("pothole", 50.0800, 19.9350));
+    let (_noise, _) = submit_and_route(&w, report("noise", 50.0700, 19.9350));
+    let here = GeoPoint {
+        lat: 50.0700,
+        long: 19.9350,
+    };
+    let pothole = citydesk_core::ids::ServiceCode::parse("pothole").unwrap();
+    let shown = block_on(open_nearby(
+        &w.store,
+        &w.catalogue,
+        &pothole,
+        here,
+        w.clock.now(),
+    ))
+    .unwrap();
+    let cases: Vec<_> = shown.iter().map(|r| r.case_number.clone()).collect();
+    // Nearest first; the one 1 km away is not near; the private one is shown without its words.
+    assert_eq!(
+        cases,
+        [
+            private.case_number.clone(),
+            nearer.case_number,
+            near.case_number
+        ]
+    );
+    assert_eq!(shown[0].description, "");
+    assert_eq!(shown[1].description, "Zgłoszenie");
+    // A service whose reports are private shows none.
+    let noise = citydesk_core::ids::ServiceCode::parse("noise").unwrap();
+    assert!(
+        block_on(open_nearby(
+            &w.store,
+            &w.catalogue,
+            &noise,
+            here,
+            w.clock.now()
+        ))
+        .unwrap()
+        .is_empty()
+    );
+}
+
+#[test]
 fn a_sweep_out_of_time_keeps_its_place_and_the_next_one_finishes_it() {
     use citydesk_core::usecases::watch_sla::{WatchSla, watch_sla};
     let w = World::new();

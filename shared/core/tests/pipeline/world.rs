@@ -214,6 +214,7 @@ pub fn pothole_text(key: Option<&str>) -> RequestSubmission {
         privacy_requested: false,
         open311_client: None,
         registered_by: None,
+        follows: None,
     }
 }
 
