@@ -139,6 +139,7 @@ test("an expert answers the contact centre's question from the portal", async ()
   await page.locator(`a[href="/staff/questions/${asked.body.id}"]`).click();
   await page.getByLabel('Odpowiedź').fill('Nie: ubytek zabezpiecza i naprawia Zarząd Dróg; prosimy o zgłoszenie.');
   await checkAccessibility(page, 'a question');
+  await screenshot(page, 'expert-question');
   await page.getByRole('button', { name: 'Wyślij odpowiedź' }).click();
   await page.getByText('Odpowiedź wysłana.').waitFor();
   const read = await asStaff('operator', 'GET', `/v1/operator/questions/${asked.body.id}`);

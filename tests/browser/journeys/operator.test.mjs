@@ -126,3 +126,36 @@ test('an operator routes what the classifier was unsure of from the triage list'
   assert.ok(routed, 'the choice routed it');
   await context.close();
 });
+
+test('every staff page speaks English and Ukrainian too', async () => {
+  const response = await fetch(`${base}/v1/requests`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ service_code: 'pothole', description: 'Dziura na Długiej, do tłumaczeń', lat: 50.0676, long: 19.9366 }),
+  });
+  const { case_number: caseNumber } = await response.json();
+  const routed = await eventually(30, async () => {
+    const r = await asStaff('head:roads', 'GET', `/v1/department/assignments/${caseNumber}`);
+    return r.status === 200;
+  });
+  assert.ok(routed, `${caseNumber} reached the roads department`);
+  const headings = {
+    en: { '/staff/desk': 'Operator console', '/staff/triage': 'Triage', '/staff/work': 'Department work', [`/staff/work/${caseNumber}`]: caseNumber, '/staff/questions': 'Questions to the experts' },
+    uk: { '/staff/desk': 'Консоль оператора', '/staff/triage': 'Розподіл', '/staff/work': 'Робота відділу', [`/staff/work/${caseNumber}`]: caseNumber, '/staff/questions': 'Запитання до експертів' },
+  };
+  for (const [role, paths] of [['operator', ['/staff/desk', '/staff/triage']], ['head:roads', ['/staff/work', `/staff/work/${caseNumber}`, '/staff/questions']]]) {
+    const context = await freshContext(browser);
+    const page = await context.newPage();
+    await signIn(page, role, '/staff/');
+    for (const lang of ['en', 'uk']) {
+      for (const path of paths) {
+        const visited = await page.goto(`${base}${path}?lang=${lang}`);
+        assert.equal(visited.status(), 200, `${path} in ${lang}`);
+        assert.equal(await page.getAttribute('html', 'lang'), lang);
+        const h1 = await page.locator('h1').textContent();
+        assert.ok(h1.includes(headings[lang][path]), `${path} in ${lang}: ${h1}`);
+      }
+    }
+    await context.close();
+  }
+});

@@ -2,7 +2,7 @@
 //! reporting a problem (`report`) and following it (`track`).
 
 pub(crate) mod report;
-pub(crate) mod track;
+mod track;
 
 pub(crate) use track::status_text;
 

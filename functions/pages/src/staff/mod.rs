@@ -1,10 +1,11 @@
 //! The staff pages under `/staff/`: sign-in (`signin`), and the department
-//! portal: the work list, one case and its actions (`work`), the experts'
+//! portal: the work list (`work`), one case and its actions (`case`), the experts'
 //! questions from the contact centre (`questions`); and the contact
 //! centre's operator console (`desk`) and triage list (`triage`). Who may see and
 //! do what is the core's one access policy (`staff_access`), as in the
 //! department API; a page never decides it.
 
+mod case;
 mod desk;
 mod questions;
 mod signin;
@@ -37,7 +38,7 @@ pub fn router(deps: Arc<Deps>) -> Router {
         .route("/staff/work", get(work::list).post(work::acknowledge_many))
         .route(
             "/staff/work/{case_number}",
-            get(work::case).post(work::change),
+            get(case::case).post(case::change),
         )
         .route("/staff/questions", get(questions::list))
         .route(

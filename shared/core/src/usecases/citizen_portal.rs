@@ -383,7 +383,7 @@ pub async fn open_nearby(
             let shown_point = request.location.point?;
             let distance_m =
                 Haversine.distance(here, Point::new(shown_point.long, shown_point.lat));
-            (distance_m <= NEARBY_RADIUS_M).then(|| NearbyReport {
+            (distance_m <= NEARBY_RADIUS_M).then_some(NearbyReport {
                 case_number: request.case_number,
                 status: request.status,
                 description: request.description,

@@ -12,31 +12,27 @@
 //!
 //! The caller's number travels only in the forms' bodies, never in a URL.
 
+mod actions;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use citydesk_core::contact::{Contact, PhoneNumber};
-use citydesk_core::ids::{DepartmentCode, ServiceCode};
+use citydesk_core::contact::PhoneNumber;
 use citydesk_core::knowledge::Reader;
-use citydesk_core::ports::IdempotencyClaim;
-use citydesk_core::request::{Channel, ServiceRequest};
+use citydesk_core::request::ServiceRequest;
 use citydesk_core::usecases::knowledge_base::{read_article, search_articles};
 use citydesk_core::usecases::operator_desk::{
-    AnsweredContact, CallerIdentifier, OperatorDesk, OperatorError, look_up_caller,
-    operator_channel, operator_stamp, record_answered_contact,
+    CallerIdentifier, OperatorDesk, look_up_caller, operator_channel, operator_stamp,
 };
-use citydesk_core::usecases::second_line::{Ask, SecondLine, ask_experts};
-use citydesk_core::usecases::submit_request::{Intake, submit_request};
-use citydesk_http_api::citizen_request::{ContactBody, CreateRequestBody, submit_error};
 use serde::Serialize;
 
 use super::StaffVisit;
 use crate::Deps;
-use crate::citizen::report::{GroupView, check_place_fields, service_list};
-use crate::citizen::track::status_text;
+use crate::citizen::report::{GroupView, service_list};
+use crate::citizen::status_text;
 use crate::forms::PostedForm;
 
 const AUDIT_VIA: &str = "pages";
@@ -388,9 +384,9 @@ pub(super) async fn act(
     };
     let outcome = match form.text("action").unwrap_or("") {
         "lookup" | "search" => Outcome::default(),
-        "answered" => answered(&deps, &staff, &stamp, &form, channel).await,
-        "register" => register(&deps, &staff, &stamp, &form, channel).await,
-        "ask" => ask(&deps, &staff, &stamp, &form, &state).await,
+        "answered" => actions::answered(&deps, &staff, &stamp, &form, channel).await,
+        "register" => actions::register(&deps, &staff, &stamp, &form, channel).await,
+        "ask" => actions::ask(&deps, &staff, &stamp, &form, &state).await,
         _ => Outcome {
             errors: BTreeMap::from([(
                 "form",
@@ -403,247 +399,4 @@ pub(super) async fn act(
         },
     };
     render(&deps, &staff, &stamp, state, outcome).await
-}
-
-/// A business key for one thing done at the console: the operator, the
-/// console's anti-forgery token and what was said (a double send is one).
-fn desk_key(staff: &StaffVisit, stamp: &citydesk_core::audit::StaffStamp, said: &str) -> String {
-    citydesk_core::ids::sha256_hex(
-        format!("{}\n{}\n{said}", stamp.subject, staff.visit.csrf).as_bytes(),
-    )[..32]
-        .to_owned()
-}
-
-fn refused(field: &'static str, message: String) -> Outcome {
-    Outcome {
-        errors: BTreeMap::from([(field, message)]),
-        ..Outcome::default()
-    }
-}
-
-async fn answered(
-    deps: &Deps,
-    staff: &StaffVisit,
-    stamp: &citydesk_core::audit::StaffStamp,
-    form: &PostedForm,
-    channel: Channel,
-) -> Outcome {
-    let article = form.text("article").unwrap_or("").trim().to_owned();
-    let contact = AnsweredContact {
-        id: desk_key(staff, stamp, &format!("answered {article}")),
-        channel,
-        language: staff.visit.locale.data_language(),
-        articles: vec![article],
-    };
-    match record_answered_contact(
-        deps.desk.contact_log.as_ref(),
-        deps.desk.audit.as_ref(),
-        deps.clock.as_ref(),
-        &deps.kb,
-        stamp,
-        contact,
-    )
-    .await
-    {
-        Ok(_) => Outcome {
-            notice: Some(staff.visit.text(deps, "staff_desk_answered").to_owned()),
-            ..Outcome::default()
-        },
-        Err(OperatorError::Port(e)) => refused("form", e.to_string()),
-        Err(e) => refused("q", e.to_string()),
-    }
-}
-
-async fn register(
-    deps: &Deps,
-    staff: &StaffVisit,
-    stamp: &citydesk_core::audit::StaffStamp,
-    form: &PostedForm,
-    channel: Channel,
-) -> Outcome {
-    let text = |name: &str| form.text(name).unwrap_or("").trim().to_owned();
-    let draft = RegisterDraft {
-        description: text("description"),
-        service_code: text("service_code"),
-        address: text("address"),
-        lat: text("lat"),
-        long: text("long"),
-        name: text("name"),
-        contact_phone: text("contact_phone"),
-        email: text("email"),
-        tell: form.text("tell").is_some(),
-        private: form.text("private").is_some(),
-    };
-    let keep = |errors: BTreeMap<&'static str, String>| Outcome {
-        errors,
-        register: Some(draft.clone()),
-        ..Outcome::default()
-    };
-    if draft.description.is_empty() {
-        return keep(BTreeMap::from([(
-            "description",
-            staff
-                .visit
-                .text(deps, "error_description_missing")
-                .to_owned(),
-        )]));
-    }
-    let point =
-        match check_place_fields(deps, &staff.visit, &draft.address, &draft.lat, &draft.long) {
-            Ok(p) => p,
-            Err(errors) => return keep(errors),
-        };
-    if draft.tell && draft.contact_phone.is_empty() && draft.email.is_empty() {
-        return keep(BTreeMap::from([(
-            "contact_phone",
-            staff.visit.text(deps, "error_contact_missing").to_owned(),
-        )]));
-    }
-    let body = CreateRequestBody {
-        service_code: Some(draft.service_code.clone()).filter(|s| !s.is_empty()),
-        description: draft.description.clone(),
-        lat: point.map(|p| p.lat),
-        long: point.map(|p| p.long),
-        address: Some(draft.address.clone()).filter(|a| !a.is_empty()),
-        contact: draft.tell.then(|| ContactBody {
-            name: Some(draft.name.clone()),
-            phone: Some(draft.contact_phone.clone()),
-            email: Some(draft.email.clone()),
-        }),
-        language: Some(staff.visit.locale.data_language().as_str().to_owned()),
-        attributes: BTreeMap::new(),
-        media: Vec::new(),
-        private: draft.private,
-    };
-    let said = serde_json::to_string(&draft).unwrap_or_default();
-    let claim = Some(IdempotencyClaim {
-        key: format!("operator#desk-{}", desk_key(staff, stamp, &said)),
-        payload_hash: citydesk_core::ids::sha256_hex(said.as_bytes()),
-    });
-    let mut submission = match body.into_submission(channel, claim) {
-        Ok(s) => s,
-        Err(e) => {
-            let field = match e.field.as_deref().unwrap_or("") {
-                "contact.phone" => "contact_phone",
-                "contact.email" => "email",
-                "contact.name" => "name",
-                "service_code" => "service_code",
-                "address" => "address",
-                "lat" | "long" => "lat",
-                _ => "description",
-            };
-            return keep(BTreeMap::from([(field, e.message)]));
-        }
-    };
-    submission.registered_by = Some(stamp.clone());
-    let intake = Intake {
-        store: deps.store.as_ref(),
-        clock: deps.clock.as_ref(),
-        ids: deps.ids.as_ref(),
-        catalogue: &deps.catalogue,
-    };
-    match submit_request(&intake, submission).await {
-        Ok(submitted) => Outcome {
-            notice: Some(
-                staff
-                    .visit
-                    .text(deps, "staff_desk_registered")
-                    .replace("{case}", submitted.request.case_number.as_str()),
-            ),
-            ..Outcome::default()
-        },
-        Err(e) => {
-            let api = submit_error(e);
-            keep(BTreeMap::from([("description", api.message)]))
-        }
-    }
-}
-
-async fn ask(
-    deps: &Deps,
-    staff: &StaffVisit,
-    stamp: &citydesk_core::audit::StaffStamp,
-    form: &PostedForm,
-    state: &DeskState,
-) -> Outcome {
-    let text = |name: &str| form.text(name).unwrap_or("").trim().to_owned();
-    let draft = AskDraft {
-        question: text("question"),
-        service_code: text("ask_service"),
-        department: text("ask_department"),
-        tell: form.text("tell").is_some(),
-    };
-    let keep = |field: &'static str, message: String| Outcome {
-        errors: BTreeMap::from([(field, message)]),
-        ask: Some(draft.clone()),
-        ..Outcome::default()
-    };
-    let service_code = match Some(draft.service_code.as_str()).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(raw) => match ServiceCode::parse(raw) {
-            Ok(c) => Some(c),
-            Err(e) => return keep("ask_service", e.to_string()),
-        },
-    };
-    let department = match Some(draft.department.as_str()).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(raw) => match DepartmentCode::parse(raw) {
-            Ok(c) => Some(c),
-            Err(e) => return keep("ask_department", e.to_string()),
-        },
-    };
-    let contact = if draft.tell {
-        match PhoneNumber::parse(&state.phone) {
-            Ok(phone) => Some(Contact {
-                name: None,
-                phone: Some(phone),
-                email: None,
-            }),
-            Err(_) => {
-                return keep(
-                    "question",
-                    staff
-                        .visit
-                        .text(deps, "staff_desk_tell_needs_phone")
-                        .to_owned(),
-                );
-            }
-        }
-    } else {
-        None
-    };
-    let line = SecondLine {
-        questions: deps.questions.as_ref(),
-        clock: deps.clock.as_ref(),
-        catalogue: &deps.catalogue,
-        staff: stamp,
-    };
-    let asked = Ask {
-        department,
-        service_code,
-        case_number: None,
-        key: desk_key(staff, stamp, &format!("ask {}", draft.question)),
-        text: draft.question.clone(),
-        language: staff.visit.locale.data_language(),
-        contact,
-    };
-    match ask_experts(&line, asked).await {
-        Ok((question, _)) => {
-            let department = deps.catalogue.department(&question.department).map_or_else(
-                || question.department.to_string(),
-                |d| d.name.get(staff.visit.locale.data_language()).to_owned(),
-            );
-            Outcome {
-                notice: Some(
-                    staff
-                        .visit
-                        .text(deps, "staff_desk_asked")
-                        .replace("{department}", &department)
-                        .replace("{due}", &deps.renderer.local_time(question.due_at)),
-                ),
-                ..Outcome::default()
-            }
-        }
-        Err(e) => keep("question", e.to_string()),
-    }
 }
