@@ -39,6 +39,14 @@ test('an operator takes a call: lookup, an answer from the knowledge base, a reg
   await page.waitForURL((url) => url.pathname === '/staff/desk');
   await page.getByRole('heading', { name: 'Konsola konsultanta' }).waitFor();
 
+  // A number that is not one is explained, and nothing is looked up.
+  await page.keyboard.press('F2');
+  await page.keyboard.type('12ab');
+  const [refusal] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.keyboard.press('Enter')]);
+  assert.equal(refusal.status(), 422);
+  await page.locator('#phone-error').getByText(/To nie jest numer telefonu/).waitFor();
+  assert.equal(await page.locator('#caller-history').count(), 0);
+
   // F2: the caller's number, Enter: their history, with the earlier request.
   await page.keyboard.press('F2');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'phone');

@@ -149,12 +149,17 @@ async fn page(
         next: waiting
             .next
             .map(|k| format!("/staff/triage?cursor={}", k.cursor())),
-        notice: staff.visit.param("done").map(|case| {
-            staff
-                .visit
-                .text(deps, "staff_triage_done")
-                .replace("{case}", case)
-        }),
+        // Only a case number is echoed back, never what a link says.
+        notice: staff
+            .visit
+            .param("done")
+            .and_then(|c| CaseNumber::parse(c).ok())
+            .map(|case| {
+                staff
+                    .visit
+                    .text(deps, "staff_triage_done")
+                    .replace("{case}", case.as_str())
+            }),
         error,
     };
     staff.render(deps, status, "staff/triage.html", "/staff/triage", view)

@@ -159,7 +159,7 @@ async fn link_if_duplicate(
     catalogue: &Catalogue,
     request: &ServiceRequest,
 ) -> Result<Option<RouteOutcome>, StepError> {
-    let original = match chosen_original(deps, request).await? {
+    let original = match chosen_original(deps, catalogue, request).await? {
         Some(chosen) => Some(chosen),
         None => nearby_original(deps, catalogue, request).await?,
     };
@@ -182,10 +182,13 @@ async fn link_if_duplicate(
 
 /// The open report the resident chose to follow ("me too"), whatever the
 /// distance: of this city and service, still open, and not itself another
-/// report of one (then the one it follows). A choice that no longer holds
-/// (it was closed meanwhile) is routed as a new report.
+/// report of one (then the one it follows), and public: the resident can
+/// only have seen it on the map if the visibility policy shows it (a case
+/// number typed into a crafted form gains nothing else). A choice that no
+/// longer holds (it was closed meanwhile) is routed as a new report.
 async fn chosen_original(
     deps: &Route<'_>,
+    catalogue: &Catalogue,
     request: &ServiceRequest,
 ) -> Result<Option<ServiceRequest>, StepError> {
     let Some(case) = &request.follows else {
@@ -201,6 +204,8 @@ async fn chosen_original(
             && o.service_code.is_some()
             && o.service_code == request.service_code
             && crate::rules::duplicates::is_open_original(o.status)
+            && !crate::visibility::disclose(catalogue, crate::visibility::Audience::Public, o, &[])
+                .private_report
     }))
 }
 

@@ -160,6 +160,14 @@ fn me_too_follows_the_chosen_report_however_far_and_only_while_it_is_open() {
     let (late, _) = submit_and_route(&w, late);
     assert_eq!(late.status, Status::Assigned);
     assert!(late.duplicate_of.is_none());
+    // A report of a service whose reports are private is never shown, so
+    // it cannot be followed, even by a form naming its case number.
+    let (noise, _) = submit_and_route(&w, report("noise", 50.0700, 19.9350));
+    let mut crafted = report("noise", 50.0700, 19.9350);
+    crafted.follows = Some(noise.case_number.clone());
+    let (crafted, _) = submit_and_route(&w, crafted);
+    assert!(crafted.duplicate_of.is_none());
+    assert_eq!(crafted.status, Status::Assigned);
 }
 
 #[test]

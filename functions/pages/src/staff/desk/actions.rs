@@ -12,7 +12,7 @@ use citydesk_core::request::Channel;
 use citydesk_core::usecases::operator_desk::{
     AnsweredContact, OperatorError, record_answered_contact,
 };
-use citydesk_core::usecases::second_line::{Ask, SecondLine, ask_experts};
+use citydesk_core::usecases::second_line::{Ask, SecondLine, SecondLineError, ask_experts};
 use citydesk_core::usecases::submit_request::{Intake, submit_request};
 use citydesk_http_api::citizen_request::{ContactBody, CreateRequestBody, submit_error};
 
@@ -23,12 +23,23 @@ use crate::forms::PostedForm;
 use crate::staff::StaffVisit;
 
 /// A business key for one thing done at the console: the operator, the
-/// console's anti-forgery token and what was said (a double send is one).
-fn desk_key(staff: &StaffVisit, stamp: &StaffStamp, said: &str) -> String {
-    citydesk_core::ids::sha256_hex(
-        format!("{}\n{}\n{said}", stamp.subject, staff.visit.csrf).as_bytes(),
-    )[..32]
+/// form's one-time id (drawn with each page) and what was said. The same
+/// page sent twice is one action; the next call's page is a new one.
+fn desk_key(stamp: &StaffStamp, form: &PostedForm, said: &str) -> String {
+    let form_id = form
+        .text("form_id")
+        .filter(|id| !id.trim().is_empty())
+        .map_or_else(|| ulid::Ulid::new().to_string(), str::to_owned);
+    citydesk_core::ids::sha256_hex(format!("{}\n{form_id}\n{said}", stamp.subject).as_bytes())[..32]
         .to_owned()
+}
+
+/// A dependency failed: the console says so (503) instead of a form error.
+fn unavailable(e: &dyn std::fmt::Display) -> Outcome {
+    Outcome {
+        unavailable: Some(e.to_string()),
+        ..Outcome::default()
+    }
 }
 
 fn refused(field: &'static str, message: String) -> Outcome {
@@ -47,7 +58,7 @@ pub(super) async fn answered(
 ) -> Outcome {
     let article = form.text("article").unwrap_or("").trim().to_owned();
     let contact = AnsweredContact {
-        id: desk_key(staff, stamp, &format!("answered {article}")),
+        id: desk_key(stamp, form, &format!("answered {article}")),
         channel,
         language: staff.visit.locale.data_language(),
         articles: vec![article],
@@ -66,7 +77,7 @@ pub(super) async fn answered(
             notice: Some(staff.visit.text(deps, "staff_desk_answered").to_owned()),
             ..Outcome::default()
         },
-        Err(OperatorError::Port(e)) => refused("form", e.to_string()),
+        Err(OperatorError::Port(e)) => unavailable(&e),
         Err(e) => refused("q", e.to_string()),
     }
 }
@@ -134,7 +145,7 @@ pub(super) async fn register(
     };
     let said = serde_json::to_string(&draft).unwrap_or_default();
     let claim = Some(IdempotencyClaim {
-        key: format!("operator#desk-{}", desk_key(staff, stamp, &said)),
+        key: format!("operator#desk-{}", desk_key(stamp, form, &said)),
         payload_hash: citydesk_core::ids::sha256_hex(said.as_bytes()),
     });
     let mut submission = match body.into_submission(channel, claim) {
@@ -171,6 +182,9 @@ pub(super) async fn register(
         },
         Err(e) => {
             let api = submit_error(e);
+            if api.status.is_server_error() {
+                return unavailable(&api.message);
+            }
             keep(BTreeMap::from([("description", api.message)]))
         }
     }
@@ -239,7 +253,7 @@ pub(super) async fn ask(
         department,
         service_code,
         case_number: None,
-        key: desk_key(staff, stamp, &format!("ask {}", draft.question)),
+        key: desk_key(stamp, form, &format!("ask {}", draft.question)),
         text: draft.question.clone(),
         language: staff.visit.locale.data_language(),
         contact,
@@ -261,6 +275,7 @@ pub(super) async fn ask(
                 ..Outcome::default()
             }
         }
+        Err(SecondLineError::Port(e)) => unavailable(&e),
         Err(e) => keep("question", e.to_string()),
     }
 }

@@ -106,6 +106,8 @@ struct AnswerView {
 struct DeskPage {
     me: String,
     csrf: String,
+    /// Each drawing of the page is a new set of actions (see `actions::desk_key`).
+    form_id: String,
     state: DeskState,
     channels: Vec<(&'static str, String)>,
     caller: Option<CallerView>,
@@ -127,6 +129,8 @@ struct Outcome {
     errors: BTreeMap<&'static str, String>,
     register: Option<RegisterDraft>,
     ask: Option<AskDraft>,
+    /// A dependency failed: the page says the service is unavailable.
+    unavailable: Option<String>,
 }
 
 fn stamp_of(
@@ -286,6 +290,7 @@ async fn render(
     let page = DeskPage {
         me: staff.subject(),
         csrf: staff.visit.csrf.clone(),
+        form_id: ulid::Ulid::new().to_string(),
         channels: ["phone", "in_person", "letter", "fax"]
             .into_iter()
             .map(|c| {
@@ -382,6 +387,11 @@ pub(super) async fn act(
         };
         return render(&deps, &staff, &stamp, state, outcome).await;
     };
+    // A number that is not one stops every action: the page shows why
+    // (nothing is done for a caller the operator has not found).
+    if !state.phone.is_empty() && PhoneNumber::parse(&state.phone).is_err() {
+        return render(&deps, &staff, &stamp, state, Outcome::default()).await;
+    }
     let outcome = match form.text("action").unwrap_or("") {
         "lookup" | "search" => Outcome::default(),
         "answered" => actions::answered(&deps, &staff, &stamp, &form, channel).await,
@@ -398,5 +408,8 @@ pub(super) async fn act(
             ..Outcome::default()
         },
     };
+    if let Some(e) = &outcome.unavailable {
+        return staff.visit.unavailable(&deps, e);
+    }
     render(&deps, &staff, &stamp, state, outcome).await
 }
