@@ -459,6 +459,8 @@ impl ServiceRequest {
         next.status = Status::Duplicate;
         let of = original.case_number.clone();
         next.duplicate_of = Some(original);
+        // The resident's choice is spent: from here the link is the record.
+        next.follows = None;
         Ok(self.change(at, actor, EventKind::LinkedAsDuplicate { of }, next))
     }
 

@@ -133,6 +133,18 @@ test('an operator routes what the classifier was unsure of from the triage list'
   });
   assert.ok(routed, 'the choice routed it');
   await context.close();
+
+  // The triage department's clerks triage too, and their menu says so; other clerks' does not.
+  for (const [role, offered] of [['clerk:contact-centre', true], ['clerk:roads', false]]) {
+    const other = await freshContext(browser);
+    const page2 = await other.newPage();
+    await signIn(page2, role, '/staff/work');
+    const menu = page2.getByRole('navigation', { name: 'Menu główne' }).getByRole('link', { name: 'Do przydzielenia' });
+    assert.equal(await menu.count(), offered ? 1 : 0, role);
+    const visited = await page2.goto(`${base}/staff/triage`);
+    assert.equal(visited.status(), offered ? 200 : 403, role);
+    await other.close();
+  }
 });
 
 test('every staff page speaks English and Ukrainian too', async () => {

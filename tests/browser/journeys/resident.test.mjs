@@ -251,8 +251,15 @@ test('a resident finds the problem already reported nearby and says "me too" ins
   await checkAccessibility(page, 'the report with open problems nearby');
   await screenshot(page, 'citizen-nearby');
 
-  // "Me too": the new report follows the open one, whatever the distance.
+  // "Me too", asking to be told but forgetting the number: the page says so and keeps the choice.
+  await page.getByLabel('Informujcie mnie o tym zgłoszeniu (SMS lub e-mail)').check();
   await page.getByRole('button', { name: `Ja też: dołącz do tego zgłoszenia: ${original.case_number}` }).click();
+  await page.getByText(`Wybrano dołączenie do zgłoszenia ${original.case_number}`).waitFor();
+  await page.locator('#phone-error').waitFor();
+  await checkAccessibility(page, 'the report with a "me too" choice kept');
+  // With the number, sending the report follows the open one, whatever the distance.
+  await page.getByLabel('Telefon komórkowy').fill('+48600700800');
+  await page.getByRole('button', { name: 'Wyślij zgłoszenie' }).click();
   await page.waitForURL(/\/track\//);
   const mine = new URL(page.url()).pathname.split('/').pop();
   assert.notEqual(mine, original.case_number);
@@ -262,6 +269,7 @@ test('a resident finds the problem already reported nearby and says "me too" ins
     return facts.includes('Dołączone do wcześniejszego zgłoszenia') ? facts : undefined;
   });
   assert.ok(linked, 'the tracking page says it follows the earlier report');
+  assert.ok(await smsTo('+48600700800', original.case_number), 'the resident is told by SMS which report they follow');
   await page.getByText(original.case_number).first().waitFor();
   const r = await asStaff('clerk:roads', 'GET', `/v1/department/assignments/${original.case_number}`);
   assert.equal(r.status, 200);

@@ -66,7 +66,13 @@ impl Draft {
             email: text("email"),
             private: form.text("private").is_some(),
             answers: form.with_prefix("attr."),
-            follows: text("follows"),
+            // A "me too" button pressed now (`none`: not after all), else
+            // the choice carried from the page shown again after an error.
+            follows: match form.text("follows") {
+                Some("none") => String::new(),
+                Some(pressed) => pressed.to_owned(),
+                None => text("followed"),
+            },
         }
     }
 

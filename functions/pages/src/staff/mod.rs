@@ -21,6 +21,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use citydesk_core::ids::DepartmentCode;
 use citydesk_core::staff::Role;
 use citydesk_core::usecases::staff_access::Caller;
 use serde::Serialize;
@@ -52,9 +53,18 @@ pub fn router(deps: Arc<Deps>) -> Router {
 }
 
 /// The staff sections a role works in, in the order the menu shows them.
-pub(crate) fn sections(roles: &[Role]) -> Vec<&'static str> {
+pub(crate) fn sections(
+    roles: &[Role],
+    triage_department: Option<&DepartmentCode>,
+) -> Vec<&'static str> {
     let mut sections = Vec::new();
     let any = |f: fn(&Role) -> bool| roles.iter().any(f);
+    // The core's policy lets the triage department's clerks and heads triage too.
+    let triages = roles.iter().any(|r| match r {
+        Role::Operator => true,
+        Role::Clerk(d) | Role::Head(d) => Some(d) == triage_department,
+        _ => false,
+    });
     if any(|r| matches!(r, Role::Clerk(_) | Role::Head(_))) {
         sections.push("work");
     }
@@ -63,6 +73,8 @@ pub(crate) fn sections(roles: &[Role]) -> Vec<&'static str> {
     }
     if any(|r| matches!(r, Role::Operator)) {
         sections.push("desk");
+    }
+    if triages {
         sections.push("triage");
     }
     sections
@@ -134,7 +146,10 @@ impl StaffVisit {
         page: impl Serialize,
     ) -> Response {
         let page = WithSections {
-            sections: sections(self.roles()),
+            sections: sections(
+                self.roles(),
+                deps.catalogue.city().triage_department.as_ref(),
+            ),
             page,
         };
         self.visit.render(deps, status, template, path, page)
@@ -151,9 +166,12 @@ async fn start(
         Ok(s) => s,
         Err(sign_in) => return sign_in,
     };
-    let home = sections(staff.roles())
-        .first()
-        .map(|s| format!("/staff/{s}"));
+    let home = sections(
+        staff.roles(),
+        deps.catalogue.city().triage_department.as_ref(),
+    )
+    .first()
+    .map(|s| format!("/staff/{s}"));
     if let Some(home) = home.and_then(|h| HeaderValue::from_str(&h).ok()) {
         let mut response = StatusCode::SEE_OTHER.into_response();
         response.headers_mut().insert(header::LOCATION, home);

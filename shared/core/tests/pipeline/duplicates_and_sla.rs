@@ -129,6 +129,7 @@ fn me_too_follows_the_chosen_report_however_far_and_only_while_it_is_open() {
             original: first.case_number.to_string()
         }
     );
+    assert!(second.follows.is_none(), "the choice is spent once linked");
     assert_eq!(second.duplicate_of.unwrap().case_number, first.case_number);
     // "Me too" on the follower follows the original it follows.
     let mut third = report("pothole", 50.0701, 19.9351);
