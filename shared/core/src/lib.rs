@@ -6,10 +6,12 @@
 //! - [`rules`]: classification and routing rules; [`learning`]: the classifier and routes trained from history.
 //! - [`outbox`]: what a committed change sets off, and the domain events of the city's bus.
 //! - [`ports`]: the traits adapters implement; [`memory`] has in-memory twins.
+//! - [`channels`]: what the residents' channels share before a message is a request (webhook signatures).
 //! - [`usecases`]: one module per thing the system does.
 
 pub mod audit;
 pub mod catalogue;
+pub mod channels;
 pub mod contact;
 pub mod ids;
 pub mod knowledge;
