@@ -10,6 +10,7 @@
 //! | `SMS_AUTH_TOKEN_PARAMETER` | SSM SecureString parameter holding the SMS auth token | unset: SMS disabled |
 //! | `EMAIL_API_BASE_URL` | Postmark-compatible e-mail API | `https://api.postmarkapp.com` |
 //! | `TRACKING_SECRET_PARAMETER` | SSM parameter of the tracking key (for the link in the confirmation) | required |
+//! | `CONTACT_KEY_PARAMETER` | SSM parameter of the contact key (a number's STOP is kept under it) | required |
 //! | `PUBLIC_BASE_URL` | the public API's URL, for that link | required |
 //! | `NOTIFY_QUEUE_URL` | this step's own queue, for the followers' fan-out | required |
 //! | `EMAIL_API_TOKEN_PARAMETER`, `EMAIL_FROM` | SSM parameter of the e-mail token, sender | unset: e-mail disabled |
@@ -44,6 +45,8 @@ pub struct Config {
     pub email: Option<EmailSettings>,
     /// SSM parameter of the key tracking tokens are derived with (for the link).
     pub tracking_secret_parameter: String,
+    /// SSM parameter of the key numbers are remembered under (their STOP).
+    pub contact_key_parameter: String,
     pub public_base_url: String,
     /// This step's own queue: followers' notices are fanned out onto it.
     pub notify_queue_url: String,
@@ -55,6 +58,7 @@ impl Config {
             common: CommonConfig::from_env(env)?,
             sms: SmsSettings::from_env(env),
             tracking_secret_parameter: env.required("TRACKING_SECRET_PARAMETER")?,
+            contact_key_parameter: env.required("CONTACT_KEY_PARAMETER")?,
             public_base_url: env.required("PUBLIC_BASE_URL")?,
             notify_queue_url: env.required("NOTIFY_QUEUE_URL")?,
             email: EmailSettings::from_env(env),
@@ -71,6 +75,9 @@ pub struct Deps {
     /// Every served city, the default first.
     pub catalogues: Catalogues,
     pub tracking_key: citydesk_core::ids::TrackingKey,
+    pub contact_key: citydesk_core::contact::ContactKey,
+    /// Numbers that texted STOP.
+    pub texters: Arc<dyn citydesk_core::ports::TexterStore>,
     pub public_base_url: String,
     pub queue: Arc<dyn PipelineQueue>,
     pub queries: Arc<dyn RequestQueries>,
@@ -99,8 +106,12 @@ impl Deps {
                 None => Ok(None),
             }
         };
-        let (tracking_key, sms, email, catalogues) = tokio::try_join!(
-            citydesk_aws::secrets::tracking_key(&ssm, &config.tracking_secret_parameter),
+        let ((tracking_key, contact_key), sms, email, catalogues) = tokio::try_join!(
+            citydesk_aws::secrets::id_keys(
+                &ssm,
+                &config.tracking_secret_parameter,
+                &config.contact_key_parameter,
+            ),
             sms,
             email,
             clients.load_catalogues(&config.common),
@@ -110,6 +121,7 @@ impl Deps {
             store: store.clone(),
             contacts: store.clone(),
             questions: store.clone(),
+            texters: store.clone(),
             ledger: store.clone(),
             queries: store,
             queue: Arc::new(
@@ -119,6 +131,7 @@ impl Deps {
             messenger: Arc::new(ProviderMessenger::new(sms, email)?),
             clock: Arc::new(SystemClock),
             tracking_key,
+            contact_key,
             public_base_url: config.public_base_url.clone(),
         })
     }
@@ -160,6 +173,8 @@ pub async fn handle(
         public_base_url: &deps.public_base_url,
         queue: deps.queue.as_ref(),
         queries: deps.queries.as_ref(),
+        texters: deps.texters.as_ref(),
+        contact_key: &deps.contact_key,
     };
     process_batch(event, deadline, |message: PipelineMessage| {
         let step = &step;

@@ -120,6 +120,13 @@ pub async fn build(
                 .map_err(init_err)?;
             LocalFunction::Http(citydesk_operator_api::router(Arc::new(deps)))
         }
+        "intake-sms" => {
+            let config = citydesk_intake_sms::Config::from_env(&env).map_err(config_err)?;
+            let deps = citydesk_intake_sms::Deps::init(&config)
+                .await
+                .map_err(init_err)?;
+            LocalFunction::Http(citydesk_intake_sms::router(Arc::new(deps)))
+        }
         "pages" => {
             let config = citydesk_pages::Config::from_env(&env).map_err(config_err)?;
             let deps = citydesk_pages::Deps::init(&config)

@@ -21,6 +21,7 @@ pub mod functions;
 pub mod gateway;
 pub mod poller;
 pub mod provider;
+pub mod resident_phone;
 pub mod schedules;
 pub mod stack;
 pub mod stream_poller;
@@ -142,6 +143,15 @@ fn function_env(
             .or_insert_with(|| "20000".into());
     }
     env.insert("AWS_REGION".into(), stack.region.clone());
+    if binary == "intake-sms" {
+        // The provider this machine plays calls the local API, and signs for it.
+        env.insert(
+            "SMS_WEBHOOK_URL".into(),
+            format!("{local_url}{}", provider::SMS_WEBHOOK_PATH),
+        );
+        env.insert("SMS_ACCOUNT_SID".into(), provider::LOCAL_SMS_ACCOUNT.into());
+        env.insert("PUBLIC_BASE_URL".into(), local_url.to_owned());
+    }
     if binary == "notify" {
         // Links in messages lead to this machine's API.
         env.insert("PUBLIC_BASE_URL".into(), local_url.to_owned());
@@ -304,6 +314,17 @@ struct Credentials<'a> {
     /// Staff tokens by demo role (`operator`, `clerk:roads`, …), valid for a day.
     staff: &'a BTreeMap<String, String>,
     api_base_url: String,
+    /// The SMS provider this machine plays: its auth token (which signs
+    /// webhooks), the city's number, and the webhook URL the signature covers.
+    sms: SmsCredential,
+}
+
+#[derive(Debug, Serialize)]
+struct SmsCredential {
+    auth_token: &'static str,
+    account_sid: &'static str,
+    number: &'static str,
+    webhook_url: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -359,6 +380,12 @@ fn write_credentials(
                 )
             })
             .collect(),
+        sms: SmsCredential {
+            auth_token: provider::LOCAL_SMS_TOKEN,
+            account_sid: provider::LOCAL_SMS_ACCOUNT,
+            number: provider::LOCAL_SMS_FROM,
+            webhook_url: format!("{base_url}{}", provider::SMS_WEBHOOK_PATH),
+        },
         api_base_url: base_url,
     };
     if let Some(dir) = path.parent() {
@@ -524,6 +551,7 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
     let app = Router::new()
         .merge(local)
         .merge(provider::routes(outbox.clone()))
+        .merge(resident_phone::routes(outbox.clone(), &local_url))
         .merge(issuer.routes(staff_tokens.keys().cloned().collect()))
         .fallback_service(api);
     let mut server_stop = stop_rx.clone();

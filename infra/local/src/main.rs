@@ -70,6 +70,9 @@ async fn main() -> anyhow::Result<()> {
     println!("  Open311 GeoReport   {url}/open311/v2/discovery.json");
     println!("  outbox (SMS/e-mail) {url}/_local/outbox");
     println!(
+        "  text the city       curl -s {url}/_local/sms/inbound --data-urlencode From=+48600100200 --data-urlencode 'Body=Dziura w jezdni'  (the reply lands in the outbox)"
+    );
+    println!(
         "  API keys            {} (departments, and open311_api_key)",
         args.credentials_file.display()
     );

@@ -32,7 +32,7 @@ impl Outbox {
     pub fn messages(&self) -> Vec<OutboxMessage> {
         self.0.lock().map(|m| m.clone()).unwrap_or_default()
     }
-    fn push(&self, m: OutboxMessage) {
+    pub(crate) fn push(&self, m: OutboxMessage) {
         if let Ok(mut v) = self.0.lock() {
             v.push(m);
         }
@@ -43,6 +43,8 @@ impl Outbox {
 pub const LOCAL_SMS_ACCOUNT: &str = "AClocal0000000000000000000000000000";
 pub const LOCAL_SMS_TOKEN: &str = "local-sms-token";
 pub const LOCAL_SMS_FROM: &str = "+48120000311";
+/// Where the provider delivers residents' texts (the template's `TextMessage` route).
+pub const SMS_WEBHOOK_PATH: &str = "/v1/channels/sms";
 pub const LOCAL_EMAIL_TOKEN: &str = "local-email-token";
 pub const LOCAL_EMAIL_FROM: &str = "311@krakow.example";
 

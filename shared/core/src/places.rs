@@ -229,6 +229,28 @@ impl AddressBook {
             .map(|(_, i)| &self.addresses[i])
     }
 
+    /// An address written somewhere in a sentence ("dziura przed ul. Długa
+    /// 10, od rana"): a house number with the one to three words before it
+    /// that name a listed street. `None` when no such pair is there.
+    pub fn find_in(&self, text: &str) -> Option<&Address> {
+        let words: Vec<&str> = text
+            .split(|c: char| c.is_whitespace() || c == ',' || c == ';')
+            .filter(|w| !w.is_empty())
+            .collect();
+        for (end, word) in words.iter().enumerate() {
+            if !word.starts_with(|c: char| c.is_ascii_digit()) {
+                continue;
+            }
+            for start in (end.saturating_sub(3)..end).rev() {
+                let candidate = words[start..=end].join(" ");
+                if let Some(found) = self.geocode(candidate.trim_end_matches(['.', '!', '?'])) {
+                    return Some(found);
+                }
+            }
+        }
+        None
+    }
+
     /// Addresses for what a resident is typing ("dlug", "Długa 1", "ul. dluga 2"):
     /// streets whose words start with the typed words, then buildings whose
     /// number starts with the typed number, in list order, at most `limit`.
@@ -305,6 +327,23 @@ Rynek Główny,1,50.0617,19.9373
         assert!(labels("ul.").is_empty());
         assert!(labels("Zielona").is_empty());
         assert_eq!(book.suggest("dlu", 1).len(), 1);
+    }
+
+    #[test]
+    fn finds_an_address_inside_a_sentence() {
+        let book = AddressBook::new(parse_address_csv(LIST).unwrap());
+        let found = |text: &str| book.find_in(text).map(Address::label);
+        assert_eq!(
+            found("Ogromna dziura w jezdni przed ul. Długa 10, od rana").as_deref(),
+            Some("ul. Długa 10")
+        );
+        assert_eq!(
+            found("lampa nie świeci, Adama Mickiewicza 30.").as_deref(),
+            Some("al. Adama Mickiewicza 30")
+        );
+        assert_eq!(found("Rynek Główny 1").as_deref(), Some("Rynek Główny 1"));
+        assert_eq!(found("dziura w jezdni od 3 dni"), None);
+        assert_eq!(found("Zielona 5"), None);
     }
 
     #[test]

@@ -411,3 +411,36 @@ pub trait IdSource: Send + Sync {
     /// The keys a contact's requests are found by (see [`crate::contact::ContactKey`]).
     fn person_keys(&self, contact: &Contact) -> Vec<String>;
 }
+
+/// What the service remembers about the numbers that text it
+/// ([`crate::channels::texter`]): profiles, conversations under way (which
+/// expire), and a count of each number's messages per minute.
+#[async_trait]
+pub trait TexterStore: Send + Sync {
+    async fn profile(
+        &self,
+        key: &str,
+    ) -> Result<Option<crate::channels::texter::TexterProfile>, PortError>;
+    /// Writes the profile as `version + 1` only if the stored one is still
+    /// `profile.version` (absent for 0); `false` when it changed meanwhile.
+    async fn save_profile(
+        &self,
+        profile: &crate::channels::texter::TexterProfile,
+    ) -> Result<bool, PortError>;
+    /// The conversation under way; `None` when there is none or it expired by `now`.
+    async fn conversation(
+        &self,
+        key: &str,
+        now: Timestamp,
+    ) -> Result<Option<crate::channels::texter::Conversation>, PortError>;
+    /// Writes as `version + 1` only if the stored one is still `version`
+    /// (absent or expired for 0); `false` when it changed meanwhile.
+    async fn save_conversation(
+        &self,
+        conversation: &crate::channels::texter::Conversation,
+    ) -> Result<bool, PortError>;
+    async fn end_conversation(&self, key: &str) -> Result<(), PortError>;
+    /// Counts one message from `key` in the minute starting at `minute`; the
+    /// count so far, this one included.
+    async fn count_message(&self, key: &str, minute: Timestamp) -> Result<u32, PortError>;
+}

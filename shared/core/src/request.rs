@@ -25,6 +25,12 @@ pub enum Channel {
 }
 
 impl Channel {
+    /// A channel whose messages are a conversation (SMS, WhatsApp): the
+    /// service answers each message itself, confirmations included.
+    pub fn converses(self) -> bool {
+        matches!(self, Channel::Sms | Channel::Messenger)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Web => "web",

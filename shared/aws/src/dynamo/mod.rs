@@ -12,6 +12,7 @@ mod questions;
 mod requests;
 pub mod stream;
 mod sweep_progress;
+mod texters;
 
 pub use api_keys::{DepartmentKey, key_id_of};
 pub use keys::{DEPARTMENT_SHARDS, department_shard};

@@ -1,6 +1,7 @@
 //! The language a resident wrote in, for answering a text message or an
-//! e-mail in it: Polish letters decide at once; otherwise the common short
-//! words of each language are counted. `None` when the text does not say
+//! e-mail in it: the common short words of each language are counted, and
+//! a word with Polish letters counts for Polish (so an English text naming
+//! ul. Długa stays English). `None` when the text does not say
 //! (a case number, an address): the caller keeps what it knew.
 
 use crate::language::Language;
@@ -20,9 +21,6 @@ const ENGLISH_WORDS: [&str; 32] = [
 
 /// The language of `text`, when it shows one.
 pub fn language_of(text: &str) -> Option<Language> {
-    if text.chars().any(|c| "ąćęłńóśźżĄĆĘŁŃÓŚŹŻ".contains(c)) {
-        return Some(Language::Pl);
-    }
     let mut polish = 0usize;
     let mut english = 0usize;
     for word in text
@@ -30,7 +28,9 @@ pub fn language_of(text: &str) -> Option<Language> {
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
     {
-        polish += usize::from(POLISH_WORDS.contains(&word.as_str()));
+        polish += usize::from(
+            POLISH_WORDS.contains(&word.as_str()) || word.chars().any(|c| "ąćęłńóśźż".contains(c)),
+        );
         english += usize::from(ENGLISH_WORDS.contains(&word.as_str()));
     }
     match polish.cmp(&english) {
@@ -66,6 +66,10 @@ mod tests {
         assert_eq!(language_of("7H3K-9QX2"), None);
         assert_eq!(language_of("ul Długa 10"), Some(Language::Pl));
         assert_eq!(language_of("Dluga 10"), None);
+        assert_eq!(
+            language_of("The street light is broken in front of ul. Długa 20, please fix it"),
+            Some(Language::En)
+        );
         assert_eq!(language_of(""), None);
         // Words both languages write count for neither.
         assert_eq!(language_of("I have a problem to report"), None);

@@ -3,8 +3,10 @@
 //! blobs, clock and ids in [`queues_blobs_clock`].
 
 mod queues_blobs_clock;
+mod texters;
 
 pub use queues_blobs_clock::*;
+pub use texters::MemoryTexters;
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};

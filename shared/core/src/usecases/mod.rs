@@ -20,6 +20,7 @@ pub mod second_line;
 pub mod staff_access;
 pub mod submit_request;
 pub mod tell_followers;
+pub mod text_conversation;
 pub mod triage;
 pub mod watch_sla;
 

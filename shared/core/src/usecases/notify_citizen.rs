@@ -26,6 +26,10 @@ pub struct Notify<'a> {
     pub queue: &'a dyn crate::ports::PipelineQueue,
     /// The followers of a request, a page at a time.
     pub queries: &'a dyn crate::ports::RequestQueries,
+    /// Numbers that texted STOP: nothing is texted to them (e-mail still is).
+    pub texters: &'a dyn crate::ports::TexterStore,
+    /// Keys a phone number as the texters' store does.
+    pub contact_key: &'a crate::contact::ContactKey,
 }
 
 /// The link a citizen follows their request with: the tracking page (`/track/{case}`,
@@ -50,6 +54,8 @@ pub enum NotifyOutcome {
     AlreadySent,
     /// The event is internal, or the citizen left no contact.
     NothingToSend,
+    /// The number said STOP and there is no e-mail to write to instead.
+    OptedOut,
 }
 
 /// How long a send may take before another delivery may try it again.
@@ -76,6 +82,12 @@ pub async fn notify_citizen(
             request.jurisdiction
         ))
     })?;
+    if let crate::request::EventKind::Created { channel } = &event.kind
+        && channel.converses()
+    {
+        // The conversation's own reply carried the case number and the link.
+        return Ok(NotifyOutcome::NothingToSend);
+    }
     let link = tracking_link(deps.public_base_url, &request, deps.tracking_key);
     // The reporters of duplicates hear how it ends from their own notices
     // (`tell_followers`), fanned out by the outbox.
@@ -102,7 +114,7 @@ pub(crate) async fn send_once(
 }
 
 /// Sends one message to `contact`, once (the ledger remembers it by `key`):
-/// by SMS when there is a phone, else by e-mail.
+/// by SMS when there is a phone that did not say STOP, else by e-mail.
 pub(crate) async fn send_once_to(
     deps: &Notify<'_>,
     key: &str,
@@ -112,6 +124,17 @@ pub(crate) async fn send_once_to(
     if contact.phone.is_none() && contact.email.is_none() {
         return Ok(NotifyOutcome::NothingToSend);
     }
+    let mut contact = contact.clone();
+    if let Some(phone) = &contact.phone
+        && opted_out(deps, phone).await?
+    {
+        contact.phone = None;
+        if contact.email.is_none() {
+            tracing::info!("the number said STOP; nothing sent");
+            return Ok(NotifyOutcome::OptedOut);
+        }
+    }
+    let contact = &contact;
     let now = deps.clock.now();
     let lock_until = now.saturating_add(SEND_LOCK).unwrap_or(now);
     match deps.ledger.claim(key, now, lock_until).await? {
@@ -148,4 +171,16 @@ pub(crate) async fn send_once_to(
             Err(err.into())
         }
     }
+}
+
+/// Whether the number texted STOP (and not START since).
+pub async fn opted_out(
+    deps: &Notify<'_>,
+    phone: &crate::contact::PhoneNumber,
+) -> Result<bool, crate::ports::PortError> {
+    Ok(deps
+        .texters
+        .profile(&deps.contact_key.of_phone(phone))
+        .await?
+        .is_some_and(|p| p.opted_out))
 }

@@ -494,3 +494,47 @@ impl RequestStore for NoteLandsFirst<'_> {
         self.inner.created_between(from, to).await
     }
 }
+
+#[test]
+fn a_number_that_said_stop_is_sent_nothing_and_an_email_is_written_instead() {
+    use citydesk_core::channels::texter::TexterProfile;
+    use citydesk_core::contact::{Email, PhoneNumber};
+    use citydesk_core::ports::TexterStore;
+    let w = World::new();
+    let phone = PhoneNumber::parse("+48600100200").unwrap();
+    let mut profile = TexterProfile::new(w.contact_key.of_phone(&phone));
+    profile.opted_out = true;
+    assert!(block_on(w.texters.save_profile(&profile)).unwrap());
+
+    let submitted = block_on(submit_request(&w.intake(), pothole_text(None))).unwrap();
+    assert_eq!(
+        block_on(notify_citizen(&w.notify(), &submitted.request.id, 1)).unwrap(),
+        NotifyOutcome::OptedOut
+    );
+    assert!(
+        w.messenger.sent().is_empty(),
+        "no SMS to a number that said STOP"
+    );
+
+    let mut with_email = pothole_text(None);
+    if let Some(contact) = with_email.contact.as_mut() {
+        contact.email = Email::parse("mieszkaniec@example.pl").ok();
+    }
+    let submitted = block_on(submit_request(&w.intake(), with_email)).unwrap();
+    assert_eq!(
+        block_on(notify_citizen(&w.notify(), &submitted.request.id, 1)).unwrap(),
+        NotifyOutcome::SentEmail
+    );
+
+    // A request made by text was confirmed by the conversation's reply.
+    profile = block_on(w.texters.profile(&profile.key)).unwrap().unwrap();
+    profile.opted_out = false;
+    assert!(block_on(w.texters.save_profile(&profile)).unwrap());
+    let mut by_sms = pothole_text(None);
+    by_sms.channel = citydesk_core::request::Channel::Sms;
+    let submitted = block_on(submit_request(&w.intake(), by_sms)).unwrap();
+    assert_eq!(
+        block_on(notify_citizen(&w.notify(), &submitted.request.id, 1)).unwrap(),
+        NotifyOutcome::NothingToSend
+    );
+}

@@ -45,6 +45,8 @@ pub struct World {
     pub classifiers: citydesk_core::rules::classification::Classifiers,
     pub tracking_key: citydesk_core::ids::TrackingKey,
     pub models: citydesk_core::learning::CityModels,
+    pub texters: citydesk_core::memory::MemoryTexters,
+    pub contact_key: citydesk_core::contact::ContactKey,
 }
 
 impl World {
@@ -68,6 +70,8 @@ impl World {
             ids: SequentialIds::default(),
             tracking_key: citydesk_core::ids::TrackingKey::new(TEST_TRACKING_KEY),
             models: citydesk_core::learning::CityModels::default(),
+            texters: Default::default(),
+            contact_key: citydesk_core::contact::ContactKey::new(TEST_TRACKING_KEY),
         }
     }
     pub fn intake(&self) -> Intake<'_> {
@@ -145,6 +149,8 @@ impl World {
             public_base_url: "https://311.krakow.example",
             queue: &self.queues,
             queries: &self.store,
+            texters: &self.texters,
+            contact_key: &self.contact_key,
         }
     }
     /// Runs the notify step on every message the dispatcher and the notify

@@ -1,0 +1,139 @@
+//! Text conversations with residents: `POST /v1/channels/sms` is the
+//! webhook a Twilio-compatible provider calls for every SMS, MMS and
+//! WhatsApp message to the city's number. The provider's signature is
+//! checked against the public URL before any field is read (403 otherwise);
+//! a body over [`webhook::MAX_WEBHOOK_BYTES`] is a 413. The conversation
+//! itself is [`citydesk_core::usecases::text_conversation`]; its reply goes
+//! back as TwiML in the response, so a reply costs no second API call.
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `SMS_WEBHOOK_URL` | the public URL the provider is configured to call (the signature covers it) |
+//! | `SMS_ACCOUNT_SID` | the provider account, for fetching MMS photos |
+//! | `SMS_AUTH_TOKEN_PARAMETER` | SSM SecureString of the account's auth token (signs webhooks, fetches media) |
+//! | `TRACKING_SECRET_PARAMETER`, `CONTACT_KEY_PARAMETER` | SSM parameters of the id keys (as the web intake's) |
+//! | `PUBLIC_BASE_URL` | the pages' address, for tracking and answer links |
+
+mod media;
+pub mod twiml;
+pub mod webhook;
+
+pub use webhook::router;
+
+use std::sync::Arc;
+
+use citydesk_aws::config::{Clients, CommonConfig, ConfigError, Env};
+use citydesk_aws::dynamo::DynamoStore;
+use citydesk_aws::knowledge::load_knowledge;
+use citydesk_aws::s3::S3Blobs;
+use citydesk_aws::system::{RandomIds, SystemClock};
+use citydesk_core::catalogue::Catalogue;
+use citydesk_core::contact::ContactKey;
+use citydesk_core::knowledge::KnowledgeBase;
+use citydesk_core::ports::{
+    Clock, IdSource, KnowledgeIndex, MediaStore, OnceLedger, PersonIndex, PortError, RequestStore,
+    TexterStore,
+};
+use secrecy::SecretString;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub common: CommonConfig,
+    pub webhook_url: String,
+    pub account_sid: String,
+    pub auth_token_parameter: String,
+    pub tracking_secret_parameter: String,
+    pub contact_key_parameter: String,
+    pub public_base_url: String,
+}
+
+impl Config {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            common: CommonConfig::from_env(env)?,
+            webhook_url: env.required("SMS_WEBHOOK_URL")?,
+            account_sid: env.optional("SMS_ACCOUNT_SID").unwrap_or_default(),
+            auth_token_parameter: env.required("SMS_AUTH_TOKEN_PARAMETER")?,
+            tracking_secret_parameter: env.required("TRACKING_SECRET_PARAMETER")?,
+            contact_key_parameter: env.required("CONTACT_KEY_PARAMETER")?,
+            public_base_url: env.required("PUBLIC_BASE_URL")?,
+        })
+    }
+}
+
+/// Built once per cold start.
+pub struct Deps {
+    pub store: Arc<dyn RequestStore>,
+    pub people: Arc<dyn PersonIndex>,
+    pub texters: Arc<dyn TexterStore>,
+    pub ledger: Arc<dyn OnceLedger>,
+    pub media: Arc<dyn MediaStore>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdSource>,
+    pub catalogue: Catalogue,
+    pub knowledge: KnowledgeBase,
+    pub knowledge_index: Arc<dyn KnowledgeIndex>,
+    pub contact_key: ContactKey,
+    pub webhook_url: String,
+    pub public_base_url: String,
+    /// The provider account and its auth token: webhooks are signed with
+    /// it, and MMS photos are fetched with both.
+    pub account_sid: String,
+    pub auth_token: SecretString,
+    pub http: reqwest::Client,
+}
+
+impl Deps {
+    pub async fn init(config: &Config) -> Result<Self, PortError> {
+        let clients = Clients::new(&config.common).await;
+        let ssm = aws_sdk_ssm::Client::new(&clients.sdk);
+        let blobs = S3Blobs::new(clients.s3.clone(), &config.common.bucket_name);
+        let token = async {
+            citydesk_aws::secrets::secure_parameter(&ssm, &config.auth_token_parameter)
+                .await?
+                .ok_or_else(|| {
+                    PortError::permanent(
+                        "read the SMS auth token",
+                        format!(
+                            "SSM parameter {} does not exist: webhooks cannot be checked without it",
+                            config.auth_token_parameter
+                        ),
+                    )
+                })
+        };
+        let (catalogue, knowledge, (tracking, contact_key), auth_token) = tokio::try_join!(
+            clients.load_catalogue(&config.common),
+            load_knowledge(&blobs, &config.common.jurisdiction),
+            citydesk_aws::secrets::id_keys(
+                &ssm,
+                &config.tracking_secret_parameter,
+                &config.contact_key_parameter,
+            ),
+            token,
+        )?;
+        let index = citydesk_knowledge_search::ArticleIndex::build(&knowledge)
+            .map_err(|e| PortError::permanent("build knowledge index", e.to_string()))?;
+        let store = Arc::new(DynamoStore::new(
+            clients.dynamodb.clone(),
+            &config.common.table_name,
+        ));
+        Ok(Self {
+            store: store.clone(),
+            people: store.clone(),
+            texters: store.clone(),
+            ledger: store,
+            media: Arc::new(blobs),
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(RandomIds::new(tracking, contact_key.clone())),
+            catalogue,
+            knowledge,
+            knowledge_index: Arc::new(index),
+            contact_key,
+            webhook_url: config.webhook_url.clone(),
+            public_base_url: config.public_base_url.clone(),
+            account_sid: config.account_sid.clone(),
+            auth_token,
+            http: media::http_client()?,
+        })
+    }
+}
