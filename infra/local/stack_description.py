@@ -130,7 +130,11 @@ def read_functions(
         functions[logical_id] = {
             "binary": spec["binary"],
             "function_name": config.get("FunctionName", physical),
-            "environment": (config.get("Environment") or {}).get("Variables") or {},
+            # Lambda's variables are strings (a Number parameter's !Ref included).
+            "environment": {
+                name: value if isinstance(value, str) else json.dumps(value)
+                for name, value in ((config.get("Environment") or {}).get("Variables") or {}).items()
+            },
             # Seconds each invocation may take (Globals' Timeout unless the function sets its own).
             "timeout": config.get("Timeout", 3),
         }

@@ -31,8 +31,8 @@ use citydesk_core::catalogue::Catalogue;
 use citydesk_core::contact::ContactKey;
 use citydesk_core::knowledge::KnowledgeBase;
 use citydesk_core::ports::{
-    Clock, IdSource, KnowledgeIndex, MediaStore, OnceLedger, PersonIndex, PortError, RequestStore,
-    TexterStore,
+    Clock, IdSource, KnowledgeIndex, MediaStore, OnceLedger, PersonIndex, PortError, RateCounter,
+    RequestStore, TexterStore,
 };
 use secrecy::SecretString;
 
@@ -66,6 +66,7 @@ pub struct Deps {
     pub store: Arc<dyn RequestStore>,
     pub people: Arc<dyn PersonIndex>,
     pub texters: Arc<dyn TexterStore>,
+    pub counters: Arc<dyn RateCounter>,
     pub ledger: Arc<dyn OnceLedger>,
     pub media: Arc<dyn MediaStore>,
     pub clock: Arc<dyn Clock>,
@@ -121,6 +122,7 @@ impl Deps {
             store: store.clone(),
             people: store.clone(),
             texters: store.clone(),
+            counters: store.clone(),
             ledger: store,
             media: Arc::new(blobs),
             clock: Arc::new(SystemClock),

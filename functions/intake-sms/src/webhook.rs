@@ -200,6 +200,7 @@ async fn handle(
         store: deps.store.as_ref(),
         people: deps.people.as_ref(),
         texters: deps.texters.as_ref(),
+        counters: deps.counters.as_ref(),
         ledger: deps.ledger.as_ref(),
         clock: deps.clock.as_ref(),
         ids: deps.ids.as_ref(),

@@ -55,6 +55,7 @@ fn world() -> World {
         store: store.clone(),
         people: store.clone(),
         texters: Arc::new(MemoryTexters::default()),
+        counters: Arc::new(citydesk_core::memory::MemoryCounters::default()),
         ledger: store.clone(),
         media: media.clone(),
         clock: Arc::new(ManualClock::at("2026-12-04T18:00:00Z".parse().unwrap())),

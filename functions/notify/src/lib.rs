@@ -14,6 +14,8 @@
 //! | `PUBLIC_BASE_URL` | the public API's URL, for that link | required |
 //! | `NOTIFY_QUEUE_URL` | this step's own queue, for the followers' fan-out | required |
 //! | `EMAIL_API_TOKEN_PARAMETER`, `EMAIL_FROM` | SSM parameter of the e-mail token, sender | unset: e-mail disabled |
+//! | `SMS_ALLOWED_COUNTRIES` | calling codes texts may go to (`+48,+380`; `*` any) | `+48` |
+//! | `SMS_MAX_PER_NUMBER_PER_DAY`, `SMS_MAX_PER_REQUEST` | caps on texts (then e-mail, or nothing) | 20, 15 |
 //!
 //! Secrets are read from SSM once at cold start. A named parameter that does not
 //! exist disables its channel (with a warning) rather than stopping the other.
@@ -28,6 +30,7 @@ use citydesk_aws::dynamo::DynamoStore;
 use citydesk_aws::sqs_batch::{process_batch, unexpected};
 use citydesk_aws::system::SystemClock;
 use citydesk_core::catalogue::Catalogues;
+use citydesk_core::channels::outbound::OutboundLimits;
 use citydesk_core::messages::PipelineMessage;
 use citydesk_core::ports::{
     CitizenMessenger, Clock, ContactStore, OnceLedger, PipelineQueue, PortError, RequestQueries,
@@ -50,6 +53,8 @@ pub struct Config {
     pub public_base_url: String,
     /// This step's own queue: followers' notices are fanned out onto it.
     pub notify_queue_url: String,
+    /// What texting may cost the city.
+    pub limits: OutboundLimits,
 }
 
 impl Config {
@@ -62,8 +67,29 @@ impl Config {
             public_base_url: env.required("PUBLIC_BASE_URL")?,
             notify_queue_url: env.required("NOTIFY_QUEUE_URL")?,
             email: EmailSettings::from_env(env),
+            limits: limits_from_env(env)?,
         })
     }
+}
+
+/// The outbound limits from `SMS_ALLOWED_COUNTRIES`, `SMS_MAX_PER_NUMBER_PER_DAY`
+/// and `SMS_MAX_PER_REQUEST`, each defaulting to [`OutboundLimits::default`].
+pub fn limits_from_env(env: &Env) -> Result<OutboundLimits, ConfigError> {
+    let defaults = OutboundLimits::default();
+    Ok(OutboundLimits {
+        countries: match env.optional("SMS_ALLOWED_COUNTRIES") {
+            None => defaults.countries,
+            Some(raw) => {
+                OutboundLimits::parse_countries(&raw).map_err(|reason| ConfigError::Invalid {
+                    name: "SMS_ALLOWED_COUNTRIES",
+                    reason,
+                })?
+            }
+        },
+        per_number_per_day: env
+            .parsed("SMS_MAX_PER_NUMBER_PER_DAY", defaults.per_number_per_day)?,
+        per_request: env.parsed("SMS_MAX_PER_REQUEST", defaults.per_request)?,
+    })
 }
 
 pub struct Deps {
@@ -78,6 +104,9 @@ pub struct Deps {
     pub contact_key: citydesk_core::contact::ContactKey,
     /// Numbers that texted STOP.
     pub texters: Arc<dyn citydesk_core::ports::TexterStore>,
+    /// Texts sent per number and day, and per request.
+    pub counters: Arc<dyn citydesk_core::ports::RateCounter>,
+    pub limits: OutboundLimits,
     pub public_base_url: String,
     pub queue: Arc<dyn PipelineQueue>,
     pub queries: Arc<dyn RequestQueries>,
@@ -122,6 +151,7 @@ impl Deps {
             contacts: store.clone(),
             questions: store.clone(),
             texters: store.clone(),
+            counters: store.clone(),
             ledger: store.clone(),
             queries: store,
             queue: Arc::new(
@@ -132,6 +162,7 @@ impl Deps {
             clock: Arc::new(SystemClock),
             tracking_key,
             contact_key,
+            limits: config.limits.clone(),
             public_base_url: config.public_base_url.clone(),
         })
     }
@@ -175,6 +206,8 @@ pub async fn handle(
         queries: deps.queries.as_ref(),
         texters: deps.texters.as_ref(),
         contact_key: &deps.contact_key,
+        counters: deps.counters.as_ref(),
+        limits: &deps.limits,
     };
     process_batch(event, deadline, |message: PipelineMessage| {
         let step = &step;

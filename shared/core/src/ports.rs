@@ -413,8 +413,8 @@ pub trait IdSource: Send + Sync {
 }
 
 /// What the service remembers about the numbers that text it
-/// ([`crate::channels::texter`]): profiles, conversations under way (which
-/// expire), and a count of each number's messages per minute.
+/// ([`crate::channels::texter`]): profiles, and conversations under way
+/// (which expire).
 #[async_trait]
 pub trait TexterStore: Send + Sync {
     async fn profile(
@@ -440,7 +440,14 @@ pub trait TexterStore: Send + Sync {
         conversation: &crate::channels::texter::Conversation,
     ) -> Result<bool, PortError>;
     async fn end_conversation(&self, key: &str) -> Result<(), PortError>;
-    /// Counts one message from `key` in the minute starting at `minute`; the
-    /// count so far, this one included.
-    async fn count_message(&self, key: &str, minute: Timestamp) -> Result<u32, PortError>;
+}
+
+/// Counts events per key and time window (messages from a number this
+/// minute, texts sent to it today): one atomic increment each.
+#[async_trait]
+pub trait RateCounter: Send + Sync {
+    /// Counts one event for `key` in the window starting at `window`; the
+    /// count so far, this one included. The count is kept `keep_secs` after
+    /// the window starts, then forgotten.
+    async fn count(&self, key: &str, window: Timestamp, keep_secs: i64) -> Result<u32, PortError>;
 }

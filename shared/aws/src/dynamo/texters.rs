@@ -1,14 +1,15 @@
 //! What the service remembers of the numbers that text it: `TEXTER#<contact
 //! key>` / `PROFILE` (language, STOP; kept), `TEXTER#<key>` / `CONVERSATION`
-//! (the question asked; `expires_at` lets the table's TTL remove it), and
-//! `TEXTCOUNT#<key>#<minute>` / `COUNT` (messages that minute; expires in an
-//! hour). The key is the number's HMAC under the deployment's contact key.
+//! (the question asked; `expires_at` lets the table's TTL remove it); and
+//! the rate counters, `COUNT#<what>#<window start>` / `COUNT` (one atomic
+//! `ADD` each, expiring when the caller says). A number is only ever its
+//! HMAC under the deployment's contact key.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use citydesk_core::channels::texter::{Conversation, TexterProfile};
-use citydesk_core::ports::{PortError, TexterStore};
+use citydesk_core::ports::{PortError, RateCounter, TexterStore};
 use jiff::Timestamp;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -20,8 +21,6 @@ use crate::sdk_error;
 const PROFILE_SK: &str = "PROFILE";
 const CONVERSATION_SK: &str = "CONVERSATION";
 const COUNT_SK: &str = "COUNT";
-/// A minute's count is kept this long (TTL), then the table removes it.
-const COUNT_KEEP_SECS: i64 = 3600;
 
 fn texter_pk(key: &str) -> String {
     format!("TEXTER#{key}")
@@ -152,24 +151,27 @@ impl TexterStore for DynamoStore {
             .map_err(|e| sdk_error("end conversation", &e.into_service_error()))?;
         Ok(())
     }
+}
 
-    async fn count_message(&self, key: &str, minute: Timestamp) -> Result<u32, PortError> {
+#[async_trait]
+impl RateCounter for DynamoStore {
+    async fn count(&self, key: &str, window: Timestamp, keep_secs: i64) -> Result<u32, PortError> {
         let out = self
             .client
             .update_item()
             .table_name(&self.table)
-            .key("pk", s(format!("TEXTCOUNT#{key}#{}", epoch(minute))))
+            .key("pk", s(format!("COUNT#{key}#{}", epoch(window))))
             .key("sk", s(COUNT_SK))
-            .update_expression("ADD messages :one SET expires_at = :expires")
+            .update_expression("ADD events :one SET expires_at = :expires")
             .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":expires", n(epoch(minute) + COUNT_KEEP_SECS))
+            .expression_attribute_values(":expires", n(epoch(window) + keep_secs))
             .return_values(ReturnValue::UpdatedNew)
             .send()
             .await
             .map_err(|e| sdk_error("count message", &e.into_service_error()))?;
         Ok(out
             .attributes
-            .and_then(|a| a.get("messages").and_then(|v| v.as_n().ok()).cloned())
+            .and_then(|a| a.get("events").and_then(|v| v.as_n().ok()).cloned())
             .and_then(|v| v.parse().ok())
             .unwrap_or(1))
     }

@@ -6,7 +6,7 @@ mod queues_blobs_clock;
 mod texters;
 
 pub use queues_blobs_clock::*;
-pub use texters::MemoryTexters;
+pub use texters::{MemoryCounters, MemoryTexters};
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};

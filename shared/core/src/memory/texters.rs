@@ -1,4 +1,4 @@
-//! The in-memory twin of [`TexterStore`].
+//! The in-memory twins of [`TexterStore`] and [`RateCounter`].
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -8,13 +8,30 @@ use jiff::Timestamp;
 
 use super::lock;
 use crate::channels::texter::{Conversation, TexterProfile};
-use crate::ports::{PortError, TexterStore};
+use crate::ports::{PortError, RateCounter, TexterStore};
 
 #[derive(Debug, Default)]
 pub struct MemoryTexters {
     profiles: Mutex<HashMap<String, TexterProfile>>,
     conversations: Mutex<HashMap<String, Conversation>>,
+}
+
+/// The in-memory twin of [`RateCounter`].
+#[derive(Debug, Default)]
+pub struct MemoryCounters {
     counts: Mutex<HashMap<(String, i64), u32>>,
+}
+
+#[async_trait]
+impl RateCounter for MemoryCounters {
+    async fn count(&self, key: &str, window: Timestamp, _keep_secs: i64) -> Result<u32, PortError> {
+        let mut counts = lock(&self.counts);
+        let count = counts
+            .entry((key.to_owned(), window.as_second()))
+            .or_default();
+        *count += 1;
+        Ok(*count)
+    }
 }
 
 #[async_trait]
@@ -66,14 +83,5 @@ impl TexterStore for MemoryTexters {
     async fn end_conversation(&self, key: &str) -> Result<(), PortError> {
         lock(&self.conversations).remove(key);
         Ok(())
-    }
-
-    async fn count_message(&self, key: &str, minute: Timestamp) -> Result<u32, PortError> {
-        let mut counts = lock(&self.counts);
-        let count = counts
-            .entry((key.to_owned(), minute.as_second()))
-            .or_default();
-        *count += 1;
-        Ok(*count)
     }
 }

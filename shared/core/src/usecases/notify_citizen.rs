@@ -4,6 +4,9 @@ use jiff::SignedDuration;
 use tracing::instrument;
 
 use crate::catalogue::Catalogues;
+use crate::channels::outbound::{
+    DAY_COUNT_KEEP_SECS, OutboundLimits, REQUEST_COUNT_KEEP_SECS, Refusal, day_window,
+};
 use crate::ids::RequestId;
 use crate::notifications::message_for;
 use crate::ports::{CitizenMessenger, Claim, Clock, ContactStore, OnceLedger, RequestStore};
@@ -30,6 +33,10 @@ pub struct Notify<'a> {
     pub texters: &'a dyn crate::ports::TexterStore,
     /// Keys a phone number as the texters' store does.
     pub contact_key: &'a crate::contact::ContactKey,
+    /// Texts sent per number and day, and per request.
+    pub counters: &'a dyn crate::ports::RateCounter,
+    /// What texting may cost the city.
+    pub limits: &'a OutboundLimits,
 }
 
 /// The link a citizen follows their request with: the tracking page (`/track/{case}`,
@@ -56,6 +63,8 @@ pub enum NotifyOutcome {
     NothingToSend,
     /// The number said STOP and there is no e-mail to write to instead.
     OptedOut,
+    /// The city's limits refused the text and there is no e-mail instead.
+    NotAllowed(Refusal),
 }
 
 /// How long a send may take before another delivery may try it again.
@@ -110,31 +119,23 @@ pub(crate) async fn send_once(
     let Some(contact) = deps.contacts.contact(request_id).await? else {
         return Ok(NotifyOutcome::NothingToSend);
     };
-    send_once_to(deps, key, &contact, message).await
+    send_once_to(deps, key, request_id.as_str(), &contact, message).await
 }
 
 /// Sends one message to `contact`, once (the ledger remembers it by `key`):
-/// by SMS when there is a phone that did not say STOP, else by e-mail.
+/// by SMS when there is a phone that did not say STOP and the city's limits
+/// allow the text ([`OutboundLimits`]), else by e-mail. `scope` is what the
+/// message is about (a request or question id), for the per-request cap.
 pub(crate) async fn send_once_to(
     deps: &Notify<'_>,
     key: &str,
+    scope: &str,
     contact: &crate::contact::Contact,
     message: &crate::notifications::CitizenMessage,
 ) -> Result<NotifyOutcome, StepError> {
     if contact.phone.is_none() && contact.email.is_none() {
         return Ok(NotifyOutcome::NothingToSend);
     }
-    let mut contact = contact.clone();
-    if let Some(phone) = &contact.phone
-        && opted_out(deps, phone).await?
-    {
-        contact.phone = None;
-        if contact.email.is_none() {
-            tracing::info!("the number said STOP; nothing sent");
-            return Ok(NotifyOutcome::OptedOut);
-        }
-    }
-    let contact = &contact;
     let now = deps.clock.now();
     let lock_until = now.saturating_add(SEND_LOCK).unwrap_or(now);
     match deps.ledger.claim(key, now, lock_until).await? {
@@ -146,18 +147,9 @@ pub(crate) async fn send_once_to(
             ));
         }
     }
-    let sent = match (&contact.phone, &contact.email) {
-        (Some(phone), _) => deps
-            .messenger
-            .send_sms(phone, &message.body)
-            .await
-            .map(|()| NotifyOutcome::SentSms),
-        (None, Some(email)) => deps
-            .messenger
-            .send_email(email, &message.subject, &message.body)
-            .await
-            .map(|()| NotifyOutcome::SentEmail),
-        (None, None) => Ok(NotifyOutcome::NothingToSend),
+    let sent = match send_by_best_way(deps, scope, contact, message).await {
+        Ok(Ok(outcome)) => Ok(outcome),
+        Ok(Err(port)) | Err(port) => Err(port),
     };
     match sent {
         Ok(outcome) => {
@@ -171,6 +163,76 @@ pub(crate) async fn send_once_to(
             Err(err.into())
         }
     }
+}
+
+/// The text when the number may have it, else the e-mail; what was done.
+/// The outer error is a failed check, the inner one a failed send.
+async fn send_by_best_way(
+    deps: &Notify<'_>,
+    scope: &str,
+    contact: &crate::contact::Contact,
+    message: &crate::notifications::CitizenMessage,
+) -> Result<Result<NotifyOutcome, crate::ports::PortError>, crate::ports::PortError> {
+    let mut refused = None;
+    if let Some(phone) = &contact.phone {
+        if opted_out(deps, phone).await? {
+            refused = Some(NotifyOutcome::OptedOut);
+        } else if let Some(refusal) = sms_refusal(deps, phone, scope).await? {
+            tracing::warn!(reason = refusal.as_str(), "text not sent");
+            refused = Some(NotifyOutcome::NotAllowed(refusal));
+        } else {
+            return Ok(deps
+                .messenger
+                .send_sms(phone, &message.body)
+                .await
+                .map(|()| NotifyOutcome::SentSms));
+        }
+    }
+    match &contact.email {
+        Some(email) => Ok(deps
+            .messenger
+            .send_email(email, &message.subject, &message.body)
+            .await
+            .map(|()| NotifyOutcome::SentEmail)),
+        None => Ok(Ok(refused.unwrap_or(NotifyOutcome::NothingToSend))),
+    }
+}
+
+/// Why a text to `phone` about `scope` may not go, counting it when it may.
+async fn sms_refusal(
+    deps: &Notify<'_>,
+    phone: &crate::contact::PhoneNumber,
+    scope: &str,
+) -> Result<Option<Refusal>, crate::ports::PortError> {
+    let limits = deps.limits;
+    if !limits.country_allowed(phone) {
+        return Ok(Some(Refusal::Country));
+    }
+    let now = deps.clock.now();
+    let number = deps.contact_key.of_phone(phone);
+    let today = deps
+        .counters
+        .count(
+            &format!("texts-out#{number}"),
+            day_window(now),
+            DAY_COUNT_KEEP_SECS,
+        )
+        .await?;
+    if today > limits.per_number_per_day {
+        return Ok(Some(Refusal::NumberCap));
+    }
+    let about = deps
+        .counters
+        .count(
+            &format!("texts-about#{scope}"),
+            jiff::Timestamp::UNIX_EPOCH,
+            REQUEST_COUNT_KEEP_SECS,
+        )
+        .await?;
+    if about > limits.per_request {
+        return Ok(Some(Refusal::RequestCap));
+    }
+    Ok(None)
 }
 
 /// Whether the number texted STOP (and not START since).

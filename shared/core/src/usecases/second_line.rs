@@ -270,5 +270,12 @@ pub async fn tell_caller(
     ) else {
         return Ok(NotifyOutcome::NothingToSend);
     };
-    send_once_to(deps, &format!("question-answer#{id}"), &contact, &message).await
+    send_once_to(
+        deps,
+        &format!("question-answer#{id}"),
+        &format!("question#{id}"),
+        &contact,
+        &message,
+    )
+    .await
 }

@@ -538,3 +538,64 @@ fn a_number_that_said_stop_is_sent_nothing_and_an_email_is_written_instead() {
         NotifyOutcome::NothingToSend
     );
 }
+
+#[test]
+fn texts_go_only_where_and_as_often_as_the_city_allows() {
+    use citydesk_core::channels::outbound::Refusal;
+    use citydesk_core::contact::PhoneNumber;
+    let w = World {
+        limits: citydesk_core::channels::outbound::OutboundLimits {
+            per_request: 2,
+            ..Default::default()
+        },
+        ..World::new()
+    };
+    // A number abroad: the text is refused, nothing is sent.
+    let mut abroad = pothole_text(None);
+    if let Some(contact) = abroad.contact.as_mut() {
+        contact.phone = PhoneNumber::parse("+4475501234567").ok();
+    }
+    let submitted = block_on(submit_request(&w.intake(), abroad)).unwrap();
+    assert_eq!(
+        block_on(notify_citizen(&w.notify(), &submitted.request.id, 1)).unwrap(),
+        NotifyOutcome::NotAllowed(Refusal::Country)
+    );
+    assert!(w.messenger.sent().is_empty());
+
+    // Two texts a request at most: the third notice about it is not sent.
+    let submitted = block_on(submit_request(&w.intake(), pothole_text(None))).unwrap();
+    let id = submitted.request.id.clone();
+    let notify = w.notify();
+    assert_eq!(
+        block_on(notify_citizen(&notify, &id, 1)).unwrap(),
+        NotifyOutcome::SentSms
+    );
+    // The same event again is the ledger's: not counted twice.
+    assert_eq!(
+        block_on(notify_citizen(&notify, &id, 1)).unwrap(),
+        NotifyOutcome::AlreadySent
+    );
+    for seq in [2, 3] {
+        let request = block_on(w.store.get(&id)).unwrap().unwrap();
+        let change = request.record(
+            citydesk_core::request::EventKind::NoteToCitizen {
+                note: format!("Wiadomość {seq}"),
+            },
+            w.clock.now(),
+            "test",
+        );
+        block_on(w.store.apply(&change)).unwrap();
+    }
+    let outcomes: Vec<NotifyOutcome> = [2, 3]
+        .into_iter()
+        .map(|seq| block_on(notify_citizen(&notify, &id, seq)).unwrap())
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            NotifyOutcome::SentSms,
+            NotifyOutcome::NotAllowed(Refusal::RequestCap)
+        ]
+    );
+    assert_eq!(w.messenger.sent().len(), 2);
+}

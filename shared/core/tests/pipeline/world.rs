@@ -47,6 +47,8 @@ pub struct World {
     pub models: citydesk_core::learning::CityModels,
     pub texters: citydesk_core::memory::MemoryTexters,
     pub contact_key: citydesk_core::contact::ContactKey,
+    pub counters: citydesk_core::memory::MemoryCounters,
+    pub limits: citydesk_core::channels::outbound::OutboundLimits,
 }
 
 impl World {
@@ -72,6 +74,8 @@ impl World {
             models: citydesk_core::learning::CityModels::default(),
             texters: Default::default(),
             contact_key: citydesk_core::contact::ContactKey::new(TEST_TRACKING_KEY),
+            counters: Default::default(),
+            limits: Default::default(),
         }
     }
     pub fn intake(&self) -> Intake<'_> {
@@ -151,6 +155,8 @@ impl World {
             queries: &self.store,
             texters: &self.texters,
             contact_key: &self.contact_key,
+            counters: &self.counters,
+            limits: &self.limits,
         }
     }
     /// Runs the notify step on every message the dispatcher and the notify

@@ -27,8 +27,8 @@ use crate::language::Language;
 use crate::location::GeoPoint;
 use crate::media::MediaRef;
 use crate::ports::{
-    Claim, Clock, IdSource, KnowledgeIndex, OnceLedger, PersonIndex, PortError, RequestStore,
-    TexterStore,
+    Claim, Clock, IdSource, KnowledgeIndex, OnceLedger, PersonIndex, PortError, RateCounter,
+    RequestStore, TexterStore,
 };
 use crate::request::Channel;
 
@@ -37,6 +37,8 @@ pub struct TextDesk<'a> {
     pub store: &'a dyn RequestStore,
     pub people: &'a dyn PersonIndex,
     pub texters: &'a dyn TexterStore,
+    /// Messages per number and minute (the throttle).
+    pub counters: &'a dyn RateCounter,
     pub ledger: &'a dyn OnceLedger,
     pub clock: &'a dyn Clock,
     pub ids: &'a dyn IdSource,
@@ -134,7 +136,11 @@ pub async fn answer_text(
     let key = deps.contact_key.of_phone(&inbound.from);
     let minute =
         Timestamp::from_second(now.as_second() - now.as_second().rem_euclid(60)).unwrap_or(now);
-    let answer = if deps.texters.count_message(&key, minute).await? > MAX_TEXTS_PER_MINUTE {
+    let count = deps
+        .counters
+        .count(&format!("texts-in#{key}"), minute, 3600)
+        .await?;
+    let answer = if count > MAX_TEXTS_PER_MINUTE {
         silent(TextOutcome::Throttled)
     } else {
         let once = format!("text#{}#{}", inbound.channel.as_str(), inbound.message_id);

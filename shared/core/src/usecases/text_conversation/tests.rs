@@ -5,7 +5,7 @@ use futures_executor::block_on;
 use super::*;
 use crate::catalogue::CatalogueDocument;
 use crate::knowledge::{ArticleId, Reader};
-use crate::memory::{ManualClock, MemoryStore, MemoryTexters, SequentialIds};
+use crate::memory::{ManualClock, MemoryCounters, MemoryStore, MemoryTexters, SequentialIds};
 use crate::status::Status;
 
 fn catalogue() -> Catalogue {
@@ -55,6 +55,7 @@ impl KnowledgeIndex for WordIndex<'_> {
 struct World {
     store: MemoryStore,
     texters: MemoryTexters,
+    counters: MemoryCounters,
     clock: ManualClock,
     ids: SequentialIds,
     catalogue: Catalogue,
@@ -76,6 +77,7 @@ impl World {
         Self {
             store: MemoryStore::default(),
             texters: MemoryTexters::default(),
+            counters: MemoryCounters::default(),
             clock: ManualClock::at("2026-12-04T18:00:00Z".parse().unwrap()),
             ids: SequentialIds::default(),
             catalogue,
@@ -103,6 +105,7 @@ impl World {
             store: &self.store,
             people: &self.store,
             texters: &self.texters,
+            counters: &self.counters,
             ledger: &self.store,
             clock: &self.clock,
             ids: &self.ids,
