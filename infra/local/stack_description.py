@@ -431,6 +431,13 @@ def build_description(
             for logical_id, spec in specs.items()
             for s in spec["schedules"]
         ],
+        # Functions a service invokes directly (Connect): the runner answers
+        # POST /_local/invoke/<function> for them as that service would call.
+        "direct_invocations": [
+            {"function": logical_id, "principal": principal}
+            for logical_id, spec in specs.items()
+            for principal in spec.get("invokers", [])
+        ],
         # Empty on the emulator: it gets no mappings (NOT_SENT_TYPES).
         "event_source_mappings": mapping_list(functions, mappings),
     }
@@ -457,6 +464,8 @@ def summary(description: dict[str, Any], action: str, out: Path) -> str:
         lines.append(f"  condition false, not in the stack: {', '.join(description['excluded_by_condition'])}")
     for logical_id, fn in description["functions"].items():
         lines.append(f"  {logical_id:<24} {fn['binary'] or '?':<16} {len(fn['environment'])} env vars")
+    for invocation in description.get("direct_invocations", []):
+        lines.append(f"  invoked by {invocation['principal']:<30} -> {invocation['function']}")
     for route in description["http_routes"]:
         lines.append(f"  {route['method']:<6} {route['path']:<48} -> {route['function']}")
     for source in description["queue_sources"]:

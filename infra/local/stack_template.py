@@ -180,6 +180,16 @@ def describe_functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
                     }
                 )
         functions[logical_id] = spec
+    # Services that invoke a function directly (Amazon Connect's contact
+    # flows): a Lambda permission for a service principal.
+    for resource in template["Resources"].values():
+        if not isinstance(resource, dict) or resource.get("Type") != "AWS::Lambda::Permission":
+            continue
+        props = resource.get("Properties") or {}
+        target = logical_id_of(props.get("FunctionName"))
+        principal = props.get("Principal")
+        if target in functions and isinstance(principal, str) and principal.endswith(".amazonaws.com"):
+            functions[target].setdefault("invokers", []).append(principal)
     return functions
 
 

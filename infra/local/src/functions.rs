@@ -33,6 +33,9 @@ pub enum LocalFunction {
     Sqs(SqsHandler),
     Stream(StreamHandler),
     Scheduled(ScheduledHandler),
+    /// Invoked by a service with a JSON event and answered synchronously
+    /// (Amazon Connect's contact flows).
+    Invoked(ScheduledHandler),
 }
 
 impl std::fmt::Debug for LocalFunction {
@@ -42,6 +45,7 @@ impl std::fmt::Debug for LocalFunction {
             LocalFunction::Sqs(_) => "LocalFunction::Sqs",
             LocalFunction::Stream(_) => "LocalFunction::Stream",
             LocalFunction::Scheduled(_) => "LocalFunction::Scheduled",
+            LocalFunction::Invoked(_) => "LocalFunction::Invoked",
         })
     }
 }
@@ -126,6 +130,22 @@ pub async fn build(
                 .await
                 .map_err(init_err)?;
             LocalFunction::Http(citydesk_intake_sms::router(Arc::new(deps)))
+        }
+        "phone-ivr" => {
+            let config = citydesk_phone_ivr::Config::from_env(&env).map_err(config_err)?;
+            let deps = Arc::new(
+                citydesk_phone_ivr::Deps::init(&config)
+                    .await
+                    .map_err(init_err)?,
+            );
+            LocalFunction::Invoked(Arc::new(move |event| {
+                let deps = deps.clone();
+                Box::pin(async move {
+                    Ok(serde_json::json!(
+                        citydesk_phone_ivr::handle(&deps, event).await
+                    ))
+                })
+            }))
         }
         "pages" => {
             let config = citydesk_pages::Config::from_env(&env).map_err(config_err)?;

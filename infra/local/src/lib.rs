@@ -16,6 +16,7 @@
 
 pub mod cron;
 pub mod dev_issuer;
+pub mod direct_invoke;
 pub mod event_filter;
 pub mod functions;
 pub mod gateway;
@@ -461,6 +462,7 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
     let mut sqs_functions = BTreeMap::new();
     let mut stream_functions = BTreeMap::new();
     let mut scheduled_functions = BTreeMap::new();
+    let mut invoked_functions = BTreeMap::new();
     for (logical_id, f) in &stack.functions {
         let env = function_env(&stack, &f.binary, &f.environment, &local_url, &issuer);
         match functions::build(&f.binary, env, function_timeout(&stack, logical_id))
@@ -478,6 +480,9 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
             }
             LocalFunction::Scheduled(handler) => {
                 scheduled_functions.insert(logical_id.clone(), handler);
+            }
+            LocalFunction::Invoked(handler) => {
+                invoked_functions.insert(logical_id.clone(), handler);
             }
         }
     }
@@ -552,6 +557,7 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
         .merge(local)
         .merge(provider::routes(outbox.clone()))
         .merge(resident_phone::routes(outbox.clone(), &local_url))
+        .merge(direct_invoke::routes(&stack, invoked_functions)?)
         .merge(issuer.routes(staff_tokens.keys().cloned().collect()))
         .fallback_service(api);
     let mut server_stop = stop_rx.clone();

@@ -50,6 +50,12 @@ async fn main() -> anyhow::Result<()> {
             q.function
         );
     }
+    for i in &system.stack.direct_invocations {
+        println!(
+            "  invoked by {:<24} {} (as the service calls it: POST {url}/_local/invoke/{} with its event, e.g. events/connect/)",
+            i.principal, i.function, i.function
+        );
+    }
     for s in &system.stack.schedules {
         println!(
             "  schedule            {} {} -> {}  (run now: POST {url}/_local/schedules/{}/run)",

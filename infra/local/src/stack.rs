@@ -25,6 +25,16 @@ pub struct Stack {
     /// refuses to start while one is enabled (it must be the only consumer).
     #[serde(default)]
     pub event_source_mappings: Vec<EventSourceMapping>,
+    /// Functions a service invokes directly (Amazon Connect's contact flows).
+    #[serde(default)]
+    pub direct_invocations: Vec<DirectInvocation>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DirectInvocation {
+    pub function: String,
+    /// The service principal the template lets invoke it (`connect.amazonaws.com`).
+    pub principal: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -102,6 +102,41 @@ impl CaseNumber {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The digits a caller presses on a phone's keypad for it (ABC on 2,
+    /// DEF on 3, …, WXYZ on 9): `7H3K-9QX2` → `74359792`.
+    pub fn keypad(&self) -> String {
+        self.0
+            .chars()
+            .filter_map(|c| match c {
+                '0'..='9' => Some(c),
+                'A'..='C' => Some('2'),
+                'D'..='F' => Some('3'),
+                'G'..='I' => Some('4'),
+                'J'..='L' => Some('5'),
+                'M'..='O' => Some('6'),
+                'P'..='S' => Some('7'),
+                'T'..='V' => Some('8'),
+                'W'..='Z' => Some('9'),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The case number as a voice reads it: one character at a time.
+    pub fn spoken(&self) -> String {
+        self.0
+            .chars()
+            .map(|c| {
+                if c == '-' {
+                    ",".to_owned()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }
 
 impl TryFrom<String> for CaseNumber {
@@ -251,6 +286,13 @@ mod tests {
         assert_eq!(case.as_str().len(), 9);
         let typed = case.as_str().replace('-', " ").to_lowercase();
         assert_eq!(CaseNumber::parse(&typed), Ok(case));
+    }
+
+    #[test]
+    fn a_case_number_on_the_keypad_and_read_aloud() {
+        let case = CaseNumber::parse("7H3K-9QX2").unwrap();
+        assert_eq!(case.keypad(), "74359792");
+        assert_eq!(case.spoken(), "7 H 3 K , 9 Q X 2");
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod erase_person;
 pub mod knowledge_base;
 pub mod notify_citizen;
 pub mod operator_desk;
+pub mod phone_ivr;
 pub mod preview_service;
 pub mod publish_city;
 pub mod route_request;
