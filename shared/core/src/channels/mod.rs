@@ -8,6 +8,7 @@
 //! [`crate::usecases::submit_request`] for all of them, and a text
 //! conversation is [`crate::usecases::text_conversation`].
 
+pub mod email_message;
 pub mod outbound;
 pub mod replies;
 pub mod sms_command;
