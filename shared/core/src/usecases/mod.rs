@@ -8,6 +8,7 @@ pub mod citizen_portal;
 pub mod classify_request;
 pub mod department_work;
 pub mod dispatch_change;
+pub mod email_intake;
 pub mod erase_person;
 pub mod knowledge_base;
 pub mod notify_citizen;
