@@ -239,9 +239,16 @@ pub async fn handle(
                     .await
                     .map(|_| ())
                 }
+                PipelineMessage::AttachmentsDropped { request_id, count } => {
+                    citydesk_core::usecases::notify_citizen::tell_attachments_dropped(
+                        step, request_id, *count,
+                    )
+                    .await
+                    .map(|_| ())
+                }
                 other => Err(unexpected(
                     other,
-                    "status_changed, tell_followers, follower_notice or question_answered",
+                    "status_changed, tell_followers, follower_notice, question_answered or attachments_dropped",
                 )),
             }
         }

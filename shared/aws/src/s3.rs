@@ -447,3 +447,10 @@ impl citydesk_core::ports::TrainingExamples for S3Blobs {
         .await
     }
 }
+
+#[async_trait::async_trait]
+impl citydesk_core::ports::ObjectReader for S3Blobs {
+    async fn read(&self, key: &str) -> Result<Option<Vec<u8>>, PortError> {
+        self.get(key).await
+    }
+}

@@ -50,7 +50,8 @@ impl PipelineQueue for SqsPipelineQueue {
             PipelineMessage::StatusChanged { .. }
             | PipelineMessage::TellFollowers { .. }
             | PipelineMessage::FollowerNotice { .. }
-            | PipelineMessage::QuestionAnswered { .. } => (&self.notify_url, "notify"),
+            | PipelineMessage::QuestionAnswered { .. }
+            | PipelineMessage::AttachmentsDropped { .. } => (&self.notify_url, "notify"),
         };
         let (Some(client), Some(url)) = (&self.client, url) else {
             return Err(PortError::permanent(

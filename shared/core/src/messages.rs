@@ -35,6 +35,9 @@ pub enum PipelineMessage {
     QuestionAnswered {
         question_id: crate::second_line::QuestionId,
     },
+    /// To the notify queue: some attachments of the message that made
+    /// `request_id` were not kept; tell its resident which kinds are.
+    AttachmentsDropped { request_id: RequestId, count: u32 },
 }
 
 /// To a department's own queue: new work for it. Ids and public fields only:

@@ -127,6 +127,31 @@ pub fn follower_message(
     Some(CitizenMessage { subject, body })
 }
 
+/// Some attachments of the resident's message were not kept.
+pub fn attachments_dropped_message(
+    catalogue: &Catalogue,
+    request: &ServiceRequest,
+    count: u32,
+) -> CitizenMessage {
+    let lang = request.language;
+    let city = catalogue.city().name.get(lang);
+    let case = request.case_number.as_str();
+    match lang {
+        Language::Pl => CitizenMessage {
+            subject: format!("{city} 311: zgłoszenie {case} - pominięte załączniki"),
+            body: format!(
+                "{city} 311: do zgłoszenia {case} nie dołączyliśmy załączników: {count}. Przyjmujemy zdjęcia JPEG, PNG, GIF lub WebP do 5 MB (najwyżej 5). Możesz je dodać na stronie zgłoszenia."
+            ),
+        },
+        Language::En => CitizenMessage {
+            subject: format!("{city} 311: request {case} - attachments skipped"),
+            body: format!(
+                "{city} 311: {count} attachment(s) were not added to request {case}. We take JPEG, PNG, GIF or WebP photos up to 5 MB (at most 5). You can add them on the request's page."
+            ),
+        },
+    }
+}
+
 /// The expert's answer to a caller who left a contact with their question.
 pub fn question_answer_message(
     catalogue: &Catalogue,

@@ -337,6 +337,13 @@ pub trait BlobStore: Send + Sync {
     ) -> Result<bool, PortError>;
 }
 
+/// Reads a stored object whole (a raw e-mail SES stored).
+#[async_trait]
+pub trait ObjectReader: Send + Sync {
+    /// `None` when nothing is stored under `key`.
+    async fn read(&self, key: &str) -> Result<Option<Vec<u8>>, PortError>;
+}
+
 /// What is stored under a media key: its size and first bytes (to check the type).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredObject {

@@ -292,3 +292,10 @@ impl AuditLog for MemoryAuditTrail {
             .collect())
     }
 }
+
+#[async_trait]
+impl ObjectReader for MemoryBlobs {
+    async fn read(&self, key: &str) -> Result<Option<Vec<u8>>, PortError> {
+        Ok(self.get(key))
+    }
+}

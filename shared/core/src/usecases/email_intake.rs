@@ -18,10 +18,13 @@ use crate::ids::CaseNumber;
 use crate::location::Location;
 use crate::media::{MAX_MEDIA_BYTES, MAX_MEDIA_PER_REQUEST, MediaRef, prepare_photo};
 use crate::ports::{
-    Clock, IdSource, IdempotencyClaim, MediaStore, PersonIndex, PortError, RequestStore,
+    Claim, Clock, IdSource, IdempotencyClaim, MediaStore, OnceLedger, PersonIndex, PortError,
+    RequestStore,
 };
 use crate::request::Channel;
-use crate::usecases::citizen_follow_up::{CitizenUpdate, FollowUp, FollowUpError, follow_up_by_client};
+use crate::usecases::citizen_follow_up::{
+    CitizenUpdate, FollowUp, FollowUpError, follow_up_by_client,
+};
 use crate::usecases::submit_request::{Intake, RequestSubmission, SubmitError, submit_request};
 
 pub struct MailDesk<'a> {
@@ -32,6 +35,8 @@ pub struct MailDesk<'a> {
     pub catalogue: &'a Catalogue,
     pub contact_key: &'a ContactKey,
     pub media: &'a dyn MediaStore,
+    /// Each message is taken once (SES retries an invocation).
+    pub ledger: &'a dyn OnceLedger,
     /// The city's own addresses (lower case): mail from them is never taken.
     pub own_addresses: &'a [String],
     /// The local part replies are plus-addressed to (`requests`).
@@ -69,7 +74,24 @@ pub async fn take_email(
     message_id: &str,
     email: InboundEmail,
 ) -> Result<MailOutcome, MailError> {
-    let outcome = take(deps, message_id, email).await?;
+    let once = format!("mail#{message_id}");
+    let now = deps.clock.now();
+    let lock_until = now
+        .saturating_add(jiff::SignedDuration::from_secs(120))
+        .unwrap_or(now);
+    let outcome = match deps.ledger.claim(&once, now, lock_until).await? {
+        Claim::AlreadyDone | Claim::InProgress => MailOutcome::Ignored("taken before"),
+        Claim::Acquired => match take(deps, message_id, email).await {
+            Ok(outcome) => {
+                deps.ledger.complete(&once).await?;
+                outcome
+            }
+            Err(e) => {
+                deps.ledger.release(&once).await?;
+                return Err(e);
+            }
+        },
+    };
     let name = match &outcome {
         MailOutcome::Created { .. } => "created",
         MailOutcome::Threaded { .. } => "threaded",
@@ -79,7 +101,11 @@ pub async fn take_email(
     Ok(outcome)
 }
 
-async fn take(deps: &MailDesk<'_>, message_id: &str, email: InboundEmail) -> Result<MailOutcome, MailError> {
+async fn take(
+    deps: &MailDesk<'_>,
+    message_id: &str,
+    email: InboundEmail,
+) -> Result<MailOutcome, MailError> {
     if email.virus == Verdict::Fail {
         return Ok(MailOutcome::Ignored("virus"));
     }
@@ -98,16 +124,31 @@ async fn take(deps: &MailDesk<'_>, message_id: &str, email: InboundEmail) -> Res
     }
     let fax = deps.fax_senders.contains(&sender);
     if !fax && let Some(case) = thread_of(deps, &email).await? {
-        let note = if email.text.is_empty() { email.subject.clone() } else { email.text.clone() };
+        let note = if email.text.is_empty() {
+            email.subject.clone()
+        } else {
+            email.text.clone()
+        };
         let follow = FollowUp {
             store: deps.store,
             clock: deps.clock,
         };
-        match follow_up_by_client(&follow, &case, CitizenUpdate { note: Some(note), fixed: None }).await {
+        match follow_up_by_client(
+            &follow,
+            &case,
+            CitizenUpdate {
+                note: Some(note),
+                fixed: None,
+            },
+        )
+        .await
+        {
             Ok(_) => return Ok(MailOutcome::Threaded { case }),
             Err(FollowUpError::Port(e)) => return Err(e.into()),
             // A case that takes no note now: the message is a new request.
-            Err(e) => tracing::info!(error = %e, "the reply could not be added; taking a new request"),
+            Err(e) => {
+                tracing::info!(error = %e, "the reply could not be added; taking a new request")
+            }
         }
     }
     let description = match (email.subject.trim(), email.text.trim()) {
@@ -171,14 +212,20 @@ async fn take(deps: &MailDesk<'_>, message_id: &str, email: InboundEmail) -> Res
 }
 
 /// The case a reply names, when it is one of the sender's own.
-async fn thread_of(deps: &MailDesk<'_>, email: &InboundEmail) -> Result<Option<CaseNumber>, PortError> {
+async fn thread_of(
+    deps: &MailDesk<'_>,
+    email: &InboundEmail,
+) -> Result<Option<CaseNumber>, PortError> {
     let (Some(case), Some(from)) = (case_named(email, deps.reply_local_part), &email.from) else {
         return Ok(None);
     };
     let Some(request) = deps.store.find_by_case_number(&case).await? else {
         return Ok(None);
     };
-    let theirs = deps.people.requests_of(&deps.contact_key.of_email(from)).await?;
+    let theirs = deps
+        .people
+        .requests_of(&deps.contact_key.of_email(from))
+        .await?;
     Ok(theirs.contains(&request.id).then_some(case))
 }
 
@@ -284,6 +331,7 @@ mod tests {
                 catalogue: &self.catalogue,
                 contact_key: &self.key,
                 media: &self.media,
+                ledger: &self.store,
                 own_addresses: &self.own,
                 reply_local_part: "requests",
                 fax_senders: &self.fax,
@@ -292,7 +340,9 @@ mod tests {
         }
 
         fn request(&self, case: &CaseNumber) -> crate::request::ServiceRequest {
-            block_on(self.store.find_by_case_number(case)).unwrap().unwrap()
+            block_on(self.store.find_by_case_number(case))
+                .unwrap()
+                .unwrap()
         }
     }
 
@@ -306,47 +356,96 @@ mod tests {
     #[test]
     fn a_message_becomes_a_request_once_and_a_reply_threads_into_it() {
         let w = World::new();
-        let first = w.take("ses-1", include_bytes!("../../../../events/email/plain-utf8.eml"));
+        let first = w.take(
+            "ses-1",
+            include_bytes!("../../../../events/email/plain-utf8.eml"),
+        );
         let case = created(&first);
-        assert_eq!(created(&w.take("ses-1", include_bytes!("../../../../events/email/plain-utf8.eml"))), case);
+        assert_eq!(
+            w.take(
+                "ses-1",
+                include_bytes!("../../../../events/email/plain-utf8.eml")
+            ),
+            MailOutcome::Ignored("taken before"),
+            "SES's retry takes nothing twice"
+        );
         let request = w.request(&case);
         assert_eq!(request.channel, Channel::Email);
-        assert!(request.description.starts_with("Śmieci przed blokiem\n\nDzień dobry"));
+        assert!(
+            request
+                .description
+                .starts_with("Śmieci przed blokiem\n\nDzień dobry")
+        );
         assert_eq!(request.location.address.as_deref(), Some("ul. Długa 10"));
-        let contact = block_on(crate::ports::ContactStore::contact(&w.store, &request.id)).unwrap().unwrap();
+        let contact = block_on(crate::ports::ContactStore::contact(&w.store, &request.id))
+            .unwrap()
+            .unwrap();
         assert_eq!(contact.email.unwrap().as_str(), "anna.nowak@example.pl");
 
-        let reply = String::from_utf8_lossy(include_bytes!("../../../../events/email/reply-to-case.eml"))
-            .replace("7H3K-9QX2", case.as_str());
-        assert_eq!(w.take("ses-2", reply.as_bytes()), MailOutcome::Threaded { case: case.clone() });
+        let reply =
+            String::from_utf8_lossy(include_bytes!("../../../../events/email/reply-to-case.eml"))
+                .replace("7H3K-9QX2", case.as_str());
+        assert_eq!(
+            w.take("ses-2", reply.as_bytes()),
+            MailOutcome::Threaded { case: case.clone() }
+        );
+        assert_eq!(
+            w.take("ses-2", reply.as_bytes()),
+            MailOutcome::Ignored("taken before")
+        );
         let history = block_on(w.store.history(&request.id)).unwrap();
         assert!(
-            history.iter().any(|e| format!("{:?}", e.kind).contains("wpadł w nią rowerzysta")),
+            history
+                .iter()
+                .any(|e| format!("{:?}", e.kind).contains("wpadł w nią rowerzysta")),
             "the reply is the resident's information"
         );
         // The same words from someone else naming the case are their own request.
         let stranger = reply.replace("anna.nowak@example.pl", "someone@example.pl");
-        assert!(matches!(w.take("ses-3", stranger.as_bytes()), MailOutcome::Created { .. }));
+        assert!(matches!(
+            w.take("ses-3", stranger.as_bytes()),
+            MailOutcome::Created { .. }
+        ));
     }
 
     #[test]
     fn automatic_spam_and_our_own_mail_are_never_taken() {
         let w = World::new();
         assert_eq!(
-            w.take("a", include_bytes!("../../../../events/email/auto-reply.eml")),
+            w.take(
+                "a",
+                include_bytes!("../../../../events/email/auto-reply.eml")
+            ),
             MailOutcome::Ignored("auto-submitted")
         );
-        assert_eq!(w.take("b", include_bytes!("../../../../events/email/spam.eml")), MailOutcome::Ignored("spam"));
-        let ours = String::from_utf8_lossy(include_bytes!("../../../../events/email/plain-utf8.eml"))
-            .replace("anna.nowak@example.pl", "311@krakow.example");
-        assert_eq!(w.take("c", ours.as_bytes()), MailOutcome::Ignored("our own address"));
-        assert!(block_on(w.store.created_between(jiff::Timestamp::MIN, jiff::Timestamp::MAX)).unwrap().is_empty());
+        assert_eq!(
+            w.take("b", include_bytes!("../../../../events/email/spam.eml")),
+            MailOutcome::Ignored("spam")
+        );
+        let ours =
+            String::from_utf8_lossy(include_bytes!("../../../../events/email/plain-utf8.eml"))
+                .replace("anna.nowak@example.pl", "311@krakow.example");
+        assert_eq!(
+            w.take("c", ours.as_bytes()),
+            MailOutcome::Ignored("our own address")
+        );
+        assert!(
+            block_on(
+                w.store
+                    .created_between(jiff::Timestamp::MIN, jiff::Timestamp::MAX)
+            )
+            .unwrap()
+            .is_empty()
+        );
     }
 
     #[test]
     fn a_fax_keeps_its_document_and_photos_lose_their_position() {
         let w = World::new();
-        let fax = created(&w.take("fax", include_bytes!("../../../../events/email/fax-pdf.eml")));
+        let fax = created(&w.take(
+            "fax",
+            include_bytes!("../../../../events/email/fax-pdf.eml"),
+        ));
         let request = w.request(&fax);
         assert_eq!(request.channel, Channel::Fax);
         assert!(!request.has_contact, "a gateway is not the resident");
@@ -356,13 +455,21 @@ mod tests {
             request.media
         );
 
-        let outcome = w.take("photo", include_bytes!("../../../../events/email/photo-and-program.eml"));
+        let outcome = w.take(
+            "photo",
+            include_bytes!("../../../../events/email/photo-and-program.eml"),
+        );
         let MailOutcome::Created { case, dropped, .. } = outcome else {
             panic!("a request");
         };
         assert_eq!(dropped, 1, "the program is dropped");
         let request = w.request(&case);
-        let [MediaRef::Stored { key, content_type, .. }] = &request.media[..] else {
+        let [
+            MediaRef::Stored {
+                key, content_type, ..
+            },
+        ] = &request.media[..]
+        else {
             panic!("one photo: {:?}", request.media);
         };
         assert_eq!(content_type, "image/jpeg");

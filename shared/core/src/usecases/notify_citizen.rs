@@ -246,3 +246,30 @@ pub async fn opted_out(
         .await?
         .is_some_and(|p| p.opted_out))
 }
+
+/// Tells a request's resident that some attachments of their message were
+/// not kept, once per request.
+pub async fn tell_attachments_dropped(
+    deps: &Notify<'_>,
+    request_id: &RequestId,
+    count: u32,
+) -> Result<NotifyOutcome, StepError> {
+    let request = load(deps.store, request_id).await?;
+    if !request.has_contact || count == 0 {
+        return Ok(NotifyOutcome::NothingToSend);
+    }
+    let catalogue = deps.catalogues.get(&request.jurisdiction).ok_or_else(|| {
+        StepError::Poison(format!(
+            "jurisdiction {} is not served here",
+            request.jurisdiction
+        ))
+    })?;
+    let message = crate::notifications::attachments_dropped_message(catalogue, &request, count);
+    send_once(
+        deps,
+        &format!("dropped#{request_id}"),
+        &request.id,
+        &message,
+    )
+    .await
+}
