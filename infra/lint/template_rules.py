@@ -7,7 +7,8 @@
    (FunctionResponseTypes includes ReportBatchItemFailures).
 3. dlq: every SQS queue has a RedrivePolicy to a dead-letter queue, or is
    itself a dead-letter queue (the deadLetterTargetArn of a RedrivePolicy, or
-   the DestinationConfig.OnFailure.Destination of a function event), and every
+   the DestinationConfig.OnFailure.Destination of a function event or of its
+   EventInvokeConfig for asynchronous invocations), and every
    dead-letter queue has a CloudWatch alarm on it.
 4. secrets: no environment variable carries a secret (a NoEcho parameter, or a
    name ending in TOKEN, SECRET, PASSWORD or API_KEY); pass the name of an SSM
@@ -162,6 +163,17 @@ def check(template):
     dlqs |= {
         ref_name(on_failure_destination(event.get("Properties") or {}))
         for _, _, event in function_events(resources)
+    }
+    # So is the on-failure destination of a function's asynchronous invocations.
+    dlqs |= {
+        ref_name(
+            ((r.get("Properties") or {}).get("EventInvokeConfig") or {})
+            .get("DestinationConfig", {})
+            .get("OnFailure", {})
+            .get("Destination")
+        )
+        for r in resources.values()
+        if r.get("Type") == "AWS::Serverless::Function"
     }
     dlqs.discard(None)
     alarmed = set()

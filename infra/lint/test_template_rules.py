@@ -56,6 +56,12 @@ class TemplateRules(unittest.TestCase):
             ["dlq: dead-letter queue FailedRecords has no CloudWatch alarm"],
         )
 
+    def test_an_asynchronous_invocations_destination_is_a_dead_letter_queue_too(self):
+        self.assertEqual(
+            problems("fail-dlq-async-on-failure.yaml"),
+            ["dlq: dead-letter queue FailedInvocations has no CloudWatch alarm"],
+        )
+
     def test_log_retention_names_each_function_without_a_kept_log_group(self):
         self.assertEqual(
             problems("fail-log-retention.yaml"),

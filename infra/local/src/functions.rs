@@ -131,6 +131,23 @@ pub async fn build(
                 .map_err(init_err)?;
             LocalFunction::Http(citydesk_intake_sms::router(Arc::new(deps)))
         }
+        "intake-email" => {
+            let config = citydesk_intake_email::Config::from_env(&env).map_err(config_err)?;
+            let deps = Arc::new(
+                citydesk_intake_email::Deps::init(&config)
+                    .await
+                    .map_err(init_err)?,
+            );
+            LocalFunction::Invoked(Arc::new(move |event| {
+                let deps = deps.clone();
+                Box::pin(async move {
+                    citydesk_intake_email::handle(&deps, event)
+                        .await
+                        .map(|()| serde_json::json!({"disposition": "CONTINUE"}))
+                        .map_err(|e| e.to_string())
+                })
+            }))
+        }
         "phone-ivr" => {
             let config = citydesk_phone_ivr::Config::from_env(&env).map_err(config_err)?;
             let deps = Arc::new(

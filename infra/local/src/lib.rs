@@ -8,18 +8,24 @@
 //! - polls the template's SQS event sources with Lambda's semantics ([`poller`]),
 //! - reads the table's change stream into the outbox's dispatcher ([`stream_poller`]),
 //! - fires the template's schedules ([`schedules`], expressions in [`cron`]), or on demand,
-//! - fakes the SMS and e-mail providers on loopback ([`provider`]),
+//! - fakes the SMS and e-mail providers on loopback ([`provider`]), plays a
+//!   resident's phone texting the city ([`resident_phone`]) and SES handing
+//!   over mail dropped in the bucket ([`mail_drop`]),
+//! - answers the invocations a service makes directly, as Amazon Connect's
+//!   contact flows do ([`direct_invoke`]),
 //! - runs a development identity provider for staff tokens ([`dev_issuer`]).
 //!
 //! The same runner works against LocalStack or a real account: only the
 //! endpoint and credentials differ.
 
+mod credentials;
 pub mod cron;
 pub mod dev_issuer;
 pub mod direct_invoke;
 pub mod event_filter;
 pub mod functions;
 pub mod gateway;
+pub mod mail_drop;
 pub mod poller;
 pub mod provider;
 pub mod resident_phone;
@@ -31,6 +37,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::credentials::{EmailCredential, demo_staff_tokens, write_credentials};
 use anyhow::Context;
 use axum::Router;
 use citydesk_aws::city_publisher::{CityPublisher, Published, cloudwatch_client, new_api_key};
@@ -38,7 +45,6 @@ use citydesk_aws::config::{Clients, CommonConfig, Env};
 use citydesk_aws::dynamo::DynamoStore;
 use citydesk_aws::s3::S3Blobs;
 use jiff::Timestamp;
-use serde::Serialize;
 use tokio::sync::watch;
 
 use crate::dev_issuer::DevIssuer;
@@ -152,6 +158,14 @@ fn function_env(
         );
         env.insert("SMS_ACCOUNT_SID".into(), provider::LOCAL_SMS_ACCOUNT.into());
         env.insert("PUBLIC_BASE_URL".into(), local_url.to_owned());
+    }
+    if binary == "intake-email" {
+        // The local notify step writes from this address: never take its mail.
+        let own = env.get("CITY_EMAIL_ADDRESSES").cloned().unwrap_or_default();
+        env.insert(
+            "CITY_EMAIL_ADDRESSES".into(),
+            format!("{own},{}", provider::LOCAL_EMAIL_FROM),
+        );
     }
     if binary == "notify" {
         // Links in messages lead to this machine's API.
@@ -307,95 +321,6 @@ async fn publish_catalogues(
     all.context("no catalogue folder given")
 }
 
-#[derive(Debug, Serialize)]
-struct Credentials<'a> {
-    departments: BTreeMap<&'a str, DepartmentCredential<'a>>,
-    /// A demo Open311 client application's key (`api_key` on POST requests).
-    open311_api_key: &'a str,
-    /// Staff tokens by demo role (`operator`, `clerk:roads`, …), valid for a day.
-    staff: &'a BTreeMap<String, String>,
-    api_base_url: String,
-    /// The SMS provider this machine plays: its auth token (which signs
-    /// webhooks), the city's number, and the webhook URL the signature covers.
-    sms: SmsCredential,
-}
-
-#[derive(Debug, Serialize)]
-struct SmsCredential {
-    auth_token: &'static str,
-    account_sid: &'static str,
-    number: &'static str,
-    webhook_url: String,
-}
-
-#[derive(Debug, Serialize)]
-struct DepartmentCredential<'a> {
-    api_key: &'a str,
-    queue_url: Option<&'a str>,
-}
-
-/// A token per demo role: `operator`, `manager`, `quality`, `admin`, and
-/// `clerk:`, `expert:`, `head:` of every published department.
-fn demo_staff_tokens(
-    issuer: &DevIssuer,
-    published: &Published,
-) -> anyhow::Result<BTreeMap<String, String>> {
-    let mut roles: Vec<String> = ["operator", "manager", "quality", "admin"]
-        .map(str::to_owned)
-        .to_vec();
-    for code in published.department_keys.keys() {
-        for kind in ["clerk", "expert", "head"] {
-            roles.push(format!("{kind}:{}", code.as_str()));
-        }
-    }
-    roles
-        .into_iter()
-        .map(|role| {
-            let subject = DevIssuer::demo_subject(&role);
-            let token = issuer.token(&subject, &[&role], dev_issuer::DEMO_TOKEN_HOURS)?;
-            Ok((role, token))
-        })
-        .collect()
-}
-
-fn write_credentials(
-    path: &std::path::Path,
-    published: &Published,
-    open311_api_key: &str,
-    staff_tokens: &BTreeMap<String, String>,
-    base_url: String,
-) -> anyhow::Result<()> {
-    let credentials = Credentials {
-        open311_api_key,
-        staff: staff_tokens,
-        departments: published
-            .department_keys
-            .iter()
-            .map(|(code, key)| {
-                (
-                    code.as_str(),
-                    DepartmentCredential {
-                        api_key: key,
-                        queue_url: published.department_queues.get(code).map(String::as_str),
-                    },
-                )
-            })
-            .collect(),
-        sms: SmsCredential {
-            auth_token: provider::LOCAL_SMS_TOKEN,
-            account_sid: provider::LOCAL_SMS_ACCOUNT,
-            number: provider::LOCAL_SMS_FROM,
-            webhook_url: format!("{base_url}{}", provider::SMS_WEBHOOK_PATH),
-        },
-        api_base_url: base_url,
-    };
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    std::fs::write(path, serde_json::to_vec_pretty(&credentials)?)
-        .with_context(|| format!("writing {}", path.display()))
-}
-
 /// The runner must be the only consumer of every queue and stream: an enabled
 /// event source mapping (the emulator's own, or a real account's deployed
 /// trigger) would take records first, or lose them.
@@ -422,6 +347,30 @@ fn refuse_second_consumers(stack: &Stack) -> anyhow::Result<()> {
          on a real account, disable them first (aws lambda update-event-source-mapping --uuid <uuid> --no-enabled)",
         enabled.join(", ")
     )
+}
+
+/// A mail drop for each function the template lets SES invoke: its bucket
+/// and `INBOUND_MAIL_PREFIX` (from its environment).
+fn mail_drops(
+    stack: &Stack,
+    invoked: &BTreeMap<String, functions::ScheduledHandler>,
+    clients: &Clients,
+) -> Vec<mail_drop::MailDrop> {
+    stack
+        .direct_invocations
+        .iter()
+        .filter(|i| i.principal == "ses.amazonaws.com")
+        .filter_map(|i| {
+            let env = &stack.functions.get(&i.function)?.environment;
+            Some(mail_drop::MailDrop {
+                s3: clients.s3.clone(),
+                bucket: env.get("BUCKET_NAME")?.clone(),
+                prefix: env.get("INBOUND_MAIL_PREFIX")?.clone(),
+                function: i.function.clone(),
+                handler: invoked.get(&i.function)?.clone(),
+            })
+        })
+        .collect()
 }
 
 /// The timeout the template gives a function (Lambda's default when unknown).
@@ -455,6 +404,7 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
         &open311_api_key,
         &staff_tokens,
         local_url.clone(),
+        EmailCredential::of(&stack),
     )?;
     store_provider_secrets(&stack, &local_url, &issuer).await?;
 
@@ -537,6 +487,11 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
         tasks.push(tokio::spawn(poller.run(stop_rx.clone())));
     }
 
+    // SES's part: mail dropped under a function's inbound prefix reaches it.
+    for drop in mail_drops(&stack, &invoked_functions, &clients) {
+        tasks.push(tokio::spawn(drop.run(stop_rx.clone())));
+    }
+
     let schedules = schedules::entries(&stack, &scheduled_functions)?;
     if options.fire_schedules {
         for entry in &schedules {
@@ -557,7 +512,7 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
         .merge(local)
         .merge(provider::routes(outbox.clone()))
         .merge(resident_phone::routes(outbox.clone(), &local_url))
-        .merge(direct_invoke::routes(&stack, invoked_functions)?)
+        .merge(direct_invoke::routes(&stack, invoked_functions.clone())?)
         .merge(issuer.routes(staff_tokens.keys().cloned().collect()))
         .fallback_service(api);
     let mut server_stop = stop_rx.clone();

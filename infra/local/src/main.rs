@@ -50,9 +50,23 @@ async fn main() -> anyhow::Result<()> {
             q.function
         );
     }
+    if let Some(f) = system
+        .stack
+        .functions
+        .values()
+        .find(|f| f.binary == "intake-email")
+    {
+        println!(
+            "  write to the city   drop a raw message (.eml) in s3://{}/{}<any id> (what SES does; e.g. events/email/)",
+            f.environment.get("BUCKET_NAME").map_or("?", String::as_str),
+            f.environment
+                .get("INBOUND_MAIL_PREFIX")
+                .map_or("?", String::as_str)
+        );
+    }
     for i in &system.stack.direct_invocations {
         println!(
-            "  invoked by {:<24} {} (as the service calls it: POST {url}/_local/invoke/{} with its event, e.g. events/connect/)",
+            "  invoked by {:<24} {} (as the service calls it: POST {url}/_local/invoke/{} with its event; events/ has real-shaped ones)",
             i.principal, i.function, i.function
         );
     }
