@@ -1,6 +1,6 @@
 # citydesk task runner. `make run` starts the whole system locally; `make test` runs every test.
 
-.PHONY: run test lint bench bench-brain bench-pipeline bench-kb fmt
+.PHONY: run test lint fuzz bench bench-brain bench-pipeline bench-kb fmt
 
 ## run: the whole system on 127.0.0.1:3000 against a local AWS-API emulator (Ctrl-C stops)
 run:
@@ -20,6 +20,10 @@ lint:
 	.venv/bin/python -m unittest discover -s infra/lint -p 'test_*.py'
 	.venv/bin/python -m unittest discover -s infra/local -p 'test_*.py'
 	.venv/bin/python infra/lint/template_rules.py template.yaml
+
+## fuzz: cargo fuzz on the SMS webhook's form and signature and on e-mail's MIME, 5 minutes each (FUZZ_SECONDS)
+fuzz:
+	infra/local/fuzz.sh long
 
 ## bench: throughput, cold start and binary size figures (prints a table)
 bench:

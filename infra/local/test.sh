@@ -30,6 +30,8 @@ mkdir -p "$root/.local"
 # The end-to-end tests run the admin command itself (citydesk import, train, evaluate).
 cargo build -p citydesk-cli --bin citydesk
 export CITYDESK_CLI="$root/target/debug/citydesk"
+# A short bounded pass of cargo fuzz over the channels' untrusted input (make fuzz runs long).
+infra/local/fuzz.sh short
 # The end-to-end tests start whole systems; keep them from fighting over the two cores.
 set +e
 cargo test --workspace --all-targets --no-fail-fast -- --test-threads="${TEST_THREADS:-4}" 2>&1 | tee "$log"

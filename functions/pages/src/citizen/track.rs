@@ -130,7 +130,12 @@ async fn page(
 ) -> Response {
     let mut photos = Vec::new();
     for m in &tracking.photos {
-        if let MediaRef::Stored { key, .. } = m {
+        if let MediaRef::Stored {
+            key, content_type, ..
+        } = m
+            && content_type.starts_with("image/")
+            && content_type != "image/tiff"
+        {
             match deps.media.read_link(key, PHOTO_LINK_SECS).await {
                 Ok(link) => photos.push(link),
                 Err(e) => tracing::warn!(error = %e, "a photo link could not be made"),

@@ -130,6 +130,7 @@ struct CasePage {
     point: Option<[f64; 2]>,
     answers: Vec<(String, String)>,
     photos: Vec<String>,
+    documents: Vec<String>,
     timeline: Vec<Event>,
     status_choices: Vec<(String, String)>,
     departments: Vec<(String, String)>,
@@ -166,12 +167,20 @@ async fn case_page(
             );
         }
     };
+    // Photos are shown; a fax's document (PDF, TIFF) is a link to open.
     let mut photos = Vec::new();
+    let mut documents = Vec::new();
     for m in &request.media {
-        if let MediaRef::Stored { key, .. } = m
+        if let MediaRef::Stored {
+            key, content_type, ..
+        } = m
             && let Ok(link) = deps.media.read_link(key, PHOTO_LINK_SECS).await
         {
-            photos.push(link);
+            if content_type.starts_with("image/") && content_type != "image/tiff" {
+                photos.push(link);
+            } else {
+                documents.push(link);
+            }
         }
     }
     let language = staff.visit.locale.data_language();
@@ -220,6 +229,7 @@ async fn case_page(
         point: request.location.point.map(|p| [p.lat, p.long]),
         answers,
         photos,
+        documents,
         timeline: history
             .iter()
             .rev()
