@@ -1,6 +1,6 @@
 # citydesk task runner. `make run` starts the whole system locally; `make test` runs every test.
 
-.PHONY: run test lint fuzz bench bench-brain bench-pipeline bench-kb fmt
+.PHONY: run test lint fuzz bench bench-brain bench-pipeline bench-kb bench-channels fmt
 
 ## run: the whole system on 127.0.0.1:3000 against a local AWS-API emulator (Ctrl-C stops)
 run:
@@ -40,6 +40,10 @@ bench-brain:
 ## bench-kb: knowledge-base search quality (40 residents' phrasings, top 1 and top 3) and speed, per way of matching
 bench-kb:
 	cargo run --release -p citydesk-bench --bin citydesk-kb-bench
+
+## bench-channels: one message's handling time in process per channel (SMS webhook, SMS status, e-mail, IVR)
+bench-channels:
+	cargo run --release -p citydesk-bench --bin citydesk-channels-bench
 
 fmt:
 	cargo fmt --all
