@@ -81,7 +81,10 @@ async fn main() -> anyhow::Result<()> {
     }));
 
     println!("one message handled in process, {ROUNDS} each (in-memory ports)\n");
-    println!("{:<44} {:>9} {:>10} {:>10} {:>10}", "message", "count", "mean (µs)", "p50 (µs)", "p99 (µs)");
+    println!(
+        "{:<44} {:>9} {:>10} {:>10} {:>10}",
+        "message", "count", "mean (µs)", "p50 (µs)", "p99 (µs)"
+    );
     let mut report = Histogram::<u64>::new(3)?;
     let mut status = Histogram::<u64>::new(3)?;
     let mut last_case = String::new();
@@ -90,14 +93,19 @@ async fn main() -> anyhow::Result<()> {
         let params: Vec<(String, String)> = [
             ("MessageSid", format!("SMbench{n:020}")),
             ("From", format!("+48600{n:06}")),
-            ("Body", "Ogromna dziura w jezdni przed ul. Długa 10, uszkodziłem koło".to_owned()),
+            (
+                "Body",
+                "Ogromna dziura w jezdni przed ul. Długa 10, uszkodziłem koło".to_owned(),
+            ),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
         let started = Instant::now();
         let answer = sms.clone().oneshot(signed(&params)).await?;
-        let bytes = http_body_util::BodyExt::collect(answer.into_body()).await?.to_bytes();
+        let bytes = http_body_util::BodyExt::collect(answer.into_body())
+            .await?
+            .to_bytes();
         report.record(started.elapsed().as_nanos() as u64)?;
         let text = String::from_utf8_lossy(&bytes);
         if let Some(at) = text.find("zgłoszenie ") {
@@ -165,7 +173,10 @@ async fn main() -> anyhow::Result<()> {
         let started = Instant::now();
         let answer = citydesk_phone_ivr::handle(&ivr, call.clone()).await;
         phone.record(started.elapsed().as_nanos() as u64)?;
-        anyhow::ensure!(answer["result"] == "open_cases", "the IVR answered {answer:?}");
+        anyhow::ensure!(
+            answer["result"] == "open_cases",
+            "the IVR answered {answer:?}"
+        );
     }
     row("IVR: the caller's open cases", &phone);
     Ok(())
