@@ -28,12 +28,11 @@ use citydesk_aws::system::{RandomIds, SystemClock};
 use citydesk_core::catalogue::Catalogue;
 use citydesk_core::channels::email_message::{Verdict, parse_email};
 use citydesk_core::contact::ContactKey;
-use citydesk_core::messages::PipelineMessage;
 use citydesk_core::ports::{
     Clock, IdSource, MediaStore, ObjectReader, OnceLedger, PersonIndex, PipelineQueue, PortError,
     RequestStore,
 };
-use citydesk_core::usecases::email_intake::{MailDesk, MailError, MailOutcome, take_email};
+use citydesk_core::usecases::email_intake::{MailDesk, MailError, take_email};
 
 /// The largest message SES stores (its limit is 40 MB).
 pub const MAX_MESSAGE_BYTES: usize = 40 * 1024 * 1024;
@@ -165,10 +164,15 @@ pub async fn handle(deps: &Deps, event: serde_json::Value) -> Result<(), IntakeE
             continue;
         };
         let receipt = &record.ses.receipt;
-        let verdicts = (
-            verdict(receipt.spam_verdict.status.as_deref()),
-            verdict(receipt.virus_verdict.status.as_deref()),
-        );
+        let verdicts = Verdicts {
+            spam: verdict(receipt.spam_verdict.status.as_deref()),
+            virus: verdict(receipt.virus_verdict.status.as_deref()),
+            sender_verified: sender_verified(
+                verdict(receipt.spf_verdict.status.as_deref()),
+                verdict(receipt.dkim_verdict.status.as_deref()),
+                verdict(receipt.dmarc_verdict.status.as_deref()),
+            ),
+        };
         take_one(deps, &message_id, verdicts)
             .await
             .map_err(|e| IntakeError::Failed(message_id.clone(), e))?;
@@ -176,11 +180,30 @@ pub async fn handle(deps: &Deps, event: serde_json::Value) -> Result<(), IntakeE
     Ok(())
 }
 
-async fn take_one(
-    deps: &Deps,
-    message_id: &str,
-    (spam, virus): (Verdict, Verdict),
-) -> Result<(), PortError> {
+/// What SES's receipt says of a message.
+struct Verdicts {
+    spam: Verdict,
+    virus: Verdict,
+    sender_verified: bool,
+}
+
+/// The sender is who `From` says when DMARC passes, or SPF and DKIM both
+/// do; a receipt without any verdict (scanning off, as on the local stack)
+/// leaves it to the stored message.
+fn sender_verified(spf: Verdict, dkim: Verdict, dmarc: Verdict) -> bool {
+    let all = [spf, dkim, dmarc];
+    if all.iter().all(|v| *v == Verdict::Unknown) {
+        return true;
+    }
+    dmarc == Verdict::Pass || (spf == Verdict::Pass && dkim == Verdict::Pass)
+}
+
+async fn take_one(deps: &Deps, message_id: &str, verdicts: Verdicts) -> Result<(), PortError> {
+    let Verdicts {
+        spam,
+        virus,
+        sender_verified,
+    } = verdicts;
     let key = format!("{}{message_id}", deps.inbound_prefix);
     let Some(raw) = deps.raw_mail.read(&key).await? else {
         // SES invokes after its S3 action has stored the message.
@@ -207,6 +230,7 @@ async fn take_one(
     if virus != Verdict::Unknown {
         email.virus = virus;
     }
+    email.sender_verified &= sender_verified;
     let desk = MailDesk {
         store: deps.store.as_ref(),
         people: deps.people.as_ref(),
@@ -216,23 +240,12 @@ async fn take_one(
         contact_key: &deps.contact_key,
         media: deps.media.as_ref(),
         ledger: deps.ledger.as_ref(),
+        notify: deps.queue.as_ref(),
         own_addresses: &deps.own_addresses,
         reply_local_part: &deps.reply_local_part,
         fax_senders: &deps.fax_senders,
     };
     match take_email(&desk, message_id, email).await {
-        Ok(MailOutcome::Created {
-            request_id,
-            dropped,
-            ..
-        }) if dropped > 0 => {
-            deps.queue
-                .send(&PipelineMessage::AttachmentsDropped {
-                    request_id,
-                    count: u32::try_from(dropped).unwrap_or(u32::MAX),
-                })
-                .await
-        }
         Ok(_) => Ok(()),
         Err(MailError::Port(e)) => Err(e),
         Err(MailError::Submit(e)) => {

@@ -138,6 +138,28 @@ async fn ses_verdicts_unreadable_mail_and_a_missing_object() {
     handle(&w.deps, spam).await.unwrap();
     assert!(w.requests().await.is_empty(), "SES said spam");
 
+    let forged = world();
+    let mut failing = event();
+    failing["Records"][0]["ses"]["receipt"]["dmarcVerdict"]["status"] =
+        Value::String("FAIL".into());
+    failing["Records"][0]["ses"]["receipt"]["spfVerdict"]["status"] = Value::String("FAIL".into());
+    forged
+        .bucket
+        .put_media(
+            &format!("inbound-mail/{MESSAGE_ID}"),
+            "message/rfc822",
+            include_bytes!("../../../events/email/plain-utf8.eml").to_vec(),
+        )
+        .await
+        .unwrap();
+    handle(&forged.deps, failing).await.unwrap();
+    let taken = forged.requests().await;
+    assert_eq!(taken.len(), 1, "the words are taken");
+    assert!(
+        !taken[0].has_contact,
+        "but no notice goes to an unverified sender"
+    );
+
     let other = world();
     // Kept in the bucket and reported; the invocation does not fail forever.
     other

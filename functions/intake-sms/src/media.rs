@@ -10,7 +10,9 @@ use secrecy::ExposeSecret;
 
 use crate::Deps;
 
-const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+const FETCH_TIMEOUT: Duration = Duration::from_secs(4);
+/// Every photo of a message is fetched within this.
+const ALL_FETCHES: Duration = Duration::from_secs(5);
 
 pub(crate) fn http_client() -> Result<reqwest::Client, PortError> {
     reqwest::Client::builder()
@@ -36,8 +38,18 @@ pub(crate) async fn fetch_photos(
 ) -> Result<(Vec<MediaRef>, usize), PortError> {
     let mut kept = Vec::new();
     let mut dropped = attachments.len().saturating_sub(MAX_MEDIA_PER_REQUEST);
+    // All the photos within one deadline, well inside the function's
+    // 10 seconds: what is not fetched by then is dropped (and said so).
+    let deadline = tokio::time::Instant::now() + ALL_FETCHES;
     for (n, attachment) in attachments.iter().take(MAX_MEDIA_PER_REQUEST).enumerate() {
-        match fetch(deps, attachment).await? {
+        let fetched = match tokio::time::timeout_at(deadline, fetch(deps, attachment)).await {
+            Ok(result) => result?,
+            Err(_) => {
+                tracing::info!("no time left for an attachment");
+                None
+            }
+        };
+        match fetched {
             Some(bytes) => match prepare_photo(&bytes) {
                 Ok((kind, photo)) => {
                     let key = format!(

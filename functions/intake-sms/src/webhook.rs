@@ -23,6 +23,8 @@ use crate::media::{Attachment, fetch_photos};
 /// The largest webhook body taken: a message of ten segments with ten
 /// attachments' URLs is a few kilobytes.
 pub const MAX_WEBHOOK_BYTES: usize = 64 * 1024;
+/// WhatsApp's longest message.
+pub const MAX_WHATSAPP_CHARS: usize = 4096;
 
 pub fn router(deps: Arc<Deps>) -> Router {
     Router::new()
@@ -71,11 +73,17 @@ pub fn parse_message(params: &[(String, String)]) -> Result<WebhookMessage, ApiE
     let from =
         PhoneNumber::parse(number).map_err(|e| ApiError::invalid_field("From", e.to_string()))?;
     let body = field(params, "Body").unwrap_or_default().to_owned();
-    if body.chars().count() > MAX_SMS_CHARS {
+    // WhatsApp carries longer texts than ten SMS segments.
+    let cap = if channel == Channel::Messenger {
+        MAX_WHATSAPP_CHARS
+    } else {
+        MAX_SMS_CHARS
+    };
+    if body.chars().count() > cap {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            format!("Body must be at most {MAX_SMS_CHARS} characters"),
+            format!("Body must be at most {cap} characters"),
         ));
     }
     let point = match (field(params, "Latitude"), field(params, "Longitude")) {

@@ -109,8 +109,9 @@ pub fn call_of(event: serde_json::Value) -> Result<Call, String> {
 pub async fn handle(deps: &Deps, event: serde_json::Value) -> HashMap<String, String> {
     let call = match call_of(event) {
         Ok(call) => call,
-        Err(reason) => {
-            tracing::warn!(%reason, "unreadable invocation");
+        Err(_) => {
+            // The reason may quote the event (numbers, attributes): not logged.
+            tracing::warn!("unreadable invocation");
             return fallback(Default::default()).into_iter().collect();
         }
     };

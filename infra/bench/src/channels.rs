@@ -130,6 +130,7 @@ async fn main() -> anyhow::Result<()> {
     row("SMS status query (webhook)", &status);
 
     let media = MemoryBlobs::default();
+    let queues = citydesk_core::memory::MemoryQueues::default();
     let own = vec!["311@krakow.example".to_owned()];
     let ids = SequentialIds::default();
     let key = ContactKey::new(TEST_TRACKING_KEY);
@@ -145,6 +146,7 @@ async fn main() -> anyhow::Result<()> {
             contact_key: &key,
             media: &media,
             ledger: store.as_ref(),
+            notify: &queues,
             own_addresses: &own,
             reply_local_part: "requests",
             fax_senders: &[],

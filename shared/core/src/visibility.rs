@@ -176,8 +176,12 @@ fn public_fields(
         shown.media.clear();
     } else {
         // A link a client gave may carry anything; only photos the server
-        // stored (and stripped of their location) are shown.
-        shown.media.retain(|m| matches!(m, MediaRef::Stored { .. }));
+        // stored (and stripped of their location) are shown, never a fax's
+        // document as it came (names, addresses, signatures).
+        shown.media.retain(|m| {
+            matches!(m, MediaRef::Stored { content_type, .. }
+                if content_type.starts_with("image/") && content_type != "image/tiff")
+        });
     }
 }
 

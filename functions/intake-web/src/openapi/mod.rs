@@ -37,6 +37,7 @@ fn query(name: &str, description: &str) -> Value {
     json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"}, "description": description})
 }
 
+mod channels;
 mod department;
 mod staff;
 
@@ -48,6 +49,7 @@ pub fn document() -> Value {
         ("schemas", department::schemas()),
         ("paths", staff::paths()),
         ("schemas", staff::schemas()),
+        ("paths", channels::paths()),
     ] {
         let target = if section == "paths" {
             document.get_mut("paths")

@@ -54,6 +54,10 @@ pub struct InboundEmail {
     pub automatic: Option<&'static str>,
     pub spam: Verdict,
     pub virus: Verdict,
+    /// Whether the sender is who `From` says (SES's SPF, DKIM and DMARC
+    /// verdicts; the stored headers alone cannot tell, so `true` until the
+    /// receipt says otherwise).
+    pub sender_verified: bool,
     pub attachments: Vec<EmailAttachment>,
 }
 
@@ -137,6 +141,7 @@ pub fn parse_email(raw: &[u8]) -> Result<InboundEmail, EmailError> {
         automatic,
         spam: Verdict::of(header("X-SES-Spam-Verdict")),
         virus: Verdict::of(header("X-SES-Virus-Verdict")),
+        sender_verified: true,
         attachments,
     })
 }

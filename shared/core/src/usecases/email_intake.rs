@@ -18,8 +18,8 @@ use crate::ids::CaseNumber;
 use crate::location::Location;
 use crate::media::{MAX_MEDIA_BYTES, MAX_MEDIA_PER_REQUEST, MediaRef, prepare_photo};
 use crate::ports::{
-    Claim, Clock, IdSource, IdempotencyClaim, MediaStore, OnceLedger, PersonIndex, PortError,
-    RequestStore,
+    Claim, Clock, IdSource, IdempotencyClaim, MediaStore, OnceLedger, PersonIndex, PipelineQueue,
+    PortError, RequestStore,
 };
 use crate::request::Channel;
 use crate::usecases::citizen_follow_up::{
@@ -37,6 +37,8 @@ pub struct MailDesk<'a> {
     pub media: &'a dyn MediaStore,
     /// Each message is taken once (SES retries an invocation).
     pub ledger: &'a dyn OnceLedger,
+    /// The notify step's queue: attachments not kept are told there.
+    pub notify: &'a dyn PipelineQueue,
     /// The city's own addresses (lower case): mail from them is never taken.
     pub own_addresses: &'a [String],
     /// The local part replies are plus-addressed to (`requests`).
@@ -76,13 +78,42 @@ pub async fn take_email(
 ) -> Result<MailOutcome, MailError> {
     let once = format!("mail#{message_id}");
     let now = deps.clock.now();
+    // Just over the function's 30-second timeout: a killed attempt's claim
+    // has lapsed when Lambda retries a minute later.
     let lock_until = now
-        .saturating_add(jiff::SignedDuration::from_secs(120))
+        .saturating_add(jiff::SignedDuration::from_secs(45))
         .unwrap_or(now);
     let outcome = match deps.ledger.claim(&once, now, lock_until).await? {
-        Claim::AlreadyDone | Claim::InProgress => MailOutcome::Ignored("taken before"),
+        Claim::AlreadyDone => MailOutcome::Ignored("taken before"),
+        Claim::InProgress => {
+            return Err(PortError::retryable(
+                "take e-mail",
+                "another invocation is taking this message",
+            )
+            .into());
+        }
         Claim::Acquired => match take(deps, message_id, email).await {
             Ok(outcome) => {
+                if let MailOutcome::Created {
+                    request_id,
+                    dropped,
+                    ..
+                } = &outcome
+                    && *dropped > 0
+                {
+                    // Before the message counts as taken, so a failed send is retried.
+                    let sent = deps
+                        .notify
+                        .send(&crate::messages::PipelineMessage::AttachmentsDropped {
+                            request_id: request_id.clone(),
+                            count: u32::try_from(*dropped).unwrap_or(u32::MAX),
+                        })
+                        .await;
+                    if let Err(e) = sent {
+                        deps.ledger.release(&once).await?;
+                        return Err(e.into());
+                    }
+                }
                 deps.ledger.complete(&once).await?;
                 outcome
             }
@@ -123,7 +154,13 @@ async fn take(
         return Ok(MailOutcome::Ignored(why));
     }
     let fax = deps.fax_senders.contains(&sender);
-    if !fax && let Some(case) = thread_of(deps, &email).await? {
+    // A sender SES could not verify may be forged: their words are taken,
+    // but they neither write into a case nor receive its notices.
+    let trusted = email.sender_verified;
+    if !fax
+        && trusted
+        && let Some(case) = thread_of(deps, &email).await?
+    {
         let note = if email.text.is_empty() {
             email.subject.clone()
         } else {
@@ -189,7 +226,7 @@ async fn take(
         description,
         location,
         // A gateway's address is not the resident's: a fax leaves no contact.
-        contact: (!fax).then(|| Contact {
+        contact: (!fax && trusted).then(|| Contact {
             email: Some(from),
             ..Contact::default()
         }),
@@ -291,6 +328,7 @@ mod tests {
     struct World {
         store: MemoryStore,
         media: MemoryBlobs,
+        queues: crate::memory::MemoryQueues,
         clock: ManualClock,
         ids: SequentialIds,
         catalogue: Catalogue,
@@ -313,6 +351,7 @@ mod tests {
             Self {
                 store: MemoryStore::default(),
                 media: MemoryBlobs::default(),
+                queues: Default::default(),
                 clock: ManualClock::at("2026-12-04T18:00:00Z".parse().unwrap()),
                 ids: SequentialIds::default(),
                 catalogue: Catalogue::new(doc).unwrap(),
@@ -332,6 +371,7 @@ mod tests {
                 contact_key: &self.key,
                 media: &self.media,
                 ledger: &self.store,
+                notify: &self.queues,
                 own_addresses: &self.own,
                 reply_local_part: "requests",
                 fax_senders: &self.fax,
@@ -406,6 +446,44 @@ mod tests {
             w.take("ses-3", stranger.as_bytes()),
             MailOutcome::Created { .. }
         ));
+    }
+
+    #[test]
+    fn a_sender_ses_could_not_verify_writes_into_no_case_and_gets_no_notice() {
+        let w = World::new();
+        let case = created(&w.take(
+            "v-1",
+            include_bytes!("../../../../events/email/plain-utf8.eml"),
+        ));
+        let reply =
+            String::from_utf8_lossy(include_bytes!("../../../../events/email/reply-to-case.eml"))
+                .replace("7H3K-9QX2", case.as_str());
+        let mut forged = parse_email(reply.as_bytes()).unwrap();
+        forged.sender_verified = false;
+        let deps = MailDesk {
+            store: &w.store,
+            people: &w.store,
+            clock: &w.clock,
+            ids: &w.ids,
+            catalogue: &w.catalogue,
+            contact_key: &w.key,
+            media: &w.media,
+            ledger: &w.store,
+            notify: &w.queues,
+            own_addresses: &w.own,
+            reply_local_part: "requests",
+            fax_senders: &w.fax,
+        };
+        let MailOutcome::Created { case: other, .. } =
+            block_on(take_email(&deps, "v-2", forged)).unwrap()
+        else {
+            panic!("a request of its own");
+        };
+        assert_ne!(other, case);
+        assert!(
+            !w.request(&other).has_contact,
+            "no notice to an address that may be forged"
+        );
     }
 
     #[test]

@@ -226,7 +226,8 @@ async fn sms_refusal(
         .count(
             &format!("texts-about#{scope}"),
             jiff::Timestamp::UNIX_EPOCH,
-            REQUEST_COUNT_KEEP_SECS,
+            // One count for the request's whole life, kept a while after its last text.
+            now.as_second() + REQUEST_COUNT_KEEP_SECS,
         )
         .await?;
     if about > limits.per_request {

@@ -123,8 +123,9 @@ pub enum TextError {
     Submit(crate::usecases::submit_request::SubmitError),
 }
 
-/// How long handling one message may take before a retry may try it again.
-const HANDLING_LOCK: SignedDuration = SignedDuration::from_secs(60);
+/// How long handling one message may take before a retry may try it again
+/// (longer than the function's 10-second timeout, no longer).
+const HANDLING_LOCK: SignedDuration = SignedDuration::from_secs(15);
 
 /// Handles one inbound text message, once.
 #[instrument(skip_all, fields(channel = inbound.channel.as_str(), outcome))]
@@ -140,7 +141,12 @@ pub async fn answer_text(
         .counters
         .count(&format!("texts-in#{key}"), minute, 3600)
         .await?;
-    let answer = if count > MAX_TEXTS_PER_MINUTE {
+    // STOP and START are remembered however many messages came this minute.
+    let opt = matches!(
+        parse_sms(&inbound.body).command,
+        SmsCommand::OptOut | SmsCommand::OptIn
+    );
+    let answer = if count > MAX_TEXTS_PER_MINUTE && !opt {
         silent(TextOutcome::Throttled)
     } else {
         let once = format!("text#{}#{}", inbound.channel.as_str(), inbound.message_id);
