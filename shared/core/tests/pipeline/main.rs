@@ -9,4 +9,5 @@ mod first_line;
 mod rerouting;
 mod second_line;
 mod stages;
+mod texting_limits;
 mod world;

@@ -17,7 +17,7 @@ use tracing::instrument;
 
 use crate::catalogue::Catalogue;
 use crate::channels::replies;
-use crate::channels::sms_command::{SmsCommand, parse_sms};
+use crate::channels::sms_command::{ParsedSms, SmsCommand, parse_sms};
 use crate::channels::text_language::language_of;
 use crate::channels::texter::{MAX_TEXTS_PER_MINUTE, TexterProfile};
 use crate::contact::{ContactKey, PhoneNumber};
@@ -141,11 +141,9 @@ pub async fn answer_text(
         .counters
         .count(&format!("texts-in#{key}"), minute, 3600)
         .await?;
+    let parsed = parse_sms(&inbound.body);
     // STOP and START are remembered however many messages came this minute.
-    let opt = matches!(
-        parse_sms(&inbound.body).command,
-        SmsCommand::OptOut | SmsCommand::OptIn
-    );
+    let opt = matches!(parsed.command, SmsCommand::OptOut | SmsCommand::OptIn);
     let answer = if count > MAX_TEXTS_PER_MINUTE && !opt {
         silent(TextOutcome::Throttled)
     } else {
@@ -153,7 +151,7 @@ pub async fn answer_text(
         let lock_until = now.saturating_add(HANDLING_LOCK).unwrap_or(now);
         match deps.ledger.claim(&once, now, lock_until).await? {
             Claim::AlreadyDone | Claim::InProgress => silent(TextOutcome::Duplicate),
-            Claim::Acquired => match converse(deps, &key, inbound).await {
+            Claim::Acquired => match converse(deps, &key, inbound, parsed).await {
                 Ok(answer) => {
                     deps.ledger.complete(&once).await?;
                     answer
@@ -187,8 +185,8 @@ async fn converse(
     deps: &TextDesk<'_>,
     key: &str,
     inbound: InboundText,
+    parsed: ParsedSms,
 ) -> Result<TextAnswer, TextError> {
-    let parsed = parse_sms(&inbound.body);
     let dropped = inbound.dropped_attachments;
     let mut profile = deps
         .texters
