@@ -156,9 +156,17 @@ async fn apply_follow_up(
     };
     let now = deps.clock.now();
     if let Some(note) = note {
-        let change = request.record(EventKind::CitizenUpdate { note }, now, ACTOR);
-        commit(deps.store, &change).await?;
-        request = change.request;
+        // The same words again right after (a text or mail taken again after
+        // a failure further on, a double submit) are added once.
+        let history = deps.store.history(&request.id).await?;
+        let repeated = history.last().is_some_and(
+            |event| matches!(&event.kind, EventKind::CitizenUpdate { note: last } if *last == note),
+        );
+        if !repeated {
+            let change = request.record(EventKind::CitizenUpdate { note }, now, ACTOR);
+            commit(deps.store, &change).await?;
+            request = change.request;
+        }
     }
     if let Some(to) = target {
         let change = request.move_to(to, None, now, ACTOR)?;

@@ -147,7 +147,7 @@ pub(crate) async fn send_once_to(
             ));
         }
     }
-    let sent = match send_by_best_way(deps, scope, contact, message).await {
+    let sent = match send_by_best_way(deps, key, scope, contact, message).await {
         Ok(Ok(outcome)) => Ok(outcome),
         Ok(Err(port)) | Err(port) => Err(port),
     };
@@ -169,6 +169,7 @@ pub(crate) async fn send_once_to(
 /// The outer error is a failed check, the inner one a failed send.
 async fn send_by_best_way(
     deps: &Notify<'_>,
+    key: &str,
     scope: &str,
     contact: &crate::contact::Contact,
     message: &crate::notifications::CitizenMessage,
@@ -177,7 +178,7 @@ async fn send_by_best_way(
     if let Some(phone) = &contact.phone {
         if opted_out(deps, phone).await? {
             refused = Some(NotifyOutcome::OptedOut);
-        } else if let Some(refusal) = sms_refusal(deps, phone, scope).await? {
+        } else if let Some(refusal) = sms_refusal(deps, key, phone, scope).await? {
             tracing::warn!(reason = refusal.as_str(), "text not sent");
             refused = Some(NotifyOutcome::NotAllowed(refusal));
         } else {
@@ -199,8 +200,11 @@ async fn send_by_best_way(
 }
 
 /// Why a text to `phone` about `scope` may not go, counting it when it may.
+/// A message is counted once: a retry after a failed send (`key` is the
+/// message's) was allowed and counted the first time.
 async fn sms_refusal(
     deps: &Notify<'_>,
+    key: &str,
     phone: &crate::contact::PhoneNumber,
     scope: &str,
 ) -> Result<Option<Refusal>, crate::ports::PortError> {
@@ -209,6 +213,31 @@ async fn sms_refusal(
         return Ok(Some(Refusal::Country));
     }
     let now = deps.clock.now();
+    let counted = format!("{key}#counted");
+    let lock_until = now.saturating_add(SEND_LOCK).unwrap_or(now);
+    if deps.ledger.claim(&counted, now, lock_until).await? != Claim::Acquired {
+        return Ok(None);
+    }
+    match count_text(deps, phone, scope, now).await {
+        Ok(refusal) => {
+            deps.ledger.complete(&counted).await?;
+            Ok(refusal)
+        }
+        Err(e) => {
+            deps.ledger.release(&counted).await?;
+            Err(e)
+        }
+    }
+}
+
+/// Counts a text against its number's day and its request's life.
+async fn count_text(
+    deps: &Notify<'_>,
+    phone: &crate::contact::PhoneNumber,
+    scope: &str,
+    now: jiff::Timestamp,
+) -> Result<Option<Refusal>, crate::ports::PortError> {
+    let limits = deps.limits;
     let number = deps.contact_key.of_phone(phone);
     let today = deps
         .counters

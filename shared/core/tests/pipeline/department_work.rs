@@ -113,6 +113,44 @@ fn waiting_for_the_citizen_pauses_the_clock_and_their_answer_restarts_it() {
 }
 
 #[test]
+fn a_residents_note_delivered_twice_is_added_once() {
+    let w = World::new();
+    let (request, _) = submit_and_route(&w, report("pothole", 50.0614, 19.9366));
+    let follow = FollowUp {
+        store: &w.store,
+        clock: &w.clock,
+    };
+    let note = |text: &str| CitizenUpdate {
+        note: Some(text.into()),
+        fixed: None,
+    };
+    // A text taken again after a failure between its note and its ledger.
+    for _ in 0..2 {
+        block_on(follow_up_by_client(
+            &follow,
+            &request.case_number,
+            note("Jest coraz większa"),
+        ))
+        .unwrap();
+    }
+    block_on(follow_up_by_client(
+        &follow,
+        &request.case_number,
+        note("I druga obok"),
+    ))
+    .unwrap();
+    let notes: Vec<String> = block_on(w.store.history(&request.id))
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| match e.kind {
+            EventKind::CitizenUpdate { note } => Some(note),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(notes, ["Jest coraz większa", "I druga obok"]);
+}
+
+#[test]
 fn clerks_claim_their_own_work_and_the_head_assigns_it() {
     let w = World::new();
     let (first, _) = submit_and_route(&w, report("pothole", 50.0614, 19.9366));

@@ -99,6 +99,11 @@ fn texts_go_only_where_and_as_often_as_the_city_allows() {
         );
         block_on(w.store.apply(&change)).unwrap();
     }
+    // A send that fails is retried by the queue: the retry is not counted again.
+    use std::sync::atomic::Ordering::SeqCst;
+    w.messenger.failing.store(true, SeqCst);
+    assert!(block_on(notify_citizen(&notify, &id, 2)).is_err());
+    w.messenger.failing.store(false, SeqCst);
     let outcomes: Vec<NotifyOutcome> = [2, 3]
         .into_iter()
         .map(|seq| block_on(notify_citizen(&notify, &id, seq)).unwrap())
