@@ -27,8 +27,11 @@ export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-eu-central-1}"
 export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}" AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
 log="$root/.local/test-output.log"
 mkdir -p "$root/.local"
-# The end-to-end tests run the admin command itself (citydesk import, train, evaluate).
-cargo build -p citydesk-cli --bin citydesk
+# The end-to-end tests run the admin command itself (citydesk import, train,
+# evaluate). Built with the whole workspace's targets, so its dependencies are
+# built once with the features the tests unify (a build of the CLI alone
+# would compile a third of them twice).
+cargo build --workspace --all-targets
 export CITYDESK_CLI="$root/target/debug/citydesk"
 # A short bounded pass of cargo fuzz over the channels' untrusted input (make fuzz runs long).
 infra/local/fuzz.sh short
