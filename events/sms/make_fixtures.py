@@ -2,7 +2,8 @@
 """Writes the SMS webhook fixtures: API Gateway HTTP API (payload 2.0) events
 carrying a Twilio-compatible form body, signed as the provider signs them
 (HMAC-SHA1, or HMAC-SHA256 when the settings header says so) with the
-fixtures' auth token over the fixtures' public URL. Run it again after
+fixtures' auth token over the fixtures' public URL; and (eum-*) the SNS
+events AWS End User Messaging's two-way SMS sends. Run it again after
 changing a fixture's fields: python3 events/sms/make_fixtures.py"""
 
 import base64, hashlib, hmac, json, pathlib, urllib.parse
@@ -78,6 +79,40 @@ FIXTURES = {
                                         WaId="48600100300")),
     "sms-unsigned.json": event(sms("SM0fixture00000000000000000000008", "+48600100200", "Dziura"), signature=False),
 }
+
+# AWS End User Messaging two-way SMS: the SNS event Lambda receives, whose
+# Message is the inbound text as a JSON string of its own.
+TOPIC = "arn:aws:sns:eu-central-1:123456789012:citydesk-InboundSmsTopic-1A2B3C4D5E6F"
+
+def end_user_messaging(sns_id, inbound_id, sender, body, topic=TOPIC, message=None):
+    text = message if message is not None else json.dumps({
+        "originationNumber": sender, "destinationNumber": CITY_NUMBER,
+        "messageKeyword": "KEYWORD_123456789012", "messageBody": body,
+        "inboundMessageId": inbound_id, "previousPublishedMessageId": "wJ0xYd6adudNnyfFLQ3qzG3i9hS7Q0Xd",
+    }, ensure_ascii=False)
+    return {"Records": [{
+        "EventSource": "aws:sns", "EventVersion": "1.0",
+        "EventSubscriptionArn": topic + ":2bcfbf39-05c3-41de-beaa-fcfcc21c8f55",
+        "Sns": {
+            "Type": "Notification", "MessageId": sns_id, "TopicArn": topic, "Subject": None,
+            "Message": text, "Timestamp": "2026-12-04T18:00:00.000Z", "SignatureVersion": "1",
+            "Signature": "EXAMPLEpH+fixture==",
+            "SigningCertUrl": "https://sns.eu-central-1.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem",
+            "UnsubscribeUrl": "https://sns.eu-central-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=" + topic,
+            "MessageAttributes": {},
+        },
+    }]}
+
+FIXTURES.update({
+    "eum-report.json": end_user_messaging("95df01b4-ee98-5cb9-9903-4c221d41eb5e", "cae173d2-66b9-564c-8309-21f858e9fb84",
+                                          "+48600100400", "Dziura w jezdni przy ul. Długa 10, głęboka na dłoń"),
+    "eum-status.json": end_user_messaging("95df01b4-ee98-5cb9-9903-4c221d41eb5f", "cae173d2-66b9-564c-8309-21f858e9fb85",
+                                          "+48600100400", "STATUS"),
+    "eum-other-topic.json": end_user_messaging("95df01b4-ee98-5cb9-9903-4c221d41eb60", "cae173d2-66b9-564c-8309-21f858e9fb86",
+                                               "+48600100400", "Dziura", topic="arn:aws:sns:eu-central-1:999999999999:elsewhere"),
+    "eum-not-a-text.json": end_user_messaging("95df01b4-ee98-5cb9-9903-4c221d41eb61", "", "", "",
+                                              message='{"notificationType":"DeliveryReceipt"}'),
+})
 
 here = pathlib.Path(__file__).parent
 for name, fixture in FIXTURES.items():

@@ -106,6 +106,10 @@ def put_api_resources(
         try:
             if not resolver.included(resource):
                 continue
+            if resource["Type"] == SUBSCRIPTION_TYPE and (resource.get("Properties") or {}).get("Protocol") == "lambda":
+                # The emulator would invoke the function itself: the local
+                # runner delivers the topic to it instead (sns_delivery.rs).
+                continue
             props = resolver.resolve(resource.get("Properties") or {})
             made[logical_id] = MAKERS[resource["Type"]](clients, stack_name, logical_id, props)
         except (Unresolved, KeyError, TypeError, ValueError) as err:

@@ -431,6 +431,14 @@ def build_description(
             for logical_id, spec in specs.items()
             for s in spec["schedules"]
         ],
+        # Functions subscribed to a topic: the runner subscribes a queue of its
+        # own and invokes them with Lambda's SNS event (sns_delivery.rs).
+        "sns_sources": [
+            {"function": logical_id, "topic_arn": resources[s["topic"]]["physical_id"]}
+            for logical_id, spec in specs.items()
+            for s in spec.get("sns", [])
+            if s["topic"] in resources and resources[s["topic"]]["physical_id"]
+        ],
         # Functions a service invokes directly (Connect): the runner answers
         # POST /_local/invoke/<function> for them as that service would call.
         "direct_invocations": [
@@ -466,6 +474,8 @@ def summary(description: dict[str, Any], action: str, out: Path) -> str:
         lines.append(f"  {logical_id:<24} {fn['binary'] or '?':<16} {len(fn['environment'])} env vars")
     for invocation in description.get("direct_invocations", []):
         lines.append(f"  invoked by {invocation['principal']:<30} -> {invocation['function']}")
+    for source in description.get("sns_sources", []):
+        lines.append(f"  topic {source['topic_arn'].rsplit(':', 1)[-1]} -> {source['function']}")
     for route in description["http_routes"]:
         lines.append(f"  {route['method']:<6} {route['path']:<48} -> {route['function']}")
     for source in description["queue_sources"]:

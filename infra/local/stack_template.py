@@ -142,13 +142,20 @@ def stream_event(function_id: str, event_name: str, props: dict[str, Any]) -> di
 
 
 def describe_functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Per serverless function: binary, HTTP routes, SQS and DynamoDB stream sources and schedules."""
+    """Per serverless function: binary, HTTP routes, SQS, DynamoDB stream and SNS sources and schedules."""
     functions: dict[str, dict[str, Any]] = {}
     for logical_id, resource in template["Resources"].items():
         if not isinstance(resource, dict) or resource.get("Type") != SERVERLESS_FUNCTION:
             continue
         build = (resource.get("Metadata") or {}).get("BuildProperties") or {}
-        spec: dict[str, Any] = {"binary": build.get("Binary"), "http": [], "sqs": [], "streams": [], "schedules": []}
+        spec: dict[str, Any] = {
+            "binary": build.get("Binary"),
+            "http": [],
+            "sqs": [],
+            "streams": [],
+            "schedules": [],
+            "sns": [],
+        }
         events = (resource.get("Properties") or {}).get("Events") or {}
         for event_name, event in events.items():
             kind = event.get("Type")
@@ -170,6 +177,8 @@ def describe_functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 )
             elif kind == "DynamoDB":
                 spec["streams"].append(stream_event(logical_id, event_name, props))
+            elif kind == "SNS":
+                spec["sns"].append({"topic": logical_id_of(props.get("Topic"))})
             elif kind in SCHEDULE_EVENT_TYPES:
                 spec["schedules"].append(
                     {

@@ -88,6 +88,13 @@ class RealTemplateTests(unittest.TestCase):
         self.assertEqual(Resolver(template, {}).resolve(schedule["timezone"]), "Europe/Warsaw")
         self.assertEqual(Resolver(template, {"CityTimeZone": "Europe/Berlin"}).resolve(schedule["timezone"]), "Europe/Berlin")
 
+    def test_a_function_subscribed_to_a_topic_is_described_with_that_topic(self):
+        template = read_template(ROOT / "template.yaml")
+        described = describe_functions(template)["IntakeSmsSnsFunction"]
+        self.assertEqual(described["binary"], "intake-sms-sns")
+        self.assertEqual(described["sns"], [{"topic": "InboundSmsTopic"}])
+        self.assertEqual(describe_functions(template)["NotifyFunction"]["sns"], [])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use citydesk_e2e::{eventually, start_system};
+use citydesk_e2e::{eventually, start_system, start_system_with};
 use serde_json::{Value, json};
 
 async fn get_json(http: &reqwest::Client, url: String) -> (u16, Value) {
@@ -283,6 +283,7 @@ async fn english_request_by_email_and_bad_input_over_real_http() {
     .await
     .expect("e-mail within 10 s");
     assert_eq!(mail["channel"], "email");
+    assert_eq!(mail["via"], "ses", "SES is the default provider: {mail}");
     assert_eq!(mail["to"], "resident@example.org");
     assert!(
         mail["body"]
@@ -344,5 +345,58 @@ async fn english_request_by_email_and_bad_input_over_real_http() {
     }
     let health = http.get(format!("{base}/health")).send().await.unwrap();
     assert_eq!(health.status().as_u16(), 200);
+    system.shutdown().await;
+}
+
+/// The Twilio- and Postmark-compatible providers, when a city chooses them,
+/// carry the same notifications (their fakes check the account's
+/// credentials, as the real APIs do).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_http_providers_carry_notifications_when_the_city_chooses_them() {
+    let system = start_system_with(
+        &["SmsProvider=twilio", "EmailProvider=postmark"],
+        &["infra/demo-city"],
+    )
+    .await;
+    let base = system.base_url();
+    let http = reqwest::Client::new();
+    let mut cases = Vec::new();
+    for contact in [
+        json!({"phone": "+48600777001"}),
+        json!({"email": "mieszkanka@example.org"}),
+    ] {
+        let r = http
+            .post(format!("{base}/v1/requests"))
+            .json(
+                &json!({"description": "Dziura w jezdni", "lat": 50.0614, "long": 19.9366,
+                          "contact": contact}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+        cases.push(
+            r.json::<Value>().await.unwrap()["case_number"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let carried = eventually(20, || async {
+        let (_, outbox) = get_json(&http, format!("{base}/_local/outbox")).await;
+        let via = |case: &str| {
+            outbox
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["body"].as_str().unwrap_or("").contains(case))
+                .map(|m| (m["channel"].clone(), m["via"].clone()))
+        };
+        Some((via(&cases[0])?, via(&cases[1])?))
+    })
+    .await
+    .expect("both residents told");
+    assert_eq!(carried.0, (json!("sms"), json!("twilio")));
+    assert_eq!(carried.1, (json!("email"), json!("postmark")));
     system.shutdown().await;
 }

@@ -223,3 +223,80 @@ async fn the_webhook_refuses_what_the_provider_did_not_sign_and_answers_a_retry_
     assert_eq!(found["open"][0]["channel"], "sms", "{found}");
     system.shutdown().await;
 }
+
+/// A text to a number at AWS End User Messaging: published to the stack's
+/// topic as that service does (played by `/_local/sms/inbound/end-user-messaging`),
+/// delivered by the runner's SNS trigger, answered with `SendTextMessage`.
+async fn text_through_topic(http: &reqwest::Client, base: &str, from: &str, body: &str, id: &str) {
+    let published = http
+        .post(format!("{base}/_local/sms/inbound/end-user-messaging"))
+        .form(&[("From", from), ("Body", body), ("InboundMessageId", id)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        published.status(),
+        200,
+        "{}",
+        published.text().await.unwrap()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn end_user_messaging_texts_arrive_through_the_topic_and_are_answered_once() {
+    let system = start_system().await;
+    let base = system.base_url();
+    let http = reqwest::Client::new();
+    const TEXTER: &str = "+48600555333";
+    let report = "Dziura w jezdni przy ul. Długa 10, bardzo głęboka";
+    // SNS delivers at least once: the same inboundMessageId twice.
+    text_through_topic(&http, &base, TEXTER, report, "eum-0001").await;
+    text_through_topic(&http, &base, TEXTER, report, "eum-0001").await;
+    let answer = eventually(20, || async {
+        let outbox = fetch_json(&http, format!("{base}/_local/outbox")).await;
+        messages_to(&outbox, TEXTER)
+            .into_iter()
+            .find(|m| m.contains("przyjęliśmy zgłoszenie"))
+    })
+    .await
+    .expect("the answer comes back by SendTextMessage");
+    let case = case_in(&answer);
+    wait_for_status(&http, &base, &case, "assigned", 15)
+        .await
+        .expect("the text became a request the pipeline routed");
+    text_through_topic(&http, &base, TEXTER, &format!("STATUS {case}"), "eum-0002").await;
+    let outbox = eventually(20, || async {
+        let outbox = fetch_json(&http, format!("{base}/_local/outbox")).await;
+        messages_to(&outbox, TEXTER)
+            .iter()
+            .any(|m| m.contains("przekazane do jednostki"))
+            .then_some(outbox)
+    })
+    .await
+    .expect("the status answer");
+    let answers: Vec<&Value> = outbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["to"] == TEXTER && m["body"].as_str().unwrap_or("").contains("przyjęliśmy"))
+        .collect();
+    assert_eq!(answers.len(), 1, "two deliveries, one answer: {outbox}");
+    assert_eq!(answers[0]["from"], citydesk_local::provider::LOCAL_SMS_FROM);
+    let requests = fetch_json(
+        &http,
+        format!("{base}/open311/v2/requests.json?service_code=pothole"),
+    )
+    .await;
+    let same: Vec<_> = requests
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r["description"]
+                .as_str()
+                .unwrap_or("")
+                .contains("bardzo głęboka")
+        })
+        .collect();
+    assert_eq!(same.len(), 1, "one request: {requests}");
+}

@@ -1,19 +1,29 @@
-//! Text conversations with residents: `POST /v1/channels/sms` is the
-//! webhook a Twilio-compatible provider calls for every SMS, MMS and
-//! WhatsApp message to the city's number. The provider's signature is
-//! checked against the public URL before any field is read (403 otherwise);
-//! a body over [`webhook::MAX_WEBHOOK_BYTES`] is a 413. The conversation
-//! itself is [`citydesk_core::usecases::text_conversation`]; its reply goes
-//! back as TwiML in the response, so a reply costs no second API call.
+//! Text conversations with residents, through either provider a city's
+//! number may live at:
+//! - [`webhook`]: `POST /v1/channels/sms`, the webhook a Twilio-compatible
+//!   provider calls for every SMS, MMS and WhatsApp message. The provider's
+//!   signature is checked against the public URL before any field is read
+//!   (403 otherwise); a body over [`webhook::MAX_WEBHOOK_BYTES`] is a 413.
+//!   The reply goes back as TwiML in the response.
+//! - [`end_user_messaging`]: the `intake-sms-sns` binary, which AWS End User
+//!   Messaging's two-way SMS reaches through an SNS topic; each text is
+//!   de-duplicated by its `inboundMessageId` and answered with
+//!   `SendTextMessage` from the city's number.
+//!
+//! The conversation itself is [`citydesk_core::usecases::text_conversation`],
+//! the same whichever way the text came.
 //!
 //! | variable | meaning |
 //! |---|---|
-//! | `SMS_WEBHOOK_URL` | the public URL the provider is configured to call (the signature covers it) |
-//! | `SMS_ACCOUNT_SID` | the provider account, for fetching MMS photos |
-//! | `SMS_AUTH_TOKEN_PARAMETER` | SSM SecureString of the account's auth token (signs webhooks, fetches media) |
+//! | `SMS_WEBHOOK_URL` | webhook: the public URL the provider is configured to call (the signature covers it) |
+//! | `SMS_ACCOUNT_SID` | webhook: the provider account, for fetching MMS photos |
+//! | `SMS_AUTH_TOKEN_PARAMETER` | webhook: SSM SecureString of the account's auth token (signs webhooks, fetches media) |
+//! | `INBOUND_SMS_TOPIC_ARN` | End User Messaging: the topic its texts arrive on (others are refused) |
+//! | `SMS_ORIGINATION_IDENTITY` | End User Messaging: the city's number answers come from (`citydesk_aws::messaging`) |
 //! | `TRACKING_SECRET_PARAMETER`, `CONTACT_KEY_PARAMETER` | SSM parameters of the id keys (as the web intake's) |
 //! | `PUBLIC_BASE_URL` | the pages' address, for tracking and answer links |
 
+pub mod end_user_messaging;
 mod media;
 pub mod twiml;
 pub mod webhook;
@@ -34,26 +44,22 @@ use citydesk_core::ports::{
     Clock, IdSource, KnowledgeIndex, MediaStore, OnceLedger, PersonIndex, PortError, RateCounter,
     RequestStore, TexterStore,
 };
+use citydesk_core::usecases::text_conversation::TextDesk;
 use secrecy::SecretString;
 
+/// What a conversation needs from the environment, whichever provider.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub struct ConversationConfig {
     pub common: CommonConfig,
-    pub webhook_url: String,
-    pub account_sid: String,
-    pub auth_token_parameter: String,
     pub tracking_secret_parameter: String,
     pub contact_key_parameter: String,
     pub public_base_url: String,
 }
 
-impl Config {
+impl ConversationConfig {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
             common: CommonConfig::from_env(env)?,
-            webhook_url: env.required("SMS_WEBHOOK_URL")?,
-            account_sid: env.optional("SMS_ACCOUNT_SID").unwrap_or_default(),
-            auth_token_parameter: env.required("SMS_AUTH_TOKEN_PARAMETER")?,
             tracking_secret_parameter: env.required("TRACKING_SECRET_PARAMETER")?,
             contact_key_parameter: env.required("CONTACT_KEY_PARAMETER")?,
             public_base_url: env.required("PUBLIC_BASE_URL")?,
@@ -61,8 +67,8 @@ impl Config {
     }
 }
 
-/// Built once per cold start.
-pub struct Deps {
+/// The ports and data of a conversation, built once per cold start.
+pub struct Conversations {
     pub store: Arc<dyn RequestStore>,
     pub people: Arc<dyn PersonIndex>,
     pub texters: Arc<dyn TexterStore>,
@@ -75,34 +81,14 @@ pub struct Deps {
     pub knowledge: KnowledgeBase,
     pub knowledge_index: Arc<dyn KnowledgeIndex>,
     pub contact_key: ContactKey,
-    pub webhook_url: String,
     pub public_base_url: String,
-    /// The provider account and its auth token: webhooks are signed with
-    /// it, and MMS photos are fetched with both.
-    pub account_sid: String,
-    pub auth_token: SecretString,
-    pub http: reqwest::Client,
 }
 
-impl Deps {
-    pub async fn init(config: &Config) -> Result<Self, PortError> {
-        let clients = Clients::new(&config.common).await;
+impl Conversations {
+    pub async fn init(config: &ConversationConfig, clients: &Clients) -> Result<Self, PortError> {
         let ssm = aws_sdk_ssm::Client::new(&clients.sdk);
         let blobs = S3Blobs::new(clients.s3.clone(), &config.common.bucket_name);
-        let token = async {
-            citydesk_aws::secrets::secure_parameter(&ssm, &config.auth_token_parameter)
-                .await?
-                .ok_or_else(|| {
-                    PortError::permanent(
-                        "read the SMS auth token",
-                        format!(
-                            "SSM parameter {} does not exist: webhooks cannot be checked without it",
-                            config.auth_token_parameter
-                        ),
-                    )
-                })
-        };
-        let (catalogue, knowledge, (tracking, contact_key), auth_token) = tokio::try_join!(
+        let (catalogue, knowledge, (tracking, contact_key)) = tokio::try_join!(
             clients.load_catalogue(&config.common),
             load_knowledge(&blobs, &config.common.jurisdiction),
             citydesk_aws::secrets::id_keys(
@@ -110,7 +96,6 @@ impl Deps {
                 &config.tracking_secret_parameter,
                 &config.contact_key_parameter,
             ),
-            token,
         )?;
         let index = citydesk_knowledge_search::ArticleIndex::build(&knowledge)
             .map_err(|e| PortError::permanent("build knowledge index", e.to_string()))?;
@@ -131,8 +116,82 @@ impl Deps {
             knowledge,
             knowledge_index: Arc::new(index),
             contact_key,
-            webhook_url: config.webhook_url.clone(),
             public_base_url: config.public_base_url.clone(),
+        })
+    }
+
+    /// The use case's view of these ports.
+    pub fn desk(&self) -> TextDesk<'_> {
+        TextDesk {
+            store: self.store.as_ref(),
+            people: self.people.as_ref(),
+            texters: self.texters.as_ref(),
+            counters: self.counters.as_ref(),
+            ledger: self.ledger.as_ref(),
+            clock: self.clock.as_ref(),
+            ids: self.ids.as_ref(),
+            catalogue: &self.catalogue,
+            knowledge: &self.knowledge,
+            knowledge_index: self.knowledge_index.as_ref(),
+            contact_key: &self.contact_key,
+            public_base_url: &self.public_base_url,
+        }
+    }
+}
+
+/// The webhook's environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub conversations: ConversationConfig,
+    pub webhook_url: String,
+    pub account_sid: String,
+    pub auth_token_parameter: String,
+}
+
+impl Config {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            conversations: ConversationConfig::from_env(env)?,
+            webhook_url: env.required("SMS_WEBHOOK_URL")?,
+            account_sid: env.optional("SMS_ACCOUNT_SID").unwrap_or_default(),
+            auth_token_parameter: env.required("SMS_AUTH_TOKEN_PARAMETER")?,
+        })
+    }
+}
+
+/// The webhook's dependencies, built once per cold start.
+pub struct Deps {
+    pub talk: Conversations,
+    pub webhook_url: String,
+    /// The provider account and its auth token: webhooks are signed with
+    /// it, and MMS photos are fetched with both.
+    pub account_sid: String,
+    pub auth_token: SecretString,
+    pub http: reqwest::Client,
+}
+
+impl Deps {
+    pub async fn init(config: &Config) -> Result<Self, PortError> {
+        let clients = Clients::new(&config.conversations.common).await;
+        let ssm = aws_sdk_ssm::Client::new(&clients.sdk);
+        let token = async {
+            citydesk_aws::secrets::secure_parameter(&ssm, &config.auth_token_parameter)
+                .await?
+                .ok_or_else(|| {
+                    PortError::permanent(
+                        "read the SMS auth token",
+                        format!(
+                            "SSM parameter {} does not exist: webhooks cannot be checked without it",
+                            config.auth_token_parameter
+                        ),
+                    )
+                })
+        };
+        let (talk, auth_token) =
+            tokio::try_join!(Conversations::init(&config.conversations, &clients), token)?;
+        Ok(Self {
+            talk,
+            webhook_url: config.webhook_url.clone(),
             account_sid: config.account_sid.clone(),
             auth_token,
             http: media::http_client()?,

@@ -54,12 +54,12 @@ pub(crate) async fn fetch_photos(
                 Ok((kind, photo)) => {
                     let key = format!(
                         "media/{}/text-{}-{n}.{}",
-                        deps.catalogue.city().jurisdiction_id,
+                        deps.talk.catalogue.city().jurisdiction_id,
                         message_id.to_ascii_lowercase(),
                         kind.extension
                     );
                     let size = photo.len() as u64;
-                    deps.media.put_media(&key, kind.mime, photo).await?;
+                    deps.talk.media.put_media(&key, kind.mime, photo).await?;
                     kept.push(MediaRef::Stored {
                         key,
                         content_type: kind.mime.to_owned(),

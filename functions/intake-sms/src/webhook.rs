@@ -13,7 +13,7 @@ use citydesk_core::channels::webhook_signature::{SignatureAlgorithm, verify_form
 use citydesk_core::contact::PhoneNumber;
 use citydesk_core::location::GeoPoint;
 use citydesk_core::request::Channel;
-use citydesk_core::usecases::text_conversation::{InboundText, TextDesk, TextError, answer_text};
+use citydesk_core::usecases::text_conversation::{InboundText, TextError, answer_text};
 use citydesk_http_api::{ApiError, method_not_allowed, route_not_found};
 use secrecy::ExposeSecret;
 
@@ -204,23 +204,11 @@ async fn handle(
         .map_err(|e| ApiError::dependency(e.retryable, &e))?;
     inbound.media = media;
     inbound.dropped_attachments = dropped;
-    let desk = TextDesk {
-        store: deps.store.as_ref(),
-        people: deps.people.as_ref(),
-        texters: deps.texters.as_ref(),
-        counters: deps.counters.as_ref(),
-        ledger: deps.ledger.as_ref(),
-        clock: deps.clock.as_ref(),
-        ids: deps.ids.as_ref(),
-        catalogue: &deps.catalogue,
-        knowledge: &deps.knowledge,
-        knowledge_index: deps.knowledge_index.as_ref(),
-        contact_key: &deps.contact_key,
-        public_base_url: &deps.public_base_url,
-    };
-    let answer = answer_text(&desk, inbound).await.map_err(|e| match e {
-        TextError::Port(p) => ApiError::dependency(p.retryable, &p),
-        TextError::Submit(s) => ApiError::unprocessable(None, "not_a_request", s.to_string()),
-    })?;
+    let answer = answer_text(&deps.talk.desk(), inbound)
+        .await
+        .map_err(|e| match e {
+            TextError::Port(p) => ApiError::dependency(p.retryable, &p),
+            TextError::Submit(s) => ApiError::unprocessable(None, "not_a_request", s.to_string()),
+        })?;
     Ok(crate::twiml::reply(answer.reply.as_deref()))
 }

@@ -1,5 +1,6 @@
 //! The SMS webhook on API Gateway fixtures (`events/sms/`, signed as the
-//! provider signs them) over in-memory ports: each fixture delivered twice.
+//! provider signs them), and End User Messaging's SNS events (`eum-*`), over
+//! in-memory ports: each fixture delivered twice.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -15,7 +16,8 @@ use citydesk_core::memory::{
 };
 use citydesk_core::ports::RequestStore;
 use citydesk_core::request::{Channel, ServiceRequest};
-use citydesk_intake_sms::{Deps, router};
+use citydesk_intake_sms::end_user_messaging::{RecordOutcome, SnsDeps, SnsEnvelope};
+use citydesk_intake_sms::{Conversations, Deps, router};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
@@ -29,7 +31,8 @@ struct World {
     app: axum::Router,
 }
 
-fn world() -> World {
+/// The conversation over in-memory ports and the demo city.
+fn conversations(store: &Arc<MemoryStore>, media: &Arc<MemoryBlobs>) -> Conversations {
     let mut doc = CatalogueDocument::from_sources(
         include_str!("../../../infra/demo-city/catalogue.toml"),
         include_str!("../../../infra/demo-city/districts.geojson"),
@@ -49,9 +52,7 @@ fn world() -> World {
     )
     .unwrap();
     let index = citydesk_knowledge_search::ArticleIndex::build(&knowledge).unwrap();
-    let store = Arc::new(MemoryStore::default());
-    let media = Arc::new(MemoryBlobs::default());
-    let deps = Deps {
+    Conversations {
         store: store.clone(),
         people: store.clone(),
         texters: Arc::new(MemoryTexters::default()),
@@ -64,8 +65,17 @@ fn world() -> World {
         knowledge,
         knowledge_index: Arc::new(index),
         contact_key: ContactKey::new(TEST_TRACKING_KEY),
-        webhook_url: URL.into(),
         public_base_url: "https://311.krakow.example".into(),
+    }
+}
+
+fn world() -> World {
+    let store = Arc::new(MemoryStore::default());
+    let media = Arc::new(MemoryBlobs::default());
+    let talk = conversations(&store, &media);
+    let deps = Deps {
+        talk,
+        webhook_url: URL.into(),
         account_sid: ACCOUNT.into(),
         auth_token: TOKEN.to_owned().into(),
         http: reqwest::Client::new(),
@@ -294,4 +304,98 @@ async fn a_body_over_the_cap_is_413_and_a_bad_number_is_400() {
     let (status, body) = call(&w.app, signed_form(&bad)).await;
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("From"), "{body}");
+}
+
+const TOPIC: &str = "arn:aws:sns:eu-central-1:123456789012:citydesk-InboundSmsTopic-1A2B3C4D5E6F";
+
+fn sns_world() -> (
+    Arc<MemoryStore>,
+    Arc<citydesk_core::memory::MemoryMessenger>,
+    SnsDeps,
+) {
+    let store = Arc::new(MemoryStore::default());
+    let media = Arc::new(MemoryBlobs::default());
+    let messenger = Arc::new(citydesk_core::memory::MemoryMessenger::default());
+    let deps = SnsDeps {
+        talk: conversations(&store, &media),
+        topic_arn: TOPIC.into(),
+        messenger: messenger.clone(),
+    };
+    (store, messenger, deps)
+}
+
+async fn sns(deps: &SnsDeps, fixture: &str) -> Vec<RecordOutcome> {
+    let event: SnsEnvelope = serde_json::from_str(fixture).unwrap();
+    citydesk_intake_sms::end_user_messaging::handle(deps, event)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_end_user_messaging_text_is_taken_and_answered_once() {
+    let (store, messenger, deps) = sns_world();
+    let fixture = include_str!("../../../events/sms/eum-report.json");
+    let first = sns(&deps, fixture).await;
+    assert_eq!(
+        first,
+        vec![RecordOutcome::Taken {
+            outcome: "created",
+            replied: true
+        }]
+    );
+    // SNS delivers at least once: the same inboundMessageId again.
+    let again = sns(&deps, fixture).await;
+    assert_eq!(
+        again,
+        vec![RecordOutcome::Taken {
+            outcome: "duplicate",
+            replied: false
+        }]
+    );
+    let requests = all_requests(&store).await;
+    assert_eq!(requests.len(), 1, "one request for two deliveries");
+    assert_eq!(requests[0].channel, Channel::Sms);
+    assert_eq!(
+        requests[0].location.address.as_deref(),
+        Some("ul. Długa 10")
+    );
+    let sent = messenger.sent();
+    assert_eq!(sent.len(), 1, "one answer: {sent:?}");
+    assert_eq!(sent[0].to, "+48600100400");
+    assert!(
+        sent[0].body.contains("przyjęliśmy zgłoszenie"),
+        "{}",
+        sent[0].body
+    );
+    assert!(
+        sent[0].body.contains(&requests[0].case_number.to_string()),
+        "{}",
+        sent[0].body
+    );
+
+    let status = sns(&deps, include_str!("../../../events/sms/eum-status.json")).await;
+    assert!(
+        matches!(status[0], RecordOutcome::Taken { replied: true, .. }),
+        "{status:?}"
+    );
+    assert_eq!(messenger.sent().len(), 2);
+}
+
+#[tokio::test]
+async fn another_topic_and_a_record_that_is_no_text_are_refused_without_a_word() {
+    let (store, messenger, deps) = sns_world();
+    let other = sns(
+        &deps,
+        include_str!("../../../events/sms/eum-other-topic.json"),
+    )
+    .await;
+    assert_eq!(other, vec![RecordOutcome::Refused("another topic")]);
+    let receipt = sns(
+        &deps,
+        include_str!("../../../events/sms/eum-not-a-text.json"),
+    )
+    .await;
+    assert_eq!(receipt, vec![RecordOutcome::Refused("not an inbound text")]);
+    assert!(all_requests(&store).await.is_empty());
+    assert!(messenger.sent().is_empty());
 }

@@ -3,24 +3,22 @@
 //! `tell_followers` fans a request's followers out a page at a time onto this
 //! queue, and each `follower_notice` tells one follower how it ended.
 //!
+//! Texts and mails go through the providers `citydesk_aws::messaging` reads
+//! (`SMS_PROVIDER`, `EMAIL_PROVIDER` and their settings: AWS End User
+//! Messaging SMS and SES by default). Besides those:
+//!
 //! | variable | meaning | default |
 //! |---|---|---|
-//! | `SMS_API_BASE_URL` | Twilio-compatible REST API | `https://api.twilio.com` |
-//! | `SMS_ACCOUNT_SID`, `SMS_FROM` | SMS account and sender | unset: SMS disabled |
-//! | `SMS_AUTH_TOKEN_PARAMETER` | SSM SecureString parameter holding the SMS auth token | unset: SMS disabled |
-//! | `EMAIL_API_BASE_URL` | Postmark-compatible e-mail API | `https://api.postmarkapp.com` |
 //! | `TRACKING_SECRET_PARAMETER` | SSM parameter of the tracking key (for the link in the confirmation) | required |
 //! | `CONTACT_KEY_PARAMETER` | SSM parameter of the contact key (a number's STOP is kept under it) | required |
 //! | `PUBLIC_BASE_URL` | the public API's URL, for that link | required |
 //! | `NOTIFY_QUEUE_URL` | this step's own queue, for the followers' fan-out | required |
-//! | `EMAIL_API_TOKEN_PARAMETER`, `EMAIL_FROM` | SSM parameter of the e-mail token, sender | unset: e-mail disabled |
 //! | `SMS_ALLOWED_COUNTRIES` | calling codes texts may go to (`+48,+380`; `*` any) | `+48` |
 //! | `SMS_MAX_PER_NUMBER_PER_DAY`, `SMS_MAX_PER_REQUEST` | caps on texts (then e-mail, or nothing) | 20, 15 |
 //!
-//! Secrets are read from SSM once at cold start. A named parameter that does not
-//! exist disables its channel (with a warning) rather than stopping the other.
-
-pub mod providers;
+//! An HTTP provider's token is read from SSM once at cold start; a named
+//! parameter that does not exist disables its channel (with a warning)
+//! rather than stopping the other.
 
 use std::sync::Arc;
 
@@ -39,13 +37,13 @@ use citydesk_core::ports::{
 use citydesk_core::usecases::notify_citizen::{Notify, notify_citizen};
 use citydesk_core::usecases::tell_followers::{notify_follower, tell_followers};
 
-pub use providers::{EmailSettings, Provider, ProviderMessenger, SmsSettings};
+use citydesk_aws::messaging::MessagingConfig;
 
 #[derive(Debug, Clone)]
 pub struct Config {
     pub common: CommonConfig,
-    pub sms: Option<SmsSettings>,
-    pub email: Option<EmailSettings>,
+    /// Which providers carry texts and mails.
+    pub messaging: MessagingConfig,
     /// SSM parameter of the key tracking tokens are derived with (for the link).
     pub tracking_secret_parameter: String,
     /// SSM parameter of the key numbers are remembered under (their STOP).
@@ -61,12 +59,11 @@ impl Config {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
             common: CommonConfig::from_env(env)?,
-            sms: SmsSettings::from_env(env),
+            messaging: MessagingConfig::from_env(env)?,
             tracking_secret_parameter: env.required("TRACKING_SECRET_PARAMETER")?,
             contact_key_parameter: env.required("CONTACT_KEY_PARAMETER")?,
             public_base_url: env.required("PUBLIC_BASE_URL")?,
             notify_queue_url: env.required("NOTIFY_QUEUE_URL")?,
-            email: EmailSettings::from_env(env),
             limits: limits_from_env(env)?,
         })
     }
@@ -122,29 +119,19 @@ impl Deps {
             &config.common.table_name,
         ));
         let ssm = aws_sdk_ssm::Client::new(&clients.sdk);
-        // Start-up reads run side by side: three secrets and the catalogues.
-        let sms = async {
-            match &config.sms {
-                Some(s) => with_secret(&ssm, s.clone(), &s.auth_token_parameter, "sms").await,
-                None => Ok(None),
-            }
-        };
-        let email = async {
-            match &config.email {
-                Some(e) => with_secret(&ssm, e.clone(), &e.token_parameter, "email").await,
-                None => Ok(None),
-            }
-        };
-        let ((tracking_key, contact_key), sms, email, catalogues) = tokio::try_join!(
+        // Start-up reads run side by side: the keys, the providers (an HTTP
+        // provider's token) and the catalogues.
+        let ((tracking_key, contact_key), messenger, catalogues) = tokio::try_join!(
             citydesk_aws::secrets::id_keys(
                 &ssm,
                 &config.tracking_secret_parameter,
                 &config.contact_key_parameter,
             ),
-            sms,
-            email,
+            config.messaging.connect(&clients.sdk),
             clients.load_catalogues(&config.common),
         )?;
+        let (sms, email) = messenger.describe();
+        tracing::info!(sms, email, "providers");
         Ok(Self {
             catalogues,
             store: store.clone(),
@@ -158,33 +145,13 @@ impl Deps {
                 citydesk_aws::sqs::SqsPipelineQueue::new(clients.sqs.clone())
                     .notify_to(config.notify_queue_url.clone()),
             ),
-            messenger: Arc::new(ProviderMessenger::new(sms, email)?),
+            messenger: Arc::new(messenger),
             clock: Arc::new(SystemClock),
             tracking_key,
             contact_key,
             limits: config.limits.clone(),
             public_base_url: config.public_base_url.clone(),
         })
-    }
-}
-
-/// Reads a channel's secret; a missing parameter disables only that channel.
-async fn with_secret<S>(
-    ssm: &aws_sdk_ssm::Client,
-    settings: S,
-    parameter: &str,
-    channel: &'static str,
-) -> Result<Option<Provider<S>>, PortError> {
-    match citydesk_aws::secrets::secure_parameter(ssm, parameter).await? {
-        Some(secret) => Ok(Some(Provider { settings, secret })),
-        None => {
-            tracing::warn!(
-                channel,
-                parameter,
-                "secret parameter not found; channel disabled"
-            );
-            Ok(None)
-        }
     }
 }
 

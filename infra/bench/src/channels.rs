@@ -60,7 +60,7 @@ async fn main() -> anyhow::Result<()> {
     let index = citydesk_knowledge_search::ArticleIndex::build(&knowledge)?;
     let store = Arc::new(MemoryStore::default());
     let clock = Arc::new(ManualClock::at("2026-12-04T18:00:00Z".parse()?));
-    let sms = citydesk_intake_sms::router(Arc::new(citydesk_intake_sms::Deps {
+    let talk = citydesk_intake_sms::Conversations {
         store: store.clone(),
         people: store.clone(),
         texters: Arc::new(MemoryTexters::default()),
@@ -73,8 +73,11 @@ async fn main() -> anyhow::Result<()> {
         knowledge,
         knowledge_index: Arc::new(index),
         contact_key: ContactKey::new(TEST_TRACKING_KEY),
-        webhook_url: URL.into(),
         public_base_url: "https://311.krakow.example".into(),
+    };
+    let sms = citydesk_intake_sms::router(Arc::new(citydesk_intake_sms::Deps {
+        talk,
+        webhook_url: URL.into(),
         account_sid: "ACbench".into(),
         auth_token: TOKEN.to_owned().into(),
         http: reqwest::Client::new(),

@@ -131,6 +131,22 @@ pub async fn build(
                 .map_err(init_err)?;
             LocalFunction::Http(citydesk_intake_sms::router(Arc::new(deps)))
         }
+        "intake-sms-sns" => {
+            use citydesk_intake_sms::end_user_messaging as eum;
+            let config = eum::SnsConfig::from_env(&env).map_err(config_err)?;
+            let deps = Arc::new(eum::SnsDeps::init(&config).await.map_err(init_err)?);
+            LocalFunction::Invoked(Arc::new(move |event| {
+                let deps = deps.clone();
+                Box::pin(async move {
+                    let event: eum::SnsEnvelope = serde_json::from_value(event)
+                        .map_err(|e| format!("not an SNS event: {e}"))?;
+                    eum::handle(&deps, event)
+                        .await
+                        .map(|outcomes| serde_json::json!({"records": outcomes.len()}))
+                        .map_err(|e| e.to_string())
+                })
+            }))
+        }
         "intake-email" => {
             let config = citydesk_intake_email::Config::from_env(&env).map_err(config_err)?;
             let deps = Arc::new(

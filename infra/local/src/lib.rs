@@ -8,9 +8,13 @@
 //! - polls the template's SQS event sources with Lambda's semantics ([`poller`]),
 //! - reads the table's change stream into the outbox's dispatcher ([`stream_poller`]),
 //! - fires the template's schedules ([`schedules`], expressions in [`cron`]), or on demand,
-//! - fakes the SMS and e-mail providers on loopback ([`provider`]), plays a
+//! - plays the SMS and e-mail providers on loopback (End User Messaging and
+//!   SES in [`aws_messaging`], the Twilio- and Postmark-compatible APIs in
+//!   [`provider`]), plays a
 //!   resident's phone texting the city ([`resident_phone`]) and SES handing
 //!   over mail dropped in the bucket ([`mail_drop`]),
+//! - delivers the stack's SNS topics to the functions subscribed to them
+//!   ([`sns_delivery`]),
 //! - answers the invocations a service makes directly, as Amazon Connect's
 //!   contact flows do ([`direct_invoke`]),
 //! - runs a development identity provider for staff tokens ([`dev_issuer`]).
@@ -18,6 +22,7 @@
 //! The same runner works against LocalStack or a real account: only the
 //! endpoint and credentials differ.
 
+pub mod aws_messaging;
 mod credentials;
 pub mod cron;
 pub mod dev_issuer;
@@ -30,6 +35,7 @@ pub mod poller;
 pub mod provider;
 pub mod resident_phone;
 pub mod schedules;
+pub mod sns_delivery;
 pub mod stack;
 pub mod stream_poller;
 
@@ -170,21 +176,41 @@ fn function_env(
     if binary == "notify" {
         // Links in messages lead to this machine's API.
         env.insert("PUBLIC_BASE_URL".into(), local_url.to_owned());
-        env.insert(
-            "SMS_API_BASE_URL".into(),
-            format!("{local_url}/_local/provider/sms"),
-        );
-        env.insert("SMS_ACCOUNT_SID".into(), provider::LOCAL_SMS_ACCOUNT.into());
-
-        env.insert("SMS_FROM".into(), provider::LOCAL_SMS_FROM.into());
-        env.insert(
-            "EMAIL_API_BASE_URL".into(),
-            format!("{local_url}/_local/provider/email"),
-        );
-
-        env.insert("EMAIL_FROM".into(), provider::LOCAL_EMAIL_FROM.into());
+    }
+    if binary == "notify" || binary == "intake-sms-sns" {
+        play_providers(&mut env, local_url);
     }
     env
+}
+
+/// Points a function that sends texts and mails at the providers this
+/// machine plays: End User Messaging and SES ([`aws_messaging`]) by endpoint,
+/// the Twilio- and Postmark-compatible ones ([`provider`]) by base URL, with
+/// the local senders where the template leaves them to the city.
+fn play_providers(env: &mut HashMap<String, String>, local_url: &str) {
+    env.insert(
+        "AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2".into(),
+        format!("{local_url}{}", aws_messaging::SMS_VOICE_PREFIX),
+    );
+    env.insert(
+        "AWS_ENDPOINT_URL_SESV2".into(),
+        format!("{local_url}{}", aws_messaging::SES_PREFIX),
+    );
+    env.insert(
+        "SMS_ORIGINATION_IDENTITY".into(),
+        provider::LOCAL_SMS_FROM.into(),
+    );
+    env.insert(
+        "SMS_API_BASE_URL".into(),
+        format!("{local_url}/_local/provider/sms"),
+    );
+    env.insert("SMS_ACCOUNT_SID".into(), provider::LOCAL_SMS_ACCOUNT.into());
+    env.insert("SMS_FROM".into(), provider::LOCAL_SMS_FROM.into());
+    env.insert(
+        "EMAIL_API_BASE_URL".into(),
+        format!("{local_url}/_local/provider/email"),
+    );
+    env.insert("EMAIL_FROM".into(), provider::LOCAL_EMAIL_FROM.into());
 }
 
 /// Stores the fake providers' tokens where the notify function reads secrets:
@@ -415,9 +441,15 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
     let mut invoked_functions = BTreeMap::new();
     for (logical_id, f) in &stack.functions {
         let env = function_env(&stack, &f.binary, &f.environment, &local_url, &issuer);
-        match functions::build(&f.binary, env, function_timeout(&stack, logical_id))
-            .await
-            .with_context(|| format!("starting {logical_id}"))?
+        // Boxed: the start-up of every function is one large future, too
+        // large for a test thread's stack in a debug build.
+        match Box::pin(functions::build(
+            &f.binary,
+            env,
+            function_timeout(&stack, logical_id),
+        ))
+        .await
+        .with_context(|| format!("starting {logical_id}"))?
         {
             LocalFunction::Http(router) => {
                 http_functions.insert(logical_id.clone(), router);
@@ -461,6 +493,31 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
             function_timeout(&stack, &source.function),
             stop_rx.clone(),
         )));
+    }
+
+    // Functions subscribed to a topic: the runner's queue on the topic, then the function.
+    let sns = aws_sdk_sns::Client::new(&clients.sdk);
+    let mut sms_topic = None;
+    for source in &stack.sns_sources {
+        let handler = invoked_functions
+            .get(&source.function)
+            .cloned()
+            .with_context(|| {
+                format!(
+                    "SNS source for {} which is not an event-invoked function",
+                    source.function
+                )
+            })?;
+        let delivery =
+            sns_delivery::subscribe(&sqs, &sns, &stack.stack_name, source, handler).await?;
+        if stack
+            .functions
+            .get(&source.function)
+            .is_some_and(|f| f.binary == "intake-sms-sns")
+        {
+            sms_topic = Some(source.topic_arn.clone());
+        }
+        tasks.push(tokio::spawn(delivery.run(stop_rx.clone())));
     }
 
     for source in &stack.stream_sources {
@@ -511,7 +568,12 @@ pub async fn start(options: Options) -> anyhow::Result<RunningSystem> {
     let app = Router::new()
         .merge(local)
         .merge(provider::routes(outbox.clone()))
-        .merge(resident_phone::routes(outbox.clone(), &local_url))
+        .merge(aws_messaging::routes(outbox.clone()))
+        .merge(resident_phone::routes(
+            outbox.clone(),
+            &local_url,
+            sms_topic.map(|topic| (sns.clone(), topic)),
+        ))
         .merge(direct_invoke::routes(&stack, invoked_functions.clone())?)
         .merge(issuer.routes(staff_tokens.keys().cloned().collect()))
         .fallback_service(api);

@@ -1,6 +1,7 @@
-//! A fake SMS and e-mail provider on loopback (local only, never deployed):
-//! the notify function talks to it exactly as to Twilio and Postmark, and what
-//! it received is readable at `GET /_local/outbox`.
+//! The Twilio- and Postmark-compatible providers on loopback (local only,
+//! never deployed): a function configured for them talks to these exactly as
+//! to the real APIs, and what every provider this machine plays received is
+//! readable at `GET /_local/outbox`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,6 +18,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize)]
 pub struct OutboxMessage {
     pub channel: &'static str,
+    /// Which provider carried it: `end-user-messaging`, `ses`, `twilio`,
+    /// `postmark`, or `twiml` (a webhook's answer).
+    pub via: &'static str,
     pub to: String,
     pub from: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -93,6 +97,7 @@ async fn sms(
     };
     outbox.push(OutboxMessage {
         channel: "sms",
+        via: "twilio",
         to: field("To")?,
         from: field("From")?,
         subject: None,
@@ -129,6 +134,7 @@ async fn email(
     }
     outbox.push(OutboxMessage {
         channel: "email",
+        via: "postmark",
         to: body.to,
         from: body.from,
         subject: Some(body.subject),

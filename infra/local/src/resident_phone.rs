@@ -5,6 +5,12 @@
 //! text to the SMS webhook exactly as the provider does (signed with the
 //! account's auth token over the webhook URL) and puts the service's reply
 //! in `/_local/outbox`, as the provider would text it back.
+//!
+//! `POST /_local/sms/inbound/end-user-messaging` (`From`, `Body`, and
+//! optionally `InboundMessageId`) is the same text to a number at AWS End
+//! User Messaging: it is published to the stack's inbound-SMS topic as that
+//! service publishes it, and the answer, sent with `SendTextMessage`,
+//! arrives in the outbox a moment later.
 
 use axum::extract::State;
 use axum::routing::post;
@@ -22,16 +28,72 @@ struct Phone {
     outbox: Outbox,
     webhook_url: String,
     http: reqwest::Client,
+    /// The emulator's SNS and the topic End User Messaging publishes texts to.
+    end_user_messaging: Option<(aws_sdk_sns::Client, String)>,
 }
 
-pub fn routes(outbox: Outbox, local_url: &str) -> Router {
+pub fn routes(
+    outbox: Outbox,
+    local_url: &str,
+    end_user_messaging: Option<(aws_sdk_sns::Client, String)>,
+) -> Router {
     Router::new()
         .route("/_local/sms/inbound", post(deliver))
+        .route(
+            "/_local/sms/inbound/end-user-messaging",
+            post(publish_to_topic),
+        )
         .with_state(Phone {
             outbox,
             webhook_url: format!("{local_url}{SMS_WEBHOOK_PATH}"),
             http: reqwest::Client::new(),
+            end_user_messaging,
         })
+}
+
+/// A text to the city's End User Messaging number: published to its topic
+/// with the fields that service gives it.
+async fn publish_to_topic(
+    State(phone): State<Phone>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Some((sns, topic)) = &phone.end_user_messaging else {
+        return Err(ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "not_found",
+            "the stack subscribes no intake-sms-sns function to a topic",
+        ));
+    };
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let from = field("From").ok_or_else(|| {
+        ApiError::invalid_field("From", "From (the resident's number) is required")
+    })?;
+    let inbound_message_id =
+        field("InboundMessageId").unwrap_or_else(|| ulid::Ulid::new().to_string().to_lowercase());
+    let message = serde_json::json!({
+        "originationNumber": from,
+        "destinationNumber": LOCAL_SMS_FROM,
+        "messageKeyword": "KEYWORD_000000000000",
+        "messageBody": field("Body").unwrap_or_default(),
+        "inboundMessageId": inbound_message_id,
+        "previousPublishedMessageId": "",
+    });
+    let published = sns
+        .publish()
+        .topic_arn(topic)
+        .message(message.to_string())
+        .send()
+        .await
+        .map_err(|e| ApiError::unavailable(&e.into_service_error()))?;
+    Ok(Json(serde_json::json!({
+        "inbound_message_id": inbound_message_id,
+        "sns_message_id": published.message_id,
+    })))
 }
 
 /// The text inside TwiML's `<Message>`, if the answer has one.
@@ -98,6 +160,7 @@ async fn deliver(
     if let Some(body) = &reply {
         phone.outbox.push(OutboxMessage {
             channel: "sms",
+            via: "twiml",
             to: from,
             from: LOCAL_SMS_FROM.to_owned(),
             subject: None,

@@ -28,6 +28,15 @@ pub struct Stack {
     /// Functions a service invokes directly (Amazon Connect's contact flows).
     #[serde(default)]
     pub direct_invocations: Vec<DirectInvocation>,
+    /// Functions subscribed to an SNS topic (End User Messaging's texts).
+    #[serde(default)]
+    pub sns_sources: Vec<SnsSource>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SnsSource {
+    pub function: String,
+    pub topic_arn: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -11,6 +11,7 @@
 //! | [`secrets`] | provider secrets from SSM SecureString parameters |
 //! | [`sqs_batch`] | runs a use case per SQS record, reports partial batch failures |
 //! | [`stream_batch`] | runs a use case per committed event of the table's stream, reports the first failure |
+//! | [`messaging`] | texts and mails to residents: End User Messaging SMS and SES by default, Twilio- and Postmark-compatible APIs as options |
 //! | [`knowledge`] | a city's knowledge base: read from its folder, published to and loaded from the bucket |
 //! | [`eventbridge`] | the city's event bus |
 //! | [`deadline`] | the time an invocation has left |
@@ -25,6 +26,7 @@ pub mod deadline;
 pub mod dynamo;
 pub mod eventbridge;
 pub mod knowledge;
+pub mod messaging;
 pub mod s3;
 pub mod secrets;
 pub mod sqs;
