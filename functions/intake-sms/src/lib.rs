@@ -164,9 +164,10 @@ pub struct Deps {
     pub talk: Conversations,
     pub webhook_url: String,
     /// The provider account and its auth token: webhooks are signed with
-    /// it, and MMS photos are fetched with both.
+    /// it, and MMS photos are fetched with both (`None`: no token is kept,
+    /// so no call can be checked, and each is refused).
     pub account_sid: String,
-    pub auth_token: SecretString,
+    pub auth_token: Option<SecretString>,
     pub http: reqwest::Client,
 }
 
@@ -174,18 +175,18 @@ impl Deps {
     pub async fn init(config: &Config) -> Result<Self, PortError> {
         let clients = Clients::new(&config.conversations.common).await;
         let ssm = aws_sdk_ssm::Client::new(&clients.sdk);
+        // A city whose number is at End User Messaging keeps no such token:
+        // then every call here is refused (403), and the function still starts.
         let token = async {
-            citydesk_aws::secrets::secure_parameter(&ssm, &config.auth_token_parameter)
-                .await?
-                .ok_or_else(|| {
-                    PortError::permanent(
-                        "read the SMS auth token",
-                        format!(
-                            "SSM parameter {} does not exist: webhooks cannot be checked without it",
-                            config.auth_token_parameter
-                        ),
-                    )
-                })
+            let token =
+                citydesk_aws::secrets::secure_parameter(&ssm, &config.auth_token_parameter).await?;
+            if token.is_none() {
+                tracing::warn!(
+                    parameter = %config.auth_token_parameter,
+                    "no SMS auth token: the webhook refuses every call"
+                );
+            }
+            Ok::<_, PortError>(token)
         };
         let (talk, auth_token) =
             tokio::try_join!(Conversations::init(&config.conversations, &clients), token)?;

@@ -88,7 +88,10 @@ async fn fetch(deps: &Deps, attachment: &Attachment) -> Result<Option<Vec<u8>>, 
     let response = deps
         .http
         .get(&attachment.url)
-        .basic_auth(&deps.account_sid, Some(deps.auth_token.expose_secret()))
+        .basic_auth(
+            &deps.account_sid,
+            deps.auth_token.as_ref().map(|t| t.expose_secret()),
+        )
         .send()
         .await
         .map_err(unreachable)?;

@@ -182,8 +182,13 @@ async fn handle(
     let algorithm =
         SignatureAlgorithm::from_settings(header_text("x-twilio-webhooks-signature-settings"))
             .map_err(|e| ApiError::forbidden(e.to_string()))?;
+    let token = deps.auth_token.as_ref().ok_or_else(|| {
+        ApiError::forbidden(
+            "this deployment keeps no Twilio-compatible auth token (SMS_AUTH_TOKEN_PARAMETER), so it takes no webhook",
+        )
+    })?;
     verify_form(
-        deps.auth_token.expose_secret(),
+        token.expose_secret(),
         algorithm,
         &signed_url(&deps.webhook_url, uri),
         &params,

@@ -77,7 +77,7 @@ fn world() -> World {
         talk,
         webhook_url: URL.into(),
         account_sid: ACCOUNT.into(),
-        auth_token: TOKEN.to_owned().into(),
+        auth_token: Some(TOKEN.to_owned().into()),
         http: reqwest::Client::new(),
     };
     World {
@@ -191,6 +191,28 @@ async fn an_unsigned_webhook_is_refused_before_anything_is_read() {
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("X-Twilio-Signature"), "{body}");
     assert!(all_requests(&w.store).await.is_empty());
+}
+
+#[tokio::test]
+async fn without_an_auth_token_every_webhook_is_refused() {
+    // A city whose number is at End User Messaging keeps no Twilio token.
+    let store = Arc::new(MemoryStore::default());
+    let media = Arc::new(MemoryBlobs::default());
+    let app = router(Arc::new(Deps {
+        talk: conversations(&store, &media),
+        webhook_url: URL.into(),
+        account_sid: String::new(),
+        auth_token: None,
+        http: reqwest::Client::new(),
+    }));
+    let (status, body) = call(
+        &app,
+        event(include_str!("../../../events/sms/sms-status.json")),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("SMS_AUTH_TOKEN_PARAMETER"), "{body}");
+    assert!(all_requests(&store).await.is_empty());
 }
 
 fn signed_form(params: &[(&str, String)]) -> http::Request<Body> {

@@ -24,6 +24,7 @@ use tower::ServiceExt;
 const ROUNDS: u64 = 2000;
 const TOKEN: &str = "bench-token";
 const URL: &str = "https://311.krakow.example/v1/channels/sms";
+const TOPIC: &str = "arn:aws:sns:eu-central-1:123456789012:bench-InboundSmsTopic";
 
 fn catalogue() -> anyhow::Result<Catalogue> {
     let city = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../demo-city");
@@ -60,7 +61,8 @@ async fn main() -> anyhow::Result<()> {
     let index = citydesk_knowledge_search::ArticleIndex::build(&knowledge)?;
     let store = Arc::new(MemoryStore::default());
     let clock = Arc::new(ManualClock::at("2026-12-04T18:00:00Z".parse()?));
-    let talk = citydesk_intake_sms::Conversations {
+    let index: Arc<dyn citydesk_core::ports::KnowledgeIndex> = Arc::new(index);
+    let talk = || citydesk_intake_sms::Conversations {
         store: store.clone(),
         people: store.clone(),
         texters: Arc::new(MemoryTexters::default()),
@@ -70,16 +72,16 @@ async fn main() -> anyhow::Result<()> {
         clock: clock.clone(),
         ids: Arc::new(SequentialIds::default()),
         catalogue: catalogue.clone(),
-        knowledge,
-        knowledge_index: Arc::new(index),
+        knowledge: knowledge.clone(),
+        knowledge_index: index.clone(),
         contact_key: ContactKey::new(TEST_TRACKING_KEY),
         public_base_url: "https://311.krakow.example".into(),
     };
     let sms = citydesk_intake_sms::router(Arc::new(citydesk_intake_sms::Deps {
-        talk,
+        talk: talk(),
         webhook_url: URL.into(),
         account_sid: "ACbench".into(),
-        auth_token: TOKEN.to_owned().into(),
+        auth_token: Some(TOKEN.to_owned().into()),
         http: reqwest::Client::new(),
     }));
 
@@ -131,6 +133,38 @@ async fn main() -> anyhow::Result<()> {
         status.record(started.elapsed().as_nanos() as u64)?;
     }
     row("SMS status query (webhook)", &status);
+
+    // The same report through End User Messaging: an SNS event, the answer sent.
+    let messenger = Arc::new(citydesk_core::memory::MemoryMessenger::default());
+    let sns = citydesk_intake_sms::end_user_messaging::SnsDeps {
+        talk: talk(),
+        topic_arn: TOPIC.into(),
+        messenger: messenger.clone(),
+    };
+    let mut through_topic = Histogram::<u64>::new(3)?;
+    for n in 0..ROUNDS {
+        let inbound = serde_json::json!({
+            "originationNumber": format!("+48500{n:06}"),
+            "destinationNumber": "+48120000311",
+            "messageBody": "Ogromna dziura w jezdni przed ul. Długa 10, uszkodziłem koło",
+            "inboundMessageId": format!("bench-{n}"),
+        });
+        let event = serde_json::json!({"Records": [{"Sns": {
+            "MessageId": format!("sns-{n}"), "TopicArn": TOPIC, "Message": inbound.to_string(),
+        }}]});
+        let started = Instant::now();
+        citydesk_intake_sms::end_user_messaging::handle(&sns, serde_json::from_value(event)?)
+            .await?;
+        through_topic.record(started.elapsed().as_nanos() as u64)?;
+    }
+    anyhow::ensure!(
+        messenger.sent().len() == ROUNDS as usize,
+        "every text answered once"
+    );
+    row(
+        "SMS report with its address (End User Messaging)",
+        &through_topic,
+    );
 
     let media = MemoryBlobs::default();
     let queues = citydesk_core::memory::MemoryQueues::default();
