@@ -72,8 +72,20 @@ async fn a_message_becomes_a_request_and_the_reply_threads_into_it() {
         .trim_end_matches('.')
         .to_owned();
 
-    // The reply quotes our message: only the new words reach the case.
+    // Our mail is answered to the residents' address tagged with the case.
+    let outbox = fetch_json(&http, format!("{base}/_local/outbox")).await;
+    let reply_to = outbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["body"] == body.as_str())
+        .and_then(|m| m["reply_to"].as_str())
+        .expect("the confirmation has a Reply-To")
+        .to_owned();
+    assert_eq!(reply_to, format!("zgloszenia+{case}@example.org"));
+    // The reply (to that address) quotes our message: only the new words reach the case.
     let reply = String::from_utf8_lossy(include_bytes!("../../events/email/reply-to-case.eml"))
+        .replace("requests+7H3K-9QX2@krakow.example", &reply_to)
         .replace("7H3K-9QX2", &case)
         .into_bytes();
     drop_mail("e2e-reply", reply).await;

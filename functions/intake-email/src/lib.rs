@@ -13,7 +13,7 @@
 //! |---|---|---|
 //! | `INBOUND_MAIL_PREFIX` | where the receipt rule stores messages in the bucket | `inbound-mail/` |
 //! | `CITY_EMAIL_ADDRESSES` | the city's own addresses, comma-separated (mail from them is never taken) | required |
-//! | `REPLY_LOCAL_PART` | replies are plus-addressed to `<this>+<case>@…` | `requests` |
+//! | `REPLY_LOCAL_PART` | replies are plus-addressed to `<this>+<case>@…` | the mailbox of the first `CITY_EMAIL_ADDRESSES` address |
 //! | `FAX_GATEWAY_SENDERS` | senders that are fax-to-mail gateways, comma-separated | none |
 //! | `NOTIFY_QUEUE_URL` | the notify step's queue (attachments not kept are told there) | required |
 //! | `TRACKING_SECRET_PARAMETER`, `CONTACT_KEY_PARAMETER` | SSM parameters of the id keys | required |
@@ -63,15 +63,23 @@ impl Config {
         if own_addresses.is_empty() {
             return Err(ConfigError::Missing("CITY_EMAIL_ADDRESSES"));
         }
+        // The city's inbound address first: the notify step's Reply-To tags
+        // it with the case (`zgloszenia+7H3K-9QX2@…`).
+        let reply_local_part = env.optional("REPLY_LOCAL_PART").unwrap_or_else(|| {
+            let first = own_addresses
+                .first()
+                .map(String::as_str)
+                .unwrap_or_default();
+            let local = first.rsplit_once('@').map_or(first, |(l, _)| l);
+            local.split_once('+').map_or(local, |(m, _)| m).to_owned()
+        });
         Ok(Self {
             common: CommonConfig::from_env(env)?,
             inbound_prefix: env
                 .optional("INBOUND_MAIL_PREFIX")
                 .unwrap_or_else(|| "inbound-mail/".into()),
             own_addresses,
-            reply_local_part: env
-                .optional("REPLY_LOCAL_PART")
-                .unwrap_or_else(|| "requests".into()),
+            reply_local_part,
             fax_senders: list(env.optional("FAX_GATEWAY_SENDERS")),
             notify_queue_url: env.required("NOTIFY_QUEUE_URL")?,
             tracking_secret_parameter: env.required("TRACKING_SECRET_PARAMETER")?,

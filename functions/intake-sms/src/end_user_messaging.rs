@@ -103,7 +103,8 @@ struct InboundSms {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SnsError {
-    /// Worth Lambda's retry: the text was not taken (its ledger claim was released).
+    /// The text was not taken (its ledger claim was released): Lambda
+    /// retries it, then its on-failure destination keeps it.
     #[error("text {sns_message_id} not taken yet: {source}")]
     Dependency {
         sns_message_id: String,
@@ -170,14 +171,17 @@ async fn take(deps: &SnsDeps, notification: SnsNotification) -> Result<RecordOut
     let to = inbound.from.clone();
     let answer = match answer_text(&deps.talk.desk(), inbound).await {
         Ok(answer) => answer,
-        Err(TextError::Port(source)) if source.retryable => {
+        // A failed dependency, even one a retry will not mend (a missing
+        // permission), fails the invocation: Lambda retries it, then the
+        // failed queue (alarmed) keeps it.
+        Err(TextError::Port(source)) => {
             return Err(SnsError::Dependency {
                 sns_message_id: notification.message_id,
                 source,
             });
         }
-        Err(e) => {
-            tracing::error!(error = %e, "the text could not be taken, dropped");
+        Err(e @ TextError::Submit(_)) => {
+            tracing::error!(error = %e, "the text could not become a request, dropped");
             return Ok(RecordOutcome::Refused("not a request"));
         }
     };

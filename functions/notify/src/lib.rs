@@ -15,6 +15,7 @@
 //! | `NOTIFY_QUEUE_URL` | this step's own queue, for the followers' fan-out | required |
 //! | `SMS_ALLOWED_COUNTRIES` | calling codes texts may go to (`+48,+380`; `*` any) | `+48` |
 //! | `SMS_MAX_PER_NUMBER_PER_DAY`, `SMS_MAX_PER_REQUEST` | caps on texts (then e-mail, or nothing) | 20, 15 |
+//! | `EMAIL_REPLY_TO` | the address residents write to: a mail's Reply-To is it, tagged with the case (`zgloszenia+7H3K-9QX2@…`) | none |
 //!
 //! An HTTP provider's token is read from SSM once at cold start; a named
 //! parameter that does not exist disables its channel (with a warning)
@@ -53,6 +54,8 @@ pub struct Config {
     pub notify_queue_url: String,
     /// What texting may cost the city.
     pub limits: OutboundLimits,
+    /// The address residents write to: mail is answered there, tagged with its case.
+    pub reply_to: Option<citydesk_core::contact::Email>,
 }
 
 impl Config {
@@ -65,6 +68,15 @@ impl Config {
             public_base_url: env.required("PUBLIC_BASE_URL")?,
             notify_queue_url: env.required("NOTIFY_QUEUE_URL")?,
             limits: limits_from_env(env)?,
+            reply_to: env
+                .optional("EMAIL_REPLY_TO")
+                .map(|raw| {
+                    citydesk_core::contact::Email::parse(&raw).map_err(|e| ConfigError::Invalid {
+                        name: "EMAIL_REPLY_TO",
+                        reason: e.to_string(),
+                    })
+                })
+                .transpose()?,
         })
     }
 }
@@ -104,6 +116,7 @@ pub struct Deps {
     /// Texts sent per number and day, and per request.
     pub counters: Arc<dyn citydesk_core::ports::RateCounter>,
     pub limits: OutboundLimits,
+    pub reply_to: Option<citydesk_core::contact::Email>,
     pub public_base_url: String,
     pub queue: Arc<dyn PipelineQueue>,
     pub queries: Arc<dyn RequestQueries>,
@@ -150,6 +163,7 @@ impl Deps {
             tracking_key,
             contact_key,
             limits: config.limits.clone(),
+            reply_to: config.reply_to.clone(),
             public_base_url: config.public_base_url.clone(),
         })
     }
@@ -175,6 +189,7 @@ pub async fn handle(
         contact_key: &deps.contact_key,
         counters: deps.counters.as_ref(),
         limits: &deps.limits,
+        reply_to: deps.reply_to.as_ref(),
     };
     process_batch(event, deadline, |message: PipelineMessage| {
         let step = &step;

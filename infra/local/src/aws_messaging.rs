@@ -94,6 +94,7 @@ async fn sms_voice(State(outbox): State<Outbox>, headers: HeaderMap, body: Bytes
         to: message.destination_phone_number,
         from: message.origination_identity.unwrap_or_default(),
         subject: None,
+        reply_to: None,
         body: message.message_body,
         received_at: Timestamp::now(),
     });
@@ -109,6 +110,8 @@ async fn sms_voice(State(outbox): State<Outbox>, headers: HeaderMap, body: Bytes
 #[serde(rename_all = "PascalCase")]
 struct SendEmail {
     from_email_address: String,
+    #[serde(default)]
+    reply_to_addresses: Vec<String>,
     destination: Destination,
     content: EmailContent,
 }
@@ -178,6 +181,7 @@ async fn ses_send(State(outbox): State<Outbox>, headers: HeaderMap, body: Bytes)
             to,
             from: mail.from_email_address.clone(),
             subject: Some(simple.subject.data.clone()),
+            reply_to: mail.reply_to_addresses.first().cloned(),
             body: simple
                 .body
                 .text

@@ -178,39 +178,9 @@ fn function_env(
         env.insert("PUBLIC_BASE_URL".into(), local_url.to_owned());
     }
     if binary == "notify" || binary == "intake-sms-sns" {
-        play_providers(&mut env, local_url);
+        provider::play_providers(&mut env, local_url);
     }
     env
-}
-
-/// Points a function that sends texts and mails at the providers this
-/// machine plays: End User Messaging and SES ([`aws_messaging`]) by endpoint,
-/// the Twilio- and Postmark-compatible ones ([`provider`]) by base URL, with
-/// the local senders where the template leaves them to the city.
-fn play_providers(env: &mut HashMap<String, String>, local_url: &str) {
-    env.insert(
-        "AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2".into(),
-        format!("{local_url}{}", aws_messaging::SMS_VOICE_PREFIX),
-    );
-    env.insert(
-        "AWS_ENDPOINT_URL_SESV2".into(),
-        format!("{local_url}{}", aws_messaging::SES_PREFIX),
-    );
-    env.insert(
-        "SMS_ORIGINATION_IDENTITY".into(),
-        provider::LOCAL_SMS_FROM.into(),
-    );
-    env.insert(
-        "SMS_API_BASE_URL".into(),
-        format!("{local_url}/_local/provider/sms"),
-    );
-    env.insert("SMS_ACCOUNT_SID".into(), provider::LOCAL_SMS_ACCOUNT.into());
-    env.insert("SMS_FROM".into(), provider::LOCAL_SMS_FROM.into());
-    env.insert(
-        "EMAIL_API_BASE_URL".into(),
-        format!("{local_url}/_local/provider/email"),
-    );
-    env.insert("EMAIL_FROM".into(), provider::LOCAL_EMAIL_FROM.into());
 }
 
 /// Stores the fake providers' tokens where the notify function reads secrets:

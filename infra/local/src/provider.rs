@@ -25,6 +25,9 @@ pub struct OutboxMessage {
     pub from: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
+    /// Where a mail's answer should go (its Reply-To).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
     pub body: String,
     pub received_at: Timestamp,
 }
@@ -51,6 +54,33 @@ pub const LOCAL_SMS_FROM: &str = "+48120000311";
 pub const SMS_WEBHOOK_PATH: &str = "/v1/channels/sms";
 pub const LOCAL_EMAIL_TOKEN: &str = "local-email-token";
 pub const LOCAL_EMAIL_FROM: &str = "311@krakow.example";
+
+/// Points a function that sends texts and mails at the providers this
+/// machine plays: End User Messaging and SES ([`crate::aws_messaging`]) by endpoint,
+/// the Twilio- and Postmark-compatible ones (here) by base URL, with
+/// the local senders where the template leaves them to the city.
+pub(crate) fn play_providers(env: &mut HashMap<String, String>, local_url: &str) {
+    env.insert(
+        "AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2".into(),
+        format!("{local_url}{}", crate::aws_messaging::SMS_VOICE_PREFIX),
+    );
+    env.insert(
+        "AWS_ENDPOINT_URL_SESV2".into(),
+        format!("{local_url}{}", crate::aws_messaging::SES_PREFIX),
+    );
+    env.insert("SMS_ORIGINATION_IDENTITY".into(), LOCAL_SMS_FROM.into());
+    env.insert(
+        "SMS_API_BASE_URL".into(),
+        format!("{local_url}/_local/provider/sms"),
+    );
+    env.insert("SMS_ACCOUNT_SID".into(), LOCAL_SMS_ACCOUNT.into());
+    env.insert("SMS_FROM".into(), LOCAL_SMS_FROM.into());
+    env.insert(
+        "EMAIL_API_BASE_URL".into(),
+        format!("{local_url}/_local/provider/email"),
+    );
+    env.insert("EMAIL_FROM".into(), LOCAL_EMAIL_FROM.into());
+}
 
 pub fn routes(outbox: Outbox) -> Router {
     Router::new()
@@ -101,6 +131,7 @@ async fn sms(
         to: field("To")?,
         from: field("From")?,
         subject: None,
+        reply_to: None,
         body: field("Body")?,
         received_at: Timestamp::now(),
     });
@@ -117,6 +148,8 @@ struct EmailBody {
     to: String,
     subject: String,
     text_body: String,
+    #[serde(default)]
+    reply_to: Option<String>,
 }
 
 /// Postmark's `/email`: JSON body, `X-Postmark-Server-Token` header.
@@ -138,6 +171,7 @@ async fn email(
         to: body.to,
         from: body.from,
         subject: Some(body.subject),
+        reply_to: body.reply_to,
         body: body.text_body,
         received_at: Timestamp::now(),
     });

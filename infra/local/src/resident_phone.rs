@@ -164,6 +164,7 @@ async fn deliver(
             to: from,
             from: LOCAL_SMS_FROM.to_owned(),
             subject: None,
+            reply_to: None,
             body: body.clone(),
             received_at: Timestamp::now(),
         });

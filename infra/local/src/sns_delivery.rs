@@ -153,14 +153,18 @@ impl SnsDelivery {
             }
             Err(e) => {
                 tracing::warn!(function = %self.function, attempt, error = %e, "SNS invocation failed; retried");
-                let _ = self
+                // Soon again, as Lambda's retry would be (else after the queue's timeout).
+                if let Err(e) = self
                     .sqs
                     .change_message_visibility()
                     .queue_url(&self.queue_url)
                     .receipt_handle(&receipt)
                     .visibility_timeout(1)
                     .send()
-                    .await;
+                    .await
+                {
+                    tracing::warn!(function = %self.function, error = %e.into_service_error(), "cannot hasten the retry");
+                }
                 false
             }
         };

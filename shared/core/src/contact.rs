@@ -61,6 +61,19 @@ impl Email {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+    /// The same mailbox with a tag (`zgloszenia+7H3K-9QX2@krakow.pl`), the
+    /// address a reply about one case is written to; a tag already there
+    /// is replaced.
+    pub fn tagged(&self, tag: &str) -> Option<Self> {
+        let (local, domain) = self.0.rsplit_once('@')?;
+        let mailbox = local.split_once('+').map_or(local, |(m, _)| m);
+        Self::parse(&format!("{mailbox}+{tag}@{domain}")).ok()
+    }
+    /// The part before `@` without a tag (`zgloszenia`).
+    pub fn mailbox(&self) -> &str {
+        let local = self.0.rsplit_once('@').map_or(self.0.as_str(), |(l, _)| l);
+        local.split_once('+').map_or(local, |(m, _)| m)
+    }
 }
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,6 +200,18 @@ mod tests {
         );
         assert_eq!(PhoneNumber::parse("600100200"), Err(ContactError::Phone));
         assert_eq!(PhoneNumber::parse("+48abc"), Err(ContactError::Phone));
+    }
+
+    #[test]
+    fn a_mailbox_is_tagged_with_a_case_once() {
+        let inbox = Email::parse("zgloszenia@Krakow.example").unwrap();
+        let tagged = inbox.tagged("7H3K-9QX2").unwrap();
+        assert_eq!(tagged.as_str(), "zgloszenia+7H3K-9QX2@krakow.example");
+        assert_eq!(tagged.mailbox(), "zgloszenia");
+        assert_eq!(
+            tagged.tagged("AAAA-BBBB").unwrap().as_str(),
+            "zgloszenia+AAAA-BBBB@krakow.example"
+        );
     }
 
     #[test]

@@ -289,7 +289,15 @@ pub trait OnceLedger: Send + Sync {
 #[async_trait]
 pub trait CitizenMessenger: Send + Sync {
     async fn send_sms(&self, to: &PhoneNumber, body: &str) -> Result<(), PortError>;
-    async fn send_email(&self, to: &Email, subject: &str, body: &str) -> Result<(), PortError>;
+    /// `reply_to`: where the resident's answer should go (the city's
+    /// inbound address, tagged with the case).
+    async fn send_email(
+        &self,
+        to: &Email,
+        subject: &str,
+        body: &str,
+        reply_to: Option<&Email>,
+    ) -> Result<(), PortError>;
 }
 
 /// The second line's questions; the caller's contact is kept apart.

@@ -5,10 +5,52 @@
 //! service's own endpoint when one is given (an emulator, or the local
 //! runner that plays both).
 
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use citydesk_core::contact::{Email, PhoneNumber};
 use citydesk_core::ports::PortError;
 
-use crate::sdk_error;
+/// End User Messaging's refusals no retry changes: a malformed or opted-out
+/// destination (`ConflictException`), a spending limit, a missing sender,
+/// no permission.
+const SMS_REFUSALS: &[&str] = &[
+    "ValidationException",
+    "ConflictException",
+    "ServiceQuotaExceededException",
+    "ResourceNotFoundException",
+    "AccessDeniedException",
+];
+/// SES's: a rejected or unverified sender, a paused or suspended account.
+const MAIL_REFUSALS: &[&str] = &[
+    "MessageRejected",
+    "MailFromDomainNotVerifiedException",
+    "AccountSuspendedException",
+    "SendingPausedException",
+    "BadRequestException",
+    "NotFoundException",
+    "AccessDeniedException",
+];
+
+/// A failed send, told by the service's error code only: its message can
+/// name the recipient ("Email address is not verified: …"). A refusal in
+/// `refusals` is permanent; throttling, timeouts and 5xx are retried.
+fn send_error<E: ProvideErrorMetadata>(
+    operation: &'static str,
+    err: &E,
+    refusals: &[&str],
+) -> PortError {
+    match err.code() {
+        Some(code) if refusals.contains(&code) => {
+            PortError::permanent(operation, format!("the provider refused it ({code})"))
+        }
+        code => PortError::retryable(
+            operation,
+            format!(
+                "the provider did not take it ({})",
+                code.unwrap_or("no answer")
+            ),
+        ),
+    }
+}
 
 /// Where texts come from: a phone number, pool or sender id of the account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +90,7 @@ impl EndUserMessagingSms {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| sdk_error("send sms", &e.into_service_error()))
+            .map_err(|e| send_error("send sms", &e.into_service_error(), SMS_REFUSALS))
     }
 }
 
@@ -81,8 +123,14 @@ impl SesEmail {
         }
     }
 
-    /// A plain-text message in UTF-8.
-    pub async fn send(&self, to: &Email, subject: &str, body: &str) -> Result<(), PortError> {
+    /// A plain-text message in UTF-8, answered to `reply_to` when given.
+    pub async fn send(
+        &self,
+        to: &Email,
+        subject: &str,
+        body: &str,
+        reply_to: Option<&Email>,
+    ) -> Result<(), PortError> {
         use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
         let utf8 = |text: &str| {
             Content::builder()
@@ -100,10 +148,11 @@ impl SesEmail {
             .from_email_address(&self.settings.from)
             .destination(Destination::builder().to_addresses(to.as_str()).build())
             .content(EmailContent::builder().simple(message).build())
+            .set_reply_to_addresses(reply_to.map(|r| vec![r.as_str().to_owned()]))
             .set_configuration_set_name(self.settings.configuration_set.clone())
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| sdk_error("send email", &e.into_service_error()))
+            .map_err(|e| send_error("send email", &e.into_service_error(), MAIL_REFUSALS))
     }
 }

@@ -174,7 +174,13 @@ impl PostmarkEmail {
     }
 
     /// `POST /email` with the server token header.
-    pub async fn send(&self, to: &Email, subject: &str, body: &str) -> Result<(), PortError> {
+    pub async fn send(
+        &self,
+        to: &Email,
+        subject: &str,
+        body: &str,
+        reply_to: Option<&Email>,
+    ) -> Result<(), PortError> {
         let url = format!("{}/email", self.settings.base_url.trim_end_matches('/'));
         let response = self
             .http
@@ -186,6 +192,7 @@ impl PostmarkEmail {
                 "To": to.as_str(),
                 "Subject": subject,
                 "TextBody": body,
+                "ReplyTo": reply_to.map(Email::as_str),
                 "MessageStream": "outbound",
             }))
             .send()

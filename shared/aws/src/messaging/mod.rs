@@ -195,14 +195,20 @@ impl CitizenMessenger for Messenger {
         }
     }
 
-    async fn send_email(&self, to: &Email, subject: &str, body: &str) -> Result<(), PortError> {
+    async fn send_email(
+        &self,
+        to: &Email,
+        subject: &str,
+        body: &str,
+        reply_to: Option<&Email>,
+    ) -> Result<(), PortError> {
         match &self.email {
             None => Err(PortError::permanent(
                 "send email",
                 "e-mail is not configured",
             )),
-            Some(EmailSender::Ses(p)) => p.send(to, subject, body).await,
-            Some(EmailSender::Postmark(p)) => p.send(to, subject, body).await,
+            Some(EmailSender::Ses(p)) => p.send(to, subject, body, reply_to).await,
+            Some(EmailSender::Postmark(p)) => p.send(to, subject, body, reply_to).await,
         }
     }
 }

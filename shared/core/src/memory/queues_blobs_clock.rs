@@ -95,6 +95,7 @@ pub struct SentMessage {
     pub to: String,
     pub subject: Option<String>,
     pub body: String,
+    pub reply_to: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -119,10 +120,17 @@ impl CitizenMessenger for MemoryMessenger {
             to: to.as_str().to_owned(),
             subject: None,
             body: body.to_owned(),
+            reply_to: None,
         });
         Ok(())
     }
-    async fn send_email(&self, to: &Email, subject: &str, body: &str) -> Result<(), PortError> {
+    async fn send_email(
+        &self,
+        to: &Email,
+        subject: &str,
+        body: &str,
+        reply_to: Option<&Email>,
+    ) -> Result<(), PortError> {
         if self.failing.load(Ordering::SeqCst) {
             return Err(PortError::retryable("send email", "injected failure"));
         }
@@ -130,6 +138,7 @@ impl CitizenMessenger for MemoryMessenger {
             to: to.as_str().to_owned(),
             subject: Some(subject.to_owned()),
             body: body.to_owned(),
+            reply_to: reply_to.map(|r| r.as_str().to_owned()),
         });
         Ok(())
     }

@@ -130,6 +130,9 @@ fn check_note(update: &CitizenUpdate) -> Result<(), FollowUpError> {
     Ok(())
 }
 
+/// How long the same note again counts as a repeat of the first.
+const REPEAT_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_mins(10);
+
 async fn apply_follow_up(
     deps: &FollowUp<'_>,
     mut request: ServiceRequest,
@@ -156,12 +159,14 @@ async fn apply_follow_up(
     };
     let now = deps.clock.now();
     if let Some(note) = note {
-        // The same words again right after (a text or mail taken again after
-        // a failure further on, a double submit) are added once.
+        // The same words again within minutes (a text or mail taken again
+        // after a failure further on, a double submit) are added once; the
+        // status change a note makes may follow it.
         let history = deps.store.history(&request.id).await?;
-        let repeated = history.last().is_some_and(
-            |event| matches!(&event.kind, EventKind::CitizenUpdate { note: last } if *last == note),
-        );
+        let repeated = history.iter().rev().take(2).any(|event| {
+            matches!(&event.kind, EventKind::CitizenUpdate { note: last } if *last == note)
+                && now.duration_since(event.at) < REPEAT_WINDOW
+        });
         if !repeated {
             let change = request.record(EventKind::CitizenUpdate { note }, now, ACTOR);
             commit(deps.store, &change).await?;

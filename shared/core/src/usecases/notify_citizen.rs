@@ -35,6 +35,9 @@ pub struct Notify<'a> {
     pub contact_key: &'a crate::contact::ContactKey,
     /// Texts sent per number and day, and per request.
     pub counters: &'a dyn crate::ports::RateCounter,
+    /// The address residents write to: a mail's reply goes there, tagged
+    /// with its case (`None`: mail carries no Reply-To).
+    pub reply_to: Option<&'a crate::contact::Email>,
     /// What texting may cost the city.
     pub limits: &'a OutboundLimits,
 }
@@ -103,7 +106,7 @@ pub async fn notify_citizen(
     match message_for(catalogue, &request, event, Some(&link)) {
         Some(message) => {
             let key = format!("notify#{request_id}#{seq}");
-            send_once(deps, &key, &request.id, &message).await
+            send_once(deps, &key, &request, &message).await
         }
         None => Ok(NotifyOutcome::NothingToSend),
     }
@@ -113,26 +116,41 @@ pub async fn notify_citizen(
 pub(crate) async fn send_once(
     deps: &Notify<'_>,
     key: &str,
-    request_id: &RequestId,
+    request: &crate::request::ServiceRequest,
     message: &crate::notifications::CitizenMessage,
 ) -> Result<NotifyOutcome, StepError> {
-    let Some(contact) = deps.contacts.contact(request_id).await? else {
+    let Some(contact) = deps.contacts.contact(&request.id).await? else {
         return Ok(NotifyOutcome::NothingToSend);
     };
-    send_once_to(deps, key, request_id.as_str(), &contact, message).await
+    let reply_to = deps
+        .reply_to
+        .and_then(|inbox| inbox.tagged(request.case_number.as_str()));
+    let to = Recipient {
+        contact: &contact,
+        scope: request.id.as_str(),
+        reply_to: reply_to.as_ref(),
+    };
+    send_once_to(deps, key, &to, message).await
 }
 
-/// Sends one message to `contact`, once (the ledger remembers it by `key`):
-/// by SMS when there is a phone that did not say STOP and the city's limits
-/// allow the text ([`OutboundLimits`]), else by e-mail. `scope` is what the
-/// message is about (a request or question id), for the per-request cap.
+/// Who a message goes to, what it is about (a request or question id, for
+/// the per-request cap) and where a mail's answer should go.
+pub(crate) struct Recipient<'r> {
+    pub contact: &'r crate::contact::Contact,
+    pub scope: &'r str,
+    pub reply_to: Option<&'r crate::contact::Email>,
+}
+
+/// Sends one message to its recipient, once (the ledger remembers it by
+/// `key`): by SMS when there is a phone that did not say STOP and the
+/// city's limits allow the text ([`OutboundLimits`]), else by e-mail.
 pub(crate) async fn send_once_to(
     deps: &Notify<'_>,
     key: &str,
-    scope: &str,
-    contact: &crate::contact::Contact,
+    to: &Recipient<'_>,
     message: &crate::notifications::CitizenMessage,
 ) -> Result<NotifyOutcome, StepError> {
+    let contact = to.contact;
     if contact.phone.is_none() && contact.email.is_none() {
         return Ok(NotifyOutcome::NothingToSend);
     }
@@ -147,7 +165,7 @@ pub(crate) async fn send_once_to(
             ));
         }
     }
-    let sent = match send_by_best_way(deps, key, scope, contact, message).await {
+    let sent = match send_by_best_way(deps, key, to, message).await {
         Ok(Ok(outcome)) => Ok(outcome),
         Ok(Err(port)) | Err(port) => Err(port),
     };
@@ -170,10 +188,10 @@ pub(crate) async fn send_once_to(
 async fn send_by_best_way(
     deps: &Notify<'_>,
     key: &str,
-    scope: &str,
-    contact: &crate::contact::Contact,
+    to: &Recipient<'_>,
     message: &crate::notifications::CitizenMessage,
 ) -> Result<Result<NotifyOutcome, crate::ports::PortError>, crate::ports::PortError> {
+    let (contact, scope) = (to.contact, to.scope);
     let mut refused = None;
     if let Some(phone) = &contact.phone {
         if opted_out(deps, phone).await? {
@@ -182,17 +200,21 @@ async fn send_by_best_way(
             tracing::warn!(reason = refusal.as_str(), "text not sent");
             refused = Some(NotifyOutcome::NotAllowed(refusal));
         } else {
-            return Ok(deps
-                .messenger
-                .send_sms(phone, &message.body)
-                .await
-                .map(|()| NotifyOutcome::SentSms));
+            match deps.messenger.send_sms(phone, &message.body).await {
+                Ok(()) => return Ok(Ok(NotifyOutcome::SentSms)),
+                // A number the provider will not text (opted out there, not
+                // a mobile): the e-mail instead, when there is one.
+                Err(e) if !e.retryable && contact.email.is_some() => {
+                    tracing::warn!(error = %e, "text refused by the provider; writing instead");
+                }
+                Err(e) => return Ok(Err(e)),
+            }
         }
     }
     match &contact.email {
         Some(email) => Ok(deps
             .messenger
-            .send_email(email, &message.subject, &message.body)
+            .send_email(email, &message.subject, &message.body, to.reply_to)
             .await
             .map(|()| NotifyOutcome::SentEmail)),
         None => Ok(Ok(refused.unwrap_or(NotifyOutcome::NothingToSend))),
@@ -219,13 +241,14 @@ async fn sms_refusal(
         return Ok(None);
     }
     match count_text(deps, phone, scope, now).await {
-        Ok(refusal) => {
+        Ok(None) => {
             deps.ledger.complete(&counted).await?;
-            Ok(refusal)
+            Ok(None)
         }
-        Err(e) => {
+        // Refused: a retry (after the e-mail instead failed) asks again.
+        refused => {
             deps.ledger.release(&counted).await?;
-            Err(e)
+            refused
         }
     }
 }
@@ -295,11 +318,5 @@ pub async fn tell_attachments_dropped(
         ))
     })?;
     let message = crate::notifications::attachments_dropped_message(catalogue, &request, count);
-    send_once(
-        deps,
-        &format!("dropped#{request_id}"),
-        &request.id,
-        &message,
-    )
-    .await
+    send_once(deps, &format!("dropped#{request_id}"), &request, &message).await
 }

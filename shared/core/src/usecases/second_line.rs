@@ -270,12 +270,10 @@ pub async fn tell_caller(
     ) else {
         return Ok(NotifyOutcome::NothingToSend);
     };
-    send_once_to(
-        deps,
-        &format!("question-answer#{id}"),
-        &format!("question#{id}"),
-        &contact,
-        &message,
-    )
-    .await
+    let to = crate::usecases::notify_citizen::Recipient {
+        contact: &contact,
+        scope: &format!("question#{id}"),
+        reply_to: deps.reply_to,
+    };
+    send_once_to(deps, &format!("question-answer#{id}"), &to, &message).await
 }

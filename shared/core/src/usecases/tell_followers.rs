@@ -98,5 +98,5 @@ pub async fn notify_follower(
         return Ok(NotifyOutcome::NothingToSend);
     };
     let key = format!("notify#{follower_id}#follows#{original_id}#{seq}");
-    send_once(deps, &key, &follower.id, &message).await
+    send_once(deps, &key, &follower, &message).await
 }

@@ -139,6 +139,19 @@ fn a_residents_note_delivered_twice_is_added_once() {
         note("I druga obok"),
     ))
     .unwrap();
+    // The same words a day later are a new note.
+    w.clock.set(
+        w.clock
+            .now()
+            .checked_add(SignedDuration::from_hours(24))
+            .unwrap(),
+    );
+    block_on(follow_up_by_client(
+        &follow,
+        &request.case_number,
+        note("I druga obok"),
+    ))
+    .unwrap();
     let notes: Vec<String> = block_on(w.store.history(&request.id))
         .unwrap()
         .into_iter()
@@ -147,7 +160,10 @@ fn a_residents_note_delivered_twice_is_added_once() {
             _ => None,
         })
         .collect();
-    assert_eq!(notes, ["Jest coraz większa", "I druga obok"]);
+    assert_eq!(
+        notes,
+        ["Jest coraz większa", "I druga obok", "I druga obok"]
+    );
 }
 
 #[test]

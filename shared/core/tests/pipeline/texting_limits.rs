@@ -38,6 +38,15 @@ fn a_number_that_said_stop_is_sent_nothing_and_an_email_is_written_instead() {
         block_on(notify_citizen(&w.notify(), &submitted.request.id, 1)).unwrap(),
         NotifyOutcome::SentEmail
     );
+    // The mail is answered to the residents' address, tagged with its case.
+    let mail = w.messenger.sent().pop().unwrap();
+    assert_eq!(
+        mail.reply_to,
+        Some(format!(
+            "zgloszenia+{}@krakow.example",
+            submitted.request.case_number
+        ))
+    );
 
     // A request made by text was confirmed by the conversation's reply.
     profile = block_on(w.texters.profile(&profile.key)).unwrap().unwrap();

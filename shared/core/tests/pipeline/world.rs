@@ -49,6 +49,8 @@ pub struct World {
     pub contact_key: citydesk_core::contact::ContactKey,
     pub counters: citydesk_core::memory::MemoryCounters,
     pub limits: citydesk_core::channels::outbound::OutboundLimits,
+    /// The address residents write to (mail is answered there, tagged).
+    pub reply_to: citydesk_core::contact::Email,
 }
 
 impl World {
@@ -76,6 +78,7 @@ impl World {
             contact_key: citydesk_core::contact::ContactKey::new(TEST_TRACKING_KEY),
             counters: Default::default(),
             limits: Default::default(),
+            reply_to: citydesk_core::contact::Email::parse("zgloszenia@krakow.example").unwrap(),
         }
     }
     pub fn intake(&self) -> Intake<'_> {
@@ -157,6 +160,7 @@ impl World {
             contact_key: &self.contact_key,
             counters: &self.counters,
             limits: &self.limits,
+            reply_to: Some(&self.reply_to),
         }
     }
     /// Runs the notify step on every message the dispatcher and the notify
