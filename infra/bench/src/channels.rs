@@ -33,7 +33,7 @@ fn catalogue() -> anyhow::Result<Catalogue> {
 
 fn row(name: &str, h: &Histogram<u64>) {
     println!(
-        "{name:<44} {:>9} {:>10.1} {:>10} {:>10}",
+        "{name:<50} {:>9} {:>10.1} {:>10} {:>10}",
         h.len(),
         h.mean() / 1000.0,
         h.value_at_quantile(0.5) / 1000,
@@ -62,6 +62,8 @@ async fn main() -> anyhow::Result<()> {
     let store = Arc::new(MemoryStore::default());
     let clock = Arc::new(ManualClock::at("2026-12-04T18:00:00Z".parse()?));
     let index: Arc<dyn citydesk_core::ports::KnowledgeIndex> = Arc::new(index);
+    // One id source for every channel: their requests share the store.
+    let ids = Arc::new(SequentialIds::default());
     let talk = || citydesk_intake_sms::Conversations {
         store: store.clone(),
         people: store.clone(),
@@ -70,7 +72,7 @@ async fn main() -> anyhow::Result<()> {
         ledger: store.clone(),
         media: Arc::new(MemoryBlobs::default()),
         clock: clock.clone(),
-        ids: Arc::new(SequentialIds::default()),
+        ids: ids.clone(),
         catalogue: catalogue.clone(),
         knowledge: knowledge.clone(),
         knowledge_index: index.clone(),
@@ -87,7 +89,7 @@ async fn main() -> anyhow::Result<()> {
 
     println!("one message handled in process, {ROUNDS} each (in-memory ports)\n");
     println!(
-        "{:<44} {:>9} {:>10} {:>10} {:>10}",
+        "{:<50} {:>9} {:>10} {:>10} {:>10}",
         "message", "count", "mean (µs)", "p50 (µs)", "p99 (µs)"
     );
     let mut report = Histogram::<u64>::new(3)?;
@@ -169,7 +171,6 @@ async fn main() -> anyhow::Result<()> {
     let media = MemoryBlobs::default();
     let queues = citydesk_core::memory::MemoryQueues::default();
     let own = vec!["311@krakow.example".to_owned()];
-    let ids = SequentialIds::default();
     let key = ContactKey::new(TEST_TRACKING_KEY);
     let raw = include_bytes!("../../../events/email/html-only-iso-8859-2.eml");
     let mut email = Histogram::<u64>::new(3)?;
@@ -178,7 +179,7 @@ async fn main() -> anyhow::Result<()> {
             store: store.as_ref(),
             people: store.as_ref(),
             clock: clock.as_ref(),
-            ids: &ids,
+            ids: ids.as_ref(),
             catalogue: &catalogue,
             contact_key: &key,
             media: &media,
@@ -199,7 +200,7 @@ async fn main() -> anyhow::Result<()> {
         store: store.clone(),
         people: store.clone(),
         clock: clock.clone(),
-        ids: Arc::new(SequentialIds::default()),
+        ids: ids.clone(),
         catalogue: catalogue.clone(),
         contact_key: ContactKey::new(TEST_TRACKING_KEY),
         budget: citydesk_phone_ivr::BUDGET,
