@@ -66,12 +66,11 @@ impl Config {
         // The city's inbound address first: the notify step's Reply-To tags
         // it with the case (`zgloszenia+7H3K-9QX2@…`).
         let reply_local_part = env.optional("REPLY_LOCAL_PART").unwrap_or_else(|| {
-            let first = own_addresses
+            own_addresses
                 .first()
-                .map(String::as_str)
-                .unwrap_or_default();
-            let local = first.rsplit_once('@').map_or(first, |(l, _)| l);
-            local.split_once('+').map_or(local, |(m, _)| m).to_owned()
+                .and_then(|a| citydesk_core::contact::Email::parse(a).ok())
+                .map(|a| a.mailbox().to_owned())
+                .unwrap_or_default()
         });
         Ok(Self {
             common: CommonConfig::from_env(env)?,
